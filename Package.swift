@@ -1,0 +1,48 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "netagent",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "netagent", targets: ["NetAgentCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // C shims: non-variadic wrappers and macro wrappers only.
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
+                       providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CAres", path: "Sources/CAres", pkgConfig: "libcares",
+                       providers: [.apt(["libc-ares-dev"])]),
+
+        // The only Swift module that imports the shims.
+        .target(name: "NetIO", dependencies: ["CCurl", "CAres"], swiftSettings: strict),
+        // Pure DNS model and planning: no I/O, no clocks.
+        .target(name: "DNSCore", swiftSettings: strict),
+        // The agent: configuration and wiring.
+        .target(name: "NetAgent", dependencies: [
+            "NetIO", "DNSCore",
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+        .executableTarget(name: "NetAgentCLI", dependencies: [
+            "NetAgent", "NetIO", "DNSCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+
+        .testTarget(name: "DNSCoreTests", dependencies: ["DNSCore"], swiftSettings: strict),
+        .testTarget(name: "NetIOTests", dependencies: ["NetIO"], swiftSettings: strict),
+        .testTarget(name: "NetAgentTests", dependencies: ["NetAgent", "DNSCore"], swiftSettings: strict),
+    ],
+    swiftLanguageModes: [.v6]
+)
