@@ -1,0 +1,219 @@
+internal import CAres
+import Synchronization
+
+/// A DNS server to ask: an IP address and a port.
+public struct DNSServer: Hashable, Sendable, CustomStringConvertible {
+    public let address: String
+    public let port: Int
+
+    public init(address: String, port: Int = 53) throws(ResolverError) {
+        guard IPAddress.isValid(address) else {
+            throw ResolverError(kind: .badServer, message: "'\(address)' is not an IP address")
+        }
+        guard (1...65535).contains(port) else {
+            throw ResolverError(kind: .badServer, message: "port \(port) is out of range")
+        }
+        self.address = address
+        self.port = port
+    }
+
+    /// Parses `1.2.3.4`, `1.2.3.4:5353`, `::1`, `[::1]:5353`.
+    public init(parsing text: String) throws(ResolverError) {
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]") else {
+                throw ResolverError(kind: .badServer, message: "'\(text)': missing ']'")
+            }
+            let host = String(text[text.index(after: text.startIndex)..<close])
+            let rest = text[text.index(after: close)...]
+            guard rest.isEmpty || rest.hasPrefix(":"), let port = rest.isEmpty ? 53 : Int(rest.dropFirst()) else {
+                throw ResolverError(kind: .badServer, message: "'\(text)': bad port")
+            }
+            try self.init(address: host, port: port)
+        } else if text.filter({ $0 == ":" }).count == 1, let colon = text.firstIndex(of: ":") {
+            guard let port = Int(text[text.index(after: colon)...]) else {
+                throw ResolverError(kind: .badServer, message: "'\(text)': bad port")
+            }
+            try self.init(address: String(text[..<colon]), port: port)
+        } else {
+            try self.init(address: text)
+        }
+    }
+
+    /// The form `ares_set_servers_ports_csv` takes.
+    var aresText: String { address.contains(":") ? "[\(address)]:\(port)" : "\(address):\(port)" }
+
+    public var description: String { aresText }
+}
+
+/// A reply from a server, whatever its response code.
+public struct DNSResponse: Sendable, Hashable {
+    public var name: String
+    public var type: DNSQueryType
+    public var server: String
+    public var rcode: DNSResponseCode
+    public var answers: [DNSRecord]
+    public var authority: [DNSRecord]
+    /// From the query leaving to its answer arriving (retries included).
+    public var latency: Duration
+
+    /// The names followed from the question through CNAME records, in order.
+    public var cnameChain: [String] {
+        var chain: [String] = []
+        var current = name.lowercased().trimmingSuffixDot
+        var seen: Set<String> = [current]
+        while let next = answers.first(where: { $0.name == current && $0.data.isCNAME })?.data.cnameTarget,
+              seen.insert(next).inserted {
+            chain.append(next)
+            current = next
+        }
+        return chain
+    }
+
+    /// The answer records of the asked type (after any CNAME chain).
+    public var records: [DNSRecord] {
+        answers.filter { $0.data.typeName == type.rawValue }
+    }
+}
+
+/// A query that got no reply to read.
+public struct ResolverError: Error, Sendable, Hashable, CustomStringConvertible {
+    public enum Kind: String, Sendable {
+        case timeout, unreachable, badName, badServer, cancelled, malformed, setup, other
+    }
+
+    public var kind: Kind
+    public var message: String
+    public var name: String?
+    public var server: String?
+
+    public init(kind: Kind, message: String, name: String? = nil, server: String? = nil) {
+        self.kind = kind
+        self.message = message
+        self.name = name
+        self.server = server
+    }
+
+    public var description: String {
+        var parts: [String] = []
+        if let name { parts.append(name) }
+        if let server { parts.append("@\(server)") }
+        return (parts.isEmpty ? "" : parts.joined(separator: " ") + ": ") + message
+    }
+}
+
+/// Asynchronous DNS lookups on c-ares: one channel (and thread) per server and time budget,
+/// response codes kept (REFUSED and SERVFAIL are answers, not "could not contact"), a bound
+/// on queries in flight per server, and cancellation.
+public final class Resolver: Sendable {
+    public struct Options: Sendable, Hashable {
+        /// The whole time a query may take, all tries included.
+        public var timeout: Duration
+        /// How many times a query is sent before it times out.
+        public var tries: Int
+        /// Queries on the wire at once per server; more wait in a queue.
+        public var maxInFlight: Int
+
+        public init(timeout: Duration = .seconds(2), tries: Int = 2, maxInFlight: Int = 64) {
+            self.timeout = timeout
+            self.tries = tries
+            self.maxInFlight = maxInFlight
+        }
+    }
+
+    private struct ChannelKey: Hashable {
+        let server: DNSServer?
+        let timeoutMs: Int
+        let tries: Int
+    }
+
+    public let options: Options
+    private let channels = Mutex<[ChannelKey: AresChannel]>([:])
+
+    public init(options: Options = Options()) {
+        self.options = options
+    }
+
+    deinit { shutdown() }
+
+    /// Stops every channel's thread; queries still waiting end as cancelled.
+    public func shutdown() {
+        let all = channels.withLock { channels in
+            defer { channels.removeAll() }
+            return Array(channels.values)
+        }
+        for channel in all { channel.shutdown() }
+    }
+
+    /// Asks `server` (the system's resolvers when nil) for `name`'s `type` records.
+    /// Returns any reply, NXDOMAIN and REFUSED included; throws when none could be read
+    /// (timeout, unreachable server, bad name, cancellation).
+    public func query(
+        _ name: String, type: DNSQueryType, server: DNSServer? = nil, timeout: Duration? = nil, tries: Int? = nil
+    ) async throws(ResolverError) -> DNSResponse {
+        let key = ChannelKey(server: server, timeoutMs: (timeout ?? options.timeout).milliseconds, tries: tries ?? options.tries)
+        let channel = try channel(for: key)
+        let pending = PendingQuery(name: name, type: type)
+        let outcome = await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                if pending.attach(continuation) {
+                    channel.submit(pending)
+                } else {
+                    continuation.resume(returning: AresOutcome(status: ARES_ECANCELLED, packet: nil, latency: .zero))
+                }
+            }
+        } onCancel: {
+            pending.cancel()
+        }
+        return try Self.response(outcome, name: name, type: type, server: channel.serverDescription)
+    }
+
+    private func channel(for key: ChannelKey) throws(ResolverError) -> AresChannel {
+        let result: Result<AresChannel, ResolverError> = channels.withLock { channels in
+            if let existing = channels[key] { return .success(existing) }
+            do throws(ResolverError) {
+                let created = try AresChannel(
+                    servers: key.server?.aresText, budget: .milliseconds(key.timeoutMs), tries: key.tries,
+                    maxInFlight: options.maxInFlight)
+                channels[key] = created
+                return .success(created)
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    static func response(_ outcome: AresOutcome, name: String, type: DNSQueryType, server: String) throws(ResolverError) -> DNSResponse {
+        if let packet = outcome.packet, packet.count >= 12 {
+            let message: DNSMessage
+            do {
+                message = try DNSMessage(bytes: packet)
+            } catch {
+                throw ResolverError(kind: .malformed, message: error.description, name: name, server: server)
+            }
+            return DNSResponse(
+                name: name, type: type, server: server, rcode: message.rcode, answers: message.answers,
+                authority: message.authority, latency: outcome.latency)
+        }
+        let text = String(cString: ares_strerror(outcome.status))
+        let kind: ResolverError.Kind = switch outcome.status {
+        case ARES_ETIMEOUT: .timeout
+        case ARES_ECONNREFUSED: .unreachable
+        case ARES_EBADNAME: .badName
+        case ARES_ECANCELLED, ARES_EDESTRUCTION: .cancelled
+        case ARES_EBADRESP: .malformed
+        default: .other
+        }
+        let message = kind == .timeout ? "no reply within the time budget (\(text))" : text
+        throw ResolverError(kind: kind, message: message, name: name, server: server)
+    }
+}
+
+extension DNSRecordData {
+    var isCNAME: Bool { if case .cname = self { true } else { false } }
+    var cnameTarget: String? { if case .cname(let target) = self { target } else { nil } }
+}
+
+extension String {
+    var trimmingSuffixDot: String { hasSuffix(".") ? String(dropLast()) : self }
+}

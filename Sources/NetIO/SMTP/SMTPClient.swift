@@ -1,0 +1,123 @@
+internal import CCurl
+import Foundation
+
+/// How a plain `smtp://` connection treats STARTTLS. (`smtps://` is TLS from the first byte.)
+public enum STARTTLSPolicy: String, Sendable, Hashable, CaseIterable {
+    /// Never upgrade.
+    case none
+    /// Upgrade when the relay offers it, go on in clear text otherwise.
+    case opportunistic
+    /// Upgrade or fail (curl code 64) — the relay must offer STARTTLS.
+    case required
+}
+
+/// Where and how to hand mail to a relay.
+public struct SMTPRelay: Sendable, Hashable {
+    /// `smtp://host[:port][/ehlo-name]` or `smtps://host[:port]`.
+    public var url: String
+    public var startTLS: STARTTLSPolicy
+    public var username: String?
+    public var password: String?
+    public var tls: TLSOptions
+    public var timeout: Duration
+
+    public init(
+        url: String, startTLS: STARTTLSPolicy = .opportunistic, username: String? = nil, password: String? = nil,
+        tls: TLSOptions = TLSOptions(), timeout: Duration = .seconds(30)
+    ) {
+        self.url = url
+        self.startTLS = startTLS
+        self.username = username
+        self.password = password
+        self.tls = tls
+        self.timeout = timeout
+    }
+}
+
+/// What the relay said when it took a message.
+public struct SMTPReceipt: Sendable, Hashable {
+    /// The relay's last reply code (250 when accepted).
+    public var code: Int
+}
+
+/// Why a message was not delivered to the relay.
+public struct SMTPError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var underlying: NetIOError
+    /// The relay's last reply code, 0 when no reply came (connection refused, timeout).
+    public var replyCode: Int
+
+    /// A 5xx reply: sending the same message again will fail again.
+    public var isPermanent: Bool { (500..<600).contains(replyCode) }
+
+    public var description: String {
+        replyCode > 0 ? "\(underlying) — relay replied \(replyCode)" : underlying.description
+    }
+}
+
+/// Sends RFC 5322 messages through an SMTP relay with libcurl, on a `CurlLoop`.
+public struct SMTPClient: Sendable {
+    public let loop: CurlLoop
+
+    public init(loop: CurlLoop = .shared) {
+        self.loop = loop
+    }
+
+    /// Sends one message. `message` holds its headers and body with CRLF line ends; libcurl
+    /// does the dot-stuffing. Returns only when the relay accepted it (250).
+    public func send(message: [UInt8], from: String, to recipients: [String], via relay: SMTPRelay)
+        async throws(SMTPError) -> SMTPReceipt
+    {
+        let display = Redaction.url(relay.url)
+        func setupError(_ error: NetIOError) -> SMTPError { SMTPError(underlying: error, replyCode: 0) }
+        guard let scheme = URLComponents(string: relay.url)?.scheme?.lowercased(), scheme == "smtp" || scheme == "smtps" else {
+            throw setupError(NetIOError(kind: .invalidRequest, message: "not an smtp:// or smtps:// URL", url: display))
+        }
+        guard !recipients.isEmpty else {
+            throw setupError(NetIOError(kind: .invalidRequest, message: "no recipients", url: display))
+        }
+        let transfer: CurlTransfer
+        do {
+            let easy = try CurlEasy()
+            transfer = try CurlTransfer(easy: easy, displayURL: display)
+            try easy.set(CURLOPT_URL, relay.url)
+            try easy.set(CURLOPT_MAIL_FROM, "<\(from)>")
+            try easy.set(CURLOPT_MAIL_RCPT, list: recipients.map { "<\($0)>" })
+            try easy.set(CURLOPT_UPLOAD, 1)
+            try easy.set(CURLOPT_INFILESIZE_LARGE, message.count)
+            try transfer.setUpload(message)
+            try easy.set(CURLOPT_TIMEOUT_MS, max(1, relay.timeout.milliseconds))
+            try easy.set(CURLOPT_CONNECTTIMEOUT_MS, max(1, min(relay.timeout, .seconds(10)).milliseconds))
+            let useSSL: curl_usessl = switch relay.startTLS {
+            case .none: CURLUSESSL_NONE
+            case .opportunistic: CURLUSESSL_TRY
+            case .required: CURLUSESSL_ALL
+            }
+            try easy.set(CURLOPT_USE_SSL, Int(useSSL.rawValue))
+            if let username = relay.username { try easy.set(CURLOPT_USERNAME, username) }
+            if let password = relay.password { try easy.set(CURLOPT_PASSWORD, password) }
+            if let caFile = relay.tls.caFile { try easy.set(CURLOPT_CAINFO, caFile) }
+            if let caPEM = relay.tls.caPEM { try easy.set(CURLOPT_CAINFO_BLOB, blob: caPEM) }
+            try easy.set(CURLOPT_SSL_VERIFYPEER, relay.tls.verify ? 1 : 0)
+            try easy.set(CURLOPT_SSL_VERIFYHOST, relay.tls.verify ? 2 : 0)
+        } catch {
+            throw setupError(error)
+        }
+        do {
+            try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                    transfer.onFinish = { error in
+                        if let error { continuation.resume(throwing: error) } else { continuation.resume() }
+                    }
+                    loop.submit(transfer)
+                }
+            } onCancel: {
+                loop.cancel(transfer)
+            }
+        } catch {
+            let code = transfer.easy.info(CURLINFO_RESPONSE_CODE)
+            let underlying = error as? NetIOError ?? NetIOError(kind: .transfer, message: "\(error)", url: display)
+            throw SMTPError(underlying: underlying, replyCode: code)
+        }
+        return SMTPReceipt(code: transfer.easy.info(CURLINFO_RESPONSE_CODE))
+    }
+}
