@@ -40,8 +40,10 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
 
+        // Helpers the tests share: real servers (dnsmasq, aiosmtpd, an HTTP server) on loopback.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "DNSCoreTests", dependencies: ["DNSCore"], swiftSettings: strict),
-        .testTarget(name: "NetIOTests", dependencies: ["NetIO"], swiftSettings: strict),
+        .testTarget(name: "NetIOTests", dependencies: ["NetIO", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "NetAgentTests", dependencies: ["NetAgent", "DNSCore"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

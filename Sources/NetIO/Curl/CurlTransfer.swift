@@ -74,8 +74,8 @@ final class CurlTransfer: @unchecked Sendable {
     }
 
     private func headerLine(_ raw: UnsafeRawBufferPointer) {
-        var line = String(decoding: raw, as: UTF8.self)
-        while line.hasSuffix("\n") || line.hasSuffix("\r") { line.removeLast() }
+        // "\r\n" is one Character in Swift, so trim by character set, not by suffix.
+        let line = String(decoding: raw, as: UTF8.self).trimmingCharacters(in: .newlines)
         if line.hasPrefix("HTTP/") {
             // A new status line: 1xx responses and redirects start the header block again.
             headers.removeAll()

@@ -62,7 +62,9 @@ public struct HTTPClient: Sendable {
                     let headPending = Mutex(true)
                     transfer.onHead = { status, headers in
                         guard headPending.withLock({ pending in defer { pending = false }; return pending }) else { return }
-                        continuation.resume(returning: HTTPStreamingResponse(status: status, headers: headers, body: body))
+                        continuation.resume(returning: HTTPStreamingResponse(
+                            status: status, headers: headers,
+                            body: HTTPBodyStream(pieces: body, stop: { [loop] in loop.cancel(transfer) })))
                     }
                     transfer.onFinish = { error in
                         if headPending.withLock({ pending in defer { pending = false }; return pending }) {

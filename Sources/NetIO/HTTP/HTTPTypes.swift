@@ -93,7 +93,36 @@ public struct HTTPResponse: Sendable {
 public struct HTTPStreamingResponse: Sendable {
     public var status: Int
     public var headers: [HTTPHeader]
-    public var body: AsyncThrowingStream<Data, any Error>
+    public var body: HTTPBodyStream
+}
+
+/// The body of a streaming response, piece by piece. One consumer; when its iterator is
+/// dropped (the loop left) or its task cancelled, the transfer is removed.
+public struct HTTPBodyStream: AsyncSequence, Sendable {
+    public typealias Element = Data
+
+    let pieces: AsyncThrowingStream<Data, any Error>
+    let stop: @Sendable () -> Void
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var base: AsyncThrowingStream<Data, any Error>.AsyncIterator
+        let stopper: StopOnDeinit
+
+        public mutating func next() async throws -> Data? {
+            try await base.next()
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(base: pieces.makeAsyncIterator(), stopper: StopOnDeinit(stop))
+    }
+}
+
+/// Runs `stop` when the last reference goes: an iterator left behind ends its transfer.
+final class StopOnDeinit: Sendable {
+    let stop: @Sendable () -> Void
+    init(_ stop: @escaping @Sendable () -> Void) { self.stop = stop }
+    deinit { stop() }
 }
 
 extension Duration {

@@ -1,0 +1,170 @@
+import Foundation
+import Glibc
+
+/// A free port on 127.0.0.1 for `type` (SOCK_DGRAM or SOCK_STREAM): bound to 0, read back, closed.
+public func freeLoopbackPort(type: Int32 = Int32(SOCK_STREAM.rawValue)) throws -> Int {
+    let fd = socket(AF_INET, type, 0)
+    guard fd >= 0 else { throw TestSupportError("socket: errno \(errno)") }
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    addr.sin_port = 0
+    let bound = withUnsafePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard bound == 0 else { throw TestSupportError("bind: errno \(errno)") }
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+    }
+    return Int(UInt16(bigEndian: addr.sin_port))
+}
+
+/// A UDP socket on 127.0.0.1 that receives queries and never answers: a dead DNS server.
+public final class SilentUDPServer: @unchecked Sendable {
+    // `@unchecked Sendable`: the descriptor is fixed at init and only closed in deinit.
+    public let port: Int
+    private let fd: Int32
+
+    public init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        guard fd >= 0 else { throw TestSupportError("socket: errno \(errno)") }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else { close(fd); throw TestSupportError("bind: errno \(errno)") }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        self.fd = fd
+        port = Int(UInt16(bigEndian: addr.sin_port))
+    }
+
+    deinit { close(fd) }
+}
+
+/// dnsmasq serving fixed records on a loopback port, as a real DNS server for tests.
+public final class DnsmasqServer: @unchecked Sendable {
+    // `@unchecked Sendable`: immutable after init; `ChildProcess` is itself Sendable.
+    public let port: Int
+    public let child: ChildProcess
+
+    /// Starts dnsmasq with `records` (dnsmasq options such as `--host-record=…`). Names without
+    /// local data get REFUSED (`--no-resolv`).
+    public init(records: [String], extra: [String] = []) async throws {
+        guard let dnsmasq = Repository.which("dnsmasq") else {
+            throw TestSupportError("dnsmasq is not installed (scripts/setup installs it)")
+        }
+        var lastError: (any Error)?
+        for _ in 0..<5 {
+            let port = try freeLoopbackPort(type: Int32(SOCK_DGRAM.rawValue))
+            let child = try ChildProcess(dnsmasq, [
+                "--keep-in-foreground", "--pid-file=", "--log-facility=-", "--port=\(port)",
+                "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv", "--no-hosts",
+                "--local-ttl=60", "--user=root",
+            ] + extra + records)
+            do {
+                try await child.waitForOutput(timeout: .seconds(5)) { $0.contains("started, version") }
+                self.port = port
+                self.child = child
+                return
+            } catch {
+                lastError = error
+                child.stop()
+            }
+        }
+        throw lastError ?? TestSupportError("dnsmasq did not start")
+    }
+
+    public var address: String { "127.0.0.1:\(port)" }
+}
+
+/// Debian's aiosmtpd (`/usr/bin/python3 -m aiosmtpd`) writing every message into a maildir.
+public final class SMTPSink: @unchecked Sendable {
+    // `@unchecked Sendable`: immutable after init.
+    public let port: Int
+    public let maildir: URL
+    public let child: ChildProcess
+
+    /// - Parameter tls: a certificate and key: STARTTLS is then offered and required.
+    public init(tls: (certificate: String, key: String)? = nil) async throws {
+        let folder = try Repository.temporaryFolder("smtp")
+        maildir = folder.appendingPathComponent("maildir")
+        var lastError: (any Error)?
+        for _ in 0..<5 {
+            let port = try freeLoopbackPort()
+            var arguments = ["-m", "aiosmtpd", "-n", "-l", "127.0.0.1:\(port)", "-c", "aiosmtpd.handlers.Mailbox", maildir.path]
+            if let tls { arguments += ["--tlscert", tls.certificate, "--tlskey", tls.key] }
+            let child = try ChildProcess("/usr/bin/python3", arguments)
+            do {
+                try await waitForTCP(port: port)
+                self.port = port
+                self.child = child
+                return
+            } catch {
+                lastError = error
+                child.stop()
+            }
+        }
+        throw lastError ?? TestSupportError("aiosmtpd did not start")
+    }
+
+    public var url: String { "smtp://127.0.0.1:\(port)" }
+
+    /// The messages received so far, as raw text.
+    public func messages() -> [String] {
+        let new = maildir.appendingPathComponent("new")
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: new.path)) ?? []
+        return files.sorted().compactMap { try? String(contentsOf: new.appendingPathComponent($0), encoding: .utf8) }
+    }
+}
+
+/// Waits until something accepts TCP connections on 127.0.0.1:`port`.
+public func waitForTCP(port: Int, timeout: Duration = .seconds(10)) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = UInt16(port).bigEndian
+        let connected = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        close(fd)
+        if connected == 0 { return }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    throw TestSupportError("nothing listens on 127.0.0.1:\(port)")
+}
+
+/// The tests' HTTP server (Tests/Fixtures/http_test_server.py) on a loopback port.
+public final class HTTPTestServer: @unchecked Sendable {
+    // `@unchecked Sendable`: immutable after init.
+    public let port: Int
+    public let child: ChildProcess
+    public let scheme: String
+
+    public init(tls: TestCertificates? = nil, requireClientCertificate: Bool = false) async throws {
+        var arguments = [Repository.fixture("http_test_server.py")]
+        if let tls {
+            arguments += ["--cert", tls.serverCertificate, "--key", tls.serverKey]
+            if requireClientCertificate { arguments += ["--client-ca", tls.caCertificate] }
+        }
+        let child = try ChildProcess("/usr/bin/python3", arguments)
+        let text = try await child.waitForOutput { $0.contains("PORT ") }
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("PORT ") }),
+              let port = Int(line.dropFirst(5).trimmingCharacters(in: .whitespaces))
+        else { throw TestSupportError("no port from the HTTP test server: \(text)") }
+        self.port = port
+        self.child = child
+        scheme = tls == nil ? "http" : "https"
+    }
+
+    public func url(_ path: String, host: String = "127.0.0.1") -> String { "\(scheme)://\(host):\(port)\(path)" }
+}
