@@ -62,11 +62,11 @@ extension ClusterConfig {
         let gateway = map.optional("gateway").flatMap { inside(network, $0) }
         let vip = map.optional("vip").flatMap { inside(network, $0) }
         let mtu = map.optional("mtu")?.int(in: 576...9216) ?? 1500
-        let nodes = map.optional("nodes")?.list { readNode($0, network: network) } ?? []
-        checkUnique(nodes, map: map, vip: vip)
+        let nodes = map.optional("nodes")?.list()?.map { readNode($0, network: network) } ?? []
+        checkUnique(nodes, vip: vip)
         guard let name, let network else { return nil }
         return ClusterConfig(name: name, network: network, gateway: gateway, vip: vip, mtu: mtu,
-                             nodes: nodes.map(\.node))
+                             nodes: nodes.compactMap(\.node))
     }
 
     /// An address that must lie in `network` (checked only when the network itself parsed).
@@ -79,42 +79,48 @@ extension ClusterConfig {
         return address
     }
 
+    /// What one `cluster.nodes[i]` entry gave; name and address are kept for the
+    /// uniqueness checks even when the rest is invalid.
     private struct ReadNode {
-        let node: Node
-        let nameField: Field
-        let addressField: Field
+        var node: Node?
+        var name: (value: String, field: Field)?
+        var address: (value: IPAddress, field: Field)?
     }
 
-    private static func readNode(_ field: Field, network: CIDR?) -> ReadNode? {
-        guard let map = field.mapping() else { return nil }
+    private static func readNode(_ field: Field, network: CIDR?) -> ReadNode {
+        guard let map = field.mapping() else { return ReadNode() }
         defer { map.finish() }
-        let nameField = map.required("name")
-        let name = nameField?.string()
-        let addressField = map.required("address")
-        let address = addressField.flatMap { inside(network, $0) }
+        var read = ReadNode()
+        if let nameField = map.required("name"), let name = nameField.string() { read.name = (name, nameField) }
+        if let addressField = map.required("address"), let address = inside(network, addressField) {
+            read.address = (address, addressField)
+        }
         let role = map.optional("role")?.choice(Role.self) ?? .worker
         let offline = map.optional("offline")?.string()
-        guard let name, let nameField, let address, let addressField else { return nil }
-        return ReadNode(node: Node(name: name, address: address, role: role, offline: offline),
-                        nameField: nameField, addressField: addressField)
+        if let name = read.name?.value, let address = read.address?.value {
+            read.node = Node(name: name, address: address, role: role, offline: offline)
+        }
+        return read
     }
 
-    private static func checkUnique(_ nodes: [ReadNode], map: MappingReader, vip: IPAddress?) {
+    private static func checkUnique(_ nodes: [ReadNode], vip: IPAddress?) {
         var names: [String: Int] = [:]
-        var addresses: [IPAddress: String] = [:]
+        var addresses: [IPAddress: Int] = [:]
         for read in nodes {
-            if let first = names[read.node.name] {
-                read.nameField.fail("duplicate node name '\(read.node.name)' (first at line \(first))")
-            } else {
-                names[read.node.name] = read.nameField.line
+            if let (name, field) = read.name {
+                if let first = names[name] {
+                    field.fail("duplicate node name '\(name)' (first at line \(first))")
+                } else {
+                    names[name] = field.line
+                }
             }
-            if let other = addresses[read.node.address] {
-                read.addressField.fail("address \(read.node.address) is also node \(other)'s")
-            } else {
-                addresses[read.node.address] = read.node.name
-            }
-            if read.node.address == vip {
-                read.addressField.fail("address \(read.node.address) is the cluster VIP, not a node address")
+            if let (address, field) = read.address {
+                if let first = addresses[address] {
+                    field.fail("duplicate node address \(address) (first at line \(first))")
+                } else {
+                    addresses[address] = field.line
+                }
+                if address == vip { field.fail("\(address) is the cluster VIP, not a node address") }
             }
         }
     }

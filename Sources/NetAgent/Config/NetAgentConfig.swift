@@ -78,16 +78,16 @@ public struct NetAgentConfig: Hashable, Sendable {
     }
 
     private static func readProviders(_ field: Field?) -> [ProviderConfig] {
-        let read = field?.list(ProviderConfig.read) ?? []
+        let read = field?.list()?.map(ProviderConfig.read) ?? []
         var firstLine: [String: Int] = [:]
-        for (config, nameField) in read {
-            if let line = firstLine[config.name] {
-                nameField.fail("duplicate provider name '\(config.name)' (first at line \(line))")
+        for case let (name?, nameField?) in read.map({ ($0.name, $0.nameField) }) {
+            if let line = firstLine[name] {
+                nameField.fail("duplicate provider name '\(name)' (first at line \(line))")
             } else {
-                firstLine[config.name] = nameField.line
+                firstLine[name] = nameField.line
             }
         }
-        return read.map(\.config)
+        return read.compactMap(\.config)
     }
 
     /// A YAML syntax error as an issue, with the line libyaml reports.

@@ -158,11 +158,13 @@ extension ProbesConfig {
             let name = nameField?.string()
             let address = server.required("address")?.ip()
             let port = server.optional("port")?.int(in: 1...65535) ?? 53
-            guard let name, let nameField, let address else { return nil }
-            if let first = seen[name] {
-                nameField.fail("duplicate DNS server name '\(name)' (first at line \(first))")
+            if let name, let nameField {
+                if let first = seen[name] {
+                    nameField.fail("duplicate DNS server name '\(name)' (first at line \(first))")
+                }
+                seen[name] = seen[name] ?? nameField.line
             }
-            seen[name] = seen[name] ?? nameField.line
+            guard let name, let address else { return nil }
             return DNSServers.Server(name: name, address: address, port: port)
         }
         guard let servers else { return nil }

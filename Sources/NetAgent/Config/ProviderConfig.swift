@@ -130,10 +130,17 @@ public struct PiholeSettings: Hashable, Sendable {
 }
 
 extension ProviderConfig {
-    static func read(_ field: Field) -> (config: ProviderConfig, nameField: Field)? {
-        guard let map = field.mapping() else { return nil }
+    /// What one `providers[i]` entry gave: its name (for the duplicate check) even when the rest is invalid.
+    struct ReadResult {
+        var config: ProviderConfig?
+        var nameField: Field?
+        var name: String?
+    }
+
+    static func read(_ field: Field) -> ReadResult {
+        guard let map = field.mapping() else { return ReadResult() }
         let nameField = map.required("name")
-        let name = nameField?.string()
+        var result = ReadResult(nameField: nameField, name: nameField?.string())
         let type = map.required("type")
         let select = map.optional("select").flatMap(SelectFilters.read) ?? SelectFilters()
         let policy = map.optional("policy")?.choice(Policy.self) ?? .sync
@@ -143,12 +150,14 @@ extension ProviderConfig {
         case "pihole": kind = PiholeSettings.read(map).map(Kind.pihole)
         case let other?:
             type?.fail("'\(other)' is not a provider type (cloudflare, pihole)")
-            return nil
-        case nil: return nil
+            return result
+        case nil: return result
         }
         map.finish()
-        guard let name, let nameField, let kind else { return nil }
-        return (ProviderConfig(name: name, select: select, policy: policy, kind: kind), nameField)
+        if let name = result.name, let kind {
+            result.config = ProviderConfig(name: name, select: select, policy: policy, kind: kind)
+        }
+        return result
     }
 }
 
