@@ -19,10 +19,10 @@ struct GlobalOptions: ParsableArguments {
         var format: LogFormat { self == .json ? .json : .text }
     }
 
-    @Option(help: "Least severe log level written to stderr: trace, debug, info, notice, warning or error.")
+    @Option(help: "Least severe log level written to stderr.")
     var logLevel: Level = .info
 
-    @Option(help: "Log line format on stderr: text, or json (one object per line).")
+    @Option(help: "Log lines on stderr as text, or as one JSON object per line.")
     var logFormat: Format = .text
 
     /// Sends swift-log to stderr with these options. Only the first call in a process takes

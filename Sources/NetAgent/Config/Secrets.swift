@@ -83,7 +83,12 @@ extension NetAgentConfig {
             guard let value = environment[name] else { throw ConfigValueError("the variable is not set") }
             raw = value
         case .file(let path):
-            guard let data = FileManager.default.contents(atPath: path) else {
+            let data: Data
+            do {
+                let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+                defer { try? handle.close() }
+                data = try handle.readToEnd() ?? Data()
+            } catch {
                 let exists = FileManager.default.fileExists(atPath: path)
                 throw ConfigValueError(exists ? "the file is not readable" : "no such file")
             }

@@ -9,7 +9,8 @@ public enum LogFormat: String, CaseIterable, Sendable {
 
 /// A swift-log handler writing one line per message to stderr.
 ///
-/// Text: `2026-11-27T12:00:00.000Z info netagent.config: message key=value`.
+/// Text: `2026-11-27T12:00:00.000Z info netagent.config: message key=value` (values with
+/// spaces, quotes or `=` are quoted).
 /// JSON: `{"time":…,"level":…,"label":…,"message":…,"metadata":{…}}`.
 public struct StderrLogHandler: LogHandler {
     public var logLevel: Logger.Level
@@ -38,7 +39,7 @@ public struct StderrLogHandler: LogHandler {
     /// One rendered line without its newline; exposed for tests.
     public static func render(time: Date, level: Logger.Level, label: String, message: String,
                               metadata: Logger.Metadata, format: LogFormat) -> String {
-        let stamp = time.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
+        let stamp = time.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
         switch format {
         case .text:
             let pairs = metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\(quoted("\($0.value)"))" }
@@ -46,7 +47,7 @@ public struct StderrLogHandler: LogHandler {
         case .json:
             var object: [String: Any] = ["time": stamp, "level": level.rawValue, "label": label, "message": message]
             if !metadata.isEmpty { object["metadata"] = metadata.mapValues(jsonValue) }
-            guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else {
+            guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else {
                 return #"{"level":"error","message":"log line could not be encoded"}"#
             }
             return String(decoding: data, as: UTF8.self)
