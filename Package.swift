@@ -42,7 +42,7 @@ let package = Package(
 
         .testTarget(name: "DNSCoreTests", dependencies: ["DNSCore"], swiftSettings: strict),
         .testTarget(name: "NetIOTests", dependencies: ["NetIO"], swiftSettings: strict),
-        .testTarget(name: "NetAgentTests", dependencies: ["NetAgent", "DNSCore"], swiftSettings: strict),
+        .testTarget(name: "NetAgentTests", dependencies: ["NetAgent", "NetIO", "DNSCore"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,5 +1,6 @@
 import DNSCore
 import Foundation
+import NetIO
 import Testing
 @testable import NetAgent
 
@@ -11,15 +12,15 @@ struct ConfigExampleTests {
         let config = try NetAgentConfig.load(file: path)
         #expect(config.cluster.name == "home")
         #expect(config.cluster.network == (try CIDR("10.0.60.0/24")))
-        #expect(config.cluster.gateway == (try IPAddress("10.0.60.1")))
-        #expect(config.cluster.vip == (try IPAddress("10.0.60.10")))
+        #expect(config.cluster.gateway == (IPAddress("10.0.60.1")))
+        #expect(config.cluster.vip == (IPAddress("10.0.60.10")))
         #expect(config.cluster.mtu == 1500)
         #expect(config.cluster.nodes.count == 10)
         #expect(config.cluster.nodes.map(\.name) == (1...10).map { "k8s-\($0)" })
         #expect(config.cluster.offlineNodes.map(\.name) == ["k8s-4", "k8s-10"])
         #expect(config.cluster.offlineNodes.map(\.offline) == ["PSU not working", "not starting"])
         #expect(config.cluster.nodes.filter { $0.role == .controlplane }.map(\.name) == ["k8s-1", "k8s-3", "k8s-5"])
-        #expect(config.cluster.nodes.last?.address == (try IPAddress("10.0.60.30")))
+        #expect(config.cluster.nodes.last?.address == (IPAddress("10.0.60.30")))
     }
 
     @Test("yields two providers with their typed settings, no secret read")

@@ -1,3 +1,4 @@
+import NetIO
 import Testing
 @testable import NetAgent
 
@@ -32,17 +33,25 @@ struct ConfigValueTests {
         ("pihole", false), ("", false), ("1.1.1.1 ", false),
     ])
     func ipAddress(text: String, valid: Bool) {
-        #expect(((try? IPAddress(text)) != nil) == valid)
+        #expect((IPAddress(text) != nil) == valid)
+        #expect(IPAddress.isValid(text) == valid)
     }
+
+    @Test("addresses print canonically", arguments: [("10.0.60.21", "10.0.60.21"), ("FD00:0::1", "fd00::1")])
+    func canonical(text: String, printed: String) {
+        #expect(IPAddress(text)?.description == printed)
+    }
+
+    private func ip(_ text: String) throws -> IPAddress { try #require(IPAddress(text)) }
 
     @Test("CIDR membership")
     func cidr() throws {
         let network = try CIDR("10.0.60.0/24")
-        #expect(network.contains(try IPAddress("10.0.60.255")))
-        #expect(!network.contains(try IPAddress("10.0.61.0")))
-        #expect(!network.contains(try IPAddress("::1")))
-        #expect(try CIDR("0.0.0.0/0").contains(try IPAddress("8.8.8.8")))
-        #expect(try CIDR("fd00::/8").contains(try IPAddress("fd12::1")))
+        #expect(network.contains(try ip("10.0.60.255")))
+        #expect(!network.contains(try ip("10.0.61.0")))
+        #expect(!network.contains(try ip("::1")))
+        #expect(try CIDR("0.0.0.0/0").contains(try ip("8.8.8.8")))
+        #expect(try CIDR("fd00::/8").contains(try ip("fd12::1")))
         #expect(try CIDR("10.0.0.0/12").description == "10.0.0.0/12")
         for bad in ["10.0.60.0", "10.0.60.0/", "10.0.60.0/24/1", "10.0.60.1/24", "fd00::1/8", "x/8"] {
             #expect(throws: ConfigValueError.self, "\(bad)") { try CIDR(bad) }

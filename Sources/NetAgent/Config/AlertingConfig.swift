@@ -1,4 +1,5 @@
 public import Foundation
+public import NetIO
 
 /// Alert mail through an SMTP relay (`alerting:`).
 public struct AlertingConfig: Hashable, Sendable {
@@ -25,20 +26,13 @@ public struct AlertingConfig: Hashable, Sendable {
         public var from: String
         public var to: [String]
         /// STARTTLS on `smtp://` (default opportunistic).
-        public var starttls: StartTLS
+        public var starttls: STARTTLSPolicy
         /// CA bundle to verify the relay with; nil means the system's.
         public var caFile: String?
         /// User name for SMTP AUTH; nil means no authentication.
         public var username: String?
         /// Where the SMTP password is read from (`passwordFile` / `passwordEnv`).
         public var password: SecretSource?
-    }
-
-    /// STARTTLS policy: never, when offered, or fail without it.
-    public enum StartTLS: String, CaseIterable, Hashable, Sendable {
-        case none
-        case opportunistic
-        case required
     }
 
     /// Mutes alerts matching `rule` and/or `target` until `until`.
@@ -73,7 +67,7 @@ extension AlertingConfig {
         let from = map.required("from")?.mailbox()
         let to = map.required("to")?.list { $0.mailbox() }
         if to?.isEmpty == true { map.fail("'to' lists no recipient") }
-        let starttls = map.optional("starttls")?.choice(StartTLS.self) ?? .opportunistic
+        let starttls = map.optional("starttls")?.choice(STARTTLSPolicy.self) ?? .opportunistic
         let caFile = map.optional("caFile")?.filePath()
         let username = map.optional("username")?.string()
         let password = map.secret("password", required: false)

@@ -1,3 +1,5 @@
+public import NetIO
+
 /// The cluster netagent watches: its network, VIP, MTU and nodes (`cluster:`).
 public struct ClusterConfig: Hashable, Sendable {
     /// Name used in alert subjects and metrics (`home`).

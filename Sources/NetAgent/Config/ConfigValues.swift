@@ -1,51 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+public import NetIO
 
 /// Why a configuration value could not be parsed; the reader adds file, path and line.
 public struct ConfigValueError: Error, Hashable, Sendable, CustomStringConvertible {
     public let message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }
-}
-
-/// An IPv4 or IPv6 address, parsed with `inet_pton` so only real addresses pass.
-public struct IPAddress: Hashable, Sendable, CustomStringConvertible {
-    /// Network-order bytes: 4 for IPv4, 16 for IPv6.
-    public let bytes: [UInt8]
-
-    /// Parses dotted-quad IPv4 or RFC 4291 IPv6 text; throws when `text` is neither.
-    public init(_ text: String) throws(ConfigValueError) {
-        var v4 = in_addr()
-        if inet_pton(AF_INET, text, &v4) == 1 {
-            bytes = withUnsafeBytes(of: &v4) { Array($0) }
-            return
-        }
-        var v6 = in6_addr()
-        if inet_pton(AF_INET6, text, &v6) == 1 {
-            bytes = withUnsafeBytes(of: &v6) { Array($0) }
-            return
-        }
-        throw ConfigValueError("'\(text)' is not an IP address")
-    }
-
-    init(bytes: [UInt8]) { self.bytes = bytes }
-
-    /// Whether this is an IPv4 address.
-    public var isIPv4: Bool { bytes.count == 4 }
-
-    /// The canonical text (`inet_ntop`).
-    public var description: String {
-        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
-        let family = isIPv4 ? AF_INET : AF_INET6
-        let ok = bytes.withUnsafeBytes { raw in
-            inet_ntop(family, raw.baseAddress, &buffer, socklen_t(buffer.count)) != nil
-        }
-        guard ok else { return bytes.map(String.init).joined(separator: ".") }
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
 }
 
 /// A network in CIDR notation such as `10.0.60.0/24`; host bits must be zero.
@@ -59,8 +18,7 @@ public struct CIDR: Hashable, Sendable, CustomStringConvertible {
     public init(_ text: String) throws(ConfigValueError) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2 else { throw ConfigValueError("'\(text)' is not a CIDR (expected ADDRESS/PREFIX)") }
-        let address: IPAddress
-        do { address = try IPAddress(String(parts[0])) } catch {
+        guard let address = IPAddress(String(parts[0])) else {
             throw ConfigValueError("'\(text)' is not a CIDR: '\(parts[0])' is not an IP address")
         }
         let maxPrefix = address.bytes.count * 8
@@ -69,7 +27,7 @@ public struct CIDR: Hashable, Sendable, CustomStringConvertible {
         }
         let masked = CIDR.mask(address.bytes, prefix)
         guard masked == address.bytes else {
-            let suggestion = "\(IPAddress(bytes: masked))/\(prefix)"
+            let suggestion = IPAddress(bytes: masked).map { "\($0)/\(prefix)" } ?? "\(prefix)"
             throw ConfigValueError("'\(text)' has host bits set; the network is \(suggestion)")
         }
         network = address
@@ -106,9 +64,10 @@ public struct ListenAddress: Hashable, Sendable, CustomStringConvertible {
         guard let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port) else {
             throw ConfigValueError("'\(text)' needs a port 1…65535")
         }
-        do { host = try IPAddress(hostText) } catch {
+        guard let host = IPAddress(hostText) else {
             throw ConfigValueError("'\(text)': '\(hostText)' is not an IP address")
         }
+        self.host = host
         self.port = port
     }
 

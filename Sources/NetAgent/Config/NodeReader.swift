@@ -1,4 +1,5 @@
 import Foundation
+import NetIO
 import Yams
 
 /// Collects the problems of one file while its node tree is walked, so every problem is
@@ -93,7 +94,12 @@ struct Field {
         do { return try parse(text) } catch { fail(error.message); return nil }
     }
 
-    func ip() -> IPAddress? { parsed { text throws(ConfigValueError) in try IPAddress(text) } }
+    func ip() -> IPAddress? {
+        parsed { text throws(ConfigValueError) in
+            guard let address = IPAddress(text) else { throw ConfigValueError("'\(text)' is not an IP address") }
+            return address
+        }
+    }
 
     func choice<E: RawRepresentable & CaseIterable>(_: E.Type) -> E? where E.RawValue == String {
         guard let text = scalar() else { return nil }

@@ -1,4 +1,5 @@
 public import Foundation
+public import NetIO
 
 /// The probes (`probes:`). A kind runs when its key is present and not `enabled: false`.
 public struct ProbesConfig: Hashable, Sendable {
