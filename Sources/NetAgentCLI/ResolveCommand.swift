@@ -27,6 +27,8 @@ struct ResolveCommand: AsyncParsableCommand {
     @Option(name: .long, help: "text or json.")
     var output: Output = .text
 
+    @OptionGroup var global: GlobalOptions
+
     func validate() throws {
         guard DNSQueryType(rawValue: type.uppercased()) != nil else {
             throw ValidationError("--type must be one of \(DNSQueryType.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -38,6 +40,7 @@ struct ResolveCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        global.bootstrapLogging()
         let queryType = DNSQueryType(rawValue: type.uppercased()) ?? .a
         let dnsServer = try server.map { text throws(ResolverError) in try DNSServer(parsing: text) }
         let resolver = Resolver(options: .init(timeout: CLIDuration.parse(timeout) ?? .seconds(2)))
