@@ -65,7 +65,7 @@ struct ConfigValueTests {
         #expect(try ListenAddress(text).description == canonical)
     }
 
-    @Test("bad listen addresses", arguments: ["0.0.0.0", ":9099", "host:80", "0.0.0.0:0", "0.0.0.0:70000"])
+    @Test("bad listen addresses", arguments: ["0.0.0.0", ":9099", "host:80", "0.0.0.0:0", "0.0.0.0:70000", "::1", "fd00::1:80"])
     func badListen(text: String) {
         #expect(throws: ConfigValueError.self) { try ListenAddress(text) }
     }

@@ -60,7 +60,11 @@ public struct ListenAddress: Hashable, Sendable, CustomStringConvertible {
             throw ConfigValueError("'\(text)' is not ADDRESS:PORT")
         }
         var hostText = String(text[..<colon])
-        if hostText.hasPrefix("[") && hostText.hasSuffix("]") { hostText = String(hostText.dropFirst().dropLast()) }
+        if hostText.hasPrefix("[") && hostText.hasSuffix("]") {
+            hostText = String(hostText.dropFirst().dropLast())
+        } else if hostText.contains(":") {
+            throw ConfigValueError("'\(text)': write an IPv6 address in brackets, [ADDRESS]:PORT")
+        }
         guard let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port) else {
             throw ConfigValueError("'\(text)' needs a port 1…65535")
         }
