@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NetAgent
 import NetIO
 
 /// `netagent resolve`: a dig-like look-up on the same c-ares engine the probes use.
@@ -26,6 +27,8 @@ struct ResolveCommand: AsyncParsableCommand {
     @Option(name: .long, help: "text or json.")
     var output: Output = .text
 
+    @OptionGroup var global: GlobalOptions
+
     func validate() throws {
         guard DNSQueryType(rawValue: type.uppercased()) != nil else {
             throw ValidationError("--type must be one of \(DNSQueryType.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -37,6 +40,7 @@ struct ResolveCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        global.bootstrapLogging()
         let queryType = DNSQueryType(rawValue: type.uppercased()) ?? .a
         let dnsServer = try server.map { text throws(ResolverError) in try DNSServer(parsing: text) }
         let resolver = Resolver(options: .init(timeout: CLIDuration.parse(timeout) ?? .seconds(2)))
@@ -99,14 +103,11 @@ extension Double {
     }
 }
 
-/// Durations on the command line: `250ms`, `2s`, `1m`.
+/// Durations on the command line, written as in the configuration (`250ms`, `2s`, `1m30s`).
 enum CLIDuration {
+    /// A positive duration, or nil for text that is not one.
     static func parse(_ text: String) -> Duration? {
-        let units: [(String, Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000)]
-        for (suffix, factor) in units where text.hasSuffix(suffix) {
-            guard let value = Int64(text.dropLast(suffix.count)), value > 0 else { return nil }
-            return .milliseconds(value * factor)
-        }
-        return nil
+        guard let duration = try? ConfigDuration.parse(text), duration > .zero else { return nil }
+        return duration
     }
 }

@@ -1,0 +1,164 @@
+/// Where desired records come from (`sources:`).
+public struct SourcesConfig: Hashable, Sendable {
+    /// The Kubernetes API source; nil when `kubernetes` is absent.
+    public var kubernetes: KubernetesSource?
+    /// Files or folders of Gateway/HTTPRoute/GRPCRoute YAML (absolute paths).
+    public var manifests: [String]
+    /// Annotation prefixes read on routes and Gateways (default: both of external-dns's).
+    public var annotationPrefixes: [String]
+
+    public static let defaultAnnotationPrefixes = ["external-dns.alpha.kubernetes.io/", "external-dns.kubernetes.io/"]
+
+    public init(kubernetes: KubernetesSource? = nil, manifests: [String] = [],
+                annotationPrefixes: [String] = SourcesConfig.defaultAnnotationPrefixes) {
+        self.kubernetes = kubernetes
+        self.manifests = manifests
+        self.annotationPrefixes = annotationPrefixes
+    }
+
+    /// How to reach the Kubernetes API: in-cluster when both are nil and running in a pod,
+    /// else the kubeconfig.
+    public struct KubernetesSource: Hashable, Sendable {
+        /// Path of a kubeconfig; nil means `KUBECONFIG` or `~/.kube/config`.
+        public var kubeconfig: String?
+        /// Context to use; nil means the kubeconfig's current-context.
+        public var context: String?
+
+        public init(kubeconfig: String? = nil, context: String? = nil) {
+            self.kubeconfig = kubeconfig
+            self.context = context
+        }
+    }
+}
+
+/// How reconciling is paced and guarded (`reconcile:`).
+public struct ReconcileConfig: Hashable, Sendable {
+    /// Full resync period that also catches hand edits (default 5m).
+    public var resync: Duration
+    /// Wait after a watch event so bursts collapse into one run (default 500ms).
+    public var debounce: Duration
+    /// A run that would delete more than this share of owned records deletes nothing and alerts (default 0.5).
+    public var maxDeleteFraction: Double
+    /// Plan and log, never write (default false).
+    public var dryRun: Bool
+
+    public init(resync: Duration = .seconds(300), debounce: Duration = .milliseconds(500),
+                maxDeleteFraction: Double = 0.5, dryRun: Bool = false) {
+        self.resync = resync
+        self.debounce = debounce
+        self.maxDeleteFraction = maxDeleteFraction
+        self.dryRun = dryRun
+    }
+}
+
+/// Leader election through a `coordination.k8s.io/v1` Lease (`leaderElection:`); only the
+/// leader writes DNS.
+public struct LeaderElectionConfig: Hashable, Sendable {
+    /// Off by default: a single replica writes.
+    public var enabled: Bool
+    /// Name of the Lease in the pod's namespace (default `netagent`).
+    public var leaseName: String
+    /// How long a lease is valid without renewal (default 15s).
+    public var leaseDuration: Duration
+    /// The leader stops writing when it could not renew for this long (default 10s).
+    public var renewDeadline: Duration
+    /// How often to try to acquire or renew (default 2s).
+    public var retryPeriod: Duration
+
+    public init(enabled: Bool = false, leaseName: String = "netagent", leaseDuration: Duration = .seconds(15),
+                renewDeadline: Duration = .seconds(10), retryPeriod: Duration = .seconds(2)) {
+        self.enabled = enabled
+        self.leaseName = leaseName
+        self.leaseDuration = leaseDuration
+        self.renewDeadline = renewDeadline
+        self.retryPeriod = retryPeriod
+    }
+}
+
+/// The SQLite state file (`state:`): alert outbox and the Pi-hole ledger when standalone.
+public struct StateConfig: Hashable, Sendable {
+    public static let defaultPath = "/var/lib/netagent/state.sqlite"
+    /// Absolute path of the state file.
+    public var path: String
+    public init(path: String = StateConfig.defaultPath) { self.path = path }
+}
+
+/// The HTTP status server (`server:`): /metrics, /healthz, /readyz.
+public struct ServerConfig: Hashable, Sendable {
+    /// Address and port to listen on (default `0.0.0.0:9099`).
+    public var listen: ListenAddress
+    public init(listen: ListenAddress) { self.listen = listen }
+}
+
+extension SourcesConfig {
+    static func read(_ field: Field) -> SourcesConfig? {
+        guard let map = field.mapping() else { return nil }
+        defer { map.finish() }
+        var kubernetes: KubernetesSource?
+        if map.has("kubernetes") {
+            kubernetes = KubernetesSource()
+            if let kube = map.optional("kubernetes")?.mapping() {
+                kubernetes = KubernetesSource(kubeconfig: kube.optional("kubeconfig")?.filePath(),
+                                              context: kube.optional("context")?.string())
+                kube.finish()
+            }
+        } else {
+            _ = map.optional("kubernetes")
+        }
+        return SourcesConfig(
+            kubernetes: kubernetes,
+            manifests: map.optional("manifests")?.list { $0.filePath() } ?? [],
+            annotationPrefixes: map.optional("annotationPrefixes")?.list { $0.string() } ?? defaultAnnotationPrefixes)
+    }
+}
+
+extension ReconcileConfig {
+    static func read(_ field: Field) -> ReconcileConfig? {
+        guard let map = field.mapping() else { return nil }
+        defer { map.finish() }
+        let defaults = ReconcileConfig()
+        return ReconcileConfig(
+            resync: map.optional("resync")?.duration(minimum: .seconds(1)) ?? defaults.resync,
+            debounce: map.optional("debounce")?.duration(minimum: .zero) ?? defaults.debounce,
+            maxDeleteFraction: map.optional("maxDeleteFraction")?.fraction() ?? defaults.maxDeleteFraction,
+            dryRun: map.optional("dryRun")?.bool() ?? defaults.dryRun)
+    }
+}
+
+extension LeaderElectionConfig {
+    static func read(_ field: Field) -> LeaderElectionConfig? {
+        guard let map = field.mapping() else { return nil }
+        defer { map.finish() }
+        let defaults = LeaderElectionConfig()
+        let config = LeaderElectionConfig(
+            enabled: map.optional("enabled")?.bool() ?? defaults.enabled,
+            leaseName: map.optional("leaseName")?.string() ?? defaults.leaseName,
+            leaseDuration: map.optional("leaseDuration")?.duration() ?? defaults.leaseDuration,
+            renewDeadline: map.optional("renewDeadline")?.duration() ?? defaults.renewDeadline,
+            retryPeriod: map.optional("retryPeriod")?.duration() ?? defaults.retryPeriod)
+        if !(config.retryPeriod < config.renewDeadline && config.renewDeadline < config.leaseDuration) {
+            map.fail("needs retryPeriod < renewDeadline < leaseDuration, so a leader stops writing before another can start")
+        }
+        return config
+    }
+}
+
+extension StateConfig {
+    static func read(_ field: Field) -> StateConfig? {
+        guard let map = field.mapping() else { return nil }
+        defer { map.finish() }
+        return StateConfig(path: map.optional("path")?.filePath() ?? defaultPath)
+    }
+}
+
+extension ServerConfig {
+    static let defaultListen = "0.0.0.0:9099"
+
+    static func read(_ field: Field?) -> ServerConfig? {
+        let map = field?.mapping()
+        defer { map?.finish() }
+        let parse = { (text: String) throws(ConfigValueError) in try ListenAddress(text) }
+        if let listen = map?.optional("listen") { return listen.parsed(parse).map(ServerConfig.init) }
+        return (try? parse(defaultListen)).map(ServerConfig.init)
+    }
+}

@@ -1,0 +1,174 @@
+public import Foundation
+public import NetIO
+
+/// The probes (`probes:`). A kind runs when its key is present and not `enabled: false`.
+public struct ProbesConfig: Hashable, Sendable {
+    /// Default interval of every kind (default 30s).
+    public var interval: Duration
+    /// Default per-target deadline of every kind (default 2s).
+    public var timeout: Duration
+    public var dns: DNSServers?
+    public var dnsRecords: Schedule?
+    public var nodes: Nodes?
+    public var vip: VIP?
+    public var mtu: MTU?
+    public var tunnel: Tunnel?
+
+    public init(interval: Duration = .seconds(30), timeout: Duration = .seconds(2), dns: DNSServers? = nil,
+                dnsRecords: Schedule? = nil, nodes: Nodes? = nil, vip: VIP? = nil, mtu: MTU? = nil,
+                tunnel: Tunnel? = nil) {
+        self.interval = interval
+        self.timeout = timeout
+        self.dns = dns
+        self.dnsRecords = dnsRecords
+        self.nodes = nodes
+        self.vip = vip
+        self.mtu = mtu
+        self.tunnel = tunnel
+    }
+
+    /// The names of the kinds that will run, in a fixed order.
+    public var enabledKinds: [String] {
+        [("dns", dns?.schedule), ("dnsRecords", dnsRecords), ("nodes", nodes?.schedule), ("vip", vip?.schedule),
+         ("mtu", mtu?.schedule), ("tunnel", tunnel?.schedule)]
+            .compactMap { name, schedule in schedule?.enabled == true ? name : nil }
+    }
+
+    /// Settings every kind has; unset values fall back to `probes.interval` / `probes.timeout`.
+    public struct Schedule: Hashable, Sendable {
+        public var enabled: Bool
+        public var interval: Duration
+        public var timeout: Duration
+        public init(enabled: Bool = true, interval: Duration, timeout: Duration) {
+            self.enabled = enabled
+            self.interval = interval
+            self.timeout = timeout
+        }
+    }
+
+    /// `dns`: each server must answer.
+    public struct DNSServers: Hashable, Sendable {
+        public var schedule: Schedule
+        public var servers: [Server]
+        /// A DNS server by name, address and port (default 53).
+        public struct Server: Hashable, Sendable {
+            public var name: String
+            public var address: IPAddress
+            public var port: Int
+            public init(name: String, address: IPAddress, port: Int = 53) {
+                self.name = name
+                self.address = address
+                self.port = port
+            }
+        }
+    }
+
+    /// `nodes`: TCP ports on every node, the control-plane ports on control planes, ICMP echo.
+    public struct Nodes: Hashable, Sendable {
+        public var schedule: Schedule
+        /// Default [50000, 10250] (Talos apid, kubelet).
+        public var tcpPorts: [Int]
+        /// Default [6443] (the Kubernetes API).
+        public var controlPlanePorts: [Int]
+        /// Default true.
+        public var icmp: Bool
+    }
+
+    /// `vip`: TCP and TLS to VIP:port, and which node holds the VIP. Interval default 1s.
+    public struct VIP: Hashable, Sendable {
+        public var schedule: Schedule
+        /// Default 6443.
+        public var port: Int
+    }
+
+    /// `mtu`: path MTU to each node compared with `expected` (default `cluster.mtu`).
+    public struct MTU: Hashable, Sendable {
+        public var schedule: Schedule
+        public var expected: Int
+    }
+
+    /// `tunnel`: cloudflared's /ready and the Cloudflare tunnel status.
+    public struct Tunnel: Hashable, Sendable {
+        public var schedule: Schedule
+        /// cloudflared's metrics server `/ready` URL.
+        public var readyURL: URL
+        /// The tunnel's UUID; public names must CNAME to `<tunnelID>.cfargotunnel.com`.
+        public var tunnelID: UUID
+        /// Fewest ready connections that count as healthy (default 1).
+        public var minConnections: Int
+    }
+}
+
+extension ProbesConfig {
+    static func read(_ field: Field, clusterMTU: Int, hasVIP: Bool) -> ProbesConfig? {
+        guard let map = field.mapping() else { return nil }
+        defer { map.finish() }
+        let interval = map.optional("interval")?.duration() ?? .seconds(30)
+        let timeout = map.optional("timeout")?.duration() ?? .seconds(2)
+        let base = Schedule(interval: interval, timeout: timeout)
+        var config = ProbesConfig(interval: interval, timeout: timeout)
+        config.dns = kind(map, "dns", base) { readDNS($0, $1) }
+        config.dnsRecords = kind(map, "dnsRecords", base) { _, schedule in schedule }
+        config.nodes = kind(map, "nodes", base) { kind, schedule in
+            Nodes(schedule: schedule,
+                  tcpPorts: kind.optional("tcpPorts")?.list { $0.int(in: 1...65535) } ?? [50000, 10250],
+                  controlPlanePorts: kind.optional("controlPlanePorts")?.list { $0.int(in: 1...65535) } ?? [6443],
+                  icmp: kind.optional("icmp")?.bool() ?? true)
+        }
+        let vipBase = Schedule(interval: .seconds(1), timeout: min(timeout, .seconds(1)))
+        config.vip = kind(map, "vip", vipBase) { kind, schedule in
+            if !hasVIP && schedule.enabled { kind.fail("the vip probe needs cluster.vip") }
+            return VIP(schedule: schedule, port: kind.optional("port")?.int(in: 1...65535) ?? 6443)
+        }
+        config.mtu = kind(map, "mtu", base) { kind, schedule in
+            MTU(schedule: schedule, expected: kind.optional("expected")?.int(in: 576...9216) ?? clusterMTU)
+        }
+        config.tunnel = kind(map, "tunnel", base) { kind, schedule in
+            let url = kind.required("readyURL")?.url(schemes: ["http", "https"])
+            let id = kind.required("tunnelID")?.parsed { text throws(ConfigValueError) in
+                guard let id = UUID(uuidString: text) else { throw ConfigValueError("'\(text)' is not a tunnel UUID") }
+                return id
+            }
+            let minimum = kind.optional("minConnections")?.int(in: 1...16) ?? 1
+            guard let url, let id else { return nil }
+            return Tunnel(schedule: schedule, readyURL: url, tunnelID: id, minConnections: minimum)
+        }
+        return config
+    }
+
+    /// Reads one kind's mapping: its schedule (falling back to `base`) and its own keys.
+    private static func kind<T>(_ map: MappingReader, _ key: String, _ base: Schedule,
+                                _ body: (MappingReader, Schedule) -> T?) -> T? {
+        guard let kind = map.optional(key)?.mapping() else { return nil }
+        defer { kind.finish() }
+        let schedule = Schedule(enabled: kind.optional("enabled")?.bool() ?? true,
+                                interval: kind.optional("interval")?.duration() ?? base.interval,
+                                timeout: kind.optional("timeout")?.duration() ?? base.timeout)
+        if schedule.timeout > schedule.interval {
+            kind.fail("timeout \(ConfigDuration.format(schedule.timeout)) is longer than the interval \(ConfigDuration.format(schedule.interval))")
+        }
+        return body(kind, schedule)
+    }
+
+    private static func readDNS(_ kind: MappingReader, _ schedule: Schedule) -> DNSServers? {
+        var seen: [String: Int] = [:]
+        let servers = kind.required("servers")?.list { field -> DNSServers.Server? in
+            guard let server = field.mapping() else { return nil }
+            defer { server.finish() }
+            let nameField = server.required("name")
+            let name = nameField?.string()
+            let address = server.required("address")?.ip()
+            let port = server.optional("port")?.int(in: 1...65535) ?? 53
+            if let name, let nameField {
+                if let first = seen[name] {
+                    nameField.fail("duplicate DNS server name '\(name)' (first at line \(first))")
+                }
+                seen[name] = seen[name] ?? nameField.line
+            }
+            guard let name, let address else { return nil }
+            return DNSServers.Server(name: name, address: address, port: port)
+        }
+        guard let servers else { return nil }
+        return DNSServers(schedule: schedule, servers: servers)
+    }
+}

@@ -1,0 +1,226 @@
+public import DNSCore
+public import Foundation
+
+/// One DNS target netagent reconciles (`providers[i]`): common settings plus the typed
+/// settings of its kind.
+public struct ProviderConfig: Hashable, Sendable {
+    /// Unique name, used in logs, metrics and `netagent plan`.
+    public var name: String
+    /// Which routes feed this provider (external-dns's filters).
+    public var select: SelectFilters
+    /// What the planner may do to records this provider owns (default `sync`).
+    public var policy: Policy
+    /// The provider's own settings.
+    public var kind: Kind
+
+    public init(name: String, select: SelectFilters = SelectFilters(), policy: Policy = .sync, kind: Kind) {
+        self.name = name
+        self.select = select
+        self.policy = policy
+        self.kind = kind
+    }
+
+    /// The provider kinds, each with its own settings.
+    public enum Kind: Hashable, Sendable {
+        case cloudflare(CloudflareSettings)
+        case pihole(PiholeSettings)
+
+        /// The `type:` value.
+        public var typeName: String {
+            switch self {
+            case .cloudflare: "cloudflare"
+            case .pihole: "pihole"
+            }
+        }
+    }
+
+    /// external-dns's policies: `sync` creates, updates and deletes; `upsert-only` never
+    /// deletes; `create-only` only creates.
+    public enum Policy: String, CaseIterable, Hashable, Sendable {
+        case sync
+        case upsertOnly = "upsert-only"
+        case createOnly = "create-only"
+    }
+}
+
+/// Route filters named as external-dns names its flags (`select:`). Empty means all routes.
+public struct SelectFilters: Hashable, Sendable {
+    /// `--gateway-name`: only parents whose Gateway has this name.
+    public var gatewayName: String?
+    /// `--gateway-namespace`: only Gateways in this namespace.
+    public var gatewayNamespace: String?
+    /// `--gateway-label-filter`: label selector on Gateways.
+    public var gatewayLabelFilter: String?
+    /// `--label-filter`: label selector on routes.
+    public var labelFilter: String?
+    /// `--annotation-filter`: annotation selector on routes.
+    public var annotationFilter: String?
+    /// `--ignore-hostname-annotation`: ignore the `hostname` annotation (default false).
+    public var ignoreHostnameAnnotation: Bool
+    /// `--domain-filter`: only names in these domains; empty means every domain.
+    public var domainFilters: [DNSName]
+    /// `--exclude-domains`: never names in these domains.
+    public var excludeDomains: [DNSName]
+
+    public init(gatewayName: String? = nil, gatewayNamespace: String? = nil, gatewayLabelFilter: String? = nil,
+                labelFilter: String? = nil, annotationFilter: String? = nil, ignoreHostnameAnnotation: Bool = false,
+                domainFilters: [DNSName] = [], excludeDomains: [DNSName] = []) {
+        self.gatewayName = gatewayName
+        self.gatewayNamespace = gatewayNamespace
+        self.gatewayLabelFilter = gatewayLabelFilter
+        self.labelFilter = labelFilter
+        self.annotationFilter = annotationFilter
+        self.ignoreHostnameAnnotation = ignoreHostnameAnnotation
+        self.domainFilters = domainFilters
+        self.excludeDomains = excludeDomains
+    }
+}
+
+/// Cloudflare settings (`type: cloudflare`).
+public struct CloudflareSettings: Hashable, Sendable {
+    public static let defaultAPIURL = URL(string: "https://api.cloudflare.com/client/v4")!
+    /// Base URL of the v4 API (the Lab simulator sets its own).
+    public var apiURL: URL
+    /// Where the API token is read from (`apiTokenFile` or `apiTokenEnv`).
+    public var apiToken: SecretSource
+    /// Account id, needed for Cloudflare Tunnel status.
+    public var accountID: String?
+    /// Zones by name.
+    public var zones: [DNSName]
+    /// Zones by id, for zone-scoped tokens that cannot list zones.
+    public var zoneIDs: [String]
+    /// Default for the `cloudflare-proxied` annotation (default false).
+    public var proxied: Bool
+    /// TXT ownership id, compatible with external-dns's `--txt-owner-id` (default `default`).
+    public var owner: String
+    /// external-dns's `--txt-prefix` (may hold `%{record_type}`); exclusive with `txtSuffix`.
+    public var txtPrefix: String?
+    /// external-dns's `--txt-suffix`; exclusive with `txtPrefix`.
+    public var txtSuffix: String?
+    /// Operations per batch request: 200 (the Free plan) by default, at most 3500.
+    public var batchChunkSize: Int
+
+    public init(apiURL: URL = CloudflareSettings.defaultAPIURL, apiToken: SecretSource, accountID: String? = nil,
+                zones: [DNSName] = [], zoneIDs: [String] = [], proxied: Bool = false, owner: String = "default",
+                txtPrefix: String? = nil, txtSuffix: String? = nil, batchChunkSize: Int = 200) {
+        self.apiURL = apiURL
+        self.apiToken = apiToken
+        self.accountID = accountID
+        self.zones = zones
+        self.zoneIDs = zoneIDs
+        self.proxied = proxied
+        self.owner = owner
+        self.txtPrefix = txtPrefix
+        self.txtSuffix = txtSuffix
+        self.batchChunkSize = batchChunkSize
+    }
+}
+
+/// Pi-hole v6 settings (`type: pihole`).
+public struct PiholeSettings: Hashable, Sendable {
+    /// One URL per instance (`url`, or `urls` for an HA pair); each is reconciled on its own.
+    public var urls: [URL]
+    /// Where the password is read from; nil for a Pi-hole without a password.
+    public var password: SecretSource?
+
+    public init(urls: [URL], password: SecretSource? = nil) {
+        self.urls = urls
+        self.password = password
+    }
+}
+
+extension ProviderConfig {
+    /// What one `providers[i]` entry gave: its name (for the duplicate check) even when the rest is invalid.
+    struct ReadResult {
+        var config: ProviderConfig?
+        var nameField: Field?
+        var name: String?
+    }
+
+    static func read(_ field: Field) -> ReadResult {
+        guard let map = field.mapping() else { return ReadResult() }
+        let nameField = map.required("name")
+        var result = ReadResult(nameField: nameField, name: nameField?.string())
+        let type = map.required("type")
+        let select = map.optional("select").flatMap(SelectFilters.read) ?? SelectFilters()
+        let policy = map.optional("policy")?.choice(Policy.self) ?? .sync
+        let kind: Kind?
+        switch type?.scalar() {
+        case "cloudflare": kind = CloudflareSettings.read(map).map(Kind.cloudflare)
+        case "pihole": kind = PiholeSettings.read(map).map(Kind.pihole)
+        case let other?:
+            type?.fail("'\(other)' is not a provider type (cloudflare, pihole)")
+            return result
+        case nil: return result
+        }
+        map.finish()
+        if let name = result.name, let kind {
+            result.config = ProviderConfig(name: name, select: select, policy: policy, kind: kind)
+        }
+        return result
+    }
+}
+
+extension SelectFilters {
+    static func read(_ field: Field) -> SelectFilters? {
+        guard let map = field.mapping() else { return nil }
+        defer { map.finish() }
+        let domains = { (key: String) in map.optional(key)?.list { $0.dnsName() } ?? [] }
+        return SelectFilters(
+            gatewayName: map.optional("gatewayName")?.string(),
+            gatewayNamespace: map.optional("gatewayNamespace")?.string(),
+            gatewayLabelFilter: map.optional("gatewayLabelFilter")?.string(),
+            labelFilter: map.optional("labelFilter")?.string(),
+            annotationFilter: map.optional("annotationFilter")?.string(),
+            ignoreHostnameAnnotation: map.optional("ignoreHostnameAnnotation")?.bool() ?? false,
+            domainFilters: domains("domainFilters"),
+            excludeDomains: domains("excludeDomains"))
+    }
+}
+
+extension CloudflareSettings {
+    static func read(_ map: MappingReader) -> CloudflareSettings? {
+        let apiURL = map.optional("apiURL")?.url(schemes: ["https", "http"]) ?? CloudflareSettings.defaultAPIURL
+        let token = map.secret("apiToken", required: true)
+        let accountID = map.optional("accountID")?.string()
+        let zones = map.optional("zones")?.list { $0.dnsName() } ?? []
+        let zoneIDs = map.optional("zoneIDs")?.list { $0.string() } ?? []
+        if zones.isEmpty && zoneIDs.isEmpty && !map.has("zones") && !map.has("zoneIDs") {
+            map.fail("name the zones with 'zones' or 'zoneIDs'")
+        }
+        let proxied = map.optional("proxied")?.bool() ?? false
+        let owner = map.optional("owner")?.string() ?? "default"
+        let prefix = map.optional("txtPrefix")?.scalar()
+        let suffix = map.optional("txtSuffix")?.scalar()
+        if prefix != nil && suffix != nil { map.fail("set only one of 'txtPrefix' and 'txtSuffix'") }
+        let chunk = map.optional("batchChunkSize")?.int(in: 1...3500) ?? 200
+        guard let token else { return nil }
+        return CloudflareSettings(apiURL: apiURL, apiToken: token, accountID: accountID, zones: zones,
+                                  zoneIDs: zoneIDs, proxied: proxied, owner: owner, txtPrefix: prefix,
+                                  txtSuffix: suffix, batchChunkSize: chunk)
+    }
+}
+
+extension PiholeSettings {
+    static func read(_ map: MappingReader) -> PiholeSettings? {
+        let one = map.optional("url")
+        let many = map.optional("urls")
+        let password = map.secret("password", required: false)
+        let urls: [URL]
+        switch (one, many) {
+        case (let one?, nil): urls = one.url(schemes: ["http", "https"]).map { [$0] } ?? []
+        case (nil, let many?):
+            urls = many.list { $0.url(schemes: ["http", "https"]) } ?? []
+            if many.node.sequence?.isEmpty == true { many.fail("list at least one URL") }
+        case (.some, .some): map.fail("set only one of 'url' and 'urls'"); return nil
+        case (nil, nil): map.fail("missing 'url' (or 'urls' for several instances)"); return nil
+        }
+        return PiholeSettings(urls: urls, password: password)
+    }
+}
+
+extension Field {
+    func dnsName() -> DNSName? { parsed { text throws(ConfigValueError) in
+        do throws(DNSNameError) { return try DNSName(text) } catch { throw ConfigValueError(error.description) }
+    } }
+}

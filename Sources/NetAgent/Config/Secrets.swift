@@ -1,0 +1,103 @@
+import Foundation
+
+/// A secret read from a file or the environment. Its description never shows the value.
+public struct Secret: Hashable, Sendable, CustomStringConvertible {
+    /// The secret itself; hand it to the client that needs it, never to a log.
+    public let value: String
+    public init(_ value: String) { self.value = value }
+    public var description: String { "<redacted>" }
+}
+
+/// The secrets a configuration names, read by ``NetAgentConfig/resolveSecrets(environment:)``.
+public struct ResolvedSecrets: Sendable {
+    /// Cloudflare API tokens by provider name.
+    public var cloudflareTokens: [String: Secret] = [:]
+    /// Pi-hole passwords by provider name (absent for a Pi-hole without a password).
+    public var piholePasswords: [String: Secret] = [:]
+    /// The SMTP password, if the relay needs one.
+    public var smtpPassword: Secret?
+}
+
+/// A secret that could not be read: the key that names it, where it should come from, and why.
+/// It never contains the secret.
+public struct SecretIssue: Error, Hashable, Sendable, CustomStringConvertible {
+    /// Key path such as `providers[0].apiTokenFile`.
+    public let path: String
+    /// The file or environment variable.
+    public let source: SecretSource
+    public let reason: String
+    public var description: String { "\(path): cannot read secret from \(source): \(reason)" }
+}
+
+/// Every secret that could not be read.
+public struct SecretError: Error, Sendable, CustomStringConvertible {
+    public let issues: [SecretIssue]
+    public var description: String { issues.map(\.description).joined(separator: "\n") }
+}
+
+extension NetAgentConfig {
+    /// Reads every secret the configuration names: files (trailing newlines dropped) and
+    /// environment variables from `environment` (nil: the process's). Empty secrets are refused.
+    /// - Throws: ``SecretError`` naming each key and file or variable that failed.
+    public func resolveSecrets(
+        environment: [String: String]? = nil
+    ) throws(SecretError) -> ResolvedSecrets {
+        let environment = environment ?? ProcessInfo.processInfo.environment
+        var secrets = ResolvedSecrets()
+        var issues: [SecretIssue] = []
+        func read(_ source: SecretSource, _ path: String) -> Secret? {
+            do { return try Self.read(source, environment: environment) } catch {
+                issues.append(SecretIssue(path: path, source: source, reason: error.message))
+                return nil
+            }
+        }
+        for (index, provider) in providers.enumerated() {
+            let base = "providers[\(index)]"
+            switch provider.kind {
+            case .cloudflare(let settings):
+                secrets.cloudflareTokens[provider.name] = read(settings.apiToken, base + "." + key("apiToken", settings.apiToken))
+            case .pihole(let settings):
+                if let source = settings.password {
+                    secrets.piholePasswords[provider.name] = read(source, base + "." + key("password", source))
+                }
+            }
+        }
+        if let source = alerting?.smtp.password {
+            secrets.smtpPassword = read(source, "alerting.smtp." + key("password", source))
+        }
+        guard issues.isEmpty else { throw SecretError(issues: issues) }
+        return secrets
+    }
+
+    private func key(_ base: String, _ source: SecretSource) -> String {
+        switch source {
+        case .file: base + "File"
+        case .env: base + "Env"
+        }
+    }
+
+    private static func read(_ source: SecretSource, environment: [String: String]) throws(ConfigValueError) -> Secret {
+        let raw: String
+        switch source {
+        case .env(let name):
+            guard let value = environment[name] else { throw ConfigValueError("the variable is not set") }
+            raw = value
+        case .file(let path):
+            let data: Data
+            do {
+                let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+                defer { try? handle.close() }
+                data = try handle.readToEnd() ?? Data()
+            } catch {
+                let exists = FileManager.default.fileExists(atPath: path)
+                throw ConfigValueError(exists ? "the file is not readable" : "no such file")
+            }
+            guard let text = String(data: data, encoding: .utf8) else { throw ConfigValueError("the file is not UTF-8 text") }
+            raw = text
+        }
+        var value = Substring(raw)
+        while let last = value.last, last == "\n" || last == "\r" { value = value.dropLast() }
+        guard !value.isEmpty else { throw ConfigValueError("the secret is empty") }
+        return Secret(String(value))
+    }
+}
