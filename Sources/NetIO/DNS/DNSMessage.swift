@@ -1,5 +1,3 @@
-import Glibc
-
 /// The query types `Resolver` asks for.
 public enum DNSQueryType: String, CaseIterable, Sendable, Hashable {
     case a = "A", aaaa = "AAAA", cname = "CNAME", txt = "TXT", ns = "NS", soa = "SOA"
@@ -92,6 +90,12 @@ public struct DNSRecord: Hashable, Sendable {
     public var name: String
     public var ttl: UInt32
     public var data: DNSRecordData
+
+    public init(name: String, ttl: UInt32, data: DNSRecordData) {
+        self.name = name
+        self.ttl = ttl
+        self.data = data
+    }
 }
 
 /// A DNS message as far as a prober needs it: header code and the answer and authority sections.
@@ -205,10 +209,10 @@ struct WireReader {
         switch type {
         case 1:
             guard length == 4 else { throw fail("A record of \(length) bytes") }
-            data = .a(Self.presentation(family: AF_INET, bytes[start..<start + 4]))
+            data = .a(IPAddress(bytes: Array(bytes[start..<start + 4]))?.description ?? "?")
         case 28:
             guard length == 16 else { throw fail("AAAA record of \(length) bytes") }
-            data = .aaaa(Self.presentation(family: AF_INET6, bytes[start..<start + 16]))
+            data = .aaaa(IPAddress(bytes: Array(bytes[start..<start + 16]))?.description ?? "?")
         case 5: data = .cname(try name())
         case 2: data = .ns(try name())
         case 16:
@@ -230,13 +234,5 @@ struct WireReader {
         guard offset <= start + length else { throw fail("record data longer than its length") }
         offset = start + length
         return DNSRecord(name: owner, ttl: ttl, data: data)
-    }
-
-    static func presentation(family: Int32, _ raw: ArraySlice<UInt8>) -> String {
-        var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
-        let ok = Array(raw).withUnsafeBytes { source in
-            inet_ntop(family, source.baseAddress, &text, socklen_t(text.count)) != nil
-        }
-        return ok ? String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : "?"
     }
 }
