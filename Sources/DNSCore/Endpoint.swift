@@ -48,8 +48,9 @@ public struct EndpointLabels: Hashable, Codable, Sendable {
 public struct Endpoint: Hashable, Codable, Sendable {
     public var name: DNSName
     public var type: RecordType
-    /// The record's values: sorted, without duplicates. A/AAAA/CNAME targets are lower-case
-    /// and CNAME targets carry no trailing dot; TXT values are kept as written.
+    /// The record's values: sorted, without duplicates. A/AAAA/CNAME targets are lower-case,
+    /// CNAME targets carry no trailing dot, AAAA targets are in RFC 5952 form (`IPText`);
+    /// TXT values are kept as written.
     public private(set) var targets: [String]
     /// Time to live in seconds; `nil` means the provider's default.
     public var ttl: Int?
@@ -100,8 +101,11 @@ public struct Endpoint: Hashable, Codable, Sendable {
             case .cname:
                 let lower = target.lowercased()
                 return lower.hasSuffix(".") ? String(lower.dropLast()) : lower
-            case .a, .aaaa:
+            case .a:
                 return target.lowercased()
+            case .aaaa:
+                let lower = target.lowercased()
+                return IPText.canonicalIPv6(lower) ?? lower
             }
         }
         return Array(Set(cleaned)).sorted()
