@@ -92,7 +92,9 @@ public enum Planner {
     private static func plan(row: Row, ownerID: String, into outcome: inout RowOutcome) {
         var candidates = row.candidates
         dropCNAMEsBesideAddresses(&candidates, conflicts: &outcome.conflicts)
-        let foreign = row.current.first { $0.labels.owner != ownerID }
+        // The foreign record named as a conflict's winner: the first by type, so the report
+        // does not depend on the order the provider listed its records in.
+        let foreign = row.current.filter { $0.labels.owner != ownerID }.min { $0.type < $1.type }
 
         for type in RecordType.allCases {
             let current = row.current.first { $0.type == type }
@@ -159,9 +161,12 @@ public enum Planner {
         a.targets == b.targets && a.ttl == b.ttl && a.providerSpecific == b.providerSpecific
     }
 
+    /// A total order on conflicts, so the report never depends on input order.
     private static func conflictOrder(_ a: Plan.Conflict, _ b: Plan.Conflict) -> Bool {
         if a.key != b.key { return a.key < b.key }
         if a.loser.type != b.loser.type { return a.loser.type < b.loser.type }
-        return precedes(a.loser, b.loser)
+        if precedes(a.loser, b.loser) != precedes(b.loser, a.loser) { return precedes(a.loser, b.loser) }
+        if a.reason != b.reason { return a.reason.description < b.reason.description }
+        return precedes(a.winner, b.winner)
     }
 }
