@@ -11,11 +11,13 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "netagent", targets: ["NetAgentCLI"]),
+        .executable(name: "netagent-bench", targets: ["NetAgentBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         // C shims: non-variadic wrappers and macro wrappers only.
@@ -33,12 +35,16 @@ let package = Package(
             "NetIO", "DNSCore",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "GRDB", package: "GRDB.swift"),
         ], swiftSettings: strict),
         .executableTarget(name: "NetAgentCLI", dependencies: [
             "NetAgent", "NetIO", "DNSCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
+
+        // Benchmarks: `netagent-bench planner`, driven by scripts/bench-*.
+        .executableTarget(name: "NetAgentBench", dependencies: ["DNSCore"], swiftSettings: strict),
 
         // Helpers the tests share: real servers (dnsmasq, aiosmtpd, an HTTP server) on loopback.
         .target(name: "TestSupport", path: "Tests/TestSupport"),

@@ -1,0 +1,82 @@
+import DNSCore
+import Foundation
+
+/// `netagent-bench MODE [--records N] [--changed-percent P]`: measured work for
+/// scripts/bench-*. Mode `planner` plans N desired records against N current ones of which
+/// P% differ (half of them changed targets, half renamed: a delete plus a create) and prints
+/// one line: `planner records=N creates=… updates=… deletes=… plan_ms=…`.
+struct BenchError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { "netagent-bench: \(message)" }
+}
+
+struct Options {
+    var mode = ""
+    var records = 10_000
+    var changedPercent = 10
+
+    init(_ arguments: [String]) throws(BenchError) {
+        var rest = arguments.dropFirst()
+        guard let mode = rest.popFirst() else { throw BenchError(message: "usage: netagent-bench planner [--records N] [--changed-percent P]") }
+        self.mode = mode
+        while let flag = rest.popFirst() {
+            guard let text = rest.popFirst(), let value = Int(text), value >= 0 else {
+                throw BenchError(message: "\(flag) needs a non-negative number")
+            }
+            switch flag {
+            case "--records": records = value
+            case "--changed-percent": changedPercent = min(value, 100)
+            default: throw BenchError(message: "unknown flag \(flag)")
+            }
+        }
+    }
+}
+
+/// Builds the two record sets. Names are valid by construction; a refusal is a bug here.
+func plannerInputs(records: Int, changedPercent: Int) throws -> (desired: [Endpoint], current: [Endpoint]) {
+    let changed = records * changedPercent / 100
+    let renamedFrom = records - changed / 2
+    var desired: [Endpoint] = [], current: [Endpoint] = []
+    desired.reserveCapacity(records)
+    current.reserveCapacity(records)
+    for i in 0..<records {
+        let name = try DNSName("host\(i).zone\(i % 97).example.com")
+        let target = "10.\(i >> 16 & 255).\(i >> 8 & 255).\(i & 255)"
+        let resource = "httproute/ns\(i % 13)/route\(i)"
+        current.append(Endpoint(name: name, type: .a, targets: [target], ttl: 300,
+                                labels: EndpointLabels(owner: "bench", resource: resource)))
+        if i >= renamedFrom {
+            desired.append(Endpoint(name: try DNSName("new\(i).zone\(i % 97).example.com"), type: .a, targets: [target],
+                                    ttl: 300, labels: EndpointLabels(resource: resource)))
+        } else if i >= renamedFrom - (changed - changed / 2) {
+            desired.append(Endpoint(name: name, type: .a, targets: ["172.16.\(i >> 8 & 255).\(i & 255)"], ttl: 300,
+                                    labels: EndpointLabels(resource: resource)))
+        } else {
+            desired.append(Endpoint(name: name, type: .a, targets: [target], ttl: 300, labels: EndpointLabels(resource: resource)))
+        }
+    }
+    return (desired, current)
+}
+
+func runPlanner(_ options: Options) throws {
+    let inputs = try plannerInputs(records: options.records, changedPercent: options.changedPercent)
+    let clock = ContinuousClock()
+    var plan = Plan()
+    let elapsed = clock.measure {
+        plan = Planner.plan(desired: inputs.desired, current: inputs.current, ownerID: "bench")
+    }
+    let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+    let c = plan.changes
+    print("planner records=\(options.records) creates=\(c.creates.count) updates=\(c.updates.count) deletes=\(c.deletes.count) guard=\(plan.guardReason == nil ? "off" : "tripped") plan_ms=\(ms)")
+}
+
+do {
+    let options = try Options(CommandLine.arguments)
+    switch options.mode {
+    case "planner": try runPlanner(options)
+    default: throw BenchError(message: "unknown mode '\(options.mode)' (modes: planner)")
+    }
+} catch {
+    FileHandle.standardError.write(Data("\(error)\n".utf8))
+    exit(1)
+}
