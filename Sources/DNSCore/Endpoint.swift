@@ -9,6 +9,9 @@ public enum RecordType: String, CaseIterable, Codable, Hashable, Comparable, Sen
         lhs.order < rhs.order
     }
 
+    /// The position in `allCases`: A 0, AAAA 1, CNAME 2, TXT 3.
+    var ordinal: Int { order }
+
     private var order: Int {
         switch self {
         case .a: 0

@@ -57,6 +57,16 @@ public struct PlanFilters: Hashable, Sendable {
         managedTypes.contains(endpoint.type) && !excludedTypes.contains(endpoint.type)
             && domains.matches(endpoint.name)
     }
+
+    /// `admits` as a closure that answers without hashing (the planner calls it per record).
+    func admission() -> @Sendable (Endpoint) -> Bool {
+        let admitted = RecordType.allCases.map { managedTypes.contains($0) && !excludedTypes.contains($0) }
+        let domains = domains
+        let everyName = domains.include.isEmpty && domains.exclude.isEmpty
+        return { endpoint in
+            admitted[endpoint.type.ordinal] && (everyName || domains.matches(endpoint.name))
+        }
+    }
 }
 
 /// external-dns's `--policy`: a filter applied to a computed plan.

@@ -16,28 +16,62 @@ public enum Planner {
         policy: Policy = .sync, filters: PlanFilters = PlanFilters(),
         deleteGuard: DeleteGuard = DeleteGuard()
     ) -> Plan {
-        var rows: [DNSName: Row] = [:]
+        // Rows are names. Grouping threads each record onto its row through index chains in
+        // flat arrays, so a row costs no allocation and 100k records stay cache-friendly.
+        var table = RowTable(capacity: desired.count + current.count)
+        var rows: [Row] = []
         rows.reserveCapacity(max(desired.count, current.count))
+        var nextCurrent = Chains(count: current.count)
+        var nextCandidate = Chains(count: desired.count)
+        func row(of name: DNSName) -> Int {
+            let probe = table.probe(hash: RowTable.hash(name)) { r in
+                let heads = rows[r]
+                return heads.current >= 0 ? current[heads.current].name == name : desired[heads.candidate].name == name
+            }
+            switch probe {
+            case .found(let row): return row
+            case .vacant(let slot):
+                table.fill(slot, row: rows.count)
+                rows.append(Row())
+                return rows.count - 1
+            }
+        }
+        let admits = filters.admission()
         var desiredCount = 0
         var ownedCount = 0
-        for record in current where filters.admits(record) {
+        for (index, record) in current.enumerated() where admits(record) {
             if record.labels.owner == ownerID { ownedCount += 1 }
-            rows[record.name, default: Row()].current.append(record)
+            let r = row(of: record.name)
+            nextCurrent[index] = rows[r].current
+            rows[r].current = index
         }
-        for record in desired where filters.admits(record) {
+        for (index, record) in desired.enumerated() where admits(record) {
             desiredCount += 1
-            rows[record.name, default: Row()].candidates.append(record)
+            let r = row(of: record.name)
+            nextCandidate[index] = rows[r].candidate
+            rows[r].candidate = index
         }
 
         var outcome = RowOutcome()
-        for row in rows.values {
-            plan(row: row, ownerID: ownerID, into: &outcome)
+        var rowCurrent: [Endpoint] = [], rowCandidates: [Endpoint] = []
+        for row in rows {
+            // Most names hold one record and want one of the same type: plan those in place,
+            // without copying records (copies cost reference counting on cold memory).
+            if planSimple(row, nextCurrent: nextCurrent, nextCandidate: nextCandidate,
+                          current: current, desired: desired, ownerID: ownerID, into: &outcome) { continue }
+            rowCurrent.removeAll(keepingCapacity: true)
+            rowCandidates.removeAll(keepingCapacity: true)
+            var index = row.current
+            while index >= 0 { rowCurrent.append(current[index]); index = nextCurrent[index] }
+            index = row.candidate
+            while index >= 0 { rowCandidates.append(desired[index]); index = nextCandidate[index] }
+            plan(current: rowCurrent, candidates: rowCandidates, ownerID: ownerID, into: &outcome)
         }
 
         let computed = Plan.Changes(
-            creates: outcome.creates.sorted { $0.key < $1.key },
-            updates: outcome.updates.sorted { $0.key < $1.key },
-            deletes: outcome.deletes.sorted { $0.key < $1.key })
+            creates: outcome.creates.sortedByKey(\.key),
+            updates: outcome.updates.sortedByKey(\.key),
+            deletes: outcome.deletes.sortedByKey(\.key))
         var changes = policy.filter(computed)
         let conflicts = outcome.conflicts.sorted(by: conflictOrder)
 
@@ -52,7 +86,7 @@ public enum Planner {
     /// Whether `current` must change to match `desired`: targets differ (already normalised:
     /// order- and case-insensitive, IPv6 canonical), `desired` sets a TTL that differs, or the
     /// provider-specific options differ.
-    public static func needsUpdate(current: Endpoint, desired: Endpoint) -> Bool {
+    public static func needsUpdate(current: borrowing Endpoint, desired: borrowing Endpoint) -> Bool {
         if current.targets != desired.targets { return true }
         if let ttl = desired.ttl, ttl != current.ttl { return true }
         return current.providerSpecific != desired.providerSpecific
@@ -77,10 +111,32 @@ public enum Planner {
 
     // MARK: - One name
 
+    /// The heads of a row's chains of record indices (-1: none), 32-bit to halve the
+    /// memory the planner walks.
     private struct Row {
-        var current: [Endpoint] = []
-        var candidates: [Endpoint] = []
+        private var currentHead: Int32 = -1
+        private var candidateHead: Int32 = -1
+        var current: Int {
+            get { Int(currentHead) }
+            set { currentHead = Int32(truncatingIfNeeded: newValue) }
+        }
+        var candidate: Int {
+            get { Int(candidateHead) }
+            set { candidateHead = Int32(truncatingIfNeeded: newValue) }
+        }
     }
+
+    /// For each record index, the next record index of the same row (-1: last).
+    private struct Chains {
+        private var next: [Int32]
+        init(count: Int) { next = [Int32](repeating: -1, count: count) }
+        subscript(index: Int) -> Int {
+            get { Int(next[index]) }
+            set { next[index] = Int32(truncatingIfNeeded: newValue) }
+        }
+    }
+
+    private static let recordTypes = RecordType.allCases
 
     private struct RowOutcome {
         var creates: [Endpoint] = []
@@ -89,16 +145,54 @@ public enum Planner {
         var conflicts: [Plan.Conflict] = []
     }
 
-    private static func plan(row: Row, ownerID: String, into outcome: inout RowOutcome) {
-        var candidates = row.candidates
+    /// Plans a row of at most one current record and at most one candidate of the same type
+    /// (the same rules as the general path, which the tables check); false for any other row.
+    private static func planSimple(
+        _ row: Row, nextCurrent: Chains, nextCandidate: Chains, current: [Endpoint], desired: [Endpoint],
+        ownerID: String, into outcome: inout RowOutcome
+    ) -> Bool {
+        if row.current >= 0, nextCurrent[row.current] >= 0 { return false }
+        if row.candidate >= 0, nextCandidate[row.candidate] >= 0 { return false }
+        switch (row.current >= 0, row.candidate >= 0) {
+        case (true, false):
+            if current[row.current].labels.owner == ownerID { outcome.deletes.append(current[row.current]) }
+        case (false, true):
+            var pick = desired[row.candidate]
+            pick.labels.owner = ownerID
+            outcome.creates.append(pick)
+        case (true, true):
+            guard current[row.current].type == desired[row.candidate].type else { return false }
+            guard needsUpdate(current: current[row.current], desired: desired[row.candidate]) else { return true }
+            let old = current[row.current]
+            var pick = desired[row.candidate]
+            if old.labels.owner == ownerID {
+                pick.labels.owner = ownerID
+                outcome.updates.append(Plan.Update(old: old, new: pick))
+            } else {
+                outcome.conflicts.append(Plan.Conflict(
+                    key: pick.key, winner: old, loser: pick, reason: .foreignRecord(owner: old.labels.owner)))
+            }
+        case (false, false):
+            break
+        }
+        return true
+    }
+
+    private static func plan(current rowCurrent: [Endpoint], candidates rowCandidates: [Endpoint], ownerID: String, into outcome: inout RowOutcome) {
+        var candidates = rowCandidates
         dropCNAMEsBesideAddresses(&candidates, conflicts: &outcome.conflicts)
         // The foreign record named as a conflict's winner: the first by type, so the report
         // does not depend on the order the provider listed its records in.
-        let foreign = row.current.filter { $0.labels.owner != ownerID }.min { $0.type < $1.type }
+        var foreign: Endpoint?
+        for record in rowCurrent where record.labels.owner != ownerID && (foreign.map { record.type < $0.type } ?? true) {
+            foreign = record
+        }
 
-        for type in RecordType.allCases {
-            let current = row.current.first { $0.type == type }
-            let claims = candidates.filter { $0.type == type }
+        for type in recordTypes {
+            let current = rowCurrent.first { $0.type == type }
+            let claims = candidates.count == 1
+                ? (candidates[0].type == type ? candidates : [])
+                : candidates.filter { $0.type == type }
             switch (current, claims.isEmpty) {
             case (nil, true):
                 continue
