@@ -59,12 +59,12 @@ public struct PlanFilters: Hashable, Sendable {
     }
 
     /// `admits` as a closure that answers without hashing (the planner calls it per record).
-    func admission() -> @Sendable (Endpoint) -> Bool {
+    func admission() -> @Sendable (RecordType, DNSName) -> Bool {
         let admitted = RecordType.allCases.map { managedTypes.contains($0) && !excludedTypes.contains($0) }
         let domains = domains
         let everyName = domains.include.isEmpty && domains.exclude.isEmpty
-        return { endpoint in
-            admitted[endpoint.type.ordinal] && (everyName || domains.matches(endpoint.name))
+        return { type, name in
+            admitted[type.ordinal] && (everyName || domains.matches(name))
         }
     }
 }

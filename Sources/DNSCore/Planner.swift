@@ -39,15 +39,17 @@ public enum Planner {
         let admits = filters.admission()
         var desiredCount = 0
         var ownedCount = 0
-        for (index, record) in current.enumerated() where admits(record) {
-            if record.labels.owner == ownerID { ownedCount += 1 }
-            let r = row(of: record.name)
+        // Index loops read the fields they need in place: iterating the records themselves
+        // would copy each one (reference counting on memory this pass never needs).
+        for index in current.indices where admits(current[index].type, current[index].name) {
+            if current[index].labels.owner == ownerID { ownedCount += 1 }
+            let r = row(of: current[index].name)
             nextCurrent[index] = rows[r].current
             rows[r].current = index
         }
-        for (index, record) in desired.enumerated() where admits(record) {
+        for index in desired.indices where admits(desired[index].type, desired[index].name) {
             desiredCount += 1
-            let r = row(of: record.name)
+            let r = row(of: desired[index].name)
             nextCandidate[index] = rows[r].candidate
             rows[r].candidate = index
         }

@@ -4,8 +4,8 @@ import Foundation
 /// `netagent-bench MODE [--records N] [--changed-percent P] [--repeat K]`: measured work for
 /// scripts/bench-*. Mode `planner` plans N desired records against N current ones of which
 /// P% differ (half of them changed targets, half renamed: a delete plus a create) and prints
-/// one line: `planner records=N creates=… updates=… deletes=… plan_ms=… warm_ms=…`, the
-/// medians of K (`--repeat K`, default 1) plans over the same inputs with cold and warm caches.
+/// one line: `planner records=N creates=… updates=… deletes=… plan_ms=…`, the median of K
+/// (`--repeat K`, default 1) plans over the same inputs.
 struct BenchError: Error, CustomStringConvertible {
     let message: String
     var description: String { "netagent-bench: \(message)" }
@@ -61,22 +61,6 @@ func plannerInputs(records: Int, changedPercent: Int) throws -> (desired: [Endpo
     return (desired, current)
 }
 
-/// Pushes the planner's inputs out of every CPU cache by writing a buffer four times the
-/// size of this machine class's largest cache (32 MiB L3).
-struct CacheEvictor {
-    private var buffer = [UInt64](repeating: 0, count: 128 << 20 / 8)
-    private(set) var checksum: UInt64 = 0
-
-    mutating func evict() {
-        buffer.withUnsafeMutableBufferPointer { lines in
-            for index in stride(from: 0, to: lines.count, by: 8) {
-                lines[index] &+= 1
-                checksum &+= lines[index]
-            }
-        }
-    }
-}
-
 func runPlanner(_ options: Options) throws {
     let inputs = try plannerInputs(records: options.records, changedPercent: options.changedPercent)
     let clock = ContinuousClock()
@@ -91,21 +75,12 @@ func runPlanner(_ options: Options) throws {
         plans.append(plan)
         return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
     }
-    // Cold: the CPU caches are flushed before each plan, so every size starts from memory
-    // (10k records would otherwise still sit in the 32 MiB L3 from being generated; 100k
-    // never do). Warm: the same plan repeated at once, for comparison.
-    var evictor = CacheEvictor()
-    var cold: [Double] = [], warm: [Double] = []
-    for _ in 0..<options.repeats {
-        evictor.evict()
-        cold.append(timed())
-    }
-    for _ in 0..<options.repeats { warm.append(timed()) }
-    let ms = cold.sorted()[cold.count / 2]
-    let warmMs = warm.sorted()[warm.count / 2]
+    var times: [Double] = []
+    for _ in 0..<options.repeats { times.append(timed()) }
+    let ms = times.sorted()[times.count / 2]
     let plan = plans[0]
     let c = plan.changes
-    print("planner records=\(options.records) creates=\(c.creates.count) updates=\(c.updates.count) deletes=\(c.deletes.count) guard=\(plan.guardReason == nil ? "off" : "tripped") plan_ms=\(ms) warm_ms=\(warmMs) evict_checksum=\(evictor.checksum & 1)")
+    print("planner records=\(options.records) creates=\(c.creates.count) updates=\(c.updates.count) deletes=\(c.deletes.count) guard=\(plan.guardReason == nil ? "off" : "tripped") plan_ms=\(ms)")
 }
 
 do {
