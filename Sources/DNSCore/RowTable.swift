@@ -37,12 +37,14 @@ struct RowTable {
         slots[slot] = Int32(truncatingIfNeeded: row + 1)
     }
 
-    /// FNV-1a over the name's UTF-8 bytes, folded.
+    /// FNV-1a over the name's UTF-8 bytes, then one round of a 64-bit finaliser.
     static func hash(_ name: DNSName) -> Int {
         func fnv1a(_ bytes: some Sequence<UInt8>) -> Int {
             var hash: UInt64 = 0xcbf2_9ce4_8422_2325
             for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
-            return Int(truncatingIfNeeded: hash ^ (hash >> 29))
+            // FNV's multiply only carries differences upwards; mix the high bits back down.
+            hash = (hash ^ (hash >> 33)) &* 0xff51_afd7_ed55_8ccd
+            return Int(truncatingIfNeeded: hash ^ (hash >> 33))
         }
         return name.text.utf8.withContiguousStorageIfAvailable(fnv1a) ?? fnv1a(name.text.utf8)
     }
