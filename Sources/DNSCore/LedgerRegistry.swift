@@ -40,7 +40,7 @@ public actor InMemoryLedger: OwnershipLedger {
 /// records made by hand are never taken over; adoptions are written on the next `apply`.
 public actor LedgerRegistry: Registry {
     public nonisolated let ownerID: String
-    private let provider: any DNSProvider
+    public nonisolated let provider: any DNSProvider
     private let ledger: any OwnershipLedger
     private var pendingAdoptions: [LedgerEntry] = []
 
@@ -48,10 +48,6 @@ public actor LedgerRegistry: Registry {
         self.provider = provider
         self.ledger = ledger
         self.ownerID = ownerID
-    }
-
-    public nonisolated func adjust(_ desired: [Endpoint]) -> [Endpoint] {
-        provider.adjust(desired)
     }
 
     public func records(desired: [Endpoint]) async throws -> [Endpoint] {

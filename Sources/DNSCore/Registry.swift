@@ -5,6 +5,9 @@ public protocol Registry: Sendable {
     /// external-dns's `--txt-owner-id`: the owner label this instance writes and obeys.
     var ownerID: String { get }
 
+    /// The provider whose records this registry owns (its `name` labels logs and alerts).
+    var provider: any DNSProvider { get }
+
     /// The provider's records, with `labels.owner`/`resource` set on the ones owned and the
     /// bookkeeping records themselves hidden. `desired` (already adjusted) lets a registry
     /// adopt exact matches. Throws when the provider or the bookkeeping cannot be read.
@@ -15,8 +18,14 @@ public protocol Registry: Sendable {
     /// even with empty changes. The provider is not called when there is nothing to send.
     func apply(_ changes: Plan.Changes) async throws -> ApplyReport
 
-    /// The provider's `adjust`.
+    /// The provider's `adjust` (the default).
     func adjust(_ desired: [Endpoint]) -> [Endpoint]
+}
+
+extension Registry {
+    public func adjust(_ desired: [Endpoint]) -> [Endpoint] {
+        provider.adjust(desired)
+    }
 }
 
 /// The planning flow of one reconcile: adjust the desired records to the provider's rules,

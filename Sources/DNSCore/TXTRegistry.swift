@@ -4,7 +4,7 @@
 public actor TXTRegistry: Registry {
     public nonisolated let ownerID: String
     public nonisolated let mapper: TXTNameMapper
-    private let provider: any DNSProvider
+    public nonisolated let provider: any DNSProvider
     /// Ownership TXT records seen by the last `records` (and kept in step by `apply`), by name.
     private var ownershipTXT: [DNSName: Endpoint] = [:]
 
@@ -14,10 +14,6 @@ public actor TXTRegistry: Registry {
         self.provider = provider
         self.ownerID = ownerID
         self.mapper = mapper
-    }
-
-    public nonisolated func adjust(_ desired: [Endpoint]) -> [Endpoint] {
-        provider.adjust(desired)
     }
 
     /// The provider's records with the owner and resource of their ownership TXT, which are
