@@ -21,10 +21,12 @@ public protocol DNSProvider: Sendable {
 }
 
 /// What an `apply` did: how many changes went through and which ones were refused.
+/// Counts are of record sets the provider wrote, ownership TXT records included.
 public struct ApplyReport: Hashable, Sendable {
     public var created: Int
     public var updated: Int
     public var deleted: Int
+    /// The changes the provider refused, each with its reason; the rest went through.
     public var failures: [ApplyFailure]
 
     public init(created: Int = 0, updated: Int = 0, deleted: Int = 0, failures: [ApplyFailure] = []) {

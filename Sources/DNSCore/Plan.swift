@@ -44,7 +44,9 @@ public struct Plan: Hashable, Sendable {
 
     /// One record set changed in place: the value as it is and as it should be.
     public struct Update: Hashable, Sendable {
+        /// The record as the provider holds it, with its ownership labels.
         public var old: Endpoint
+        /// The record as it should be; same key as `old`, owner label copied from it.
         public var new: Endpoint
 
         public init(old: Endpoint, new: Endpoint) {
@@ -59,7 +61,10 @@ public struct Plan: Hashable, Sendable {
     /// the desired record that was dropped.
     public struct Conflict: Hashable, Sendable, CustomStringConvertible {
         public var key: Endpoint.Key
+        /// The record that stays or gets written: a desired record, or a current one netagent
+        /// does not own (its `labels.owner` says whose).
         public var winner: Endpoint
+        /// The desired record that was dropped; `labels.resource` names who asked for it.
         public var loser: Endpoint
         public var reason: ConflictReason
 
