@@ -37,12 +37,14 @@ public actor InMemoryLedger: OwnershipLedger {
 
 /// Ownership for providers without TXT records (Pi-hole): the owned keys live in a ledger.
 /// An empty ledger (first run) adopts only current records equal to a desired record, so
-/// records made by hand are never taken over; adoptions are written on the next `apply`.
+/// records made by hand are never taken over; adoptions are written on the next `apply`, which
+/// also forgets entries whose record is gone (deleted by hand: a later one is not ours).
 public actor LedgerRegistry: Registry {
     public nonisolated let ownerID: String
     public nonisolated let provider: any DNSProvider
     private let ledger: any OwnershipLedger
     private var pendingAdoptions: [LedgerEntry] = []
+    private var pendingForgets: [Endpoint.Key] = []
 
     public init(provider: any DNSProvider, ledger: any OwnershipLedger, ownerID: String) {
         self.provider = provider
@@ -54,6 +56,7 @@ public actor LedgerRegistry: Registry {
         var records = try await provider.records()
         let entries = try await ledger.entries()
         pendingAdoptions = []
+        pendingForgets = []
         if entries.isEmpty {
             let wanted = Dictionary(desired.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
             for index in records.indices {
@@ -69,6 +72,8 @@ public actor LedgerRegistry: Registry {
             guard let entry = owned[records[index].key] else { continue }
             records[index].labels = EndpointLabels(owner: ownerID, resource: entry.resource)
         }
+        let present = Set(records.map(\.key))
+        pendingForgets = owned.keys.filter { !present.contains($0) }
         return records
     }
 
@@ -82,11 +87,14 @@ public actor LedgerRegistry: Registry {
         var adding = pendingAdoptions
         adding += owned.creates.filter { !failed.contains($0.key) }.map { LedgerEntry(key: $0.key, resource: $0.labels.resource) }
         adding += owned.updates.filter { !failed.contains($0.key) }.map { LedgerEntry(key: $0.key, resource: $0.new.labels.resource) }
+        let created = Set(adding.map(\.key))
         let removing = owned.deletes.map(\.key).filter { !failed.contains($0) }
+            + pendingForgets.filter { !created.contains($0) }
         if !adding.isEmpty || !removing.isEmpty {
             try await ledger.record(adding: adding, removing: removing)
         }
         pendingAdoptions = []
+        pendingForgets = []
         return report
     }
 }

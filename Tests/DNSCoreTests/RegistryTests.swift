@@ -190,6 +190,27 @@ private func desiredForHome() -> [Endpoint] {
         #expect(await provider.records().map(\.name.text) == ["jellyfin.lan", "nas.lan", "printer.lan"])
     }
 
+    @Test func entriesOfRecordsDeletedByHandAreForgotten() async throws {
+        let provider = InMemoryProvider(records: zone)
+        let gone = Endpoint.Key(name: Fx.name("deleted-by-hand.lan"), type: .a)
+        let ledger = InMemoryLedger([LedgerEntry(key: zone[0].key), LedgerEntry(key: gone)])
+        let registry = LedgerRegistry(provider: provider, ledger: ledger, ownerID: "home")
+        let (plan, _) = try await PlanningRun().reconcile(desired: [Fx.want("jellyfin.lan", .a, "10.0.60.20")], registry: registry)
+        #expect(!plan.hasChanges)
+        #expect(await ledger.entries().map(\.key) == [zone[0].key])
+        #expect(await provider.applyCalls == 0)
+    }
+
+    @Test func aForgottenRecordDesiredAgainIsCreatedAndKept() async throws {
+        let provider = InMemoryProvider()
+        let key = Endpoint.Key(name: Fx.name("nas.lan"), type: .a)
+        let ledger = InMemoryLedger([LedgerEntry(key: key)])
+        let registry = LedgerRegistry(provider: provider, ledger: ledger, ownerID: "home")
+        let (plan, _) = try await PlanningRun().reconcile(desired: [Fx.want("nas.lan", .a, "10.0.60.30")], registry: registry)
+        #expect(Fx.summary(plan) == ["+ nas.lan A 10.0.60.30"])
+        #expect(await ledger.entries().map(\.key) == [key])
+    }
+
     @Test func aRefusedCreateIsNotRecorded() async throws {
         let provider = InMemoryProvider(records: [Fx.rec("alias.lan", .cname, ["x.lan"])])
         let ledger = InMemoryLedger([LedgerEntry(key: Endpoint.Key(name: Fx.name("other.lan"), type: .a))])
