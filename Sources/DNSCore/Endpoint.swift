@@ -77,6 +77,13 @@ public struct Endpoint: Hashable, Codable, Sendable {
         targets = Self.normalise(newTargets, for: type)
     }
 
+    /// A copy carrying `labels` instead of its own.
+    public func withLabels(_ labels: EndpointLabels) -> Endpoint {
+        var copy = self
+        copy.labels = labels
+        return copy
+    }
+
     /// The key a provider stores one record set under.
     public var key: Key { Key(name: name, type: type) }
 

@@ -83,12 +83,3 @@ public actor InMemoryProvider: DNSProvider {
         return stored
     }
 }
-
-extension Endpoint {
-    /// A copy carrying `labels` instead of its own.
-    public func withLabels(_ labels: EndpointLabels) -> Endpoint {
-        var copy = self
-        copy.labels = labels
-        return copy
-    }
-}

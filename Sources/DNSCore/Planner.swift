@@ -105,9 +105,10 @@ public enum Planner {
             return a < b
         }
         if x.ttl != y.ttl { return (x.ttl ?? -1) < (y.ttl ?? -1) }
-        let xProxied = x.providerSpecific.cloudflareProxied.map { $0 ? 2 : 1 } ?? 0
-        let yProxied = y.providerSpecific.cloudflareProxied.map { $0 ? 2 : 1 } ?? 0
-        if xProxied != yProxied { return xProxied < yProxied }
+        if x.providerSpecific != y.providerSpecific {
+            // Any field, present or future: their text orders them the same on every run.
+            return String(describing: x.providerSpecific) < String(describing: y.providerSpecific)
+        }
         return (x.labels.resource ?? "") < (y.labels.resource ?? "")
     }
 
