@@ -85,12 +85,15 @@ public struct ResolverError: Error, Sendable, Hashable, CustomStringConvertible 
     public var message: String
     public var name: String?
     public var server: String?
+    /// How long the query was on the wire before it failed, measured on the channel's thread.
+    public var elapsed: Duration?
 
-    public init(kind: Kind, message: String, name: String? = nil, server: String? = nil) {
+    public init(kind: Kind, message: String, name: String? = nil, server: String? = nil, elapsed: Duration? = nil) {
         self.kind = kind
         self.message = message
         self.name = name
         self.server = server
+        self.elapsed = elapsed
     }
 
     public var description: String {
@@ -205,7 +208,7 @@ public final class Resolver: Sendable {
         default: .other
         }
         let message = kind == .timeout ? "no reply within the time budget (\(text))" : text
-        throw ResolverError(kind: kind, message: message, name: name, server: server)
+        throw ResolverError(kind: kind, message: message, name: name, server: server, elapsed: outcome.latency)
     }
 }
 
