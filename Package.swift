@@ -11,6 +11,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "netagent", targets: ["NetAgentCLI"]),
+        .executable(name: "netagent-bench", targets: ["NetAgentBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -39,6 +40,9 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
+
+        // Benchmark drivers for scripts/bench-*.
+        .executableTarget(name: "NetAgentBench", dependencies: ["NetIO", "DNSCore"], swiftSettings: strict),
 
         // Helpers the tests share: real servers (dnsmasq, aiosmtpd, an HTTP server) on loopback.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
