@@ -1,5 +1,9 @@
 import Foundation
 import Glibc
+import NetIO
+
+/// The tests' name for NetIO's posix_spawn wrapper.
+public typealias Spawned = SpawnedProcess
 
 /// A server process started by a test and ended (SIGKILL) when the test drops it.
 public final class ChildProcess: Sendable {

@@ -1,11 +1,12 @@
+public import Glibc
 import Foundation
-import Glibc
 
-/// Starts programs for tests with posix_spawn rather than Foundation's `Process`, whose
-/// shared reaper thread on Linux blocked in wait4 and hung parallel tests here. The child
-/// gets an empty signal mask (Dispatch threads block SIGTERM, and a mask is inherited) and
-/// writes stdout and stderr to a file the test reads.
-public struct Spawned: Sendable {
+/// A program started with posix_spawn (the Lab's dnsmasq, the tests' servers), rather than
+/// with Foundation's `Process`, whose shared reaper thread on Linux blocked in wait4 and hung
+/// parallel tests here. The child gets an empty signal mask (Dispatch threads block SIGTERM,
+/// and a mask is inherited, so SIGTERM would never arrive) and writes stdout and stderr to a
+/// file that the parent reads.
+public struct SpawnedProcess: Sendable {
     public let pid: pid_t
     public let outputFile: String
     /// Where stderr went when it was kept apart from stdout.
@@ -13,7 +14,7 @@ public struct Spawned: Sendable {
 
     /// - Parameter separateStderr: keep stderr in its own file (`errorOutput`).
     public static func start(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
-                             stdin: String? = nil, separateStderr: Bool = false) throws -> Spawned {
+                             stdin: String? = nil, separateStderr: Bool = false) throws(NetIOError) -> SpawnedProcess {
         let output = FileManager.default.temporaryDirectory
             .appendingPathComponent("spawn-\(UUID().uuidString.prefix(12)).log").path
         var actions = posix_spawn_file_actions_t()
@@ -49,8 +50,10 @@ public struct Spawned: Sendable {
                 posix_spawn(&pid, executable, &actions, &attributes, argvPointers, envPointers)
             }
         }
-        guard status == 0 else { throw TestSupportError("posix_spawn \(executable): \(String(cString: strerror(status)))") }
-        return Spawned(pid: pid, outputFile: output, errorFile: errorFile)
+        guard status == 0 else {
+            throw NetIOError(kind: .setup, code: Int(status), message: "cannot start \(executable): \(String(cString: strerror(status)))")
+        }
+        return SpawnedProcess(pid: pid, outputFile: output, errorFile: errorFile)
     }
 
     /// What the process wrote so far (stdout, and stderr unless kept apart).
