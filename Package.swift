@@ -43,11 +43,11 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
 
-        // Benchmarks: `netagent-bench planner`, driven by scripts/bench-*.
-        .executableTarget(name: "NetAgentBench", dependencies: ["DNSCore"], swiftSettings: strict),
+        // Benchmark drivers for scripts/bench-*.
+        .executableTarget(name: "NetAgentBench", dependencies: ["NetIO", "DNSCore"], swiftSettings: strict),
 
         // Helpers the tests share: real servers (dnsmasq, aiosmtpd, an HTTP server) on loopback.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["NetIO"], path: "Tests/TestSupport"),
         .testTarget(name: "DNSCoreTests", dependencies: ["DNSCore"], swiftSettings: strict),
         .testTarget(name: "NetIOTests", dependencies: ["NetIO", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "NetAgentTests", dependencies: ["NetAgent", "NetIO", "DNSCore", "TestSupport"], swiftSettings: strict),

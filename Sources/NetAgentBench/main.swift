@@ -8,6 +8,8 @@ import Foundation
 /// (`--repeat K`, default 1) plans over the same inputs.
 struct BenchError: Error, CustomStringConvertible {
     let message: String
+    init(message: String) { self.message = message }
+    init(_ message: String) { self.message = message }
     var description: String { "netagent-bench: \(message)" }
 }
 
@@ -84,10 +86,14 @@ func runPlanner(_ options: Options) throws {
 }
 
 do {
+    if CommandLine.arguments.dropFirst().first == "resolver" {
+        try await ResolverBench.run(Array(CommandLine.arguments.dropFirst(2)))
+        exit(0)
+    }
     let options = try Options(CommandLine.arguments)
     switch options.mode {
     case "planner": try runPlanner(options)
-    default: throw BenchError(message: "unknown mode '\(options.mode)' (modes: planner)")
+    default: throw BenchError(message: "unknown mode '\(options.mode)' (modes: planner, resolver)")
     }
 } catch {
     FileHandle.standardError.write(Data("\(error)\n".utf8))

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 @Suite("netagent config validate")
 struct ConfigCLITests {
@@ -29,19 +30,10 @@ struct ConfigCLITests {
     }
 
     static func run(_ binary: URL, _ arguments: [String]) throws -> Outcome {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                       stderr: String(decoding: stderr, as: UTF8.self))
+        let spawned = try Spawned.start(binary.path, arguments, separateStderr: true)
+        let status = spawned.wait()
+        defer { spawned.removeFiles() }
+        return Outcome(status: status, stdout: spawned.output, stderr: spawned.errorOutput)
     }
 
     @Test("the example file validates: exit 0 and a summary")

@@ -1,39 +1,24 @@
 import Foundation
+import Glibc
+import NetIO
 
-/// A server process started by a test and ended when the test drops it.
-public final class ChildProcess: @unchecked Sendable {
-    // `@unchecked Sendable`: `process` is set up once in `init`; `Process` itself is thread-safe
-    // for terminate/isRunning, and `output` is guarded by `lock`.
-    public let process = Process()
-    private let lock = NSLock()
-    private var outputText = ""
-    private let outputPipe = Pipe()
+/// The tests' name for NetIO's posix_spawn wrapper.
+public typealias Spawned = SpawnedProcess
 
-    /// Starts `executable` with `arguments`; stdout and stderr are collected.
+/// A server process started by a test and ended (SIGKILL) when the test drops it.
+public final class ChildProcess: Sendable {
+    public let spawned: Spawned
+    public let executable: String
+
     public init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws {
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        process.standardOutput = outputPipe
-        process.standardError = outputPipe
-        outputPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            guard let self, !data.isEmpty else { return }
-            self.lock.lock()
-            self.outputText += String(decoding: data, as: UTF8.self)
-            self.lock.unlock()
-        }
-        try process.run()
+        self.executable = executable
+        spawned = try Spawned.start(executable, arguments, environment: environment)
     }
 
     deinit { stop() }
 
     /// Everything the process printed so far.
-    public var output: String {
-        lock.lock()
-        defer { lock.unlock() }
-        return outputText
-    }
+    public var output: String { spawned.output }
 
     /// Waits until the output matches `predicate`, up to `timeout`; throws with the output otherwise.
     @discardableResult
@@ -42,22 +27,18 @@ public final class ChildProcess: @unchecked Sendable {
         while ContinuousClock.now < deadline {
             let text = output
             if predicate(text) { return text }
-            if !process.isRunning {
-                throw TestSupportError("\(process.executableURL?.path ?? "?") exited (\(process.terminationStatus)): \(text)")
+            if let status = spawned.exitStatusIfEnded() {
+                throw TestSupportError("\(executable) exited (\(status)): \(text)")
             }
             try await Task.sleep(for: .milliseconds(20))
         }
-        throw TestSupportError("timed out waiting for \(process.executableURL?.lastPathComponent ?? "?"): \(output)")
+        throw TestSupportError("timed out waiting for \(executable): \(output)")
     }
 
-    /// Ends the process with SIGKILL: children started from a Dispatch thread inherit its
-    /// blocked signal mask (SIGTERM included), so a polite terminate would never arrive.
     public func stop() {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-        outputPipe.fileHandleForReading.readabilityHandler = nil
+        spawned.kill(SIGKILL)
+        _ = spawned.wait()
+        spawned.removeFiles()
     }
 }
 
@@ -80,6 +61,7 @@ public enum Repository {
 
     /// The path of an installed program, or nil.
     public static func which(_ program: String) -> String? {
+        if program.hasPrefix("/") { return FileManager.default.isExecutableFile(atPath: program) ? program : nil }
         for dir in ["/usr/sbin", "/usr/bin", "/sbin", "/bin", "/usr/local/bin"] {
             let path = "\(dir)/\(program)"
             if FileManager.default.isExecutableFile(atPath: path) { return path }
@@ -93,31 +75,30 @@ public enum Repository {
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
-}
 
-/// Runs a command to completion and returns its exit code and output.
-@discardableResult
-public func runCommand(_ executable: String, _ arguments: [String], input: String? = nil) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    if let input {
-        let inPipe = Pipe()
-        process.standardInput = inPipe
-        inPipe.fileHandleForWriting.write(Data(input.utf8))
-        try? inPipe.fileHandleForWriting.close()
+    /// The built `netagent` executable in the same build folder as the running tests.
+    public static func netagentBinary() -> String? {
+        var folder = URL(fileURLWithPath: CommandLine.arguments.first ?? "").deletingLastPathComponent()
+        for _ in 0..<3 {
+            let candidate = folder.appendingPathComponent("netagent").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            folder = folder.deletingLastPathComponent()
+        }
+        return nil
     }
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }
 
 /// Whether a test that needs `programs` may run: always under CI (a missing program then
 /// fails the test), otherwise only when each is installed.
 public func installed(_ programs: String...) -> Bool {
-    Repository.isCI || programs.allSatisfy { Repository.which($0) != nil || FileManager.default.isExecutableFile(atPath: $0) }
+    Repository.isCI || programs.allSatisfy { Repository.which($0) != nil }
+}
+
+/// Runs a command to completion and returns its exit code and combined output.
+@discardableResult
+public func runCommand(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
+    let spawned = try Spawned.start(executable, arguments, environment: environment)
+    let status = spawned.wait()
+    defer { spawned.removeFiles() }
+    return (status, spawned.output)
 }

@@ -3,52 +3,47 @@ import Foundation
 import Glibc
 import Synchronization
 
-/// One query waiting for its answer. Resumed exactly once: by c-ares's callback, by
-/// cancellation, or by the channel shutting down.
+/// One query waiting for its answer. Its outcome is delivered exactly once: by c-ares's
+/// callback (on the channel's thread), by cancellation, or by the channel shutting down.
 final class PendingQuery: Sendable {
     let name: String
     let type: DNSQueryType
-    private let state: Mutex<State>
+    private let deliver: @Sendable (AresOutcome) -> Void
+    private let state = Mutex(State())
 
     private struct State {
-        var continuation: CheckedContinuation<AresOutcome, Never>?
         var cancelled = false
+        var delivered = false
         var sentAt: ContinuousClock.Instant?
     }
 
-    init(name: String, type: DNSQueryType) {
+    init(name: String, type: DNSQueryType, deliver: @escaping @Sendable (AresOutcome) -> Void) {
         self.name = name
         self.type = type
-        state = Mutex(State())
-    }
-
-    func attach(_ continuation: CheckedContinuation<AresOutcome, Never>) -> Bool {
-        state.withLock { state in
-            guard !state.cancelled else { return false }
-            state.continuation = continuation
-            return true
-        }
+        self.deliver = deliver
     }
 
     var isCancelled: Bool { state.withLock { $0.cancelled } }
 
     func markSent() { state.withLock { $0.sentAt = .now } }
 
-    func complete(_ outcome: (Duration) -> AresOutcome) {
-        let (continuation, sentAt) = state.withLock { state in
-            defer { state.continuation = nil }
-            return (state.continuation, state.sentAt)
+    func complete(status: Int32, packet: [UInt8]?) {
+        let sentAt: ContinuousClock.Instant?? = state.withLock { state in
+            guard !state.delivered else { return nil }
+            state.delivered = true
+            return .some(state.sentAt)
         }
-        continuation?.resume(returning: outcome(sentAt.map { ContinuousClock.now - $0 } ?? .zero))
+        guard let sentAt else { return }
+        deliver(AresOutcome(status: status, packet: packet, latency: sentAt.map { ContinuousClock.now - $0 } ?? .zero))
     }
 
     func cancel() {
-        let continuation = state.withLock { state in
+        let first = state.withLock { state in
             state.cancelled = true
-            defer { state.continuation = nil }
-            return state.continuation
+            defer { state.delivered = true }
+            return !state.delivered
         }
-        continuation?.resume(returning: AresOutcome(status: ARES_ECANCELLED, packet: nil, latency: .zero))
+        if first { deliver(AresOutcome(status: ARES_ECANCELLED, packet: nil, latency: .zero)) }
     }
 }
 
@@ -72,6 +67,8 @@ final class AresChannel: @unchecked Sendable {
     private struct Inbox {
         var queries: [PendingQuery] = []
         var stopping = false
+        /// A byte is in the wake-up pipe that the thread has not yet taken the inbox for.
+        var wakePending = false
     }
 
     let serverDescription: String
@@ -148,13 +145,18 @@ final class AresChannel: @unchecked Sendable {
         return count
     }
 
-    func submit(_ query: PendingQuery) {
-        inbox.withLock { $0.queries.append(query) }
-        wake()
+    func submit(_ queries: [PendingQuery]) {
+        // One wake-up per batch: queries added while a wake-up is pending ride along with it.
+        let needsWake = inbox.withLock { box in
+            box.queries.append(contentsOf: queries)
+            defer { box.wakePending = true }
+            return !box.wakePending
+        }
+        if needsWake { wake() }
     }
 
     func shutdown() {
-        inbox.withLock { $0.stopping = true }
+        inbox.withLock { $0.stopping = true; $0.wakePending = true }
         wake()
     }
 
@@ -168,7 +170,7 @@ final class AresChannel: @unchecked Sendable {
         var sockets = [ares_socket_t](repeating: ARES_SOCKET_BAD, count: Int(ARES_GETSOCK_MAXNUM))
         while true {
             let work = inbox.withLock { box -> Inbox in
-                defer { box.queries.removeAll() }
+                defer { box.queries.removeAll(); box.wakePending = false }
                 return box
             }
             if work.stopping {
@@ -223,7 +225,7 @@ final class AresChannel: @unchecked Sendable {
                 let context = Unmanaged<QueryContext>.fromOpaque(arg).takeRetainedValue()
                 context.channel.inFlight -= 1
                 let packet = abuf.map { Array(UnsafeBufferPointer(start: $0, count: Int(max(0, alen)))) }
-                context.query.complete { latency in AresOutcome(status: status, packet: packet, latency: latency) }
+                context.query.complete(status: status, packet: packet)
             }, context)
         }
         if waitingHead == waiting.count {

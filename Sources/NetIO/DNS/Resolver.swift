@@ -45,6 +45,17 @@ public struct DNSServer: Hashable, Sendable, CustomStringConvertible {
     public var description: String { aresText }
 }
 
+/// One question for `Resolver.queryAll`.
+public struct DNSQuestion: Hashable, Sendable {
+    public var name: String
+    public var type: DNSQueryType
+
+    public init(name: String, type: DNSQueryType) {
+        self.name = name
+        self.type = type
+    }
+}
+
 /// A reply from a server, whatever its response code.
 public struct DNSResponse: Sendable, Hashable {
     public var name: String
@@ -85,12 +96,15 @@ public struct ResolverError: Error, Sendable, Hashable, CustomStringConvertible 
     public var message: String
     public var name: String?
     public var server: String?
+    /// How long the query was on the wire before it failed, measured on the channel's thread.
+    public var elapsed: Duration?
 
-    public init(kind: Kind, message: String, name: String? = nil, server: String? = nil) {
+    public init(kind: Kind, message: String, name: String? = nil, server: String? = nil, elapsed: Duration? = nil) {
         self.kind = kind
         self.message = message
         self.name = name
         self.server = server
+        self.elapsed = elapsed
     }
 
     public var description: String {
@@ -150,21 +164,63 @@ public final class Resolver: Sendable {
     public func query(
         _ name: String, type: DNSQueryType, server: DNSServer? = nil, timeout: Duration? = nil, tries: Int? = nil
     ) async throws(ResolverError) -> DNSResponse {
-        let key = ChannelKey(server: server, timeoutMs: (timeout ?? options.timeout).milliseconds, tries: tries ?? options.tries)
-        let channel = try channel(for: key)
-        let pending = PendingQuery(name: name, type: type)
-        let outcome = await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                if pending.attach(continuation) {
-                    channel.submit(pending)
+        let channel = try channel(for: key(server, timeout, tries))
+        let outcomes = await submit([DNSQuestion(name: name, type: type)], to: channel)
+        return try Self.response(outcomes[0], name: name, type: type, server: channel.serverDescription)
+    }
+
+    /// Asks `server` every question at once and returns one result per question, in order.
+    /// The way to ask thousands of names a round: one hand-over to the channel's thread for
+    /// the whole batch rather than one per name. Cancellation ends every unanswered question.
+    public func queryAll(
+        _ questions: [DNSQuestion], server: DNSServer? = nil, timeout: Duration? = nil, tries: Int? = nil
+    ) async -> [Result<DNSResponse, ResolverError>] {
+        guard !questions.isEmpty else { return [] }
+        let channel: AresChannel
+        do {
+            channel = try self.channel(for: key(server, timeout, tries))
+        } catch {
+            return questions.map { _ in .failure(error) }
+        }
+        let outcomes = await submit(questions, to: channel)
+        return zip(questions, outcomes).map { question, outcome in
+            Result { () throws(ResolverError) in
+                try Self.response(outcome, name: question.name, type: question.type, server: channel.serverDescription)
+            }
+        }
+    }
+
+    private func key(_ server: DNSServer?, _ timeout: Duration?, _ tries: Int?) -> ChannelKey {
+        ChannelKey(server: server, timeoutMs: (timeout ?? options.timeout).milliseconds, tries: tries ?? options.tries)
+    }
+
+    /// Hands `questions` to `channel` and waits until each has its outcome.
+    private func submit(_ questions: [DNSQuestion], to channel: AresChannel) async -> [AresOutcome] {
+        let pending = Mutex<[PendingQuery]>([])
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<[AresOutcome], Never>) in
+                let collected = Mutex((outcomes: [AresOutcome?](repeating: nil, count: questions.count), left: questions.count))
+                let queries = questions.enumerated().map { index, question in
+                    PendingQuery(name: question.name, type: question.type) { outcome in
+                        let done: [AresOutcome]? = collected.withLock { state in
+                            state.outcomes[index] = outcome
+                            state.left -= 1
+                            return state.left == 0 ? state.outcomes.map { $0! } : nil
+                        }
+                        if let done { continuation.resume(returning: done) }
+                    }
+                }
+                pending.withLock { $0 = queries }
+                // A cancellation that came before `pending` was set is seen here.
+                if Task.isCancelled {
+                    queries.forEach { $0.cancel() }
                 } else {
-                    continuation.resume(returning: AresOutcome(status: ARES_ECANCELLED, packet: nil, latency: .zero))
+                    channel.submit(queries)
                 }
             }
         } onCancel: {
-            pending.cancel()
+            pending.withLock { $0 }.forEach { $0.cancel() }
         }
-        return try Self.response(outcome, name: name, type: type, server: channel.serverDescription)
     }
 
     private func channel(for key: ChannelKey) throws(ResolverError) -> AresChannel {
@@ -205,7 +261,7 @@ public final class Resolver: Sendable {
         default: .other
         }
         let message = kind == .timeout ? "no reply within the time budget (\(text))" : text
-        throw ResolverError(kind: kind, message: message, name: name, server: server)
+        throw ResolverError(kind: kind, message: message, name: name, server: server, elapsed: outcome.latency)
     }
 }
 
