@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         // C shims: non-variadic wrappers and macro wrappers only.
@@ -30,6 +32,14 @@ let package = Package(
         .target(name: "NetIO", dependencies: ["CCurl", "CAres"], swiftSettings: strict),
         // Pure DNS model and planning: no I/O, no clocks.
         .target(name: "DNSCore", swiftSettings: strict),
+        // Providers: each translates plans into one vendor's API.
+        .target(name: "Pihole", dependencies: ["NetIO", "DNSCore"], path: "Sources/Providers/Pihole", swiftSettings: strict),
+        // Faithful simulators of the services netagent talks to, for tests and `netagent lab`.
+        .target(name: "Lab", dependencies: [
+            "NetIO",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+        ], swiftSettings: strict),
         // The agent: configuration and wiring.
         .target(name: "NetAgent", dependencies: [
             "NetIO", "DNSCore",
@@ -50,6 +60,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["NetIO"], path: "Tests/TestSupport"),
         .testTarget(name: "DNSCoreTests", dependencies: ["DNSCore"], swiftSettings: strict),
         .testTarget(name: "NetIOTests", dependencies: ["NetIO", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "PiholeTests", dependencies: ["Pihole", "Lab", "DNSCore", "NetIO", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "NetAgentTests", dependencies: ["NetAgent", "NetIO", "DNSCore", "TestSupport"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

@@ -1,24 +1,10 @@
 import Foundation
 import Glibc
+import NetIO
 
-/// A free port on 127.0.0.1 for `type` (SOCK_DGRAM or SOCK_STREAM): bound to 0, read back, closed.
+/// A free port on 127.0.0.1 for `type` (SOCK_DGRAM or SOCK_STREAM).
 public func freeLoopbackPort(type: Int32 = Int32(SOCK_STREAM.rawValue)) throws -> Int {
-    let fd = socket(AF_INET, type, 0)
-    guard fd >= 0 else { throw TestSupportError("socket: errno \(errno)") }
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    addr.sin_port = 0
-    let bound = withUnsafePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard bound == 0 else { throw TestSupportError("bind: errno \(errno)") }
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-    }
-    return Int(UInt16(bigEndian: addr.sin_port))
+    try LoopbackPort.free(udp: type == Int32(SOCK_DGRAM.rawValue))
 }
 
 /// A UDP socket on 127.0.0.1 that receives queries and never answers: a dead DNS server.

@@ -1,0 +1,215 @@
+import Foundation
+import NetIO
+
+/// Pi-hole v6's API behaviour (API-FACTS §A), kept in memory: sessions and seats, the login
+/// rate limit, the two record arrays with FTL's validation, and restarts.
+actor PiholeState {
+    struct Session {
+        var validUntil: ContinuousClock.Instant
+        let app: Bool
+    }
+
+    /// A reply: status and JSON body (nil for 204), with FTL's `took` added.
+    struct Reply: Sendable {
+        let status: Int
+        let body: Data?
+
+        init(status: Int, json: [String: Any]?) {
+            self.status = status
+            guard var json else {
+                body = nil
+                return
+            }
+            json["took"] = 0.0003
+            body = (try? JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])) ?? Data("{}".utf8)
+        }
+    }
+
+    let options: PiholeSimulator.Options
+    let dns: PiholeDNS
+    private(set) var hosts: [String]
+    private(set) var cnames: [String]
+    private var sessions: [String: Session] = [:]
+    private var passwordChecks: (second: Int, count: Int) = (0, 0)
+    private(set) var counters = PiholeSimulator.Counters()
+
+    init(options: PiholeSimulator.Options, dns: PiholeDNS) {
+        self.options = options
+        self.dns = dns
+        hosts = options.hosts
+        cnames = options.cnames
+    }
+
+    // MARK: Authentication
+
+    func login(body: Data) -> Reply {
+        counters.calls += 1
+        guard let password = options.password else {
+            return Reply(status: 200, json: ["session": sessionObject(sid: nil, valid: true, message: "no password set")])
+        }
+        let now = Int(Date().timeIntervalSince1970)
+        passwordChecks = passwordChecks.second == now ? (now, passwordChecks.count + 1) : (now, 1)
+        if passwordChecks.count > 3 {
+            return error(429, "rate_limiting", "Rate-limiting login attempts", nil)
+        }
+        let given = (try? JSONSerialization.jsonObject(with: body) as? [String: Any])?["password"] as? String
+        let app = given != nil && given == options.appPassword
+        guard given == password || app else {
+            return Reply(status: 401, json: ["session": sessionObject(sid: nil, valid: false, message: "password incorrect")])
+        }
+        let clock = ContinuousClock.now
+        sessions = sessions.filter { $0.value.validUntil > clock }
+        guard sessions.count < options.maxSessions else {
+            return error(429, "api_seats_exceeded", "API seats exceeded", "increase webserver.api.max_sessions")
+        }
+        let sid = Self.newSID()
+        sessions[sid] = Session(validUntil: clock + options.sessionTimeout, app: app)
+        counters.logins += 1
+        return Reply(status: 200, json: ["session": sessionObject(
+            sid: sid, valid: true, message: app ? "app-password correct" : "password correct")])
+    }
+
+    func logout(sid: String?) -> Reply {
+        counters.calls += 1
+        guard options.password != nil else { return error(404, "not_found", "No active session", nil) }
+        guard let sid, let session = sessions[sid], session.validUntil > .now else { return unauthorized() }
+        sessions[sid] = nil
+        counters.logouts += 1
+        return Reply(status: 204, json: nil)
+    }
+
+    /// The session for `sid` if it is valid, refreshing its sliding expiry; nil means 401.
+    private func authorise(_ sid: String?) -> Session? {
+        if options.password == nil { return Session(validUntil: .now, app: false) }
+        guard let sid, var session = sessions[sid], session.validUntil > .now else { return nil }
+        session.validUntil = .now + options.sessionTimeout
+        sessions[sid] = session
+        return session
+    }
+
+    // MARK: Records
+
+    func list(_ array: String, sid: String?) -> Reply {
+        counters.calls += 1
+        guard authorise(sid) != nil else { return unauthorized() }
+        guard let lines = lines(array) else { return notFound("/api/config/dns/\(array)") }
+        return Reply(status: 200, json: ["config": ["dns": [array: lines]]])
+    }
+
+    func change(_ method: String, array: String, value: String, restart: Bool, sid: String?) async -> Reply {
+        counters.calls += 1
+        guard let session = authorise(sid) else { return unauthorized() }
+        guard var lines = lines(array) else { return notFound("/api/config/dns/\(array)/\(value)") }
+        if session.app && !options.appSudo {
+            return error(403, "forbidden", "Unable to change configuration (read-only)",
+                         "The current app session is not allowed to modify Pi-hole config settings (webserver.api.app_sudo is false)")
+        }
+        if method == "PUT" {
+            if let invalid = array == "hosts" ? Self.invalidHost(value) : Self.invalidCNAME(value) {
+                return error(400, "bad_request", "Invalid value", invalid)
+            }
+            guard !lines.contains(value) else {
+                return error(400, "bad_request", "Item already present", "Uniqueness of items is enforced")
+            }
+            lines.append(value)
+        } else {
+            guard let index = lines.firstIndex(of: value) else { return Reply(status: 404, json: [:]) }
+            lines.remove(at: index)
+        }
+        do {
+            if array == "hosts" {
+                hosts = lines
+                try await dns.writeHosts(hosts)
+            } else {
+                cnames = lines
+                if restart { try await restartResolver() }
+            }
+        } catch {
+            return self.error(500, "internal_error", "\(error)", nil)
+        }
+        return Reply(status: method == "PUT" ? 201 : 204, json: method == "PUT" ? [:] : nil)
+    }
+
+    func restartDNS(sid: String?) async -> Reply {
+        counters.calls += 1
+        guard authorise(sid) != nil else { return unauthorized() }
+        do { try await restartResolver() } catch { return self.error(500, "internal_error", "\(error)", nil) }
+        return Reply(status: 200, json: ["status": "restarted"])
+    }
+
+    private func restartResolver() async throws {
+        counters.restarts += 1
+        try await dns.restart(cnames: cnames)
+    }
+
+    private func lines(_ array: String) -> [String]? {
+        switch array {
+        case "hosts": hosts
+        case "cnameRecords": cnames
+        default: nil
+        }
+    }
+
+    // MARK: Knobs for tests and the lab
+
+    func expireSessions() { sessions.removeAll() }
+
+    /// Other clients take `count` seats and never give them back.
+    func occupySeats(_ count: Int) {
+        for _ in 0..<count { sessions[Self.newSID()] = Session(validUntil: .now + options.sessionTimeout, app: false) }
+    }
+
+    func addByHand(host line: String) async throws {
+        hosts.append(line)
+        try await dns.writeHosts(hosts)
+    }
+
+    var activeSessions: Int { sessions.values.filter { $0.validUntil > .now }.count }
+
+    // MARK: FTL's validation and replies
+
+    static func invalidHost(_ value: String) -> String? {
+        let fields = value.split(separator: "#", maxSplits: 1).first?.split(whereSeparator: { $0 == " " || $0 == "\t" }) ?? []
+        guard fields.count >= 2 else { return "missing hostname" }
+        guard IPAddress(String(fields[0])) != nil else { return "neither a valid IPv4 nor IPv6 address" }
+        for name in fields.dropFirst() where !validName(name, wildcard: false) { return "invalid hostname" }
+        return nil
+    }
+
+    static func invalidCNAME(_ value: String) -> String? {
+        let fields = value.split(separator: ",", omittingEmptySubsequences: false)
+        guard fields.count == 2 || fields.count == 3 else { return "expected NAME,TARGET[,TTL]" }
+        guard validName(fields[0], wildcard: true) else { return "invalid domain: \(fields[0])" }
+        guard validName(fields[1], wildcard: false) else { return "invalid target: \(fields[1])" }
+        if fields.count == 3, Int(fields[2]) == nil { return "invalid TTL: \(fields[2])" }
+        return nil
+    }
+
+    static func validName(_ name: Substring, wildcard: Bool) -> Bool {
+        let labels = name.split(separator: ".", omittingEmptySubsequences: false)
+        guard !name.isEmpty, name.utf8.count <= 253 else { return false }
+        for (index, label) in labels.enumerated() {
+            if wildcard && index == 0 && label == "*" { continue }
+            guard (1...63).contains(label.utf8.count),
+                  label.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
+            else { return false }
+        }
+        return true
+    }
+
+    private func sessionObject(sid: String?, valid: Bool, message: String) -> [String: Any] {
+        ["valid": valid, "totp": false, "sid": sid ?? NSNull(), "csrf": sid.map { _ in Self.newSID() } ?? NSNull(),
+         "validity": valid && sid != nil ? Int(options.sessionTimeout.components.seconds) : -1, "message": message]
+    }
+
+    private func error(_ status: Int, _ key: String, _ message: String, _ hint: String?) -> Reply {
+        Reply(status: status, json: ["error": ["key": key, "message": message, "hint": hint.map { $0 as Any } ?? NSNull()]])
+    }
+
+    private func unauthorized() -> Reply { error(401, "unauthorized", "Unauthorized", nil) }
+    private func notFound(_ uri: String) -> Reply { error(404, "not_found", "Not found", uri) }
+
+    private static func newSID() -> String {
+        Data((0..<18).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+    }
+}

@@ -1,0 +1,202 @@
+import Foundation
+public import NetIO
+
+/// The two config arrays that hold local DNS records.
+public enum PiholeArray: String, Sendable, Hashable {
+    /// `dns.hosts`: `"IP NAME [NAME…]"` lines, applied at once (dnsmasq watches the file).
+    case hosts
+    /// `dns.cnameRecords`: `"NAME,TARGET[,TTL]"` lines; each change restarts the resolver
+    /// unless sent with `restart=false`.
+    case cnameRecords
+}
+
+/// Counts of what a client did, for reports and the benchmark.
+public struct PiholeCallCounts: Hashable, Sendable {
+    public var calls = 0
+    public var logins = 0
+    public var logouts = 0
+    public var restarts = 0
+}
+
+/// The Pi-hole v6 API of one instance, with one session: `POST /api/auth` once, the SID in
+/// `X-FTL-SID` on every call, one re-login on 401, and `DELETE /api/auth` at the end, since a
+/// Pi-hole has only 16 API seats. A Pi-hole without a password needs no session.
+public actor PiholeClient {
+    public nonisolated let baseURL: String
+    private let password: String?
+    private let tls: TLSOptions
+    private let http: HTTPClient
+    private let timeout: Duration
+    private let sleep: @Sendable (Duration) async throws -> Void
+    private var sid: String?
+    private var authenticated = false
+    public private(set) var counts = PiholeCallCounts()
+
+    /// - Parameters:
+    ///   - url: the instance, e.g. `http://pihole.network.svc.cluster.local` (`/api` is added).
+    ///   - sleep: how back-off waits; tests pass one that does not.
+    public init(
+        url: String, password: String?, tls: TLSOptions = TLSOptions(), http: HTTPClient = HTTPClient(),
+        timeout: Duration = .seconds(10),
+        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
+    ) {
+        var base = url
+        while base.hasSuffix("/") { base.removeLast() }
+        if base.hasSuffix("/api") { base.removeLast(4) }
+        baseURL = base
+        self.password = password.flatMap { $0.isEmpty ? nil : $0 }
+        self.tls = tls
+        self.http = http
+        self.timeout = timeout
+        self.sleep = sleep
+    }
+
+    /// The lines of one array, exactly as stored.
+    public func lines(_ array: PiholeArray) async throws(PiholeError) -> [String] {
+        let (status, body) = try await call("GET", "/config/dns/\(array.rawValue)")
+        guard status == 200 else { throw error(status, body) }
+        struct Reply: Decodable {
+            struct Config: Decodable { let dns: [String: [String]] }
+            let config: Config
+        }
+        guard let reply = try? JSONDecoder().decode(Reply.self, from: body), let lines = reply.config.dns[array.rawValue] else {
+            throw PiholeError(kind: .other, instance: baseURL, status: status, message: "unexpected reply to GET \(array.rawValue)")
+        }
+        return lines
+    }
+
+    /// Adds `line` to `array` (a line already present counts as added). `restart: false` stores a CNAME change without restarting the resolver.
+    public func add(_ line: String, to array: PiholeArray, restart: Bool = true) async throws(PiholeError) {
+        let (status, body) = try await call("PUT", "/config/dns/\(array.rawValue)/\(Self.encode(line))", restart: restart)
+        // "Item already present": the line is there, which is what was asked.
+        let present = status == 400 && body.contains(Data("Item already present".utf8))
+        guard status == 201 || status == 200 || present else { throw error(status, body) }
+        if array == .cnameRecords && restart { counts.restarts += 1 }
+    }
+
+    /// Removes exactly `line` (byte for byte as read) from `array`; a line already gone counts as removed.
+    public func remove(_ line: String, from array: PiholeArray, restart: Bool = true) async throws(PiholeError) {
+        let (status, body) = try await call("DELETE", "/config/dns/\(array.rawValue)/\(Self.encode(line))", restart: restart)
+        // 404: the line is already gone, which is what was asked.
+        guard status == 204 || status == 200 || status == 404 else { throw error(status, body) }
+        if array == .cnameRecords && restart { counts.restarts += 1 }
+    }
+
+    /// Restarts the resolver so stored CNAME changes take effect (`POST /api/action/restartdns`).
+    public func restartDNS() async throws(PiholeError) {
+        let (status, body) = try await call("POST", "/action/restartdns")
+        guard status == 200 else { throw error(status, body) }
+        counts.restarts += 1
+    }
+
+    /// Gives the API seat back (`DELETE /api/auth`). Safe to call without a session.
+    public func logout() async {
+        guard let sid else { return }
+        self.sid = nil
+        authenticated = false
+        counts.logouts += 1
+        counts.calls += 1
+        _ = try? await http.send(HTTPRequest(
+            method: "DELETE", url: baseURL + "/api/auth", headers: [HTTPHeader(name: "X-FTL-SID", value: sid)],
+            timeout: timeout, tls: tls))
+    }
+
+    /// Percent-encodes a whole config element for the path: everything but RFC 3986's unreserved characters.
+    static func encode(_ value: String) -> String {
+        var allowed = CharacterSet.alphanumerics.intersection(CharacterSet(charactersIn: Unicode.Scalar(0)...Unicode.Scalar(127)))
+        allowed.insert(charactersIn: "-._~")
+        return value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value
+    }
+
+    private func call(_ method: String, _ path: String, restart: Bool? = nil) async throws(PiholeError) -> (Int, Data) {
+        if !authenticated { try await login() }
+        var (status, body) = try await send(method, path, restart: restart)
+        if status == 401 {
+            // The session expired (or FTL restarted without restoring it): log in once more.
+            sid = nil
+            authenticated = false
+            try await login()
+            (status, body) = try await send(method, path, restart: restart)
+        }
+        return (status, body)
+    }
+
+    private func send(_ method: String, _ path: String, restart: Bool?) async throws(PiholeError) -> (Int, Data) {
+        var url = baseURL + "/api" + path
+        if let restart { url += "?restart=\(restart)" }
+        var headers: [HTTPHeader] = []
+        if let sid { headers.append(HTTPHeader(name: "X-FTL-SID", value: sid)) }
+        counts.calls += 1
+        do {
+            let response = try await http.send(HTTPRequest(method: method, url: url, headers: headers, timeout: timeout, tls: tls))
+            return (response.status, response.body)
+        } catch {
+            throw PiholeError(kind: .unreachable, instance: baseURL, status: 0, message: error.description)
+        }
+    }
+
+    private func login() async throws(PiholeError) {
+        var delay = Duration.milliseconds(400)
+        for attempt in 1...4 {
+            let body = try? JSONSerialization.data(withJSONObject: ["password": password ?? ""])
+            counts.calls += 1
+            counts.logins += 1
+            let response: HTTPResponse
+            do {
+                response = try await http.send(HTTPRequest(
+                    method: "POST", url: baseURL + "/api/auth",
+                    headers: [HTTPHeader(name: "Content-Type", value: "application/json")], body: body,
+                    timeout: timeout, tls: tls))
+            } catch {
+                throw PiholeError(kind: .unreachable, instance: baseURL, status: 0, message: error.description)
+            }
+            if response.status == 200, let session = Self.session(response.body) {
+                sid = session.sid
+                authenticated = true
+                return
+            }
+            if response.status == 404 {
+                throw PiholeError(kind: .version5, instance: baseURL, status: 404, message: "no /api/auth")
+            }
+            let failure = error(response.status, response.body)
+            guard failure.kind == .rateLimited, attempt < 4 else { throw failure }
+            try? await sleep(delay)
+            delay *= 2
+        }
+    }
+
+    private struct Session: Decodable {
+        let valid: Bool
+        let sid: String?
+    }
+
+    private static func session(_ body: Data) -> Session? {
+        struct Reply: Decodable { let session: Session }
+        guard let reply = try? JSONDecoder().decode(Reply.self, from: body), reply.session.valid else { return nil }
+        return reply.session
+    }
+
+    /// Reads FTL's error envelope (or the auth reply) into a `PiholeError`.
+    private func error(_ status: Int, _ body: Data) -> PiholeError {
+        struct Envelope: Decodable {
+            struct Detail: Decodable { let key: String; let message: String; let hint: String? }
+            let error: Detail
+        }
+        let detail = (try? JSONDecoder().decode(Envelope.self, from: body))?.error
+        let kind: PiholeError.Kind = switch (status, detail?.key) {
+        case (429, "api_seats_exceeded"): .seatsExceeded
+        case (429, _): .rateLimited
+        case (401, _) where Self.session(body) == nil && body.contains(Data("password incorrect".utf8)): .wrongPassword
+        case (403, _): .readOnly
+        case (400, _), (404, _): .refused
+        default: .other
+        }
+        return PiholeError(
+            kind: kind, instance: baseURL, status: status, key: detail?.key,
+            message: detail?.message ?? String(decoding: body.prefix(200), as: UTF8.self), hint: detail?.hint)
+    }
+}
+
+extension Data {
+    fileprivate func contains(_ other: Data) -> Bool { range(of: other) != nil }
+}

@@ -1,0 +1,217 @@
+import DNSCore
+import Foundation
+import Lab
+import NetIO
+import Pihole
+import Testing
+import TestSupport
+
+/// The Pi-hole provider against the Lab simulator and the dnsmasq it feeds: what the provider
+/// writes must resolve through netagent's own resolver.
+@Suite(.enabled(if: installed("dnsmasq"), "needs dnsmasq"))
+struct PiholeProviderTests {
+    static func endpoint(_ name: String, _ type: RecordType, _ targets: [String], resource: String = "httproute/default/app") throws -> Endpoint {
+        Endpoint(name: try DNSName(name), type: type, targets: targets, labels: EndpointLabels(resource: resource))
+    }
+
+    struct Rig {
+        let simulator: PiholeSimulator
+        let provider: PiholeProvider
+        let registry: LedgerRegistry
+        let ledger: InMemoryLedger
+
+        init(_ options: PiholeSimulator.Options = .init(), password: String? = "pihole-lab-password") async throws {
+            simulator = try await PiholeSimulator.start(options)
+            provider = PiholeProvider(client: PiholeClient(url: simulator.url, password: password, sleep: { _ in }))
+            ledger = InMemoryLedger()
+            registry = LedgerRegistry(provider: provider, ledger: ledger, ownerID: "home")
+        }
+
+        func reconcile(_ desired: [Endpoint], policy: Policy = .sync) async throws -> (plan: Plan, report: ApplyReport) {
+            try await PlanningRun(policy: policy).reconcile(desired: desired, registry: registry)
+        }
+
+        func resolve(_ name: String, _ type: DNSQueryType = .a) async throws -> DNSResponse {
+            let resolver = Resolver(options: .init(timeout: .seconds(1)))
+            defer { resolver.shutdown() }
+            return try await resolver.query(name, type: type, server: try DNSServer(parsing: simulator.dnsAddress))
+        }
+    }
+
+    @Test func recordsWrittenResolveFromDnsmasq() async throws {
+        let rig = try await Rig()
+        defer { Task { await rig.simulator.stop() } }
+        let desired = [
+            try Self.endpoint("app.home.test", .a, ["198.18.0.10", "198.18.0.11"]),
+            try Self.endpoint("v6.home.test", .aaaa, ["2001:db8::10"]),
+            try Self.endpoint("www.home.test", .cname, ["app.home.test"]),
+        ]
+        let (_, report) = try await rig.reconcile(desired)
+        #expect(report.created == 3)
+        #expect(report.isComplete)
+        #expect(Set(await rig.simulator.hosts()) == ["198.18.0.10 app.home.test", "198.18.0.11 app.home.test", "2001:db8::10 v6.home.test"])
+        #expect(await rig.simulator.cnames() == ["www.home.test,app.home.test"])
+
+        let www = try await rig.resolve("www.home.test")
+        #expect(www.rcode == .noError)
+        #expect(www.cnameChain == ["app.home.test"])
+        #expect(Set(www.records.map(\.data)) == [.a("198.18.0.10"), .a("198.18.0.11")])
+        #expect(try await rig.resolve("v6.home.test", .aaaa).records.map(\.data) == [.aaaa("2001:db8::10")])
+
+        // Unchanged state plans nothing and calls nothing but the reads.
+        let before = await rig.simulator.counters()
+        let (plan, _) = try await rig.reconcile(desired)
+        #expect(!plan.hasChanges)
+        let after = await rig.simulator.counters()
+        #expect(after.calls - before.calls == 2)
+        #expect(after.logins == 1)
+    }
+
+    @Test func updatesReplaceLinesAndDeletesRemoveThem() async throws {
+        let rig = try await Rig()
+        defer { Task { await rig.simulator.stop() } }
+        _ = try await rig.reconcile([
+            try Self.endpoint("app.home.test", .a, ["198.18.0.10"]),
+            try Self.endpoint("www.home.test", .cname, ["app.home.test"]),
+            try Self.endpoint("old.home.test", .a, ["198.18.0.30"]),
+        ])
+        let (_, report) = try await rig.reconcile([
+            try Self.endpoint("app.home.test", .a, ["198.18.0.20"]),
+            try Self.endpoint("www.home.test", .cname, ["other.home.test"]),
+            try Self.endpoint("other.home.test", .a, ["198.18.0.21"]),
+        ])
+        #expect(report.updated == 2)
+        #expect(report.deleted == 1)
+        #expect(report.created == 1)
+        #expect(Set(await rig.simulator.hosts()) == ["198.18.0.20 app.home.test", "198.18.0.21 other.home.test"])
+        #expect(await rig.simulator.cnames() == ["www.home.test,other.home.test"])
+        #expect(try await rig.resolve("www.home.test").records.map(\.data) == [.a("198.18.0.21")])
+        let old = try await rig.resolve("old.home.test")
+        #expect(old.records.isEmpty, "a deleted record still resolves: \(old.answers)")
+    }
+
+    @Test func aHandMadeRecordSurvivesSync() async throws {
+        let rig = try await Rig()
+        defer { Task { await rig.simulator.stop() } }
+        try await rig.simulator.addByHand(host: "198.18.0.99 printer.home.test")
+        _ = try await rig.reconcile([try Self.endpoint("app.home.test", .a, ["198.18.0.10"])])
+        let (plan, _) = try await rig.reconcile([try Self.endpoint("app.home.test", .a, ["198.18.0.11"])])
+        #expect(plan.changes.deletes.isEmpty)
+        #expect(await rig.simulator.hosts().contains("198.18.0.99 printer.home.test"))
+        #expect(try await rig.resolve("printer.home.test").records.map(\.data) == [.a("198.18.0.99")])
+    }
+
+    @Test func twoHundredCNAMEChangesCostOneRestart() async throws {
+        let rig = try await Rig()
+        defer { Task { await rig.simulator.stop() } }
+        var desired = [try Self.endpoint("app.home.test", .a, ["198.18.0.10"])]
+        for i in 0..<200 { desired.append(try Self.endpoint("svc\(i).home.test", .cname, ["app.home.test"])) }
+        let before = await rig.simulator.counters().restarts
+        let (_, report) = try await rig.reconcile(desired)
+        #expect(report.created == 201)
+        #expect(await rig.simulator.counters().restarts - before == 1)
+        #expect(try await rig.resolve("svc0.home.test").records.map(\.data) == [.a("198.18.0.10")])
+        #expect(try await rig.resolve("svc199.home.test").records.map(\.data) == [.a("198.18.0.10")])
+    }
+
+    @Test func recordsPiholeCannotHoldAreRefusedOneByOne() async throws {
+        let rig = try await Rig()
+        defer { Task { await rig.simulator.stop() } }
+        let (_, report) = try await rig.reconcile([
+            try Self.endpoint("*.apps.home.test", .a, ["198.18.0.10"]),
+            try Self.endpoint("multi.home.test", .cname, ["a.home.test", "b.home.test"]),
+            try Self.endpoint("fine.home.test", .a, ["198.18.0.12"]),
+        ])
+        #expect(report.created == 1)
+        #expect(report.failures.count == 2)
+        #expect(report.failures.contains { $0.message.contains("wildcard") })
+        #expect(report.failures.contains { $0.message.contains("one target") })
+        #expect(await rig.simulator.hosts() == ["198.18.0.12 fine.home.test"])
+    }
+
+    @Test func theSessionExpiringMidRunLogsInOnceMore() async throws {
+        let rig = try await Rig()
+        defer { Task { await rig.simulator.stop() } }
+        _ = try await rig.reconcile([try Self.endpoint("a.home.test", .a, ["198.18.0.1"])])
+        await rig.simulator.expireSessions()
+        let (_, report) = try await rig.reconcile([try Self.endpoint("a.home.test", .a, ["198.18.0.2"])])
+        #expect(report.updated == 1)
+        #expect(await rig.simulator.counters().logins == 2)
+    }
+
+    @Test func seatsExhaustedByOthersSaysWhatToChange() async throws {
+        let rig = try await Rig()
+        defer { Task { await rig.simulator.stop() } }
+        await rig.simulator.occupySeats(16)
+        do {
+            _ = try await rig.reconcile([try Self.endpoint("a.home.test", .a, ["198.18.0.1"])])
+            Issue.record("logged in with every seat taken")
+        } catch let error as PiholeError {
+            #expect(error.kind == .seatsExceeded)
+            #expect(error.description.contains("max_sessions"))
+        }
+    }
+
+    @Test func closeGivesTheSeatBack() async throws {
+        let rig = try await Rig()
+        defer { Task { await rig.simulator.stop() } }
+        _ = try await rig.reconcile([try Self.endpoint("a.home.test", .a, ["198.18.0.1"])])
+        #expect(await rig.simulator.activeSessions() == 1)
+        await rig.provider.close()
+        #expect(await rig.simulator.activeSessions() == 0)
+        #expect(await rig.simulator.counters().logouts == 1)
+    }
+
+    @Test func anAppPasswordWithoutSudoIsExplained() async throws {
+        var options = PiholeSimulator.Options()
+        options.appPassword = "app-pass"
+        let rig = try await Rig(options, password: "app-pass")
+        defer { Task { await rig.simulator.stop() } }
+        do {
+            _ = try await rig.reconcile([try Self.endpoint("a.home.test", .a, ["198.18.0.1"])])
+            Issue.record("an app password without app_sudo changed the configuration")
+        } catch let error as PiholeError {
+            #expect(error.kind == .readOnly)
+            #expect(error.description.contains("app_sudo"))
+        }
+    }
+
+    @Test func aPiholeWithoutPasswordWorks() async throws {
+        let rig = try await Rig(PiholeSimulator.Options(password: nil), password: nil)
+        defer { Task { await rig.simulator.stop() } }
+        let (_, report) = try await rig.reconcile([try Self.endpoint("a.home.test", .a, ["198.18.0.1"])])
+        #expect(report.created == 1)
+        #expect(try await rig.resolve("a.home.test").records.map(\.data) == [.a("198.18.0.1")])
+    }
+
+    @Test func twoInstancesOneDownTheOtherIsReconciled() async throws {
+        let up = try await Rig()
+        let down = try await Rig()
+        defer { Task { await up.simulator.stop() } }
+        await down.simulator.stop()
+        let desired = [try Self.endpoint("a.home.test", .a, ["198.18.0.1"])]
+        async let first = Result(catching: { try await up.reconcile(desired) })
+        async let second = Result(catching: { try await down.reconcile(desired) })
+        let (upResult, downResult) = await (first, second)
+        #expect((try? upResult.get())?.report.created == 1)
+        guard case .failure(let error as PiholeError) = downResult else {
+            Issue.record("the stopped instance did not fail: \(downResult)")
+            return
+        }
+        #expect(error.kind == .unreachable)
+    }
+
+    @Test func wrongPasswordIsSaidPlainly() async throws {
+        let rig = try await Rig(.init(), password: "wrong")
+        defer { Task { await rig.simulator.stop() } }
+        await #expect { try await rig.reconcile([]) } throws: { error in
+            (error as? PiholeError)?.kind == .wrongPassword
+        }
+    }
+}
+
+extension Result where Failure == any Error {
+    init(catching body: () async throws -> Success) async {
+        do { self = .success(try await body()) } catch { self = .failure(error) }
+    }
+}
