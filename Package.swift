@@ -54,7 +54,7 @@ let package = Package(
         ], swiftSettings: strict),
 
         // Benchmark drivers for scripts/bench-*.
-        .executableTarget(name: "NetAgentBench", dependencies: ["NetIO", "DNSCore"], swiftSettings: strict),
+        .executableTarget(name: "NetAgentBench", dependencies: ["NetIO", "DNSCore", "Pihole", "Lab"], swiftSettings: strict),
 
         // Helpers the tests share: real servers (dnsmasq, aiosmtpd, an HTTP server) on loopback.
         .target(name: "TestSupport", dependencies: ["NetIO"], path: "Tests/TestSupport"),

@@ -86,14 +86,19 @@ func runPlanner(_ options: Options) throws {
 }
 
 do {
-    if CommandLine.arguments.dropFirst().first == "resolver" {
+    switch CommandLine.arguments.dropFirst().first {
+    case "resolver":
         try await ResolverBench.run(Array(CommandLine.arguments.dropFirst(2)))
         exit(0)
+    case "pihole":
+        try await PiholeBench.run(Array(CommandLine.arguments.dropFirst(2)))
+        exit(0)
+    default: break
     }
     let options = try Options(CommandLine.arguments)
     switch options.mode {
     case "planner": try runPlanner(options)
-    default: throw BenchError(message: "unknown mode '\(options.mode)' (modes: planner, resolver)")
+    default: throw BenchError(message: "unknown mode '\(options.mode)' (modes: planner, resolver, pihole)")
     }
 } catch {
     FileHandle.standardError.write(Data("\(error)\n".utf8))
