@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         // C shims: non-variadic wrappers and macro wrappers only.
@@ -29,6 +31,19 @@ let package = Package(
         .target(name: "NetIO", dependencies: ["CCurl", "CAres"], swiftSettings: strict),
         // Pure DNS model and planning: no I/O, no clocks.
         .target(name: "DNSCore", swiftSettings: strict),
+        // Kubernetes client (Sources/Kube/Client: kubeconfig, in-cluster, list/watch, informers),
+        // Gateway API types and the route source.
+        .target(name: "Kube", dependencies: [
+            "NetIO", "DNSCore",
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+        // Simulators of the peers (the Kubernetes API first) for tests and `netagent lab`.
+        .target(name: "Lab", dependencies: [
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
         // The agent: configuration and wiring.
         .target(name: "NetAgent", dependencies: [
             "NetIO", "DNSCore",
@@ -48,6 +63,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["NetIO"], path: "Tests/TestSupport"),
         .testTarget(name: "DNSCoreTests", dependencies: ["DNSCore"], swiftSettings: strict),
         .testTarget(name: "NetIOTests", dependencies: ["NetIO", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "KubeClientTests", dependencies: ["Kube", "Lab", "NetIO", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "NetAgentTests", dependencies: ["NetAgent", "NetIO", "DNSCore", "TestSupport"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
