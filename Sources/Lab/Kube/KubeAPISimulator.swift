@@ -26,10 +26,15 @@ public final class KubeAPISimulator: Sendable {
             router.on("/", method: method) { request, _ in await self.respond(request) }
         }
         var logger = Logger(label: "lab.kubernetes")
-        logger.logLevel = .error
+        // .critical: at shutdown Hummingbird logs the cancelled connections of open watches as errors.
+        logger.logLevel = .critical
         let app = Application(
             router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)),
-            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) }, logger: logger)
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                await self.store.setPort(port)
+                await onListening(port)
+            }, logger: logger)
         do {
             try await app.run()
         } catch {
@@ -153,6 +158,9 @@ public final class KubeAPISimulator: Sendable {
     /// The stored objects of `resource`, sorted by namespace/name.
     public func objects(_ resource: SimulatedResource) async -> [SimulatedObject] { await store.snapshot(resource) }
 
+    /// `http://127.0.0.1:PORT` while serving, nil before.
+    public var baseURL: String? { get async { await store.port.map { "http://127.0.0.1:\($0)" } } }
+
     /// The current global resource version.
     public var resourceVersion: Int { get async { await store.revision } }
 
@@ -166,6 +174,9 @@ public final class KubeAPISimulator: Sendable {
     public func sendBookmarks() async { await store.sendBookmarks() }
     /// Forgets the event history: watches from any earlier version get 410 Expired.
     public func compact() async { await store.compact() }
+    /// Moves the version on, compacts the history and ends open watches (with an ERROR 410
+    /// event in `.errorEvent` style): the client must relist.
+    public func expireWatches() async { await store.expireWatches() }
     /// Keeps only the last `limit` events (a ring buffer like the watch cache's).
     public func setHistoryLimit(_ limit: Int) async { await store.setHistoryLimit(limit) }
     /// How a too-old watch is refused: an ERROR event (default) or an HTTP 410.

@@ -63,6 +63,7 @@ actor KubeSimStore {
     var bearerToken: String?
     var splitWritesEvery: Int?
     var log: [SimulatedRequest] = []
+    var port: Int?
 
     init(resources: [SimulatedResource]) {
         self.resources = resources
@@ -154,6 +155,22 @@ actor KubeSimStore {
         compactedThrough = revision
     }
 
+    /// The cluster moved on (writes elsewhere bumped the version) and the history was
+    /// compacted: open watches end — with an ERROR 410 event in `.errorEvent` style, normally
+    /// otherwise — and watching again from any version seen so far gets 410.
+    func expireWatches() {
+        revision += 1
+        compact()
+        let message = "too old resource version: \(revision - 1) (\(revision))"
+        for watcher in watchers.values {
+            if expiredWatchStyle == .errorEvent {
+                watcher.continuation.yield(.events(KubeWire.event("ERROR", KubeWire.expired(message))))
+            }
+            watcher.continuation.finish()
+        }
+        watchers.removeAll()
+    }
+
     func dropWatches() {
         for watcher in watchers.values {
             watcher.continuation.yield(.drop)
@@ -190,5 +207,6 @@ actor KubeSimStore {
     func setSplitWrites(_ bytes: Int?) { splitWritesEvery = bytes.map { max($0, 1) } }
     func setHistoryLimit(_ limit: Int) { historyLimit = max(limit, 1) }
     func requests() -> [SimulatedRequest] { log }
+    func setPort(_ port: Int) { self.port = port }
     func watchCount() -> Int { watchers.count }
 }
