@@ -98,10 +98,16 @@ public struct KubeClient: Sendable {
         var stream: HTTPBodyStream?
     }
 
-    func send(path: String, query: [(String, String)], timeout: Duration?, streaming: Bool = false) async throws(KubeError) -> Answer {
+    func send(method: String = "GET", path: String, query: [(String, String)], body: Data? = nil, timeout: Duration?,
+              streaming: Bool = false) async throws(KubeError) -> Answer {
         var retriedAuth = false
         while true {
-            let request = try await makeRequest(path: path, query: query, timeout: timeout)
+            var request = try await makeRequest(path: path, query: query, timeout: timeout)
+            request.method = method
+            if let body {
+                request.body = body
+                request.headers.append(HTTPHeader(name: "Content-Type", value: "application/json"))
+            }
             var answer: Answer
             var headers: [HTTPHeader]
             do {
@@ -120,16 +126,18 @@ public struct KubeClient: Sendable {
                     answer = Answer(status: response.status, body: response.body, stream: nil)
                 }
             } catch let error as NetIOError {
-                throw KubeError(code: .transport, message: error.description, path: path, underlying: error)
+                throw KubeError(code: .transport, message: error.description, method: method, path: path, underlying: error)
             } catch {
-                throw KubeError(code: .transport, message: "\(error)", path: path)
+                throw KubeError(code: .transport, message: "\(error)", method: method, path: path)
             }
             if (200..<300).contains(answer.status) { return answer }
             if answer.status == 401, !retriedAuth, await tokens.invalidate() {
                 retriedAuth = true
                 continue
             }
-            throw statusError(answer.status, body: answer.body, headers: headers, path: path)
+            var error = statusError(answer.status, body: answer.body, headers: headers, path: path)
+            error.method = method
+            throw error
         }
     }
 

@@ -104,4 +104,8 @@ public struct KubeResource: Sendable, Hashable, CustomStringConvertible {
         group: gatewayGroup, version: "v1", resource: "grpcroutes", kind: "GRPCRoute", namespaced: true)
     public static let namespaces = KubeResource(
         group: "", version: "v1", resource: "namespaces", kind: "Namespace", namespaced: false)
+    public static let configMaps = KubeResource(
+        group: "", version: "v1", resource: "configmaps", kind: "ConfigMap", namespaced: true)
+    public static let leases = KubeResource(
+        group: "coordination.k8s.io", version: "v1", resource: "leases", kind: "Lease", namespaced: true)
 }

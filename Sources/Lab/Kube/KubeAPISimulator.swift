@@ -7,7 +7,8 @@ import Logging
 /// `limit`/`continue`, watch with resource versions, bookmarks and chunked streams, API group
 /// discovery, Status bodies as the apiserver writes them, and fault knobs (dropped watches,
 /// 429 with Retry-After, expired continue tokens and watch versions, missing CRDs, RBAC).
-/// Serves GET only; tests change objects through `create`, `update` and `delete`.
+/// Objects change through POST (create), PUT (replace, 409 on a stale resourceVersion) and
+/// DELETE, or from tests through `create`, `update` and `delete`.
 public final class KubeAPISimulator: Sendable {
     let store: KubeSimStore
 
@@ -74,10 +75,16 @@ public final class KubeAPISimulator: Sendable {
     }
 
     private func respond(_ request: Request) async -> Response {
+        var request = request
+        let json: HTTPFields = [.contentType: "application/json"]
+        let body: Data
+        do { body = Data(try await request.collectBody(upTo: 4 << 20).readableBytesView) } catch {
+            let status = KubeWire.status(code: 413, reason: "RequestEntityTooLarge", message: "the request is larger than 4 MiB")
+            return Response(status: .init(code: 413), headers: json, body: .init(byteBuffer: ByteBuffer(bytes: status)))
+        }
         let simRequest = SimRequest(method: request.method.rawValue, path: request.uri.path,
                                     query: SimRequest.parseQuery(request.uri.query ?? ""),
-                                    authorization: request.headers[.authorization])
-        let json: HTTPFields = [.contentType: "application/json"]
+                                    authorization: request.headers[.authorization], body: body)
         switch await store.answer(simRequest) {
         case .json(let status, let body, let headers):
             var fields = json

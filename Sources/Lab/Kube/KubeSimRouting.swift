@@ -6,6 +6,7 @@ struct SimRequest: Sendable {
     var path: String
     var query: [String: String]
     var authorization: String?
+    var body = Data()
 
     /// Parses a query string as Go's `url.ParseQuery` does (`+` is a space), as the apiserver reads it.
     static func parseQuery(_ raw: String) -> [String: String] {
@@ -54,10 +55,6 @@ extension KubeSimStore {
                                        details: ["retryAfterSeconds": throttleRetryAfter])
             return .json(status: 429, body: body, headers: ["Retry-After": String(throttleRetryAfter)])
         }
-        guard request.method == "GET" else {
-            return .json(status: 405, body: KubeWire.status(code: 405, reason: "MethodNotAllowed",
-                                                            message: "the simulator serves GET only"), headers: [:])
-        }
         let parts = request.path.split(separator: "/").map(String.init)
         var group = ""
         let version: String
@@ -94,12 +91,21 @@ extension KubeSimStore {
               namespace == nil || resource.namespaced
         else { return notFound }
         if groups[group] == .forbidden {
-            let verb = name != nil ? "get" : request.query["watch"] != nil ? "watch" : "list"
+            let verbs = ["POST": "create", "PUT": "update", "DELETE": "delete"]
+            let verb = verbs[request.method] ?? (name != nil ? "get" : request.query["watch"] != nil ? "watch" : "list")
             let scope = namespace.map { "in the namespace \"\($0)\"" } ?? "at the cluster scope"
             let message = "\(plural).\(group) is forbidden: User \"system:serviceaccount:network:netagent\" cannot \(verb) "
                 + "resource \"\(plural)\" in API group \"\(group)\" \(scope)"
             return .json(status: 403, body: KubeWire.status(code: 403, reason: "Forbidden", message: message,
                                                             details: ["group": group, "kind": plural]), headers: [:])
+        }
+        switch (request.method, name) {
+        case ("GET", _): break
+        case ("POST", nil), ("PUT", .some), ("DELETE", .some):
+            return write(request, resource, namespace: namespace, name: name)
+        default:
+            return .json(status: 405, body: KubeWire.status(code: 405, reason: "MethodNotAllowed",
+                                                            message: "\(request.method) is not served on \(request.path)"), headers: [:])
         }
         if let name {
             let key = namespace.map { $0 + "/" + name } ?? name
@@ -114,6 +120,28 @@ extension KubeSimStore {
             return startWatch(resource, namespace: namespace, query: request.query)
         }
         return list(resource, namespace: namespace, query: request.query)
+    }
+
+    private func write(_ request: SimRequest, _ resource: SimulatedResource, namespace: String?, name: String?) -> SimAnswer {
+        do {
+            switch request.method {
+            case "POST":
+                let object = try put(resource, json: request.body, mustExist: false, namespace: namespace)
+                return .json(status: 201, body: object.json, headers: [:])
+            case "PUT":
+                let object = try put(resource, json: request.body, mustExist: true, namespace: namespace, name: name)
+                return .json(status: 200, body: object.json, headers: [:])
+            default:
+                try delete(resource, namespace: namespace ?? "", name: name ?? "")
+                let details: [String: Any] = ["name": name ?? "", "group": resource.group, "kind": resource.plural]
+                return .json(status: 200, body: KubeWire.encode([
+                    "kind": "Status", "apiVersion": "v1", "metadata": [String: Any](), "status": "Success", "details": details,
+                ]), headers: [:])
+            }
+        } catch {
+            return .json(status: error.code, body: KubeWire.status(code: error.code, reason: error.reason, message: error.description),
+                         headers: [:])
+        }
     }
 
     private var notFound: SimAnswer { .json(status: 404, body: KubeWire.notFound(), headers: [:]) }

@@ -76,16 +76,38 @@ actor KubeSimStore {
     // MARK: mutations
 
     /// Creates (`mustExist` false), updates (true) or upserts (nil) an object from JSON text.
-    func put(_ resource: SimulatedResource, json: Data, mustExist: Bool?) throws -> SimulatedObject {
+    /// `namespace`/`name` come from the request path when it named them; a non-empty
+    /// `metadata.resourceVersion` on an update must be the stored one (409 Conflict otherwise).
+    func put(_ resource: SimulatedResource, json: Data, mustExist: Bool?, namespace pathNamespace: String? = nil,
+             name pathName: String? = nil) throws(SimulatorError) -> SimulatedObject {
         guard var object = try? JSONSerialization.jsonObject(with: json) as? [String: Any],
               var metadata = object["metadata"] as? [String: Any],
               let name = metadata["name"] as? String, !name.isEmpty
-        else { throw SimulatorError("\(resource.kind): not a JSON object with metadata.name") }
-        let namespace = resource.namespaced ? (metadata["namespace"] as? String ?? "default") : ""
+        else { throw SimulatorError("\(resource.kind): not a JSON object with metadata.name", code: 400, reason: "BadRequest") }
+        let given = metadata["namespace"] as? String
+        if let pathNamespace, let given, !given.isEmpty, given != pathNamespace {
+            throw SimulatorError("the namespace of the provided object does not match the namespace sent on the request",
+                                 code: 400, reason: "BadRequest")
+        }
+        if let pathName, pathName != name {
+            throw SimulatorError("the name of the object (\(name)) does not match the name on the URL (\(pathName))",
+                                 code: 400, reason: "BadRequest")
+        }
+        let namespace = resource.namespaced ? (pathNamespace ?? given ?? "default") : ""
         let key = namespace.isEmpty ? name : namespace + "/" + name
+        let label = resource.group.isEmpty ? resource.plural : resource.plural + "." + resource.group
         let existing = objects[resource.id]?[key]
-        if mustExist == true, existing == nil { throw SimulatorError("\(resource.kind) \(key) does not exist") }
-        if mustExist == false, existing != nil { throw SimulatorError("\(resource.kind) \(key) already exists") }
+        if mustExist == true, existing == nil {
+            throw SimulatorError("\(label) \"\(name)\" not found", code: 404, reason: "NotFound")
+        }
+        if mustExist == false, existing != nil {
+            throw SimulatorError("\(label) \"\(name)\" already exists", code: 409, reason: "AlreadyExists")
+        }
+        if mustExist != false, let existing, let wanted = metadata["resourceVersion"] as? String, !wanted.isEmpty,
+           wanted != String(existing.resourceVersion) {
+            throw SimulatorError("Operation cannot be fulfilled on \(label) \"\(name)\": the object has been modified; "
+                                 + "please apply your changes to the latest version and try again", code: 409, reason: "Conflict")
+        }
         revision += 1
         metadata["resourceVersion"] = String(revision)
         if resource.namespaced { metadata["namespace"] = namespace }
@@ -111,10 +133,11 @@ actor KubeSimStore {
         return SimulatedObject(namespace: namespace, name: name, resourceVersion: String(revision), json: full)
     }
 
-    func delete(_ resource: SimulatedResource, namespace: String, name: String) throws {
+    func delete(_ resource: SimulatedResource, namespace: String, name: String) throws(SimulatorError) {
         let key = resource.namespaced ? namespace + "/" + name : name
         guard let stored = objects[resource.id]?.removeValue(forKey: key) else {
-            throw SimulatorError("\(resource.kind) \(key) does not exist")
+            let label = resource.group.isEmpty ? resource.plural : resource.plural + "." + resource.group
+            throw SimulatorError("\(label) \"\(name)\" not found", code: 404, reason: "NotFound")
         }
         revision += 1
         // The DELETED event carries the last state at the deletion's resource version.

@@ -75,5 +75,13 @@ public struct SimulatedRequest: Sendable, Hashable {
 /// A simulator failure on a call from a test (create of an existing object, …).
 public struct SimulatorError: Error, Sendable, CustomStringConvertible {
     public var description: String
-    init(_ description: String) { self.description = description }
+    /// The HTTP status and Status reason the simulator answers with for this failure.
+    public var code: Int
+    public var reason: String
+
+    init(_ description: String, code: Int = 500, reason: String = "InternalError") {
+        self.description = description
+        self.code = code
+        self.reason = reason
+    }
 }
