@@ -105,8 +105,11 @@ public actor Informer {
                 do { try await sleep(error.retryAfter ?? options.backoff(failures: drops)) } catch { return }
                 continue
             }
+            let started = ContinuousClock.now
+            var events = 0
             do {
                 for try await event in stream {
+                    events += 1
                     if case .error(let status) = event {
                         if status.isExpired { return }
                         throw KubeError(code: .http, status: status.code, reason: status.reason, message: status.message,
@@ -126,7 +129,12 @@ public actor Informer {
             } catch {
                 throw KubeError(code: .transport, message: "\(error)", path: resource.path(namespace: namespace))
             }
-            // A normal close (timeoutSeconds): watch again at once.
+            // A normal close (timeoutSeconds): watch again at once — unless the server keeps
+            // closing empty watches straight away, which would make this a busy loop.
+            if events == 0 && started.duration(to: .now) < .seconds(1) {
+                drops += 1
+                do { try await sleep(options.backoff(failures: drops)) } catch { return }
+            }
         }
     }
 
