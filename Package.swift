@@ -32,13 +32,22 @@ let package = Package(
         .target(name: "NetIO", dependencies: ["CCurl", "CAres"], swiftSettings: strict),
         // Pure DNS model and planning: no I/O, no clocks.
         .target(name: "DNSCore", swiftSettings: strict),
+        // Kubernetes client (Sources/Kube/Client: kubeconfig, in-cluster, list/watch, informers),
+        // Gateway API types and the route source.
+        .target(name: "Kube", dependencies: [
+            "NetIO", "DNSCore",
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
         // Providers: each translates plans into one vendor's API.
         .target(name: "Pihole", dependencies: ["NetIO", "DNSCore"], path: "Sources/Providers/Pihole", swiftSettings: strict),
-        // Faithful simulators of the services netagent talks to, for tests and `netagent lab`.
+        // Simulators of the peers (Kubernetes API, Pi-hole with its dnsmasq) for tests and `netagent lab`.
+        // They do not import the clients they stand in front of; NetIO only for processes and ports.
         .target(name: "Lab", dependencies: [
             "NetIO",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
         // The agent: configuration and wiring.
         .target(name: "NetAgent", dependencies: [
@@ -60,6 +69,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["NetIO"], path: "Tests/TestSupport"),
         .testTarget(name: "DNSCoreTests", dependencies: ["DNSCore"], swiftSettings: strict),
         .testTarget(name: "NetIOTests", dependencies: ["NetIO", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "KubeClientTests", dependencies: ["Kube", "Lab", "NetIO", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "PiholeTests", dependencies: ["Pihole", "Lab", "DNSCore", "NetIO", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "NetAgentTests", dependencies: ["NetAgent", "NetIO", "DNSCore", "TestSupport"], swiftSettings: strict),
     ],

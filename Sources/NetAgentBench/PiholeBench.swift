@@ -27,30 +27,29 @@ enum PiholeBench {
             desired.append(Endpoint(name: try DNSName("alias\(i).home.test"), type: .cname,
                                     targets: ["host\(i % max(aCount, 1)).home.test"]))
         }
-        let simulator = try await PiholeSimulator.start()
-        let provider = PiholeProvider(client: PiholeClient(url: simulator.url, password: "pihole-lab-password"))
-        let registry = LedgerRegistry(provider: provider, ledger: InMemoryLedger(), ownerID: "bench")
+        let simulator = try PiholeSimulator()
         let run = PlanningRun(policy: .sync)
         let clock = ContinuousClock()
-
         var report = ApplyReport()
-        let converge = try await clock.measure { report = try await run.reconcile(desired: desired, registry: registry).report }
-        let afterConverge = await simulator.counters()
         var idlePlan = Plan()
-        let idle = try await clock.measure { idlePlan = try await run.reconcile(desired: desired, registry: registry).plan }
-        let afterIdle = await simulator.counters()
-        await provider.close()
-        await simulator.stop()
+        var converge = Duration.zero, idle = Duration.zero
+        var afterConverge = PiholeSimulator.Counters(), afterIdle = PiholeSimulator.Counters()
+        try await simulator.withRunning { url in
+            let provider = PiholeProvider(client: PiholeClient(url: url, password: "pihole-lab-password"))
+            let registry = LedgerRegistry(provider: provider, ledger: InMemoryLedger(), ownerID: "bench")
+            converge = try await clock.measure { report = try await run.reconcile(desired: desired, registry: registry).report }
+            afterConverge = await simulator.counters()
+            idle = try await clock.measure { idlePlan = try await run.reconcile(desired: desired, registry: registry).plan }
+            afterIdle = await simulator.counters()
+            await provider.close()
+        }
         let peer = try await replayExternalDNS(desired)
         guard report.isComplete, report.created == desired.count, !idlePlan.hasChanges else {
             throw BenchError("did not converge: \(report), idle plan \(idlePlan.changes.count) changes")
         }
         let result: [String: Any] = [
             "records": desired.count, "a": aCount, "cname": cnameCount,
-            "converge": ["calls": afterConverge.calls, "logins": afterConverge.logins,
-                         "restarts": afterConverge.restarts, "ms": converge.milliseconds],
-            "idle": ["calls": afterIdle.calls - afterConverge.calls, "logins": afterIdle.logins - afterConverge.logins,
-                     "restarts": afterIdle.restarts - afterConverge.restarts, "ms": idle.milliseconds],
+            "converge": summary(afterConverge, converge), "idle": summary(afterIdle.since(afterConverge), idle),
             "externalDNS": peer,
         ]
         print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self))
@@ -61,10 +60,10 @@ enum PiholeBench {
 /// a fresh simulator: a login every run, three list calls (hosts twice, CNAMEs once), then one
 /// call per target, each CNAME call restarting the resolver.
 func replayExternalDNS(_ desired: [Endpoint]) async throws -> [String: Any] {
-    let simulator = try await PiholeSimulator.start()
+    let simulator = try PiholeSimulator()
     let clock = ContinuousClock()
-    func oneRun(writes: Bool) async throws {
-        let client = PiholeClient(url: simulator.url, password: "pihole-lab-password")
+    func oneRun(_ url: String, writes: Bool) async throws {
+        let client = PiholeClient(url: url, password: "pihole-lab-password")
         _ = try await client.lines(.hosts)
         _ = try await client.lines(.hosts)
         _ = try await client.lines(.cnameRecords)
@@ -79,17 +78,20 @@ func replayExternalDNS(_ desired: [Endpoint]) async throws -> [String: Any] {
             }
         }
     }
-    let converge = try await clock.measure { try await oneRun(writes: true) }
-    let afterConverge = await simulator.counters()
-    let idle = try await clock.measure { try await oneRun(writes: false) }
-    let afterIdle = await simulator.counters()
-    await simulator.stop()
-    return [
-        "converge": ["calls": afterConverge.calls, "logins": afterConverge.logins,
-                     "restarts": afterConverge.restarts, "ms": converge.milliseconds],
-        "idle": ["calls": afterIdle.calls - afterConverge.calls, "logins": afterIdle.logins - afterConverge.logins,
-                 "restarts": afterIdle.restarts - afterConverge.restarts, "ms": idle.milliseconds],
-    ]
+    var converge = Duration.zero, idle = Duration.zero
+    var afterConverge = PiholeSimulator.Counters(), afterIdle = PiholeSimulator.Counters()
+    try await simulator.withRunning { url in
+        converge = try await clock.measure { try await oneRun(url, writes: true) }
+        afterConverge = await simulator.counters()
+        idle = try await clock.measure { try await oneRun(url, writes: false) }
+        afterIdle = await simulator.counters()
+    }
+    return ["converge": summary(afterConverge, converge), "idle": summary(afterIdle.since(afterConverge), idle)]
+}
+
+/// One phase's counts and wall time, as the bench prints them.
+func summary(_ counters: PiholeSimulator.Counters, _ elapsed: Duration) -> [String: Any] {
+    ["calls": counters.calls, "logins": counters.logins, "restarts": counters.restarts, "ms": elapsed.milliseconds]
 }
 
 extension Duration {

@@ -14,17 +14,21 @@ struct PiholeProviderTests {
         Endpoint(name: try DNSName(name), type: type, targets: targets, labels: EndpointLabels(resource: resource))
     }
 
+    /// A running simulator, a provider for it and a ledger registry around the provider.
     struct Rig {
         let simulator: PiholeSimulator
         let provider: PiholeProvider
         let registry: LedgerRegistry
-        let ledger: InMemoryLedger
 
-        init(_ options: PiholeSimulator.Options = .init(), password: String? = "pihole-lab-password") async throws {
-            simulator = try await PiholeSimulator.start(options)
-            provider = PiholeProvider(client: PiholeClient(url: simulator.url, password: password, sleep: { _ in }))
-            ledger = InMemoryLedger()
-            registry = LedgerRegistry(provider: provider, ledger: ledger, ownerID: "home")
+        /// Runs `body` with a rig whose simulator runs for as long as `body` does.
+        static func with(_ options: PiholeSimulator.Options = .init(), password: String? = "pihole-lab-password",
+                         _ body: (Rig) async throws -> Void) async throws {
+            let simulator = try PiholeSimulator(options)
+            try await simulator.withRunning { url in
+                let provider = PiholeProvider(client: PiholeClient(url: url, password: password, sleep: { _ in }))
+                let registry = LedgerRegistry(provider: provider, ledger: InMemoryLedger(), ownerID: "home")
+                try await body(Rig(simulator: simulator, provider: provider, registry: registry))
+            }
         }
 
         func reconcile(_ desired: [Endpoint], policy: Policy = .sync) async throws -> (plan: Plan, report: ApplyReport) {
@@ -39,173 +43,177 @@ struct PiholeProviderTests {
     }
 
     @Test func recordsWrittenResolveFromDnsmasq() async throws {
-        let rig = try await Rig()
-        defer { Task { await rig.simulator.stop() } }
-        let desired = [
-            try Self.endpoint("app.home.test", .a, ["198.18.0.10", "198.18.0.11"]),
-            try Self.endpoint("v6.home.test", .aaaa, ["2001:db8::10"]),
-            try Self.endpoint("www.home.test", .cname, ["app.home.test"]),
-        ]
-        let (_, report) = try await rig.reconcile(desired)
-        #expect(report.created == 3)
-        #expect(report.isComplete)
-        #expect(Set(await rig.simulator.hosts()) == ["198.18.0.10 app.home.test", "198.18.0.11 app.home.test", "2001:db8::10 v6.home.test"])
-        #expect(await rig.simulator.cnames() == ["www.home.test,app.home.test"])
+try await Rig.with { rig in
+            let desired = [
+                try Self.endpoint("app.home.test", .a, ["198.18.0.10", "198.18.0.11"]),
+                try Self.endpoint("v6.home.test", .aaaa, ["2001:db8::10"]),
+                try Self.endpoint("www.home.test", .cname, ["app.home.test"]),
+            ]
+            let (_, report) = try await rig.reconcile(desired)
+            #expect(report.created == 3)
+            #expect(report.isComplete)
+            #expect(Set(await rig.simulator.hosts()) == ["198.18.0.10 app.home.test", "198.18.0.11 app.home.test", "2001:db8::10 v6.home.test"])
+            #expect(await rig.simulator.cnames() == ["www.home.test,app.home.test"])
 
-        let www = try await rig.resolve("www.home.test")
-        #expect(www.rcode == .noError)
-        #expect(www.cnameChain == ["app.home.test"])
-        #expect(Set(www.records.map(\.data)) == [.a("198.18.0.10"), .a("198.18.0.11")])
-        #expect(try await rig.resolve("v6.home.test", .aaaa).records.map(\.data) == [.aaaa("2001:db8::10")])
+            let www = try await rig.resolve("www.home.test")
+            #expect(www.rcode == .noError)
+            #expect(www.cnameChain == ["app.home.test"])
+            #expect(Set(www.records.map(\.data)) == [.a("198.18.0.10"), .a("198.18.0.11")])
+            #expect(try await rig.resolve("v6.home.test", .aaaa).records.map(\.data) == [.aaaa("2001:db8::10")])
 
-        // Unchanged state plans nothing and calls nothing but the reads.
-        let before = await rig.simulator.counters()
-        let (plan, _) = try await rig.reconcile(desired)
-        #expect(!plan.hasChanges)
-        let after = await rig.simulator.counters()
-        #expect(after.calls - before.calls == 2)
-        #expect(after.logins == 1)
+            // Unchanged state plans nothing and calls nothing but the reads.
+            let before = await rig.simulator.counters()
+            let (plan, _) = try await rig.reconcile(desired)
+            #expect(!plan.hasChanges)
+            let after = await rig.simulator.counters()
+            #expect(after.calls - before.calls == 2)
+            #expect(after.logins == 1)
+        }
     }
 
     @Test func updatesReplaceLinesAndDeletesRemoveThem() async throws {
-        let rig = try await Rig()
-        defer { Task { await rig.simulator.stop() } }
-        _ = try await rig.reconcile([
-            try Self.endpoint("app.home.test", .a, ["198.18.0.10"]),
-            try Self.endpoint("www.home.test", .cname, ["app.home.test"]),
-            try Self.endpoint("old.home.test", .a, ["198.18.0.30"]),
-        ])
-        let (_, report) = try await rig.reconcile([
-            try Self.endpoint("app.home.test", .a, ["198.18.0.20"]),
-            try Self.endpoint("www.home.test", .cname, ["other.home.test"]),
-            try Self.endpoint("other.home.test", .a, ["198.18.0.21"]),
-        ])
-        #expect(report.updated == 2)
-        #expect(report.deleted == 1)
-        #expect(report.created == 1)
-        #expect(Set(await rig.simulator.hosts()) == ["198.18.0.20 app.home.test", "198.18.0.21 other.home.test"])
-        #expect(await rig.simulator.cnames() == ["www.home.test,other.home.test"])
-        #expect(try await rig.resolve("www.home.test").records.map(\.data) == [.a("198.18.0.21")])
-        let old = try await rig.resolve("old.home.test")
-        #expect(old.records.isEmpty, "a deleted record still resolves: \(old.answers)")
+try await Rig.with { rig in
+            _ = try await rig.reconcile([
+                try Self.endpoint("app.home.test", .a, ["198.18.0.10"]),
+                try Self.endpoint("www.home.test", .cname, ["app.home.test"]),
+                try Self.endpoint("old.home.test", .a, ["198.18.0.30"]),
+            ])
+            let (_, report) = try await rig.reconcile([
+                try Self.endpoint("app.home.test", .a, ["198.18.0.20"]),
+                try Self.endpoint("www.home.test", .cname, ["other.home.test"]),
+                try Self.endpoint("other.home.test", .a, ["198.18.0.21"]),
+            ])
+            #expect(report.updated == 2)
+            #expect(report.deleted == 1)
+            #expect(report.created == 1)
+            #expect(Set(await rig.simulator.hosts()) == ["198.18.0.20 app.home.test", "198.18.0.21 other.home.test"])
+            #expect(await rig.simulator.cnames() == ["www.home.test,other.home.test"])
+            #expect(try await rig.resolve("www.home.test").records.map(\.data) == [.a("198.18.0.21")])
+            let old = try await rig.resolve("old.home.test")
+            #expect(old.records.isEmpty, "a deleted record still resolves: \(old.answers)")
+        }
     }
 
     @Test func aHandMadeRecordSurvivesSync() async throws {
-        let rig = try await Rig()
-        defer { Task { await rig.simulator.stop() } }
-        try await rig.simulator.addByHand(host: "198.18.0.99 printer.home.test")
-        _ = try await rig.reconcile([try Self.endpoint("app.home.test", .a, ["198.18.0.10"])])
-        let (plan, _) = try await rig.reconcile([try Self.endpoint("app.home.test", .a, ["198.18.0.11"])])
-        #expect(plan.changes.deletes.isEmpty)
-        #expect(await rig.simulator.hosts().contains("198.18.0.99 printer.home.test"))
-        #expect(try await rig.resolve("printer.home.test").records.map(\.data) == [.a("198.18.0.99")])
+try await Rig.with { rig in
+            try await rig.simulator.addByHand(host: "198.18.0.99 printer.home.test")
+            _ = try await rig.reconcile([try Self.endpoint("app.home.test", .a, ["198.18.0.10"])])
+            let (plan, _) = try await rig.reconcile([try Self.endpoint("app.home.test", .a, ["198.18.0.11"])])
+            #expect(plan.changes.deletes.isEmpty)
+            #expect(await rig.simulator.hosts().contains("198.18.0.99 printer.home.test"))
+            #expect(try await rig.resolve("printer.home.test").records.map(\.data) == [.a("198.18.0.99")])
+        }
     }
 
     @Test func twoHundredCNAMEChangesCostOneRestart() async throws {
-        let rig = try await Rig()
-        defer { Task { await rig.simulator.stop() } }
-        var desired = [try Self.endpoint("app.home.test", .a, ["198.18.0.10"])]
-        for i in 0..<200 { desired.append(try Self.endpoint("svc\(i).home.test", .cname, ["app.home.test"])) }
-        let before = await rig.simulator.counters().restarts
-        let (_, report) = try await rig.reconcile(desired)
-        #expect(report.created == 201)
-        #expect(await rig.simulator.counters().restarts - before == 1)
-        #expect(try await rig.resolve("svc0.home.test").records.map(\.data) == [.a("198.18.0.10")])
-        #expect(try await rig.resolve("svc199.home.test").records.map(\.data) == [.a("198.18.0.10")])
+try await Rig.with { rig in
+            var desired = [try Self.endpoint("app.home.test", .a, ["198.18.0.10"])]
+            for i in 0..<200 { desired.append(try Self.endpoint("svc\(i).home.test", .cname, ["app.home.test"])) }
+            let before = await rig.simulator.counters().restarts
+            let (_, report) = try await rig.reconcile(desired)
+            #expect(report.created == 201)
+            #expect(await rig.simulator.counters().restarts - before == 1)
+            #expect(try await rig.resolve("svc0.home.test").records.map(\.data) == [.a("198.18.0.10")])
+            #expect(try await rig.resolve("svc199.home.test").records.map(\.data) == [.a("198.18.0.10")])
+        }
     }
 
     @Test func recordsPiholeCannotHoldAreRefusedOneByOne() async throws {
-        let rig = try await Rig()
-        defer { Task { await rig.simulator.stop() } }
-        let (_, report) = try await rig.reconcile([
-            try Self.endpoint("*.apps.home.test", .a, ["198.18.0.10"]),
-            try Self.endpoint("multi.home.test", .cname, ["a.home.test", "b.home.test"]),
-            try Self.endpoint("fine.home.test", .a, ["198.18.0.12"]),
-        ])
-        #expect(report.created == 1)
-        #expect(report.failures.count == 2)
-        #expect(report.failures.contains { $0.message.contains("wildcard") })
-        #expect(report.failures.contains { $0.message.contains("one target") })
-        #expect(await rig.simulator.hosts() == ["198.18.0.12 fine.home.test"])
+try await Rig.with { rig in
+            let (_, report) = try await rig.reconcile([
+                try Self.endpoint("*.apps.home.test", .a, ["198.18.0.10"]),
+                try Self.endpoint("multi.home.test", .cname, ["a.home.test", "b.home.test"]),
+                try Self.endpoint("fine.home.test", .a, ["198.18.0.12"]),
+            ])
+            #expect(report.created == 1)
+            #expect(report.failures.count == 2)
+            #expect(report.failures.contains { $0.message.contains("wildcard") })
+            #expect(report.failures.contains { $0.message.contains("one target") })
+            #expect(await rig.simulator.hosts() == ["198.18.0.12 fine.home.test"])
+        }
     }
 
     @Test func theSessionExpiringMidRunLogsInOnceMore() async throws {
-        let rig = try await Rig()
-        defer { Task { await rig.simulator.stop() } }
-        _ = try await rig.reconcile([try Self.endpoint("a.home.test", .a, ["198.18.0.1"])])
-        await rig.simulator.expireSessions()
-        let (_, report) = try await rig.reconcile([try Self.endpoint("a.home.test", .a, ["198.18.0.2"])])
-        #expect(report.updated == 1)
-        #expect(await rig.simulator.counters().logins == 2)
+try await Rig.with { rig in
+            _ = try await rig.reconcile([try Self.endpoint("a.home.test", .a, ["198.18.0.1"])])
+            await rig.simulator.expireSessions()
+            let (_, report) = try await rig.reconcile([try Self.endpoint("a.home.test", .a, ["198.18.0.2"])])
+            #expect(report.updated == 1)
+            #expect(await rig.simulator.counters().logins == 2)
+        }
     }
 
     @Test func seatsExhaustedByOthersSaysWhatToChange() async throws {
-        let rig = try await Rig()
-        defer { Task { await rig.simulator.stop() } }
-        await rig.simulator.occupySeats(16)
-        do {
-            _ = try await rig.reconcile([try Self.endpoint("a.home.test", .a, ["198.18.0.1"])])
-            Issue.record("logged in with every seat taken")
-        } catch let error as PiholeError {
-            #expect(error.kind == .seatsExceeded)
-            #expect(error.description.contains("max_sessions"))
+try await Rig.with { rig in
+            await rig.simulator.occupySeats(16)
+            do {
+                _ = try await rig.reconcile([try Self.endpoint("a.home.test", .a, ["198.18.0.1"])])
+                Issue.record("logged in with every seat taken")
+            } catch let error as PiholeError {
+                #expect(error.kind == .seatsExceeded)
+                #expect(error.description.contains("max_sessions"))
+            }
         }
     }
 
     @Test func closeGivesTheSeatBack() async throws {
-        let rig = try await Rig()
-        defer { Task { await rig.simulator.stop() } }
-        _ = try await rig.reconcile([try Self.endpoint("a.home.test", .a, ["198.18.0.1"])])
-        #expect(await rig.simulator.activeSessions() == 1)
-        await rig.provider.close()
-        #expect(await rig.simulator.activeSessions() == 0)
-        #expect(await rig.simulator.counters().logouts == 1)
+try await Rig.with { rig in
+            _ = try await rig.reconcile([try Self.endpoint("a.home.test", .a, ["198.18.0.1"])])
+            #expect(await rig.simulator.activeSessions() == 1)
+            await rig.provider.close()
+            #expect(await rig.simulator.activeSessions() == 0)
+            #expect(await rig.simulator.counters().logouts == 1)
+        }
     }
 
     @Test func anAppPasswordWithoutSudoIsExplained() async throws {
         var options = PiholeSimulator.Options()
         options.appPassword = "app-pass"
-        let rig = try await Rig(options, password: "app-pass")
-        defer { Task { await rig.simulator.stop() } }
-        do {
-            _ = try await rig.reconcile([try Self.endpoint("a.home.test", .a, ["198.18.0.1"])])
-            Issue.record("an app password without app_sudo changed the configuration")
-        } catch let error as PiholeError {
-            #expect(error.kind == .readOnly)
-            #expect(error.description.contains("app_sudo"))
+try await Rig.with(options, password: "app-pass") { rig in
+            do {
+                _ = try await rig.reconcile([try Self.endpoint("a.home.test", .a, ["198.18.0.1"])])
+                Issue.record("an app password without app_sudo changed the configuration")
+            } catch let error as PiholeError {
+                #expect(error.kind == .readOnly)
+                #expect(error.description.contains("app_sudo"))
+            }
         }
     }
 
     @Test func aPiholeWithoutPasswordWorks() async throws {
-        let rig = try await Rig(PiholeSimulator.Options(password: nil), password: nil)
-        defer { Task { await rig.simulator.stop() } }
-        let (_, report) = try await rig.reconcile([try Self.endpoint("a.home.test", .a, ["198.18.0.1"])])
-        #expect(report.created == 1)
-        #expect(try await rig.resolve("a.home.test").records.map(\.data) == [.a("198.18.0.1")])
+try await Rig.with(PiholeSimulator.Options(password: nil), password: nil) { rig in
+            let (_, report) = try await rig.reconcile([try Self.endpoint("a.home.test", .a, ["198.18.0.1"])])
+            #expect(report.created == 1)
+            #expect(try await rig.resolve("a.home.test").records.map(\.data) == [.a("198.18.0.1")])
+        }
     }
 
     @Test func twoInstancesOneDownTheOtherIsReconciled() async throws {
-        let up = try await Rig()
-        let down = try await Rig()
-        defer { Task { await up.simulator.stop() } }
-        await down.simulator.stop()
-        let desired = [try Self.endpoint("a.home.test", .a, ["198.18.0.1"])]
-        async let first = Result(catching: { try await up.reconcile(desired) })
-        async let second = Result(catching: { try await down.reconcile(desired) })
-        let (upResult, downResult) = await (first, second)
-        #expect((try? upResult.get())?.report.created == 1)
-        guard case .failure(let error as PiholeError) = downResult else {
-            Issue.record("the stopped instance did not fail: \(downResult)")
-            return
+        // The second instance ran once and is gone: its address refuses connections.
+        let gone = try PiholeSimulator()
+        let goneURL = try await gone.withRunning { $0 }
+        try await Rig.with { rig in
+            let downProvider = PiholeProvider(client: PiholeClient(url: goneURL, password: "pihole-lab-password", sleep: { _ in }))
+            let down = LedgerRegistry(provider: downProvider, ledger: InMemoryLedger(), ownerID: "home")
+            let desired = [try Self.endpoint("a.home.test", .a, ["198.18.0.1"])]
+            async let first = Result(catching: { try await rig.reconcile(desired) })
+            async let second = Result(catching: { try await PlanningRun().reconcile(desired: desired, registry: down) })
+            let (upResult, downResult) = await (first, second)
+            #expect((try? upResult.get())?.report.created == 1)
+            #expect(try await rig.resolve("a.home.test").records.map(\.data) == [.a("198.18.0.1")])
+            guard case .failure(let error as PiholeError) = downResult else {
+                Issue.record("the stopped instance did not fail: \(downResult)")
+                return
+            }
+            #expect(error.kind == .unreachable)
         }
-        #expect(error.kind == .unreachable)
     }
 
     @Test func wrongPasswordIsSaidPlainly() async throws {
-        let rig = try await Rig(.init(), password: "wrong")
-        defer { Task { await rig.simulator.stop() } }
-        await #expect { try await rig.reconcile([]) } throws: { error in
-            (error as? PiholeError)?.kind == .wrongPassword
+try await Rig.with(.init(), password: "wrong") { rig in
+            await #expect { try await rig.reconcile([]) } throws: { error in
+                (error as? PiholeError)?.kind == .wrongPassword
+            }
         }
     }
 }

@@ -51,7 +51,7 @@ actor PiholeDNS {
 
     private func launch() async throws {
         guard let dnsmasq = ["/usr/sbin/dnsmasq", "/usr/bin/dnsmasq"].first(where: FileManager.default.isExecutableFile) else {
-            throw LabError("dnsmasq is not installed (scripts/setup installs it)")
+            throw SimulatorError("dnsmasq is not installed (scripts/setup installs it)")
         }
         let spawned = try SpawnedProcess.start(dnsmasq, [
             "--keep-in-foreground", "--pid-file=", "--log-facility=-", "--port=\(port)", "--listen-address=127.0.0.1",
@@ -65,12 +65,12 @@ actor PiholeDNS {
                 return
             }
             if let status = spawned.exitStatusIfEnded() {
-                throw LabError("dnsmasq exited (\(status)): \(spawned.output)")
+                throw SimulatorError("dnsmasq exited (\(status)): \(spawned.output)")
             }
             try await Task.sleep(for: .milliseconds(20))
         }
         spawned.kill()
         _ = spawned.wait()
-        throw LabError("dnsmasq did not start: \(spawned.output)")
+        throw SimulatorError("dnsmasq did not start: \(spawned.output)")
     }
 }

@@ -30,31 +30,50 @@ public final class PiholeSimulator: Sendable {
         public var logins = 0
         public var logouts = 0
         public var restarts = 0
+
+        public init() {}
+
+        /// What happened between `earlier` and now.
+        public func since(_ earlier: Counters) -> Counters {
+            var delta = Counters()
+            delta.calls = calls - earlier.calls
+            delta.logins = logins - earlier.logins
+            delta.logouts = logouts - earlier.logouts
+            delta.restarts = restarts - earlier.restarts
+            return delta
+        }
     }
 
     let state: PiholeState
-    let server: LabServer
     /// The dnsmasq that serves what the API stored: `127.0.0.1:dnsPort`.
     public let dnsPort: Int
 
-    public static func start(_ options: Options = Options()) async throws -> PiholeSimulator {
+    /// Prepares a simulator; `run` or `withRunning` starts its API and its dnsmasq.
+    public init(_ options: Options = Options()) throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pihole-lab-\(UUID().uuidString.prefix(8))")
-        let dnsPort = try Self.freeUDPPort()
-        let dns = PiholeDNS(folder: folder, port: dnsPort)
-        try await dns.start(hosts: options.hosts, cnames: options.cnames)
-        let state = PiholeState(options: options, dns: dns)
-        let server = try await LabServer.start(Self.router(state), name: "pihole")
-        return PiholeSimulator(state: state, server: server, dnsPort: dnsPort)
+        dnsPort = try LoopbackPort.free(udp: true)
+        state = PiholeState(options: options, dns: PiholeDNS(folder: folder, port: dnsPort))
     }
 
-    private init(state: PiholeState, server: LabServer, dnsPort: Int) {
-        self.state = state
-        self.server = server
-        self.dnsPort = dnsPort
+    /// Starts dnsmasq, then serves the API on 127.0.0.1:`port` (0: a free port) until the task is
+    /// cancelled; calls `onListening` with the port once bound. dnsmasq stops with it.
+    public func run(port: Int = 0, onListening: @escaping @Sendable (Int) async -> Void) async throws {
+        try await state.startDNS()
+        do {
+            try await LabHTTP.serve(Self.router(state), name: "pihole", port: port, onListening: onListening)
+        } catch {
+            await state.dns.stop()
+            throw error
+        }
+        await state.dns.stop()
     }
 
-    /// The API's base URL, `http://127.0.0.1:PORT` (`/api/…` below it).
-    public var url: String { server.url }
+    /// Runs the simulator for the length of `body`, which gets the API's base URL
+    /// (`http://127.0.0.1:PORT`, `/api/…` below it); stops the API and dnsmasq afterwards.
+    public func withRunning<T: Sendable>(_ body: (String) async throws -> T) async throws -> T {
+        try await LabHTTP.withRunning(name: "Pi-hole", serve: { onListening in try await self.run(onListening: onListening) }) { port in try await body("http://127.0.0.1:\(port)") }
+    }
+
     public var dnsAddress: String { "127.0.0.1:\(dnsPort)" }
 
     public func hosts() async -> [String] { await state.hosts }
@@ -67,12 +86,6 @@ public final class PiholeSimulator: Sendable {
     public func occupySeats(_ count: Int) async { await state.occupySeats(count) }
     /// A record added in Pi-hole's web interface.
     public func addByHand(host line: String) async throws { try await state.addByHand(host: line) }
-
-    /// Stops the API and its dnsmasq.
-    public func stop() async {
-        await server.stop()
-        await state.dns.stop()
-    }
 
     static func router(_ state: PiholeState) -> Router<BasicRequestContext> {
         let router = Router()
@@ -113,7 +126,4 @@ public final class PiholeSimulator: Sendable {
             body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
-    static func freeUDPPort() throws -> Int {
-        try LoopbackPort.free(udp: true)
-    }
 }

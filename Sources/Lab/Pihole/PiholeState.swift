@@ -40,6 +40,10 @@ actor PiholeState {
         cnames = options.cnames
     }
 
+    func startDNS() async throws {
+        try await dns.start(hosts: hosts, cnames: cnames)
+    }
+
     // MARK: Authentication
 
     func login(body: Data) -> Reply {

@@ -1,0 +1,111 @@
+import Foundation
+
+/// One Kubernetes object of any kind: the metadata the client needs, plus the whole object as
+/// JSON for the typed decoders (`decode(_:)`).
+public struct KubeObject: Sendable, Hashable {
+    public var apiVersion: String
+    public var kind: String
+    public var name: String
+    /// Empty for cluster-scoped objects.
+    public var namespace: String
+    public var uid: String
+    /// Opaque; compare for equality only.
+    public var resourceVersion: String
+    public var labels: [String: String]
+    public var annotations: [String: String]
+    /// The object exactly as the API server sent it.
+    public var raw: JSONValue
+
+    /// The cache key: `namespace/name`, or `name` for cluster-scoped objects.
+    public var key: String { namespace.isEmpty ? name : namespace + "/" + name }
+
+    /// Reads the metadata out of `raw`. `defaultKind`/`defaultAPIVersion` fill in what list
+    /// items may omit (the list's kind without `List`).
+    public init(raw: JSONValue, defaultKind: String = "", defaultAPIVersion: String = "") {
+        let metadata = raw["metadata"] ?? .object([:])
+        self.raw = raw
+        apiVersion = raw["apiVersion"]?.stringValue ?? defaultAPIVersion
+        kind = raw["kind"]?.stringValue ?? defaultKind
+        name = metadata["name"]?.stringValue ?? ""
+        namespace = metadata["namespace"]?.stringValue ?? ""
+        uid = metadata["uid"]?.stringValue ?? ""
+        resourceVersion = metadata["resourceVersion"]?.stringValue ?? ""
+        labels = (metadata["labels"] ?? .null).stringMap
+        annotations = (metadata["annotations"] ?? .null).stringMap
+    }
+
+    /// Decodes the object into a typed value (a Gateway, an HTTPRoute, …).
+    /// Throws the decoder's error when the JSON does not fit `type`.
+    public func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        try JSONDecoder().decode(type, from: raw.jsonData())
+    }
+}
+
+/// A Kubernetes `Status` object, as errors and ERROR watch events carry it.
+public struct KubeStatus: Sendable, Hashable {
+    public var code: Int
+    public var reason: String
+    public var message: String
+
+    public init(code: Int, reason: String, message: String) {
+        self.code = code
+        self.reason = reason
+        self.message = message
+    }
+
+    /// Reads a Status object; nil when `value` is not one.
+    public init?(_ value: JSONValue) {
+        guard value["kind"]?.stringValue == "Status" else { return nil }
+        code = value["code"]?.intValue ?? 0
+        reason = value["reason"]?.stringValue ?? ""
+        message = value["message"]?.stringValue ?? ""
+    }
+
+    /// 410 Gone / reason Expired or Gone: the resource version or continue token is too old.
+    public var isExpired: Bool { code == 410 || reason == "Expired" || reason == "Gone" }
+}
+
+/// A collection the client can list and watch: group, version, plural resource name.
+public struct KubeResource: Sendable, Hashable, CustomStringConvertible {
+    /// Empty for the core group (`/api/v1`).
+    public var group: String
+    public var version: String
+    /// The plural name in the URL (`httproutes`).
+    public var resource: String
+    /// The object kind (`HTTPRoute`), used when list items omit it.
+    public var kind: String
+    public var namespaced: Bool
+
+    public init(group: String, version: String, resource: String, kind: String, namespaced: Bool) {
+        self.group = group
+        self.version = version
+        self.resource = resource
+        self.kind = kind
+        self.namespaced = namespaced
+    }
+
+    public var apiVersion: String { group.isEmpty ? version : group + "/" + version }
+
+    /// The collection path, across all namespaces or in one.
+    public func path(namespace: String? = nil) -> String {
+        let base = group.isEmpty ? "/api/" + version : "/apis/" + group + "/" + version
+        if let namespace, namespaced { return base + "/namespaces/" + namespace + "/" + resource }
+        return base + "/" + resource
+    }
+
+    public var description: String { group.isEmpty ? resource : resource + "." + group }
+
+    public static let gatewayGroup = "gateway.networking.k8s.io"
+    public static let gateways = KubeResource(
+        group: gatewayGroup, version: "v1", resource: "gateways", kind: "Gateway", namespaced: true)
+    public static let httpRoutes = KubeResource(
+        group: gatewayGroup, version: "v1", resource: "httproutes", kind: "HTTPRoute", namespaced: true)
+    public static let grpcRoutes = KubeResource(
+        group: gatewayGroup, version: "v1", resource: "grpcroutes", kind: "GRPCRoute", namespaced: true)
+    public static let namespaces = KubeResource(
+        group: "", version: "v1", resource: "namespaces", kind: "Namespace", namespaced: false)
+    public static let configMaps = KubeResource(
+        group: "", version: "v1", resource: "configmaps", kind: "ConfigMap", namespaced: true)
+    public static let leases = KubeResource(
+        group: "coordination.k8s.io", version: "v1", resource: "leases", kind: "Lease", namespaced: true)
+}

@@ -1,0 +1,218 @@
+import Foundation
+
+/// A request as the simulator's routing sees it.
+struct SimRequest: Sendable {
+    var method: String
+    var path: String
+    var query: [String: String]
+    var authorization: String?
+    var body = Data()
+
+    /// Parses a query string as Go's `url.ParseQuery` does (`+` is a space), as the apiserver reads it.
+    static func parseQuery(_ raw: String) -> [String: String] {
+        var query: [String: String] = [:]
+        for pair in raw.split(separator: "&") where !pair.isEmpty {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ text: Substring) -> String {
+                let spaced = text.replacingOccurrences(of: "+", with: " ")
+                return spaced.removingPercentEncoding ?? spaced
+            }
+            let key = decode(parts[0])
+            if query[key] == nil { query[key] = parts.count > 1 ? decode(parts[1]) : "" }
+        }
+        return query
+    }
+}
+
+/// The simulator's answer to one request.
+enum SimAnswer: Sendable {
+    case json(status: Int, body: Data, headers: [String: String])
+    /// A watch: `initial` events first (several to a write), then whatever `stream` brings.
+    case watch(id: UUID, initial: Data, stream: AsyncStream<WatchMessage>, timeoutSeconds: Int?, splitWrites: Int?)
+    /// 200, then these events (an ERROR), then the end.
+    case events(Data)
+
+    var status: Int {
+        if case .json(let status, _, _) = self { return status }
+        return 200
+    }
+}
+
+extension KubeSimStore {
+    func answer(_ request: SimRequest) -> SimAnswer {
+        let answer = route(request)
+        log.append(SimulatedRequest(method: request.method, path: request.path, query: request.query, status: answer.status))
+        return answer
+    }
+
+    private func route(_ request: SimRequest) -> SimAnswer {
+        if let token = bearerToken, request.authorization != "Bearer " + token {
+            return .json(status: 401, body: KubeWire.status(code: 401, reason: "Unauthorized", message: "Unauthorized"), headers: [:])
+        }
+        if throttleRemaining > 0 {
+            throttleRemaining -= 1
+            let body = KubeWire.status(code: 429, reason: "TooManyRequests", message: "Too many requests, please try again later.",
+                                       details: ["retryAfterSeconds": throttleRetryAfter])
+            return .json(status: 429, body: body, headers: ["Retry-After": String(throttleRetryAfter)])
+        }
+        let parts = request.path.split(separator: "/").map(String.init)
+        var group = ""
+        let version: String
+        let rest: ArraySlice<String>
+        if parts.first == "api", parts.count >= 2 {
+            version = parts[1]
+            rest = parts[2...]
+        } else if parts.first == "apis", parts.count >= 2 {
+            group = parts[1]
+            let served = resources.filter { $0.group == group }
+            guard !served.isEmpty, groups[group] != .missing else { return notFound }
+            guard parts.count > 2 else {
+                var versions: [String] = []
+                for resource in served where !versions.contains(resource.version) { versions.append(resource.version) }
+                return .json(status: 200, body: KubeWire.apiGroup(group, versions: versions), headers: [:])
+            }
+            version = parts[2]
+            rest = parts[3...]
+        } else {
+            return notFound
+        }
+        let items = Array(rest)
+        var namespace: String?
+        var plural: String
+        var name: String?
+        switch items.count {
+        case 1: plural = items[0]
+        case 2: plural = items[0]; name = items[1]
+        case 3 where items[0] == "namespaces": namespace = items[1]; plural = items[2]
+        case 4 where items[0] == "namespaces": namespace = items[1]; plural = items[2]; name = items[3]
+        default: return notFound
+        }
+        guard let resource = resource(group: group, version: version, plural: plural),
+              namespace == nil || resource.namespaced
+        else { return notFound }
+        if groups[group] == .forbidden {
+            let verbs = ["POST": "create", "PUT": "update", "DELETE": "delete"]
+            let verb = verbs[request.method] ?? (name != nil ? "get" : request.query["watch"] != nil ? "watch" : "list")
+            let scope = namespace.map { "in the namespace \"\($0)\"" } ?? "at the cluster scope"
+            let message = "\(plural).\(group) is forbidden: User \"system:serviceaccount:network:netagent\" cannot \(verb) "
+                + "resource \"\(plural)\" in API group \"\(group)\" \(scope)"
+            return .json(status: 403, body: KubeWire.status(code: 403, reason: "Forbidden", message: message,
+                                                            details: ["group": group, "kind": plural]), headers: [:])
+        }
+        switch (request.method, name) {
+        case ("GET", _): break
+        case ("POST", nil), ("PUT", .some), ("DELETE", .some):
+            return write(request, resource, namespace: namespace, name: name)
+        default:
+            return .json(status: 405, body: KubeWire.status(code: 405, reason: "MethodNotAllowed",
+                                                            message: "\(request.method) is not served on \(request.path)"), headers: [:])
+        }
+        if let name {
+            let key = namespace.map { $0 + "/" + name } ?? name
+            guard let stored = objects[resource.id]?[key] else {
+                let label = group.isEmpty ? plural : plural + "." + group
+                return .json(status: 404, body: KubeWire.status(code: 404, reason: "NotFound", message: "\(label) \"\(name)\" not found",
+                                                                details: ["name": name, "kind": plural]), headers: [:])
+            }
+            return .json(status: 200, body: stored.full, headers: [:])
+        }
+        if let watch = request.query["watch"], watch == "1" || watch == "true" {
+            return startWatch(resource, namespace: namespace, query: request.query)
+        }
+        return list(resource, namespace: namespace, query: request.query)
+    }
+
+    private func write(_ request: SimRequest, _ resource: SimulatedResource, namespace: String?, name: String?) -> SimAnswer {
+        do {
+            switch request.method {
+            case "POST":
+                let object = try put(resource, json: request.body, mustExist: false, namespace: namespace)
+                return .json(status: 201, body: object.json, headers: [:])
+            case "PUT":
+                let object = try put(resource, json: request.body, mustExist: true, namespace: namespace, name: name)
+                return .json(status: 200, body: object.json, headers: [:])
+            default:
+                try delete(resource, namespace: namespace ?? "", name: name ?? "")
+                let details: [String: Any] = ["name": name ?? "", "group": resource.group, "kind": resource.plural]
+                return .json(status: 200, body: KubeWire.encode([
+                    "kind": "Status", "apiVersion": "v1", "metadata": [String: Any](), "status": "Success", "details": details,
+                ]), headers: [:])
+            }
+        } catch {
+            return .json(status: error.code, body: KubeWire.status(code: error.code, reason: error.reason, message: error.description),
+                         headers: [:])
+        }
+    }
+
+    private var notFound: SimAnswer { .json(status: 404, body: KubeWire.notFound(), headers: [:]) }
+
+    private func list(_ resource: SimulatedResource, namespace: String?, query: [String: String]) -> SimAnswer {
+        let limit = query["limit"].flatMap { Int($0) } ?? 0
+        var items: [Data]
+        var listVersion = revision
+        if let token = query["continue"], !token.isEmpty {
+            if expireContinuesRemaining > 0 {
+                expireContinuesRemaining -= 1
+                pendingLists[token] = nil
+            }
+            guard let pending = pendingLists.removeValue(forKey: token),
+                  pending.resource == resource, pending.namespace == namespace
+            else { return .json(status: 410, body: KubeWire.expired(KubeWire.expiredContinue), headers: [:]) }
+            items = pending.remaining
+            listVersion = pending.resourceVersion
+        } else {
+            items = (objects[resource.id] ?? [:])
+                .filter { namespace == nil || $0.value.namespace == namespace }
+                .sorted { $0.key < $1.key }
+                .map(\.value.bare)
+        }
+        var token: String?
+        if limit > 0, items.count > limit {
+            continueCounter += 1
+            // Like the apiserver's: base64 of a small JSON; its `+`, `/` and `=` test the client's query encoding.
+            let text = #"{"v":"meta.k8s.io/v1","rv":\#(listVersion),"start":"page>?\#(continueCounter)"}"#
+            let next = Data(text.utf8).base64EncodedString()
+            pendingLists[next] = PendingList(resource: resource, namespace: namespace, resourceVersion: listVersion,
+                                             remaining: Array(items[limit...]))
+            items = Array(items[..<limit])
+            token = next
+        }
+        let body = KubeWire.list(kind: resource.kind, apiVersion: resource.apiVersion, resourceVersion: listVersion,
+                                 continueToken: token, items: items)
+        return .json(status: 200, body: body, headers: [:])
+    }
+
+    private func startWatch(_ resource: SimulatedResource, namespace: String?, query: [String: String]) -> SimAnswer {
+        let requested = query["resourceVersion"] ?? ""
+        var initial = Data()
+        if requested.isEmpty || requested == "0" {
+            // No version: the current state as ADDED events, then changes.
+            for (_, stored) in (objects[resource.id] ?? [:]).sorted(by: { $0.key < $1.key })
+            where namespace == nil || stored.namespace == namespace {
+                initial.append(KubeWire.event("ADDED", stored.full))
+            }
+        } else {
+            guard let version = Int(requested) else {
+                return .json(status: 400, body: KubeWire.status(code: 400, reason: "BadRequest",
+                                                                message: "invalid resourceVersion \"\(requested)\""), headers: [:])
+            }
+            if version < compactedThrough {
+                let body = KubeWire.expired("too old resource version: \(version) (\(compactedThrough + 1))")
+                switch expiredWatchStyle {
+                case .httpStatus: return .json(status: 410, body: body, headers: [:])
+                case .errorEvent: return .events(KubeWire.event("ERROR", body))
+                }
+            }
+            for entry in history where entry.resourceVersion > version && entry.resourceID == resource.id
+                && (namespace == nil || entry.namespace == namespace) {
+                initial.append(entry.event)
+            }
+        }
+        let (stream, continuation) = AsyncStream<WatchMessage>.makeStream()
+        let id = UUID()
+        watchers[id] = Watcher(resource: resource, namespace: namespace,
+                               bookmarks: query["allowWatchBookmarks"] == "true", continuation: continuation)
+        return .watch(id: id, initial: initial, stream: stream,
+                      timeoutSeconds: query["timeoutSeconds"].flatMap { Int($0) }, splitWrites: splitWritesEvery)
+    }
+}

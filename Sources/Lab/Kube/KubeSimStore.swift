@@ -1,0 +1,235 @@
+import Foundation
+
+/// What one watch connection receives.
+enum WatchMessage: Sendable {
+    /// Bytes of one or more whole events.
+    case events(Data)
+    /// Break the connection without ending the chunked body (a dropped connection).
+    case drop
+}
+
+/// The simulator's state: objects per resource under one global resource version counter,
+/// the event history watches replay from, open watches, continue tokens and fault knobs.
+actor KubeSimStore {
+    struct Stored {
+        var namespace: String
+        var name: String
+        var resourceVersion: Int
+        /// With kind and apiVersion (watch events, GET).
+        var full: Data
+        /// Without them (list items, as the apiserver writes them).
+        var bare: Data
+    }
+
+    struct HistoryEntry {
+        var resourceVersion: Int
+        var resourceID: String
+        var namespace: String
+        var event: Data
+    }
+
+    struct Watcher {
+        var resource: SimulatedResource
+        var namespace: String?
+        var bookmarks: Bool
+        var continuation: AsyncStream<WatchMessage>.Continuation
+    }
+
+    struct PendingList {
+        var resource: SimulatedResource
+        var namespace: String?
+        var resourceVersion: Int
+        var remaining: [Data]
+    }
+
+    let resources: [SimulatedResource]
+    var revision = 1
+    var objects: [String: [String: Stored]] = [:]
+    var history: [HistoryEntry] = []
+    /// Watches from a resource version below this are too old (410).
+    var compactedThrough = 0
+    var historyLimit = 10_000
+    var watchers: [UUID: Watcher] = [:]
+    var pendingLists: [String: PendingList] = [:]
+    var continueCounter = 0
+    var uidCounter = 0
+
+    // Fault knobs.
+    var throttleRemaining = 0
+    var throttleRetryAfter = 1
+    var expireContinuesRemaining = 0
+    var groups: [String: GroupAvailability] = [:]
+    var expiredWatchStyle = ExpiredWatchStyle.errorEvent
+    var bearerToken: String?
+    var splitWritesEvery: Int?
+    var log: [SimulatedRequest] = []
+    var port: Int?
+
+    init(resources: [SimulatedResource]) {
+        self.resources = resources
+    }
+
+    func resource(group: String, version: String, plural: String) -> SimulatedResource? {
+        resources.first { $0.group == group && $0.version == version && $0.plural == plural }
+    }
+
+    // MARK: mutations
+
+    /// Creates (`mustExist` false), updates (true) or upserts (nil) an object from JSON text.
+    /// `namespace`/`name` come from the request path when it named them; a non-empty
+    /// `metadata.resourceVersion` on an update must be the stored one (409 Conflict otherwise).
+    func put(_ resource: SimulatedResource, json: Data, mustExist: Bool?, namespace pathNamespace: String? = nil,
+             name pathName: String? = nil) throws(SimulatorError) -> SimulatedObject {
+        guard var object = try? JSONSerialization.jsonObject(with: json) as? [String: Any],
+              var metadata = object["metadata"] as? [String: Any],
+              let name = metadata["name"] as? String, !name.isEmpty
+        else { throw SimulatorError("\(resource.kind): not a JSON object with metadata.name", code: 400, reason: "BadRequest") }
+        let given = metadata["namespace"] as? String
+        if let pathNamespace, let given, !given.isEmpty, given != pathNamespace {
+            throw SimulatorError("the namespace of the provided object does not match the namespace sent on the request",
+                                 code: 400, reason: "BadRequest")
+        }
+        if let pathName, pathName != name {
+            throw SimulatorError("the name of the object (\(name)) does not match the name on the URL (\(pathName))",
+                                 code: 400, reason: "BadRequest")
+        }
+        let namespace = resource.namespaced ? (pathNamespace ?? given ?? "default") : ""
+        let key = namespace.isEmpty ? name : namespace + "/" + name
+        let label = resource.group.isEmpty ? resource.plural : resource.plural + "." + resource.group
+        let existing = objects[resource.id]?[key]
+        if mustExist == true, existing == nil {
+            throw SimulatorError("\(label) \"\(name)\" not found", code: 404, reason: "NotFound")
+        }
+        if mustExist == false, existing != nil {
+            throw SimulatorError("\(label) \"\(name)\" already exists", code: 409, reason: "AlreadyExists")
+        }
+        if mustExist != false, let existing, let wanted = metadata["resourceVersion"] as? String, !wanted.isEmpty,
+           wanted != String(existing.resourceVersion) {
+            throw SimulatorError("Operation cannot be fulfilled on \(label) \"\(name)\": the object has been modified; "
+                                 + "please apply your changes to the latest version and try again", code: 409, reason: "Conflict")
+        }
+        revision += 1
+        metadata["resourceVersion"] = String(revision)
+        if resource.namespaced { metadata["namespace"] = namespace }
+        if let existing, let old = try? JSONSerialization.jsonObject(with: existing.bare) as? [String: Any],
+           let oldMetadata = old["metadata"] as? [String: Any] {
+            metadata["uid"] = oldMetadata["uid"]
+            metadata["creationTimestamp"] = oldMetadata["creationTimestamp"]
+        } else {
+            uidCounter += 1
+            metadata["uid"] = String(format: "00000000-0000-4000-8000-%012d", uidCounter)
+            metadata["creationTimestamp"] = ISO8601DateFormatter().string(from: Date())
+        }
+        object["metadata"] = metadata
+        object["kind"] = nil
+        object["apiVersion"] = nil
+        let bare = KubeWire.encode(object)
+        object["kind"] = resource.kind
+        object["apiVersion"] = resource.apiVersion
+        let full = KubeWire.encode(object)
+        objects[resource.id, default: [:]][key] = Stored(namespace: namespace, name: name, resourceVersion: revision,
+                                                          full: full, bare: bare)
+        record(resource, namespace: namespace, event: KubeWire.event(existing == nil ? "ADDED" : "MODIFIED", full))
+        return SimulatedObject(namespace: namespace, name: name, resourceVersion: String(revision), json: full)
+    }
+
+    func delete(_ resource: SimulatedResource, namespace: String, name: String) throws(SimulatorError) {
+        let key = resource.namespaced ? namespace + "/" + name : name
+        guard let stored = objects[resource.id]?.removeValue(forKey: key) else {
+            let label = resource.group.isEmpty ? resource.plural : resource.plural + "." + resource.group
+            throw SimulatorError("\(label) \"\(name)\" not found", code: 404, reason: "NotFound")
+        }
+        revision += 1
+        // The DELETED event carries the last state at the deletion's resource version.
+        var last = stored.full
+        if var object = try? JSONSerialization.jsonObject(with: stored.full) as? [String: Any],
+           var metadata = object["metadata"] as? [String: Any] {
+            metadata["resourceVersion"] = String(revision)
+            object["metadata"] = metadata
+            last = KubeWire.encode(object)
+        }
+        record(resource, namespace: stored.namespace, event: KubeWire.event("DELETED", last))
+    }
+
+    private func record(_ resource: SimulatedResource, namespace: String, event: Data) {
+        history.append(HistoryEntry(resourceVersion: revision, resourceID: resource.id, namespace: namespace, event: event))
+        if history.count > historyLimit {
+            let excess = history.count - historyLimit
+            compactedThrough = max(compactedThrough, history[excess - 1].resourceVersion)
+            history.removeFirst(excess)
+        }
+        for watcher in watchers.values where watcher.resource == resource && (watcher.namespace ?? namespace) == namespace {
+            watcher.continuation.yield(.events(event))
+        }
+    }
+
+    func snapshot(_ resource: SimulatedResource) -> [SimulatedObject] {
+        (objects[resource.id] ?? [:]).sorted { $0.key < $1.key }.map {
+            SimulatedObject(namespace: $0.value.namespace, name: $0.value.name,
+                            resourceVersion: String($0.value.resourceVersion), json: $0.value.full)
+        }
+    }
+
+    // MARK: knobs
+
+    /// Forgets all history: a watch from any version before now gets 410.
+    func compact() {
+        history.removeAll()
+        compactedThrough = revision
+    }
+
+    /// The cluster moved on (writes elsewhere bumped the version) and the history was
+    /// compacted: open watches end — with an ERROR 410 event in `.errorEvent` style, normally
+    /// otherwise — and watching again from any version seen so far gets 410.
+    func expireWatches() {
+        revision += 1
+        compact()
+        let message = "too old resource version: \(revision - 1) (\(revision))"
+        for watcher in watchers.values {
+            if expiredWatchStyle == .errorEvent {
+                watcher.continuation.yield(.events(KubeWire.event("ERROR", KubeWire.expired(message))))
+            }
+            watcher.continuation.finish()
+        }
+        watchers.removeAll()
+    }
+
+    func dropWatches() {
+        for watcher in watchers.values {
+            watcher.continuation.yield(.drop)
+            watcher.continuation.finish()
+        }
+        watchers.removeAll()
+    }
+
+    /// Ends every watch normally (the server's timeout) and refuses none.
+    func closeWatches() {
+        for watcher in watchers.values { watcher.continuation.finish() }
+        watchers.removeAll()
+    }
+
+    func sendBookmarks() {
+        for watcher in watchers.values where watcher.bookmarks {
+            watcher.continuation.yield(.events(KubeWire.bookmark(watcher.resource, resourceVersion: revision)))
+        }
+    }
+
+    func endWatch(_ id: UUID) {
+        watchers.removeValue(forKey: id)?.continuation.finish()
+    }
+
+    func setThrottle(next count: Int, retryAfter: Int) {
+        throttleRemaining = count
+        throttleRetryAfter = retryAfter
+    }
+
+    func setExpireContinues(next count: Int) { expireContinuesRemaining = count }
+    func setGroup(_ group: String, _ availability: GroupAvailability) { groups[group] = availability }
+    func setExpiredWatchStyle(_ style: ExpiredWatchStyle) { expiredWatchStyle = style }
+    func setBearerToken(_ token: String?) { bearerToken = token }
+    func setSplitWrites(_ bytes: Int?) { splitWritesEvery = bytes.map { max($0, 1) } }
+    func setHistoryLimit(_ limit: Int) { historyLimit = max(limit, 1) }
+    func requests() -> [SimulatedRequest] { log }
+    func setPort(_ port: Int) { self.port = port }
+    func watchCount() -> Int { watchers.count }
+}

@@ -1,0 +1,87 @@
+public import Foundation
+
+/// A collection the Kubernetes simulator serves.
+public struct SimulatedResource: Sendable, Hashable {
+    /// Empty for the core group.
+    public var group: String
+    public var version: String
+    /// Plural name in URLs.
+    public var plural: String
+    public var kind: String
+    public var namespaced: Bool
+
+    public init(group: String, version: String, plural: String, kind: String, namespaced: Bool) {
+        self.group = group
+        self.version = version
+        self.plural = plural
+        self.kind = kind
+        self.namespaced = namespaced
+    }
+
+    public var apiVersion: String { group.isEmpty ? version : group + "/" + version }
+    var id: String { apiVersion + "/" + plural }
+
+    public static let namespaces = SimulatedResource(group: "", version: "v1", plural: "namespaces", kind: "Namespace", namespaced: false)
+    public static let configMaps = SimulatedResource(group: "", version: "v1", plural: "configmaps", kind: "ConfigMap", namespaced: true)
+    public static let leases = SimulatedResource(group: "coordination.k8s.io", version: "v1", plural: "leases", kind: "Lease", namespaced: true)
+    public static let gatewayClasses = SimulatedResource(group: gatewayGroup, version: "v1", plural: "gatewayclasses", kind: "GatewayClass", namespaced: false)
+    public static let gateways = SimulatedResource(group: gatewayGroup, version: "v1", plural: "gateways", kind: "Gateway", namespaced: true)
+    public static let httpRoutes = SimulatedResource(group: gatewayGroup, version: "v1", plural: "httproutes", kind: "HTTPRoute", namespaced: true)
+    public static let grpcRoutes = SimulatedResource(group: gatewayGroup, version: "v1", plural: "grpcroutes", kind: "GRPCRoute", namespaced: true)
+    public static let gatewayGroup = "gateway.networking.k8s.io"
+
+    /// What a cluster with the Gateway API's standard channel serves (the parts netagent reads).
+    public static let defaults: [SimulatedResource] = [
+        .namespaces, .configMaps, .leases, .gatewayClasses, .gateways, .httpRoutes, .grpcRoutes,
+    ]
+}
+
+/// One stored object as the simulator holds it.
+public struct SimulatedObject: Sendable, Hashable {
+    public var namespace: String
+    public var name: String
+    public var resourceVersion: String
+    /// The object's JSON with kind, apiVersion and the server-set metadata.
+    public var json: Data
+}
+
+/// What a simulated API group answers.
+public enum GroupAvailability: Sendable, Hashable {
+    case served
+    /// 404 for the group and everything under it: its CRDs are not installed.
+    case missing
+    /// Discovery answers, but list and watch of its resources answer 403 (RBAC).
+    case forbidden
+}
+
+/// How a watch from a compacted resource version is refused.
+public enum ExpiredWatchStyle: Sendable, Hashable {
+    /// 200, then one ERROR event carrying a 410 Expired Status, then the end (the apiserver's
+    /// usual answer from its watch cache).
+    case errorEvent
+    /// An HTTP 410 with a Status body.
+    case httpStatus
+}
+
+/// A request the simulator answered, for tests to check what the client sent.
+public struct SimulatedRequest: Sendable, Hashable {
+    public var method: String
+    public var path: String
+    public var query: [String: String]
+    public var status: Int
+    public var isWatch: Bool { query["watch"] == "1" || query["watch"] == "true" }
+}
+
+/// A simulator failure on a call from a test (create of an existing object, …).
+public struct SimulatorError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    /// The HTTP status and Status reason the simulator answers with for this failure.
+    public var code: Int
+    public var reason: String
+
+    init(_ description: String, code: Int = 500, reason: String = "InternalError") {
+        self.description = description
+        self.code = code
+        self.reason = reason
+    }
+}
