@@ -18,8 +18,10 @@ public struct ARPError: Error, Sendable, Hashable, CustomStringConvertible {
 /// Active ARP: runs Debian's `arping` (iputils-arping, which carries cap_net_raw) and reads
 /// every MAC that replies. Unlike the neighbour cache this cannot be stale.
 public enum ARPProbe {
-    /// Sends `count` ARP requests for `address` out of `interface` (default: the device of
-    /// the route to it, from `ip route get`) and returns the MACs that replied.
+    /// Asks who has `address` out of `interface` (default: the device of the route to it, from
+    /// `ip route get`) until `count` replies came or `timeout` ran out, and returns the MACs
+    /// that replied. With one holder and `count` 2 it always takes the whole `timeout`: that
+    /// is the price of seeing a second holder.
     public static func replies(
         for address: IPAddress, interface: String? = nil, count: Int = 2, timeout: Duration
     ) async throws(ARPError) -> ARPReplies {
@@ -29,11 +31,13 @@ public enum ARPProbe {
         }
         let device: String
         if let interface { device = interface } else { device = try await routeDevice(to: address, timeout: timeout) }
-        let seconds = max(1, Int((timeout.components.seconds)))
+        // arping's own deadline is whole seconds; ours is the caller's, enforced by interrupting
+        // it (it then prints what it has). It ends early once `count` replies have come.
+        let seconds = max(1, Int(timeout.components.seconds) + 1)
         let output: CommandOutput
         do {
             output = try await CommandRunner.run(
-                arping, ["-c", "\(max(1, count))", "-w", "\(seconds)", "-I", device, address.description], timeout: timeout + .seconds(1))
+                arping, ["-c", "\(max(1, count))", "-w", "\(seconds)", "-I", device, address.description], timeout: timeout)
         } catch {
             throw ARPError(message: "arping: \(error.message)")
         }

@@ -21,7 +21,8 @@ public struct CommandError: Error, Sendable, Hashable, CustomStringConvertible {
 /// reads its output through a pipe and kills it at the deadline. posix_spawn rather than
 /// Foundation's `Process`, whose shared reaper thread blocks under parallel use on Linux.
 public enum CommandRunner {
-    /// Runs `executable` with `arguments`; the child is killed when `timeout` runs out.
+    /// Runs `executable` with `arguments`; when `timeout` runs out the child gets SIGINT, then
+    /// SIGKILL 300 ms later, and the output so far is returned with `timedOut` set.
     public static func run(_ executable: String, _ arguments: [String], timeout: Duration) async throws(CommandError) -> CommandOutput {
         let result = await Blocking.run("netagent-cmd") { () -> Result<CommandOutput, CommandError> in
             Result { () throws(CommandError) in try runBlocking(executable, arguments, timeout: timeout) }
@@ -72,15 +73,25 @@ public enum CommandRunner {
         var buffer = [UInt8](repeating: 0, count: 4096)
         var timedOut = false
         var entry = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
+        // At the deadline: SIGINT (arping then prints what it has and exits, flushing its
+        // buffered output), and SIGKILL if it is still there a moment later.
+        var limit = deadline
+        var interrupted = false
         while true {
-            let ready = poll(&entry, 1, pollMilliseconds(until: deadline))
+            let ready = poll(&entry, 1, pollMilliseconds(until: limit))
             if ready < 0 && errno == EINTR { continue }
-            if ready == 0 { timedOut = true; break }
+            if ready == 0 {
+                timedOut = true
+                if interrupted { kill(pid, SIGKILL); break }
+                kill(pid, SIGINT)
+                interrupted = true
+                limit = .now + .milliseconds(300)
+                continue
+            }
             let count = buffer.withUnsafeMutableBytes { read(readEnd, $0.baseAddress, $0.count) }
             if count <= 0 { break }
             output += buffer[0..<count]
         }
-        if timedOut { kill(pid, SIGKILL) }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
         let signal = status & 0x7f

@@ -83,6 +83,7 @@ final class ICMPSocket {
     /// Sends an echo request whose IP packet is `packetSize` bytes (20 IP + 8 ICMP + payload).
     /// Returns nil when sent, or the outcome decided locally (too big for the interface).
     func sendEcho(sequence: UInt16, packetSize: Int) -> EchoOutcome? {
+        drainErrorQueue()
         var packet = [UInt8](repeating: 0, count: max(8, packetSize - 20))
         packet[0] = 8
         packet[4] = UInt8(identifier >> 8)
@@ -96,6 +97,8 @@ final class ICMPSocket {
         let sent = packet.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
         if sent >= 0 { return nil }
         let code = errno
+        // A local failure also queues an error entry: drop it so the next probe does not read it.
+        drainErrorQueue()
         if code == EMSGSIZE { return .tooBig(mtu: routeMTU, from: "this host") }
         return .unreachable("send: \(errnoText(code))")
     }
@@ -114,6 +117,17 @@ final class ICMPSocket {
                 let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
                 if count > 0, isReply(buffer[0..<count], sequence: sequence) { return .reply(.now - sentAt) }
             }
+        }
+    }
+
+    /// Throws away queued errors (from earlier probes or a local send failure).
+    private func drainErrorQueue() {
+        var scratch = [UInt8](repeating: 0, count: 2048)
+        for _ in 0..<64 {
+            let count = scratch.withUnsafeMutableBytes { bytes in
+                recv(fd, bytes.baseAddress, bytes.count, Int32(MSG_ERRQUEUE) | Int32(MSG_DONTWAIT))
+            }
+            if count < 0 { return }
         }
     }
 

@@ -9,7 +9,8 @@ public struct PathMTUReport: Sendable, Hashable {
     public var reportedMTU: Int?
     /// Who reported `reportedMTU`: a router's address or "this host".
     public var reportedBy: String?
-    /// The outgoing route's MTU when probing started.
+    /// The kernel's path MTU for the route when probing started (IP_MTU: the interface MTU, or a
+    /// cached smaller one learnt from an earlier "too big").
     public var routeMTU: Int
     public var probesSent: Int
     public var socketKind: ICMPSocketKind
@@ -39,20 +40,21 @@ public enum PathMTUProbe {
         return try outcome.get()
     }
 
-    static let floor = 576
+    /// The smallest packet probed (the IPv4 minimum every host must accept).
+    public static let floor = 576
 
     static func discoverBlocking(
         _ address: IPAddress, ceiling: Int?, probeWait: Duration, deadline: ContinuousClock.Instant
     ) throws(ICMPUnavailableError) -> PathMTUReport {
         let socket = try ICMPSocket(to: address, probeMTU: true)
         let routeMTU = socket.routeMTU
-        var report = PathMTUReport(routeMTU: routeMTU, probesSent: 0, socketKind: socket.kind)
         var sequence: UInt16 = 0
+        var sent = 0
         func probe(_ size: Int) -> EchoOutcome {
             for _ in 0..<2 {
                 guard ContinuousClock.now < deadline else { return .timeout }
                 sequence &+= 1
-                report.probesSent += 1
+                sent += 1
                 let sentAt = ContinuousClock.now
                 if let local = socket.sendEcho(sequence: sequence, packetSize: size) { return local }
                 let outcome = socket.await(sequence: sequence, sentAt: sentAt, until: min(deadline, sentAt + probeWait))
@@ -60,11 +62,19 @@ public enum PathMTUProbe {
             }
             return .timeout
         }
+        var report = search(routeMTU: routeMTU, ceiling: ceiling, kind: socket.kind, probe: probe)
+        report.probesSent = sent
+        return report
+    }
+
+    private static func search(routeMTU: Int, ceiling: Int?, kind: ICMPSocketKind, probe: (Int) -> EchoOutcome) -> PathMTUReport {
+        var report = PathMTUReport(routeMTU: routeMTU, probesSent: 0, socketKind: kind)
         // 1. Is the target there at all?
         guard case .reply = probe(floor) else { return report }
         report.largestAnswered = floor
         // 2. The top: the route MTU, lowered by each "too big".
-        var high = min(ceiling ?? max(routeMTU, floor), max(routeMTU, floor))
+        // The kernel's cached path MTU is not trusted as a ceiling: PROBE mode sends past it.
+        var high = max(ceiling ?? routeMTU, floor)
         let low = floor
         for _ in 0..<4 {
             switch probe(high) {
