@@ -87,4 +87,24 @@ struct TestbedTests {
             #expect(report["198.18.0.10:6443"]?.facts["holder"] == "cp2")
         }
     }
+
+    @Test func probesTakeTheirTargetsFromTheConfiguration() async throws {
+        try await Testbed.with { bed in
+            let folder = try Repository.temporaryFolder("testbed-config")
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let file = folder.appendingPathComponent("netagent.yaml").path
+            let (status, yaml) = try await bed.script(["config"])
+            try #require(status == 0)
+            try yaml.write(toFile: file, atomically: true, encoding: .utf8)
+
+            let nodes = try await bed.probe(.nodes, ["--config", file])
+            #expect(nodes.results.map(\.target) == ["cp1", "cp2", "cp3", "w1", "w2", "w3", "w4", "far"])
+            #expect(nodes.faultsSeen == ["w3: \(nodes["w3"]?.fault?.rawValue ?? "?")"])
+            #expect(nodes["w4"]?.status == .knownOffline)
+
+            let vip = try await bed.probe(.vip, ["--config", file])
+            #expect(vip["198.18.0.10:6443"]?.facts["holder"] == "cp1")
+            #expect(vip.ok)
+        }
+    }
 }
