@@ -27,14 +27,7 @@ public struct DNSServerProbe: Probe {
     }
 
     public func run(timeout: Duration) async -> [ProbeResult] {
-        await withTaskGroup(of: (Int, ProbeResult).self) { group in
-            for (index, target) in servers.enumerated() {
-                group.addTask { (index, await check(target, timeout: timeout)) }
-            }
-            var results = [ProbeResult?](repeating: nil, count: servers.count)
-            for await (index, result) in group { results[index] = result }
-            return results.compactMap { $0 }
-        }
+        await eachInParallel(servers) { target in await check(target, timeout: timeout) }
     }
 
     func check(_ target: DNSServerTarget, timeout: Duration) async -> ProbeResult {

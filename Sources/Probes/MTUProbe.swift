@@ -18,14 +18,7 @@ public struct MTUProbe: Probe {
     }
 
     public func run(timeout: Duration) async -> [ProbeResult] {
-        await withTaskGroup(of: (Int, ProbeResult).self) { group in
-            for (index, node) in nodes.enumerated() {
-                group.addTask { (index, await check(node, timeout: timeout)) }
-            }
-            var results = [ProbeResult?](repeating: nil, count: nodes.count)
-            for await (index, result) in group { results[index] = result }
-            return results.compactMap { $0 }
-        }
+        await eachInParallel(nodes) { node in await check(node, timeout: timeout) }
     }
 
     func check(_ node: NodeTarget, timeout: Duration) async -> ProbeResult {

@@ -21,14 +21,7 @@ public struct NodesProbe: Probe {
     }
 
     public func run(timeout: Duration) async -> [ProbeResult] {
-        await withTaskGroup(of: (Int, ProbeResult).self) { group in
-            for (index, node) in nodes.enumerated() {
-                group.addTask { (index, await check(node, timeout: timeout)) }
-            }
-            var results = [ProbeResult?](repeating: nil, count: nodes.count)
-            for await (index, result) in group { results[index] = result }
-            return results.compactMap { $0 }
-        }
+        await eachInParallel(nodes) { node in await check(node, timeout: timeout) }
     }
 
     private enum Check: Sendable {

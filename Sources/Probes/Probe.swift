@@ -9,6 +9,21 @@ public protocol Probe: Sendable {
     func run(timeout: Duration) async -> [ProbeResult]
 }
 
+/// Checks every target at once and returns the results in the targets' order: each target has
+/// its own deadline inside `check`, so a round takes as long as its slowest target, not the sum.
+func eachInParallel<Target: Sendable>(
+    _ targets: [Target], _ check: @escaping @Sendable (Target) async -> ProbeResult
+) async -> [ProbeResult] {
+    await withTaskGroup(of: (Int, ProbeResult).self) { group in
+        for (index, target) in targets.enumerated() {
+            group.addTask { (index, await check(target)) }
+        }
+        var results = [ProbeResult?](repeating: nil, count: targets.count)
+        for await (index, result) in group { results[index] = result }
+        return results.compactMap { $0 }
+    }
+}
+
 extension ProbeKind {
     /// The table of kinds: what each checks and its default schedule.
     public static let table: [ProbeKind: (summary: String, interval: Duration, timeout: Duration)] = [
