@@ -13,7 +13,8 @@ struct ProbeCommand: AsyncParsableCommand {
         abstract: "Run one probe kind (\(ProbeKind.allCases.map(\.rawValue).joined(separator: ", "))) and print the results.",
         discussion: """
             Targets come from --config (cluster nodes, VIP, MTU, DNS servers, tunnel) and from the flags, which add to it.
-            Exits 0 when every target of the last round is ok or known offline, 1 when one failed, 2 on bad input.
+            Exits 0 when every target of the last round is ok or known offline, 1 when one failed,
+            2 when the configuration file is invalid, 64 on bad flags.
             Examples:
               netagent probe nodes --node cp1=198.18.0.11:controlplane --node w4=198.18.0.24 --offline w4="PSU"
               netagent probe mtu --node far=198.18.1.31 --expected-mtu 1500
