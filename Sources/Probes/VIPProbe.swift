@@ -57,7 +57,7 @@ public final class VIPProbe: Probe {
         }
         let target = "\(vip):\(port)"
         var facts = ["tcp": "\(tcpResult.outcome.rawValue) \(tcpResult.latency.readable)",
-                     "tls": tlsError.map { "failed: \($0)" } ?? (tcpResult.outcome == .connected ? "ok" : "not tried")]
+                     "tls": tlsError.map { "failed: \($0)" } ?? "ok"]
         var holders: [String] = []
         var arpProblem: String?
         switch arpResult {

@@ -25,6 +25,12 @@ struct TestbedTests {
             #expect(offline.status == .knownOffline)
             #expect(offline.fault == nil)
             #expect(offline.reason.contains("PSU not working"))
+
+            // With the namespace's ping_group_range closed, root falls back to a raw socket.
+            try await bed.script(["exec", "obs", "sysctl", "-qw", "net.ipv4.ping_group_range=1 0"])
+            let raw = try await bed.probe(.nodes, ["--node", "cp1=198.18.0.11", "--timeout", "1s"])
+            #expect(raw["cp1"]?.status == .ok)
+            #expect(raw["cp1"]?.facts["icmp-socket"] == "raw")
         }
     }
 

@@ -64,14 +64,14 @@ public enum ICMPProbe {
                 break
             }
             let next = sentAt + spacing
-            if index < total - 1, next > .now, next < deadline { Thread.sleepUntil(next) }
+            if index < total - 1, next > .now, next < deadline { Sleep.until(next) }
         }
         return result
     }
 }
 
-private enum Thread {
-    static func sleepUntil(_ instant: ContinuousClock.Instant) {
+private enum Sleep {
+    static func until(_ instant: ContinuousClock.Instant) {
         let left = instant - .now
         guard left > .zero else { return }
         let (seconds, atto) = left.components
