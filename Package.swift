@@ -44,6 +44,8 @@ let package = Package(
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
+        // The probes: one file per kind, the scheduler, the history.
+        .target(name: "Probes", dependencies: ["NetIO", "DNSCore"], swiftSettings: strict),
         // The agent: configuration and wiring.
         .target(name: "NetAgent", dependencies: [
             "NetIO", "DNSCore",
@@ -51,19 +53,20 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
         .executableTarget(name: "NetAgentCLI", dependencies: [
-            "NetAgent", "NetIO", "DNSCore",
+            "NetAgent", "NetIO", "DNSCore", "Probes",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
 
         // Benchmark drivers for scripts/bench-*.
-        .executableTarget(name: "NetAgentBench", dependencies: ["NetIO", "DNSCore"], swiftSettings: strict),
+        .executableTarget(name: "NetAgentBench", dependencies: ["NetIO", "DNSCore", "Probes"], swiftSettings: strict),
 
         // Helpers the tests share: real servers (dnsmasq, aiosmtpd, an HTTP server) on loopback.
         .target(name: "TestSupport", dependencies: ["NetIO"], path: "Tests/TestSupport"),
         .testTarget(name: "DNSCoreTests", dependencies: ["DNSCore"], swiftSettings: strict),
         .testTarget(name: "NetIOTests", dependencies: ["NetIO", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "KubeClientTests", dependencies: ["Kube", "Lab", "NetIO", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "ProbesTests", dependencies: ["Probes", "NetIO", "DNSCore", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "NetAgentTests", dependencies: ["NetAgent", "NetIO", "DNSCore", "TestSupport"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

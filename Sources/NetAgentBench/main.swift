@@ -11,8 +11,16 @@ do {
     switch arguments.first {
     case "resolver":
         try await ResolverBench.run(Array(arguments.dropFirst()))
+    case "nodes":
+        try await ProbesBench.nodes(Array(arguments.dropFirst()))
+    case "dns-records":
+        try await ProbesBench.dnsRecords(Array(arguments.dropFirst()))
     default:
-        throw BenchError("usage: netagent-bench resolver [--server HOST:PORT] [--queries N] [--names N] [--window N] [--in-flight N]")
+        throw BenchError("""
+            usage: netagent-bench resolver [--server HOST:PORT] [--queries N] [--names N] [--window N] [--in-flight N]
+                   netagent-bench nodes --node NAME=ADDRESS … [--timeout-ms N]
+                   netagent-bench dns-records [--server HOST:PORT] [--names N] [--zone Z] [--in-flight N]
+            """)
     }
 } catch {
     FileHandle.standardError.write(Data("netagent-bench: \(error)\n".utf8))
