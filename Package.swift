@@ -49,6 +49,8 @@ let package = Package(
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
+        // The probes: one file per kind, the scheduler, the history.
+        .target(name: "Probes", dependencies: ["NetIO", "DNSCore"], swiftSettings: strict),
         // The agent: configuration and wiring.
         .target(name: "NetAgent", dependencies: [
             "NetIO", "DNSCore",
@@ -57,13 +59,13 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
         ], swiftSettings: strict),
         .executableTarget(name: "NetAgentCLI", dependencies: [
-            "NetAgent", "NetIO", "DNSCore",
+            "NetAgent", "NetIO", "DNSCore", "Probes",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
 
         // Benchmark drivers for scripts/bench-*.
-        .executableTarget(name: "NetAgentBench", dependencies: ["NetIO", "DNSCore", "Pihole", "Lab"], swiftSettings: strict),
+        .executableTarget(name: "NetAgentBench", dependencies: ["NetIO", "DNSCore", "Probes", "Pihole", "Lab"], swiftSettings: strict),
 
         // Helpers the tests share: real servers (dnsmasq, aiosmtpd, an HTTP server) on loopback.
         .target(name: "TestSupport", dependencies: ["NetIO"], path: "Tests/TestSupport"),
@@ -71,6 +73,7 @@ let package = Package(
         .testTarget(name: "NetIOTests", dependencies: ["NetIO", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "KubeClientTests", dependencies: ["Kube", "Lab", "NetIO", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "PiholeTests", dependencies: ["Pihole", "Lab", "DNSCore", "NetIO", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "ProbesTests", dependencies: ["Probes", "NetIO", "DNSCore", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "NetAgentTests", dependencies: ["NetAgent", "NetIO", "DNSCore", "TestSupport"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

@@ -24,12 +24,14 @@ public final class ChildProcess: Sendable {
     @discardableResult
     public func waitForOutput(timeout: Duration = .seconds(10), _ predicate: (String) -> Bool) async throws -> String {
         let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
+        while true {
+            // Checked once more after the deadline: on a busy machine this task may wake late.
             let text = output
             if predicate(text) { return text }
             if let status = spawned.exitStatusIfEnded() {
                 throw TestSupportError("\(executable) exited (\(status)): \(text)")
             }
+            if ContinuousClock.now >= deadline { break }
             try await Task.sleep(for: .milliseconds(20))
         }
         throw TestSupportError("timed out waiting for \(executable): \(output)")

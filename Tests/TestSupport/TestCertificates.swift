@@ -10,7 +10,13 @@ public struct TestCertificates: Sendable {
     public var clientCertificate: String { folder + "/client.crt" }
     public var clientKey: String { folder + "/client.key" }
 
-    public static func make() throws -> TestCertificates {
+    /// One set per test process: openssl runs blocking, and every TLS test generating its own
+    /// set kept the few threads of Swift's pool busy.
+    public static func make() throws -> TestCertificates { try shared.get() }
+
+    private static let shared: Result<TestCertificates, any Error> = Result { try generate() }
+
+    private static func generate() throws -> TestCertificates {
         guard let openssl = Repository.which("openssl") else { throw TestSupportError("openssl is not installed") }
         let folder = try Repository.temporaryFolder("certs").path
         let steps: [[String]] = [

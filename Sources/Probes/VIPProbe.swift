@@ -1,0 +1,131 @@
+import Foundation
+public import NetIO
+import Synchronization
+
+/// vip: a fast probe of VIP:port (TCP connect and TLS handshake) and of who holds the VIP:
+/// the MACs answering ARP for it, mapped to node names through the control-plane nodes'
+/// own MACs. Keeps a `VIPTimeline` across runs: failovers with old and new holder and the
+/// outage, and split brains (two MACs at once).
+public final class VIPProbe: Probe {
+    public let kind = ProbeKind.vip
+    public let vip: IPAddress
+    public let port: Int
+    public let nodes: [NodeTarget]
+    /// The interface to send ARP on; default the route's device.
+    public let interface: String?
+    public let http: HTTPClient
+    private let state = Mutex(State())
+
+    private struct State {
+        var timeline = VIPTimeline()
+        /// MAC → node name, learned by ARP for each node's own address; kept when a node goes away.
+        var macs: [String: String] = [:]
+    }
+
+    public init(vip: IPAddress, port: Int = 6443, nodes: [NodeTarget], interface: String? = nil, http: HTTPClient = HTTPClient()) {
+        self.vip = vip
+        self.port = port
+        self.nodes = nodes.filter { $0.role == .controlplane }
+        self.interface = interface
+        self.http = http
+    }
+
+    /// The timeline so far (failovers, outages, split brains).
+    public var timeline: VIPTimeline { state.withLock { $0.timeline } }
+
+    public func run(timeout: Duration) async -> [ProbeResult] { [await check(timeout: timeout)] }
+
+    private func arpVIP(timeout: Duration) async -> Result<ARPReplies, ARPError> {
+        do {
+            // Two requests, so that a second holder's reply is not missed.
+            return .success(try await ARPProbe.replies(for: vip, interface: interface, count: 2, timeout: timeout))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    func check(timeout: Duration) async -> ProbeResult {
+        let start = ContinuousClock.now
+        async let tcp = TCPProbe.connect(to: vip, port: port, timeout: timeout)
+        async let tls = handshake(timeout: timeout)
+        async let arp = arpVIP(timeout: timeout)
+        async let learned = learnMACs(timeout: timeout)
+        let (tcpResult, tlsError, arpResult, nodeMACs) = await (tcp, tls, arp, learned)
+        let names = state.withLock { state in
+            state.macs.merge(nodeMACs) { _, new in new }
+            return state.macs
+        }
+        let target = "\(vip):\(port)"
+        var facts = ["tcp": "\(tcpResult.outcome.rawValue) \(tcpResult.latency.readable)",
+                     "tls": tlsError.map { "failed: \($0)" } ?? "ok"]
+        var holders: [String] = []
+        var arpProblem: String?
+        switch arpResult {
+        case .success(let replies):
+            holders = replies.macs.map { names[$0] ?? $0 }
+            facts["holder-macs"] = replies.macs.joined(separator: ", ")
+            facts["interface"] = replies.interface
+        case .failure(let error):
+            arpProblem = error.message
+        }
+        facts["holders"] = holders.joined(separator: ", ")
+        if holders.count == 1 { facts["holder"] = holders[0] }
+        let up = tcpResult.outcome == .connected && tlsError == nil
+        let now = Date()
+        let events = state.withLock { $0.timeline.observe(up: up, holders: holders, at: now) }
+        if let failover = (events.last { $0.kind == .failover }) {
+            facts["failover"] = "\(failover.oldHolder ?? "?") -> \(failover.newHolder ?? "?") after "
+                + String(format: "%.3fs", failover.durationSeconds ?? 0)
+        }
+        let elapsed = ContinuousClock.now - start
+        if holders.count > 1 {
+            return .failure(kind, target, .splitBrain, phase: "arp",
+                            "split brain: \(holders.count) MACs answer ARP for \(vip): \(holders.joined(separator: ", "))",
+                            latency: elapsed, facts: facts)
+        }
+        if tcpResult.outcome != .connected {
+            return .failure(kind, target, .vipDown, phase: "connect",
+                            "\(vip):\(port) \(tcpResult.message)" + (holders.first.map { " (ARP: held by \($0))" } ?? ""),
+                            latency: elapsed, facts: facts)
+        }
+        if let tlsError {
+            return .failure(kind, target, .tlsFailed, phase: "tls", "TLS handshake with \(vip):\(port) failed: \(tlsError)",
+                            latency: elapsed, facts: facts)
+        }
+        if let arpProblem {
+            return .failure(kind, target, .arpUnavailable, phase: "arp", arpProblem, latency: elapsed, facts: facts)
+        }
+        guard let holder = holders.first else {
+            return .failure(kind, target, .noHolder, phase: "arp", "nobody answers ARP for \(vip)", latency: elapsed, facts: facts)
+        }
+        return ProbeResult(kind: kind, target: target, status: .ok, reason: "up, held by \(holder)", latency: elapsed, facts: facts)
+    }
+
+    /// A TLS handshake (and any HTTP answer) from VIP:port, certificate not verified: only the
+    /// handshake is checked. Nil when it worked, else the failure in words.
+    private func handshake(timeout: Duration) async -> String? {
+        let request = HTTPRequest(url: "https://\(vip.isIPv4 ? vip.description : "[\(vip)]"):\(port)/readyz",
+                                  timeout: timeout, connectTimeout: timeout, tls: TLSOptions(verify: false))
+        do {
+            _ = try await http.send(request)
+            return nil
+        } catch {
+            return error.description
+        }
+    }
+
+    /// ARP for every control-plane node's own address: MAC → node name.
+    private func learnMACs(timeout: Duration) async -> [String: String] {
+        await withTaskGroup(of: [String: String].self) { group in
+            for node in nodes {
+                group.addTask { [interface] in
+                    let replies = try? await ARPProbe.replies(for: node.address, interface: interface, count: 1, timeout: timeout)
+                    return Dictionary((replies?.macs ?? []).map { ($0, node.name) }, uniquingKeysWith: { first, _ in first })
+                }
+            }
+            var all: [String: String] = [:]
+            for await part in group { all.merge(part) { first, _ in first } }
+            return all
+        }
+    }
+}
