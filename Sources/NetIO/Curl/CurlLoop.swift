@@ -57,6 +57,27 @@ public final class CurlLoop: @unchecked Sendable {
         curl_multi_wakeup(multi)
     }
 
+    /// Runs `transfer` for an awaiting task: `wire` connects the transfer's callbacks to the
+    /// continuation, then the transfer is submitted; cancelling the task removes the transfer.
+    func perform<T: Sendable>(
+        _ transfer: CurlTransfer, wire: (CheckedContinuation<T, any Error>) -> Void
+    ) async throws(NetIOError) -> T {
+        do {
+            return try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { continuation in
+                    wire(continuation)
+                    submit(transfer)
+                }
+            } onCancel: {
+                cancel(transfer)
+            }
+        } catch let error as NetIOError {
+            throw error
+        } catch {
+            throw NetIOError(kind: .transfer, message: "\(error)", url: transfer.displayURL)
+        }
+    }
+
     func cancel(_ transfer: CurlTransfer) {
         let onLoop = transfer.lifecycle.withLock { state -> Bool in
             switch state {

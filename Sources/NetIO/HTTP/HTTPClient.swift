@@ -23,27 +23,16 @@ public struct HTTPClient: Sendable {
         // Only the loop thread appends to `body`, before `onFinish` reads it.
         let body = UncheckedBox(Data())
         transfer.onData = { bytes in body.value.append(contentsOf: bytes) }
-        do {
-            return try await withTaskCancellationHandler {
-                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<HTTPResponse, any Error>) in
-                    transfer.onFinish = { error in
-                        if let error {
-                            continuation.resume(throwing: error)
-                        } else {
-                            continuation.resume(returning: HTTPResponse(
-                                status: transfer.status, headers: transfer.headers, body: body.value,
-                                duration: ContinuousClock.now - start))
-                        }
-                    }
-                    loop.submit(transfer)
+        return try await loop.perform(transfer) { (continuation: CheckedContinuation<HTTPResponse, any Error>) in
+            transfer.onFinish = { error in
+                if let error {
+                    continuation.resume(throwing: error)
+                } else {
+                    continuation.resume(returning: HTTPResponse(
+                        status: transfer.status, headers: transfer.headers, body: body.value,
+                        duration: ContinuousClock.now - start))
                 }
-            } onCancel: {
-                loop.cancel(transfer)
             }
-        } catch let error as NetIOError {
-            throw error
-        } catch {
-            throw NetIOError(kind: .transfer, message: "\(error)", url: transfer.displayURL)
         }
     }
 
@@ -55,33 +44,22 @@ public struct HTTPClient: Sendable {
         let (body, bodyContinuation) = AsyncThrowingStream<Data, any Error>.makeStream()
         bodyContinuation.onTermination = { [loop] _ in loop.cancel(transfer) }
         transfer.onData = { bytes in bodyContinuation.yield(Data(bytes)) }
-        do {
-            return try await withTaskCancellationHandler {
-                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<HTTPStreamingResponse, any Error>) in
-                    // Resumed once: by the head, or by an error before any head arrived.
-                    let headPending = Mutex(true)
-                    transfer.onHead = { status, headers in
-                        guard headPending.withLock({ pending in defer { pending = false }; return pending }) else { return }
-                        continuation.resume(returning: HTTPStreamingResponse(
-                            status: status, headers: headers,
-                            body: HTTPBodyStream(pieces: body, stop: { [loop] in loop.cancel(transfer) })))
-                    }
-                    transfer.onFinish = { error in
-                        if headPending.withLock({ pending in defer { pending = false }; return pending }) {
-                            continuation.resume(throwing: error ?? NetIOError(
-                                kind: .transfer, message: "the server closed without a response", url: transfer.displayURL))
-                        }
-                        bodyContinuation.finish(throwing: error)
-                    }
-                    loop.submit(transfer)
-                }
-            } onCancel: {
-                loop.cancel(transfer)
+        return try await loop.perform(transfer) { (continuation: CheckedContinuation<HTTPStreamingResponse, any Error>) in
+            // Resumed once: by the head, or by an error before any head arrived.
+            let headPending = Mutex(true)
+            transfer.onHead = { status, headers in
+                guard headPending.withLock({ pending in defer { pending = false }; return pending }) else { return }
+                continuation.resume(returning: HTTPStreamingResponse(
+                    status: status, headers: headers,
+                    body: HTTPBodyStream(pieces: body, stop: { [loop] in loop.cancel(transfer) })))
             }
-        } catch let error as NetIOError {
-            throw error
-        } catch {
-            throw NetIOError(kind: .transfer, message: "\(error)", url: transfer.displayURL)
+            transfer.onFinish = { error in
+                if headPending.withLock({ pending in defer { pending = false }; return pending }) {
+                    continuation.resume(throwing: error ?? NetIOError(
+                        kind: .transfer, message: "the server closed without a response", url: transfer.displayURL))
+                }
+                bodyContinuation.finish(throwing: error)
+            }
         }
     }
 

@@ -103,20 +103,13 @@ public struct SMTPClient: Sendable {
             throw setupError(error)
         }
         do {
-            try await withTaskCancellationHandler {
-                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                    transfer.onFinish = { error in
-                        if let error { continuation.resume(throwing: error) } else { continuation.resume() }
-                    }
-                    loop.submit(transfer)
+            try await loop.perform(transfer) { (continuation: CheckedContinuation<Void, any Error>) in
+                transfer.onFinish = { error in
+                    if let error { continuation.resume(throwing: error) } else { continuation.resume() }
                 }
-            } onCancel: {
-                loop.cancel(transfer)
             }
         } catch {
-            let code = transfer.easy.info(CURLINFO_RESPONSE_CODE)
-            let underlying = error as? NetIOError ?? NetIOError(kind: .transfer, message: "\(error)", url: display)
-            throw SMTPError(underlying: underlying, replyCode: code)
+            throw SMTPError(underlying: error, replyCode: transfer.easy.info(CURLINFO_RESPONSE_CODE))
         }
         return SMTPReceipt(code: transfer.easy.info(CURLINFO_RESPONSE_CODE))
     }
