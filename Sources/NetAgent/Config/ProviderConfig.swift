@@ -8,7 +8,8 @@ public struct ProviderConfig: Hashable, Sendable {
     public var name: String
     /// Which routes feed this provider (external-dns's filters).
     public var select: SelectFilters
-    /// What the planner may do to records this provider owns (default `sync`).
+    /// What the planner may do to records this provider owns (default `sync`): DNSCore's
+    /// `Policy`, external-dns's `sync`, `upsert-only`, `create-only`.
     public var policy: Policy
     /// The provider's own settings.
     public var kind: Kind
@@ -32,14 +33,6 @@ public struct ProviderConfig: Hashable, Sendable {
             case .pihole: "pihole"
             }
         }
-    }
-
-    /// external-dns's policies: `sync` creates, updates and deletes; `upsert-only` never
-    /// deletes; `create-only` only creates.
-    public enum Policy: String, CaseIterable, Hashable, Sendable {
-        case sync
-        case upsertOnly = "upsert-only"
-        case createOnly = "create-only"
     }
 }
 
