@@ -45,6 +45,14 @@ public struct AlertingConfig: Hashable, Sendable {
         public var until: Date
         /// Why, for people.
         public var comment: String?
+
+        /// A silence of `rule` and/or `target` (nil matches all) until `until`.
+        public init(rule: String?, target: String?, until: Date, comment: String? = nil) {
+            self.rule = rule
+            self.target = target
+            self.until = until
+            self.comment = comment
+        }
     }
 }
 
