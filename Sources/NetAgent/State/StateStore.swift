@@ -2,7 +2,7 @@ public import DNSCore
 import GRDB
 
 /// The agent's SQLite state file: one database, migrated on open, holding the ownership
-/// ledger (and, later, the alert outbox). Opening fails with a `StateStoreError` naming the
+/// ledger, the alert outbox and the alert engine's state. Opening fails with a `StateStoreError` naming the
 /// file when it cannot be created, read or migrated.
 public final class StateStore: Sendable {
     public let path: String
@@ -19,7 +19,7 @@ public final class StateStore: Sendable {
         }
     }
 
-    /// Every schema change, in order. Later tables (the alert outbox) append migrations here.
+    /// Every schema change, in order. Later tables append migrations here.
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1-ledger") { db in
@@ -31,6 +31,7 @@ public final class StateStore: Sendable {
                 table.primaryKey(["scope", "name", "type"])
             }
         }
+        registerAlertMigration(&migrator)
         return migrator
     }
 

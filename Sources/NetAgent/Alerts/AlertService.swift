@@ -1,0 +1,129 @@
+public import Foundation
+import GRDB
+public import Logging
+public import Probes
+
+/// Alerts by mail, end to end: observations in, the engine's decisions queued in the outbox
+/// together with its state, the outbox delivered through the relay.
+///
+/// Wiring for the daemon: create one per state file, hand it every probe run
+/// (`observe(_:at:)`, e.g. from `ProbeScheduler`'s `onResults`) and every reconcile outcome
+/// (`observe(_:at:)`), and either call `step(now:)` every few seconds or run `run(clock:every:)`
+/// as a service until cancelled.
+public actor AlertService {
+    public let outbox: AlertOutbox
+    public private(set) var engine: AlertEngine
+    public let mailer: AlertMailer
+    public let retry: RetryPolicy
+    /// Ports only control planes serve, for telling an API-server failure from a node's (`probes.nodes.controlPlanePorts`).
+    public let controlPlanePorts: Set<Int>
+    private let logger: Logger
+    private var stepping = false
+
+    /// Opens the alert state in `store`: the engine continues where the last process left it,
+    /// and mail still in the outbox is sent on the next `step`.
+    /// - Throws: `StateStoreError` when the saved state cannot be read.
+    public init(policy: AlertPolicy, store: StateStore, mailer: AlertMailer, retry: RetryPolicy = RetryPolicy(),
+                controlPlanePorts: Set<Int> = [6443], logger: Logger = Logger(label: "netagent.alerts")) async throws(StateStoreError) {
+        let path = store.path
+        let snapshot = try await store.read("read alert state") { db in
+            try Data.fetchOne(db, sql: "SELECT snapshot FROM alert_engine WHERE id = 1")
+        }
+        var state = AlertEngine.State()
+        if let snapshot {
+            do { state = try JSONDecoder().decode(AlertEngine.State.self, from: snapshot) } catch {
+                throw StateStoreError(path: path, operation: "read alert state", detail: "unreadable snapshot: \(error)")
+            }
+        }
+        outbox = AlertOutbox(store: store)
+        engine = AlertEngine(policy: policy, state: state)
+        self.mailer = mailer
+        self.retry = retry
+        self.controlPlanePorts = controlPlanePorts
+        self.logger = logger
+    }
+
+    /// One probe run's results: each result speaks for its own kind and target.
+    public func observe(_ results: [ProbeResult], at now: Date) {
+        for result in results {
+            let signal = AlertSignals.signal(for: result, controlPlanePorts: controlPlanePorts)
+            engine.observe(scope: AlertSignals.scope(of: result), signals: signal.map { [$0] } ?? [], at: now)
+        }
+    }
+
+    /// One provider's reconcile cycle.
+    public func observe(_ outcome: AlertSignals.ReconcileOutcome, at now: Date) {
+        engine.observe(scope: AlertSignals.scope(ofProvider: outcome.provider), signals: AlertSignals.signals(for: outcome), at: now)
+    }
+
+    /// Signals from elsewhere, under a scope of the caller's choosing.
+    public func observe(scope: String, signals: [AlertSignal], at now: Date) {
+        engine.observe(scope: scope, signals: signals, at: now)
+    }
+
+    /// What one step did.
+    public struct StepReport: Sendable {
+        /// Mails the engine decided on and queued in this step.
+        public var queued: [AlertMessage] = []
+        /// The delivery pass; nil when another step was still running.
+        public var delivery: DeliveryReport?
+    }
+
+    /// Advances the engine to `now`, queues its mails with its new state in one transaction,
+    /// then sends what is due. A relay failure is not an error here: the mail stays queued
+    /// (and rejected mail is logged and kept). Throws only when the state file fails, in which
+    /// case the engine's step is undone so the next step decides again.
+    public func step(now: Date) async throws(StateStoreError) -> StepReport {
+        // One step at a time: the actor is re-entered at each await, and two steps deciding
+        // from one engine state would queue the same mail twice.
+        guard !stepping else { return StepReport() }
+        stepping = true
+        defer { stepping = false }
+        // The engine advances synchronously, so observations arriving while the write below
+        // is in flight land on the new state; on a failed write it goes back to `before`.
+        let before = engine
+        let mails = engine.step(now: now)
+        let policy = engine.policy
+        let messages = mails.map { AlertMessage($0, policy: policy) }
+        let snapshot: Data
+        do { snapshot = try JSONEncoder().encode(engine.state) } catch {
+            engine = before
+            throw StateStoreError(path: outbox.store.path, operation: "save alert state", detail: "\(error)")
+        }
+        let queued = zip(messages, mails.map(\.group.rawValue)).map { ($0, group: $1) }
+        do {
+            try await outbox.store.write("queue alert mail") { db in
+                try AlertOutbox.enqueue(queued, policy: policy, at: now, in: db)
+                try db.execute(sql: "INSERT OR REPLACE INTO alert_engine (id, snapshot, updated_at) VALUES (1, ?, ?)",
+                               arguments: [snapshot, now.timeIntervalSince1970])
+            }
+        } catch {
+            engine = before
+            throw error
+        }
+        for message in messages { logger.info("alert mail queued", metadata: ["subject": "\(message.subject)"]) }
+        var report = StepReport(queued: messages)
+        let delivery = try await outbox.deliverDue(now: now, mailer: mailer, retry: retry)
+        for entry in delivery.rejected {
+            logger.error("alert mail rejected by the relay; kept in the outbox, not retried", metadata: [
+                "subject": "\(entry.subject)", "message-id": "\(entry.messageID)", "error": "\(entry.lastError ?? "")"])
+        }
+        for entry in delivery.deferred {
+            logger.warning("alert mail deferred", metadata: [
+                "subject": "\(entry.subject)", "attempts": "\(entry.attempts)", "error": "\(entry.lastError ?? "")"])
+        }
+        report.delivery = delivery
+        return report
+    }
+
+    /// Steps every `interval` of `clock` until the task is cancelled, with `now` as the wall
+    /// time; a state-file failure is logged and the next step tries again.
+    public func run<C: Clock>(clock: C, every interval: C.Duration, now: @Sendable () -> Date = { Date() }) async {
+        while !Task.isCancelled {
+            do { _ = try await step(now: now()) } catch {
+                logger.error("alert step failed", metadata: ["error": "\(error)"])
+            }
+            do { try await clock.sleep(for: interval) } catch { return }
+        }
+    }
+}
