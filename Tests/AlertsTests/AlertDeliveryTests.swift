@@ -167,7 +167,8 @@ struct AlertDeliveryTests {
         let service = try await Self.service(try temporaryStatePath(), url: relay.url)
         let offline = [Fixture.knownOffline("k8s-4"), Fixture.nodeDown("k8s-10"), Fixture.mtu("k8s-4", fault: .icmpUnavailable)]
         for minute in 0...5 {
-            await service.observe(offline, at: Fixture.at(Double(minute) * 60))
+            // As ProbeScheduler's synchronous onResults would hand them in.
+            service.record(offline, at: Fixture.at(Double(minute) * 60))
             _ = try await service.step(now: Fixture.at(Double(minute) * 60))
         }
         #expect(try await service.outbox.entries().isEmpty)
@@ -176,7 +177,7 @@ struct AlertDeliveryTests {
         let outage = offline + [Fixture.nodeDown("k8s-6"), Fixture.mtu("k8s-6", fault: .unreachable), Fixture.vip(up: false)]
             + ["k8s-1", "k8s-3", "k8s-5"].map { Fixture.nodePorts($0, failing: [6443]) }
         for minute in 6...10 {
-            await service.observe(outage, at: Fixture.at(Double(minute) * 60))
+            service.record(outage, at: Fixture.at(Double(minute) * 60))
             _ = try await service.step(now: Fixture.at(Double(minute) * 60))
         }
         let subjects = try relay.received().map(\.subject).sorted()

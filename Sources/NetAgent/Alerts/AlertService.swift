@@ -2,12 +2,14 @@ public import Foundation
 import GRDB
 public import Logging
 public import Probes
+import Synchronization
 
 /// Alerts by mail, end to end: observations in, the engine's decisions queued in the outbox
 /// together with its state, the outbox delivered through the relay.
 ///
 /// Wiring for the daemon: create one per state file, hand it every probe run
-/// (`observe(_:at:)`, e.g. from `ProbeScheduler`'s `onResults`) and every reconcile outcome
+/// (`record(_:at:)` from `ProbeScheduler`'s synchronous `onResults`, or `observe(_:at:)`
+/// from async code) and every reconcile outcome
 /// (`observe(_:at:)`), and either call `step(now:)` every few seconds or run `run(clock:every:)`
 /// as a service until cancelled.
 public actor AlertService {
@@ -19,6 +21,8 @@ public actor AlertService {
     public let controlPlanePorts: Set<Int>
     private let logger: Logger
     private var stepping = false
+    /// Observations handed in from synchronous code (`record`), taken in by the next step.
+    private let inbox = Mutex<[(scope: String, signals: [AlertSignal], at: Date)]>([])
 
     /// Opens the alert state in `store`: the engine continues where the last process left it,
     /// and mail still in the outbox is sent on the next `step`.
@@ -51,6 +55,16 @@ public actor AlertService {
         }
     }
 
+    /// A probe run's results from synchronous code, such as `ProbeScheduler`'s `onResults`:
+    /// kept until the next `step`, which observes them in order before deciding.
+    public nonisolated func record(_ results: [ProbeResult], at now: Date = Date()) {
+        let observations = results.map { result in
+            (scope: AlertSignals.scope(of: result),
+             signals: AlertSignals.signal(for: result, controlPlanePorts: controlPlanePorts).map { [$0] } ?? [], at: now)
+        }
+        inbox.withLock { $0 += observations }
+    }
+
     /// One provider's reconcile cycle.
     public func observe(_ outcome: AlertSignals.ReconcileOutcome, at now: Date) {
         engine.observe(scope: AlertSignals.scope(ofProvider: outcome.provider), signals: AlertSignals.signals(for: outcome), at: now)
@@ -81,6 +95,9 @@ public actor AlertService {
         defer { stepping = false }
         // The engine advances synchronously, so observations arriving while the write below
         // is in flight land on the new state; on a failed write it goes back to `before`.
+        for observation in inbox.withLock({ inbox in defer { inbox = [] }; return inbox }) {
+            engine.observe(scope: observation.scope, signals: observation.signals, at: observation.at)
+        }
         let before = engine
         let mails = engine.step(now: now)
         let policy = engine.policy
