@@ -58,6 +58,11 @@ struct AlertDeliveryTests {
         #expect(outbox.map(\.status) == [.delivered, .delivered])
         #expect(outbox.map(\.replyCode) == [250, 250])
         #expect(outbox.map { "<\($0.messageID)>" } == mails.map(\.messageID))
+        // Delivered mail leaves the outbox after the retention; nothing is sent again.
+        let month = try await service.step(now: Fixture.at(300 + AlertOutbox.deliveredRetention + 1))
+        #expect(month.queued.isEmpty)
+        #expect(try await service.outbox.entries().isEmpty)
+        #expect(try relay.received().count == 2)
     }
 
     @Test func relayDownForAWhileAndBackDeliversEveryMailExactlyOnce() async throws {

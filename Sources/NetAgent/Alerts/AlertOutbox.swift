@@ -117,18 +117,16 @@ public struct AlertOutbox: Sendable {
     /// their order: while an earlier one waits, later ones of its group wait too. A relay that
     /// cannot be reached or fails TLS ends the pass (each try would only fail again).
     public func deliverDue(now: Date, mailer: AlertMailer, retry: RetryPolicy) async throws(StateStoreError) -> DeliveryReport {
-        let due = try await store.read("read outbox") { db in
-            try Row.fetchAll(db, sql: "SELECT id, group_key, sender, recipients, body, attempts, next_attempt FROM outbox WHERE status = 'pending' ORDER BY id")
-                .map { row -> (id: Int64, group: String, from: String, to: [String], body: [UInt8], attempts: Int, next: Double) in
-                    let body: Data = row["body"], recipients: String = row["recipients"]
-                    return (row["id"], row["group_key"], row["sender"], recipients.split(separator: "\n").map(String.init),
-                            Array(body), row["attempts"], row["next_attempt"])
-                }
+        let queue = try await store.read("read outbox") { db in
+            try Row.fetchAll(db, sql: """
+                SELECT id, group_key, sender, recipients, body, attempts, next_attempt FROM outbox
+                WHERE status = 'pending' ORDER BY id
+                """).map(Queued.init)
         }
         var report = DeliveryReport()
         var waiting: Set<String> = []
         var relayUnreachable = false
-        for mail in due {
+        for mail in queue {
             if relayUnreachable || waiting.contains(mail.group) || mail.next > now.timeIntervalSince1970 {
                 waiting.insert(mail.group)
                 continue
@@ -163,6 +161,29 @@ public struct AlertOutbox: Sendable {
             }
         }
         return report
+    }
+
+    /// A pending mail as the delivery pass needs it.
+    private struct Queued: Sendable {
+        var id: Int64, group: String, from: String, to: [String], body: [UInt8], attempts: Int, next: Double
+
+        init(_ row: Row) {
+            let body: Data = row["body"], recipients: String = row["recipients"]
+            (id, group, from) = (row["id"], row["group_key"], row["sender"])
+            to = recipients.split(separator: "\n").map(String.init)
+            self.body = Array(body)
+            (attempts, next) = (row["attempts"], row["next_attempt"])
+        }
+    }
+
+    /// How long delivered mail stays in the outbox (for `entries` and people reading the file).
+    /// Rejected mail stays until someone deletes it.
+    public static let deliveredRetention: TimeInterval = 30 * 86400
+
+    /// Deletes delivered mail older than `deliveredRetention`, inside the caller's transaction.
+    static func prune(at now: Date, in db: Database) throws {
+        try db.execute(sql: "DELETE FROM outbox WHERE status = 'delivered' AND delivered_at < ?",
+                       arguments: [now.timeIntervalSince1970 - deliveredRetention])
     }
 
     private static func entry(_ row: Row) -> OutboxEntry {

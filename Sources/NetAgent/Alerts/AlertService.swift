@@ -111,6 +111,7 @@ public actor AlertService {
         do {
             try await outbox.store.write("queue alert mail") { db in
                 try AlertOutbox.enqueue(queued, policy: policy, at: now, in: db)
+                try AlertOutbox.prune(at: now, in: db)
                 try db.execute(sql: "INSERT OR REPLACE INTO alert_engine (id, snapshot, updated_at) VALUES (1, ?, ?)",
                                arguments: [snapshot, now.timeIntervalSince1970])
             }
