@@ -9,7 +9,11 @@ import TestSupport
 /// with the relay down, restarted, TLS-only and refusing. Time is the `now` each step is given.
 @Suite(.enabled(if: installed("/usr/bin/python3", "openssl"), "needs Debian's python3-aiosmtpd and openssl"))
 struct AlertDeliveryTests {
-    static let down = [Fixture.nodeDown("k8s-6"), Fixture.nodeDown("k8s-7")]
+    static let down: [ProbeResult] = {
+        var odd = Fixture.nodeDown("k8s-7")
+        odd.reason = "<script>alert(1)</script> & a = sign, then a long line " + String(repeating: "x", count: 120)
+        return [Fixture.nodeDown("k8s-6"), odd]
+    }()
     static let up = [Fixture.nodeOK("k8s-6"), Fixture.nodeOK("k8s-7")]
 
     static func service(_ path: String, url: String, policy: AlertPolicy = Fixture.policy(),
@@ -52,6 +56,10 @@ struct AlertDeliveryTests {
         #expect(firing.text.contains("since 2026-11-18 11:06:40 UTC, for 2m"))
         #expect(firing.text.contains("tcp/10250: timeout 2.0s"))
         #expect(firing.html.contains("<th align=\"left\">icmp</th><td>0/3 replies</td>"))
+        #expect(firing.html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; a = sign"))
+        #expect(!firing.html.contains("<script>"))
+        #expect(firing.text.contains("<script>alert(1)</script> & a = sign, then a long line " + String(repeating: "x", count: 120)),
+                "quoted-printable soft breaks decode back to the one long line")
         #expect(resolved.text.contains("RESOLVED k8s-7"))
         #expect(resolved.text.contains("resolved 2026-11-18 11:11:40 UTC after 5m"))
         let outbox = try await service.outbox.entries()
