@@ -33,7 +33,7 @@ let package = Package(
         // Pure DNS model and planning: no I/O, no clocks.
         .target(name: "DNSCore", swiftSettings: strict),
         // Kubernetes client (Sources/Kube/Client: kubeconfig, in-cluster, list/watch, informers),
-        // Gateway API types and the route source.
+        // Gateway API types, the route source and the manifests source.
         .target(name: "Kube", dependencies: [
             "NetIO", "DNSCore",
             .product(name: "Yams", package: "Yams"),
@@ -59,7 +59,7 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
         ], swiftSettings: strict),
         .executableTarget(name: "NetAgentCLI", dependencies: [
-            "NetAgent", "NetIO", "DNSCore", "Probes",
+            "NetAgent", "NetIO", "DNSCore", "Probes", "Kube",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
@@ -74,6 +74,7 @@ let package = Package(
         .testTarget(name: "KubeClientTests", dependencies: ["Kube", "Lab", "NetIO", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "PiholeTests", dependencies: ["Pihole", "Lab", "DNSCore", "NetIO", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ProbesTests", dependencies: ["Probes", "NetIO", "DNSCore", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "KubeTests", dependencies: ["Kube", "DNSCore"], swiftSettings: strict),
         .testTarget(name: "NetAgentTests", dependencies: ["NetAgent", "NetIO", "DNSCore", "TestSupport"], swiftSettings: strict),
         // The alert engine's state machine, the message, and the outbox against a real aiosmtpd.
         .testTarget(name: "AlertsTests", dependencies: ["NetAgent", "Probes", "NetIO", "DNSCore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),

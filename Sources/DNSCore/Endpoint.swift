@@ -23,15 +23,30 @@ public enum RecordType: String, CaseIterable, Codable, Hashable, Comparable, Sen
 }
 
 /// Options that only one provider understands, typed rather than carried as strings.
+/// Every field is optional: `nil` = the provider's default.
 public struct ProviderSpecific: Hashable, Codable, Sendable {
-    /// Cloudflare: whether traffic goes through Cloudflare's proxy. `nil` = provider default.
+    /// Cloudflare: whether traffic goes through Cloudflare's proxy.
     public var cloudflareProxied: Bool?
+    /// Cloudflare: record tags, trimmed and sorted so that comparisons are order-free.
+    public var cloudflareTags: [String]?
+    /// Cloudflare: the record's comment.
+    public var cloudflareRecordComment: String?
+    /// Cloudflare: the Regional Services region key.
+    public var cloudflareRegionKey: String?
+    /// Cloudflare for SaaS: the custom hostname that points at this record.
+    public var cloudflareCustomHostname: String?
 
-    public init(cloudflareProxied: Bool? = nil) {
+    public init(cloudflareProxied: Bool? = nil, cloudflareTags: [String]? = nil,
+                cloudflareRecordComment: String? = nil, cloudflareRegionKey: String? = nil,
+                cloudflareCustomHostname: String? = nil) {
         self.cloudflareProxied = cloudflareProxied
+        self.cloudflareTags = cloudflareTags.map { $0.sorted() }
+        self.cloudflareRecordComment = cloudflareRecordComment
+        self.cloudflareRegionKey = cloudflareRegionKey
+        self.cloudflareCustomHostname = cloudflareCustomHostname
     }
 
-    public var isEmpty: Bool { cloudflareProxied == nil }
+    public var isEmpty: Bool { self == ProviderSpecific() }
 }
 
 /// Where a record came from and who owns it; carried along, never compared by the planner.

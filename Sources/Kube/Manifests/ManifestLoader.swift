@@ -1,0 +1,238 @@
+import Foundation
+import Yams
+
+/// The manifests source: reads Gateways, routes and Namespaces from files and folders of
+/// Kubernetes YAML (or JSON), as a GitOps repository or `kubectl get -o yaml` holds them.
+///
+/// A folder contributes every `*.yaml` and `*.yml` below it; each file may hold many documents
+/// with anchors and aliases; kinds other than Gateway, HTTPRoute, GRPCRoute and Namespace are
+/// skipped. Nothing here throws: a malformed document, an object that cannot be decoded or
+/// one above the size bound becomes a `ManifestDiagnostic` with its file and line, and every
+/// other document still loads.
+public enum ManifestLoader {
+    /// The files `paths` stand for: a file as it is, a folder as its `*.yaml`/`*.yml` files at
+    /// any depth, in path order. A path that does not exist is a diagnostic.
+    public static func files(in paths: [String]) -> (files: [String], diagnostics: [ManifestDiagnostic]) {
+        var files: [String] = []
+        var diagnostics: [ManifestDiagnostic] = []
+        let manager = FileManager.default
+        for path in paths {
+            var isFolder: ObjCBool = false
+            guard manager.fileExists(atPath: path, isDirectory: &isFolder) else {
+                diagnostics.append(ManifestDiagnostic(location: SourceLocation(file: path), message: "no such file or folder"))
+                continue
+            }
+            guard isFolder.boolValue else {
+                files.append(path)
+                continue
+            }
+            var found: [String] = []
+            for case let relative as String in manager.enumerator(atPath: path) ?? FileManager.DirectoryEnumerator()
+            where relative.hasSuffix(".yaml") || relative.hasSuffix(".yml") {
+                let full = (path as NSString).appendingPathComponent(relative)
+                var isDirectory: ObjCBool = false
+                if manager.fileExists(atPath: full, isDirectory: &isDirectory), !isDirectory.boolValue { found.append(full) }
+            }
+            files += found.sorted()
+        }
+        return (files, diagnostics)
+    }
+
+    /// Reads every file `paths` stand for, then infers status where objects carry none.
+    public static func load(paths: [String], options: ManifestOptions = ManifestOptions()) -> ManifestSet {
+        var reader = Reader(options: options)
+        let (files, diagnostics) = files(in: paths)
+        reader.set.diagnostics += diagnostics
+        for file in files { reader.read(file: file) }
+        return reader.finish()
+    }
+
+    /// Reads one stream of documents as if it came from `file` (tests, standard input).
+    public static func load(text: String, file: String = "-", options: ManifestOptions = ManifestOptions()) -> ManifestSet {
+        var reader = Reader(options: options)
+        reader.read(text: text, file: file)
+        return reader.finish()
+    }
+}
+
+/// Accumulates objects across files; a later definition of the same object replaces the earlier one.
+private struct Reader {
+    let options: ManifestOptions
+    var set = ManifestSet()
+    private var gateways = ObjectList<Gateway>()
+    private var routes = ObjectList<Route>()
+    private var namespaces = ObjectList<Namespace>()
+    private let pathNamespaces: [(path: String, namespace: String)]
+
+    init(options: ManifestOptions) {
+        self.options = options
+        pathNamespaces = options.pathNamespaces
+            .map { (Self.standardised($0.path), $0.namespace) }
+            .sorted { $0.0.count > $1.0.count }
+    }
+
+    private static func standardised(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.path
+    }
+
+    mutating func read(file: String) {
+        let manager = FileManager.default
+        let size = (try? manager.attributesOfItem(atPath: file)[.size] as? NSNumber)?.intValue ?? 0
+        guard size <= options.maxFileBytes else {
+            diagnose(file, nil, "file of \(size) bytes is above the \(options.maxFileBytes)-byte bound; not read")
+            return
+        }
+        guard let data = manager.contents(atPath: file) else {
+            diagnose(file, nil, "cannot be read")
+            return
+        }
+        read(text: String(decoding: data, as: UTF8.self), file: file)
+    }
+
+    mutating func read(text: String, file: String) {
+        set.fileCount += 1
+        let namespace = namespaceFor(file: file)
+        for chunk in DocumentSplitter.split(text) {
+            set.documentCount += 1
+            let offset = chunk.startLine - 1
+            let size = chunk.text.utf8.count
+            if size > options.maxObjectBytes && !(size <= options.maxListBytes && Self.looksLikeList(chunk.text)) {
+                diagnose(file, chunk.startLine, "document of \(size) bytes is above the \(options.maxObjectBytes)-byte object bound; refused")
+                continue
+            }
+            let root: Node?
+            do {
+                root = try Yams.compose(yaml: String(chunk.text))
+            } catch {
+                let (line, message) = Self.describe(error)
+                diagnose(file, line.map { $0 + offset } ?? chunk.startLine, "malformed YAML: \(message)")
+                continue
+            }
+            guard let root else { continue }
+            var errors: [DecodeError] = []
+            let objects = ObjectDecoder.decode(root) { errors.append($0) }
+            for error in errors { diagnose(file, error.line.map { $0 + offset } ?? chunk.startLine, "cannot read \(error)") }
+            for (object, line) in objects {
+                add(object, at: SourceLocation(file: file, line: line.map { $0 + offset } ?? chunk.startLine), namespace: namespace)
+            }
+        }
+    }
+
+    private mutating func add(_ object: DecodedObject, at location: SourceLocation, namespace: String) {
+        let id: ResourceID
+        let replaced: Bool
+        switch object {
+        case .gateway(var gateway):
+            if gateway.metadata.namespace.isEmpty { gateway.metadata.namespace = namespace }
+            id = gateway.id
+            replaced = gateways.insert(gateway, id: id)
+        case .route(var route):
+            if route.metadata.namespace.isEmpty { route.metadata.namespace = namespace }
+            id = route.id
+            replaced = routes.insert(route, id: id)
+        case .namespace(let ns):
+            id = ResourceID(kind: "Namespace", namespace: "", name: ns.metadata.name)
+            replaced = namespaces.insert(ns, id: id)
+        case .skipped(let kind):
+            set.skippedKinds[kind.isEmpty ? "(no kind)" : kind, default: 0] += 1
+            return
+        }
+        if replaced {
+            let earlier = set.origins[id].map { " (first at \($0))" } ?? ""
+            diagnose(location.file, location.line, "\(id) is defined again\(earlier); this definition is used")
+        }
+        set.origins[id] = location
+    }
+
+    private func namespaceFor(file: String) -> String {
+        guard !pathNamespaces.isEmpty else { return options.defaultNamespace }
+        let path = Self.standardised(file)
+        for entry in pathNamespaces where path == entry.path || path.hasPrefix(entry.path + "/") {
+            return entry.namespace
+        }
+        return options.defaultNamespace
+    }
+
+    private mutating func diagnose(_ file: String, _ line: Int?, _ message: String) {
+        set.diagnostics.append(ManifestDiagnostic(location: SourceLocation(file: file, line: line), message: message))
+    }
+
+    mutating func finish() -> ManifestSet {
+        set.gateways = gateways.items
+        set.routes = routes.items
+        set.namespaces = namespaces.items
+        if options.inferStatus { StatusInference.apply(to: &set, addresses: options.gatewayAddresses) }
+        return set
+    }
+
+    /// Whether a document is a `List` or `<Kind>List` (which may exceed the object bound).
+    static func looksLikeList(_ text: Substring) -> Bool {
+        for line in text.split(separator: "\n", omittingEmptySubsequences: true) where line.hasPrefix("kind:") {
+            if line.dropFirst(5).trimmingSpaces().hasSuffix("List") { return true }
+        }
+        return text.contains("List\"") && text.contains("\"kind\"")
+    }
+
+    /// The 1-based line (within the parsed text) and message of a Yams error.
+    static func describe(_ error: any Error) -> (Int?, String) {
+        guard let yamlError = error as? YamlError else { return (nil, "\(error)") }
+        switch yamlError {
+        case .scanner(let context, let problem, let mark, _),
+             .parser(let context, let problem, let mark, _),
+             .composer(let context, let problem, let mark, _):
+            let while_ = context.map { " (\($0.text))" } ?? ""
+            return (mark.line, problem + while_)
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            return (context.mark.line, "duplicate keys \(duplicates.joined(separator: ", ")) in one mapping")
+        case .reader(let problem, _, _, _):
+            return (nil, problem)
+        default:
+            return (nil, "\(yamlError)")
+        }
+    }
+}
+
+/// Objects in the order first seen; a later object with the same id takes the earlier one's place.
+private struct ObjectList<T> {
+    private(set) var items: [T] = []
+    private var index: [ResourceID: Int] = [:]
+
+    /// Adds or replaces; true when an object with this id was already there.
+    mutating func insert(_ item: T, id: ResourceID) -> Bool {
+        if let existing = index[id] {
+            items[existing] = item
+            return true
+        }
+        index[id] = items.count
+        items.append(item)
+        return false
+    }
+}
+
+extension ManifestLoader {
+    /// What a bare parse saw.
+    public struct ParseCount: Sendable {
+        public var files = 0
+        public var documents = 0
+        public var failures = 0
+    }
+
+    /// Reads the same files as `load(paths:)` and only parses them with the same YAML parser
+    /// (Yams `compose_all`), decoding nothing: the baseline `scripts/bench-plan` compares
+    /// `netagent plan` with.
+    public static func parseOnly(paths: [String]) -> ParseCount {
+        var count = ParseCount()
+        for file in files(in: paths).files {
+            guard let data = FileManager.default.contents(atPath: file) else { continue }
+            count.files += 1
+            do {
+                var documents = try Yams.compose_all(yaml: String(decoding: data, as: UTF8.self))
+                while documents.next() != nil { count.documents += 1 }
+                if documents.error != nil { count.failures += 1 }
+            } catch {
+                count.failures += 1
+            }
+        }
+        return count
+    }
+}

@@ -1,0 +1,109 @@
+/// Where something was read: a file and, when known, a 1-based line.
+public struct SourceLocation: Hashable, Sendable, CustomStringConvertible {
+    public var file: String
+    public var line: Int?
+
+    public init(file: String, line: Int? = nil) {
+        self.file = file
+        self.line = line
+    }
+
+    public var description: String { line.map { "\(file):\($0)" } ?? file }
+}
+
+/// A problem with the input files: malformed YAML, an object that cannot be decoded, one
+/// above the size bound, an unreadable path. The rest of the input still loads.
+public struct ManifestDiagnostic: Error, Hashable, Sendable, CustomStringConvertible {
+    public var location: SourceLocation
+    public var message: String
+
+    public init(location: SourceLocation, message: String) {
+        self.location = location
+        self.message = message
+    }
+
+    public var description: String { "\(location): \(message)" }
+}
+
+/// `--gateway-address NS/NAME=ADDR`: an address to report for a Gateway that has no status.
+public struct GatewayAddressOverride: Hashable, Sendable, CustomStringConvertible {
+    public var namespace: String
+    public var name: String
+    public var value: String
+
+    public init(namespace: String, name: String, value: String) {
+        self.namespace = namespace
+        self.name = name
+        self.value = value
+    }
+
+    /// Parses `NS/NAME=ADDR`; nil when a part is missing.
+    public init?(parsing text: String) {
+        guard let equals = text.firstIndex(of: "="), let slash = text[..<equals].firstIndex(of: "/") else { return nil }
+        let namespace = String(text[..<slash])
+        let name = String(text[text.index(after: slash)..<equals])
+        let value = String(text[text.index(after: equals)...])
+        guard !namespace.isEmpty, !name.isEmpty, !value.isEmpty, !name.contains("/") else { return nil }
+        self.init(namespace: namespace, name: name, value: value)
+    }
+
+    public var description: String { "\(namespace)/\(name)=\(value)" }
+}
+
+/// `--manifest-namespace PATH=NS`: the namespace of objects without `metadata.namespace` read
+/// from files at or below PATH (GitOps tools set it from a kustomization or a Flux
+/// Kustomization's `targetNamespace`, which the manifests themselves do not carry).
+public struct PathNamespace: Hashable, Sendable {
+    public var path: String
+    public var namespace: String
+
+    public init(path: String, namespace: String) {
+        self.path = path
+        self.namespace = namespace
+    }
+
+    /// Parses `PATH=NS`; nil when a part is missing.
+    public init?(parsing text: String) {
+        guard let equals = text.lastIndex(of: "=") else { return nil }
+        let path = String(text[..<equals])
+        let namespace = String(text[text.index(after: equals)...])
+        guard !path.isEmpty, !namespace.isEmpty else { return nil }
+        self.init(path: path, namespace: namespace)
+    }
+}
+
+/// How manifests are read.
+public struct ManifestOptions: Sendable {
+    /// The namespace of namespaced objects without one, unless `pathNamespaces` says otherwise.
+    public var defaultNamespace = "default"
+    /// Per-path namespaces; the longest matching path wins.
+    public var pathNamespaces: [PathNamespace] = []
+    /// Addresses for Gateways without status; they replace `spec.addresses` in the inference.
+    public var gatewayAddresses: [GatewayAddressOverride] = []
+    /// A document above this size is refused (Kubernetes refuses objects above 1.5 MiB).
+    public var maxObjectBytes = 1_572_864
+    /// A `List` document (`kubectl get -o yaml`) may be this large.
+    public var maxListBytes = 256 << 20
+    /// A file above this size is refused unread.
+    public var maxFileBytes = 512 << 20
+    /// Whether objects without status get the status a gateway controller would report.
+    public var inferStatus = true
+
+    public init() {}
+}
+
+/// The objects read from manifests, ready for `RouteSource`.
+public struct ManifestSet: Sendable {
+    public var gateways: [Gateway] = []
+    public var routes: [Route] = []
+    public var namespaces: [Namespace] = []
+    public var diagnostics: [ManifestDiagnostic] = []
+    /// Where each Gateway, route and Namespace was defined.
+    public var origins: [ResourceID: SourceLocation] = [:]
+    /// How many documents of each kind were passed over.
+    public var skippedKinds: [String: Int] = [:]
+    public var fileCount = 0
+    public var documentCount = 0
+
+    public init() {}
+}

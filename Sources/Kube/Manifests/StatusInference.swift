@@ -1,0 +1,127 @@
+/// Gives objects read from Git the status a gateway controller would report, so that the
+/// route source (which, like external-dns, trusts only status) sees what the cluster would.
+///
+/// - A Namespace exists for every namespace an object lives in, labelled with
+///   `kubernetes.io/metadata.name` as Kubernetes labels every namespace.
+/// - A Gateway without status reports the `--gateway-address` values given for it, else its
+///   `spec.addresses`.
+/// - A route without status gets one `status.parents` entry per Gateway parentRef whose
+///   Gateway is in the set: `Accepted=True` when a listener in scope (section, port) admits
+///   the route by protocol, namespace and kind, and — when the route names hostnames — one of
+///   them intersects the listener's hostname; otherwise `Accepted=False` with the reason.
+///
+/// Objects that carry status are left as they are.
+enum StatusInference {
+    static let controllerName = "netagent.local/inferred"
+
+    static func apply(to set: inout ManifestSet, addresses: [GatewayAddressOverride]) {
+        addNamespaces(to: &set)
+        inferGatewayAddresses(in: &set, overrides: addresses)
+        var namespaceLabels: [String: [String: String]] = [:]
+        for namespace in set.namespaces { namespaceLabels[namespace.metadata.name] = namespace.metadata.labels }
+        var gateways: [GatewayKey: Gateway] = [:]
+        for gateway in set.gateways {
+            gateways[GatewayKey(namespace: gateway.metadata.namespace, name: gateway.metadata.name)] = gateway
+        }
+        for index in set.routes.indices where set.routes[index].status == nil {
+            let route = set.routes[index]
+            var parents: [RouteParentStatus] = []
+            for ref in route.parentRefs {
+                let (group, kind, namespace) = ref.resolved(in: route.metadata.namespace)
+                guard group == gatewayAPIGroup, kind == "Gateway",
+                      let gateway = gateways[GatewayKey(namespace: namespace, name: ref.name)] else { continue }
+                let condition = acceptance(of: route, by: gateway, ref: ref, namespaceLabels: namespaceLabels)
+                parents.append(RouteParentStatus(parentRef: ref, controllerName: controllerName, conditions: [condition]))
+            }
+            set.routes[index].status = RouteStatus(parents: parents)
+        }
+    }
+
+    private static func addNamespaces(to set: inout ManifestSet) {
+        var known: Set<String> = []
+        for index in set.namespaces.indices {
+            let name = set.namespaces[index].metadata.name
+            known.insert(name)
+            if set.namespaces[index].metadata.labels[Namespace.nameLabel] == nil {
+                set.namespaces[index].metadata.labels[Namespace.nameLabel] = name
+            }
+        }
+        let used = set.gateways.map(\.metadata.namespace) + set.routes.map(\.metadata.namespace)
+        for name in Set(used).subtracting(known).sorted() where !name.isEmpty {
+            set.namespaces.append(Namespace(metadata: ObjectMeta(name: name, labels: [Namespace.nameLabel: name])))
+        }
+    }
+
+    private static func inferGatewayAddresses(in set: inout ManifestSet, overrides: [GatewayAddressOverride]) {
+        var byGateway: [GatewayKey: [GatewayAddress]] = [:]
+        for override in overrides {
+            byGateway[GatewayKey(namespace: override.namespace, name: override.name), default: []]
+                .append(GatewayAddress(type: IPLiteral.family(of: override.value) == nil ? "Hostname" : "IPAddress", value: override.value))
+        }
+        var used: Set<GatewayKey> = []
+        for index in set.gateways.indices {
+            let gateway = set.gateways[index]
+            let key = GatewayKey(namespace: gateway.metadata.namespace, name: gateway.metadata.name)
+            let given = byGateway[key]
+            if given != nil { used.insert(key) }
+            if gateway.status != nil {
+                if given != nil {
+                    let location = set.origins[gateway.id] ?? SourceLocation(file: "--gateway-address")
+                    set.diagnostics.append(ManifestDiagnostic(location: location,
+                        message: "--gateway-address for \(key.namespace)/\(key.name) ignored: the Gateway carries status"))
+                }
+                continue
+            }
+            set.gateways[index].status = GatewayStatus(addresses: given ?? gateway.specAddresses)
+        }
+        for override in overrides where !used.contains(GatewayKey(namespace: override.namespace, name: override.name)) {
+            set.diagnostics.append(ManifestDiagnostic(location: SourceLocation(file: "--gateway-address"),
+                message: "\(override): no Gateway \(override.namespace)/\(override.name) in the manifests"))
+        }
+    }
+
+    /// The `Accepted` condition a controller would set for `route` on `gateway`.
+    static func acceptance(of route: Route, by gateway: Gateway, ref: ParentReference,
+                           namespaceLabels: [String: [String: String]]) -> Condition {
+        var listeners = gateway.listeners
+        if let section = ref.section {
+            listeners = listeners.filter { $0.name == section }
+            if listeners.isEmpty {
+                return Condition(type: "Accepted", status: "False", reason: "NoMatchingParent",
+                                 message: "no listener named \(section)")
+            }
+        }
+        if let port = ref.port {
+            listeners = listeners.filter { $0.port == port }
+            if listeners.isEmpty {
+                return Condition(type: "Accepted", status: "False", reason: "NoMatchingParent", message: "no listener on port \(port)")
+            }
+        }
+        var refusals: [String] = []
+        var admitting: [Listener] = []
+        for listener in listeners {
+            if let refusal = ListenerAdmission.refusal(of: route, by: listener, gatewayNamespace: gateway.metadata.namespace,
+                                                       namespaceLabels: namespaceLabels) {
+                refusals.append("listener \(listener.name): \(refusal)")
+            } else {
+                admitting.append(listener)
+            }
+        }
+        guard !admitting.isEmpty else {
+            return Condition(type: "Accepted", status: "False", reason: "NotAllowedByListeners",
+                             message: refusals.joined(separator: "; "))
+        }
+        let routeHosts = route.hostnames.compactMap { try? HostMatching.canonical($0).get() }
+        if !route.hostnames.isEmpty {
+            let intersects = admitting.contains { listener in
+                guard let listenerHost = try? HostMatching.canonical(listener.hostname ?? "").get() else { return false }
+                return routeHosts.contains { HostMatching.intersection(listener: listenerHost, route: $0) != nil }
+            }
+            if !intersects {
+                return Condition(type: "Accepted", status: "False", reason: "NoMatchingListenerHostname",
+                                 message: "no admitting listener's hostname intersects the route's hostnames")
+            }
+        }
+        return Condition(type: "Accepted", status: "True", reason: "Accepted", message: "inferred from the manifests")
+    }
+}

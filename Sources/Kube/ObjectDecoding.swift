@@ -1,0 +1,184 @@
+import Yams
+
+/// One Kubernetes object read from a document, or the reason it was passed over.
+public enum DecodedObject: Sendable {
+    case gateway(Gateway)
+    case route(Route)
+    case namespace(Namespace)
+    /// A kind the route source has no use for (Deployment, EnvoyProxy, Istio's Gateway, …).
+    case skipped(kind: String)
+}
+
+/// Reads Gateway API and core objects from composed YAML/JSON documents. JSON is read the
+/// same way (it is YAML), so this also serves `kubectl get -o json` output.
+enum ObjectDecoder {
+    /// Decodes one document root into objects and the line each starts on. A `List` (or
+    /// `<Kind>List`) yields each of its items; a list item that fails to decode is reported
+    /// through `onError` and the others are kept.
+    static func decode(_ root: Node, onError: (DecodeError) -> Void) -> [(DecodedObject, Int?)] {
+        let field = Field(node: root, key: "(document)")
+        do {
+            guard case .mapping = root else { return [(.skipped(kind: ""), field.line)] }
+            let apiVersion = try field.string("apiVersion") ?? ""
+            let kind = try field.string("kind") ?? ""
+            if kind.hasSuffix("List"), let items = try field.child("items") {
+                let itemKind = kind == "List" ? nil : String(kind.dropLast(4))
+                var result: [(DecodedObject, Int?)] = []
+                for item in try items.items() {
+                    do {
+                        let version = try item.string("apiVersion") ?? apiVersion
+                        guard let kind = try item.string("kind") ?? itemKind else {
+                            result.append((.skipped(kind: ""), item.line))
+                            continue
+                        }
+                        result.append((try object(item, apiVersion: version, kind: kind), item.line))
+                    } catch {
+                        onError(error)
+                    }
+                }
+                return result
+            }
+            return [(try object(field, apiVersion: apiVersion, kind: kind), field.line)]
+        } catch {
+            onError(error)
+            return []
+        }
+    }
+
+    private static func object(_ field: Field, apiVersion: String, kind: String) throws(DecodeError) -> DecodedObject {
+        do {
+            return try knownObject(field, apiVersion: apiVersion, kind: kind)
+        } catch {
+            var named = error
+            let name = (try? field.child("metadata")?.string("name")) ?? nil
+            named.object = name.map { "\(kind) \($0)" } ?? kind
+            throw named
+        }
+    }
+
+    private static func knownObject(_ field: Field, apiVersion: String, kind: String) throws(DecodeError) -> DecodedObject {
+        let group = apiVersion.split(separator: "/").dropLast().first.map(String.init) ?? ""
+        switch (group, kind) {
+        case (gatewayAPIGroup, "Gateway"):
+            return .gateway(try gateway(field))
+        case (gatewayAPIGroup, _):
+            guard let routeKind = RouteKind(rawValue: kind) else { return .skipped(kind: kind) }
+            return .route(try route(field, kind: routeKind))
+        case ("", "Namespace") where apiVersion == "v1":
+            return .namespace(Namespace(metadata: try metadata(field)))
+        default:
+            return .skipped(kind: kind)
+        }
+    }
+
+    static func metadata(_ root: Field) throws(DecodeError) -> ObjectMeta {
+        let meta = try root.required("metadata")
+        let name = try meta.required("name").string()
+        guard !name.isEmpty else { throw meta.fail("metadata.name is empty") }
+        return ObjectMeta(
+            name: name,
+            namespace: try meta.string("namespace") ?? "",
+            labels: try meta.child("labels")?.stringMap() ?? [:],
+            annotations: try meta.child("annotations")?.stringMap() ?? [:])
+    }
+
+    static func gateway(_ root: Field) throws(DecodeError) -> Gateway {
+        let meta = try metadata(root)
+        let spec = try root.child("spec")
+        var listeners: [Listener] = []
+        var specAddresses: [GatewayAddress] = []
+        if let spec {
+            for item in try spec.items("listeners") { listeners.append(try listener(item)) }
+            for item in try spec.items("addresses") { specAddresses.append(try address(item)) }
+        }
+        var status: GatewayStatus?
+        if let statusField = try root.child("status") {
+            var addresses: [GatewayAddress] = []
+            for item in try statusField.items("addresses") { addresses.append(try address(item)) }
+            status = GatewayStatus(addresses: addresses)
+        }
+        return Gateway(metadata: meta, listeners: listeners, specAddresses: specAddresses, status: status)
+    }
+
+    private static func address(_ field: Field) throws(DecodeError) -> GatewayAddress {
+        GatewayAddress(type: try field.string("type"), value: try field.required("value").string())
+    }
+
+    private static func listener(_ field: Field) throws(DecodeError) -> Listener {
+        var allowed = AllowedRoutes()
+        if let allowedField = try field.child("allowedRoutes") {
+            if let namespaces = try allowedField.child("namespaces") {
+                if let from = try namespaces.string("from") { allowed.from = NamespacesFrom(from) }
+                if let selector = try namespaces.child("selector") { allowed.selector = try labelSelector(selector) }
+            }
+            for kind in try allowedField.items("kinds") {
+                allowed.kinds.append(RouteGroupKind(group: try kind.string("group"), kind: try kind.required("kind").string()))
+            }
+        }
+        return Listener(
+            name: try field.required("name").string(),
+            hostname: try field.string("hostname"),
+            port: try field.required("port").int(),
+            protocol: ProtocolType(try field.required("protocol").string()),
+            allowedRoutes: allowed)
+    }
+
+    static func labelSelector(_ field: Field) throws(DecodeError) -> LabelSelector {
+        var selector = LabelSelector(matchLabels: try field.child("matchLabels")?.stringMap() ?? [:])
+        for item in try field.items("matchExpressions") {
+            let opField = try item.required("operator")
+            let op: LabelSelector.Requirement.Operator
+            switch try opField.string() {
+            case "In": op = .in
+            case "NotIn": op = .notIn
+            case "Exists": op = .exists
+            case "DoesNotExist": op = .doesNotExist
+            case let other: throw opField.fail("unknown selector operator '\(other)'")
+            }
+            var values: [String] = []
+            for value in try item.items("values") { values.append(try value.string()) }
+            selector.matchExpressions.append(.init(key: try item.required("key").string(), op: op, values: values))
+        }
+        return selector
+    }
+
+    static func route(_ root: Field, kind: RouteKind) throws(DecodeError) -> Route {
+        let meta = try metadata(root)
+        var hostnames: [String] = []
+        var parentRefs: [ParentReference] = []
+        if let spec = try root.child("spec") {
+            for item in try spec.items("hostnames") { hostnames.append(try item.string()) }
+            for item in try spec.items("parentRefs") { parentRefs.append(try parentReference(item)) }
+        }
+        var status: RouteStatus?
+        if let statusField = try root.child("status") {
+            var parents: [RouteParentStatus] = []
+            for item in try statusField.items("parents") {
+                var conditions: [Condition] = []
+                for condition in try item.items("conditions") {
+                    conditions.append(Condition(
+                        type: try condition.required("type").string(),
+                        status: try condition.required("status").string(),
+                        reason: try condition.string("reason") ?? "",
+                        message: try condition.string("message") ?? ""))
+                }
+                parents.append(RouteParentStatus(
+                    parentRef: try parentReference(try item.required("parentRef")),
+                    controllerName: try item.string("controllerName") ?? "",
+                    conditions: conditions))
+            }
+            status = RouteStatus(parents: parents)
+        }
+        return Route(kind: kind, metadata: meta, hostnames: hostnames, parentRefs: parentRefs, status: status)
+    }
+
+    private static func parentReference(_ field: Field) throws(DecodeError) -> ParentReference {
+        ParentReference(
+            group: try field.string("group"),
+            kind: try field.string("kind"),
+            namespace: try field.string("namespace"),
+            name: try field.required("name").string(),
+            sectionName: try field.string("sectionName"),
+            port: try field.int("port"))
+    }
+}

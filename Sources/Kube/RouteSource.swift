@@ -1,0 +1,126 @@
+import DNSCore
+
+/// Computes the desired DNS endpoints for Gateway API routes with external-dns's semantics
+/// (EXTERNAL-DNS.md §1): `status.parents` cross-checked with `spec.parentRefs`, `Accepted=True`,
+/// section and port, protocol, `allowedRoutes`, hostname intersection, targets from the
+/// Gateway, A/AAAA/CNAME by target form, and merging of equal endpoints across routes.
+///
+/// It takes plain typed objects and does not care whether they came from files or from a
+/// watch cache. It never fails: input it cannot use is reported as a warning or explanation.
+public struct RouteSource: Sendable {
+    public let options: RouteSourceOptions
+    let domainFilter: DomainFilter
+
+    public init(options: RouteSourceOptions = RouteSourceOptions()) {
+        self.options = options
+        domainFilter = DomainFilter(domains: options.domainFilters, excluding: options.excludeDomains)
+    }
+
+    /// The desired endpoints for `routes`. Routes are taken in (kind, namespace, name) order, so
+    /// where endpoints merge, the first route in that order gives the resource label.
+    public func endpoints(gateways: [Gateway], routes: [Route], namespaces: [Namespace]) -> RouteSourceResult {
+        var warnings: [SourceWarning] = []
+        let index = GatewayIndex(gateways, options: options, warnings: &warnings)
+        var namespaceLabels: [String: [String: String]] = [:]
+        for namespace in namespaces { namespaceLabels[namespace.metadata.name] = namespace.metadata.labels }
+        var endpoints: [Endpoint] = []
+        var explanations: [Explanation] = []
+        for route in routes.sorted(by: { $0.id < $1.id }) where options.routeKinds.contains(route.kind) {
+            var resolver = RouteResolver(route: route, source: self, gateways: index, namespaceLabels: namespaceLabels)
+            endpoints += resolver.resolve()
+            warnings += resolver.warnings
+            if !resolver.notes.lines.isEmpty {
+                let resource = route.id.description
+                explanations += resolver.notes.lines.map { Explanation(resource: resource, reason: $0) }
+            }
+        }
+        let merged = EndpointMerger.merge(endpoints, warnings: &warnings)
+        return RouteSourceResult(endpoints: merged, explanations: explanations, warnings: warnings)
+    }
+}
+
+/// A Gateway's identity within the index.
+struct GatewayKey: Hashable {
+    let namespace: String
+    let name: String
+}
+
+/// One known Gateway, with what every route attached to it needs precomputed.
+struct GatewayEntry {
+    let gateway: Gateway
+    let key: GatewayKey
+    let listenerIndex: [String: Int]
+    /// Each listener's canonical hostname ("" = any), or why it is invalid.
+    let listenerHosts: [Result<String, HostnameProblem>]
+    /// The `target` annotation if set, else every `status.addresses[].value`.
+    let targets: [String]
+    let providerDefaults: ProviderSpecific
+
+    var label: String { "\(key.namespace)/\(key.name)" }
+}
+
+/// The Gateways that survive the Gateway filters, by namespace and name, and why the others
+/// were left out.
+struct GatewayIndex {
+    private(set) var entries: [GatewayKey: GatewayEntry] = [:]
+    private(set) var excluded: [GatewayKey: String] = [:]
+
+    init(_ gateways: [Gateway], options: RouteSourceOptions, warnings: inout [SourceWarning]) {
+        let reader = options.annotations
+        for gateway in gateways {
+            let meta = gateway.metadata
+            let key = GatewayKey(namespace: meta.namespace, name: meta.name)
+            let resource = gateway.id.description
+            if let namespace = options.gatewayNamespace, namespace != meta.namespace {
+                excluded[key] = "gateway \(key.namespace)/\(key.name) is outside --gateway-namespace \(namespace)"
+                continue
+            }
+            if !options.gatewayLabelFilter.matches(meta.labels) {
+                excluded[key] = "gateway \(key.namespace)/\(key.name) does not match --gateway-label-filter"
+                continue
+            }
+            if let value = reader.controllerOptOut(meta.annotations) {
+                excluded[key] = "gateway \(key.namespace)/\(key.name) is opted out by its controller annotation (\(value))"
+                continue
+            }
+            for name in [AnnotationName.ttl, .hostname, .gatewayHostnameSource] {
+                if let (annotation, _) = reader.lookup(name, in: meta.annotations) {
+                    warnings.append(SourceWarning(resource: resource, message: "annotation \(annotation) has no effect on a Gateway; put it on the routes"))
+                }
+            }
+            var defaults = ProviderSpecific()
+            if options.gatewayProviderDefaults {
+                let (parsed, problems) = reader.providerSpecific(meta.annotations)
+                defaults = parsed
+                warnings += problems.map { SourceWarning(resource: resource, message: $0.description) }
+            }
+            var listenerIndex: [String: Int] = [:]
+            var hosts: [Result<String, HostnameProblem>] = []
+            for (i, listener) in gateway.listeners.enumerated() {
+                listenerIndex[listener.name] = listenerIndex[listener.name] ?? i
+                let host = HostMatching.canonical(listener.hostname ?? "")
+                if case .failure(let problem) = host {
+                    warnings.append(SourceWarning(resource: resource, message: "listener \(listener.name): \(problem)"))
+                }
+                hosts.append(host)
+            }
+            let overrides = reader.targets(meta.annotations)
+            let targets = overrides.isEmpty ? (gateway.status?.addresses ?? []).map(\.value).filter { !$0.isEmpty } : overrides
+            entries[key] = GatewayEntry(gateway: gateway, key: key, listenerIndex: listenerIndex, listenerHosts: hosts,
+                                        targets: targets, providerDefaults: defaults)
+        }
+    }
+}
+
+extension ProviderSpecific {
+    /// `self` with every unset property taken from `defaults`.
+    func filling(from defaults: ProviderSpecific) -> ProviderSpecific {
+        var result = self
+        result.cloudflareProxied = cloudflareProxied ?? defaults.cloudflareProxied
+        result.cloudflareTags = cloudflareTags ?? defaults.cloudflareTags
+        result.cloudflareRecordComment = cloudflareRecordComment ?? defaults.cloudflareRecordComment
+        result.cloudflareRegionKey = cloudflareRegionKey ?? defaults.cloudflareRegionKey
+        result.cloudflareCustomHostname = cloudflareCustomHostname ?? defaults.cloudflareCustomHostname
+        return result
+    }
+}

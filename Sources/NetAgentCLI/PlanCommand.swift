@@ -1,0 +1,153 @@
+import ArgumentParser
+import Foundation
+import Kube
+
+/// `netagent plan`: the DNS records the Gateway API routes ask for, computed as external-dns
+/// computes them, from manifests on disk. Bad input is reported on standard error and the
+/// rest still counts; a bad flag is refused before anything is read.
+struct PlanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Show the DNS records that Gateway API routes ask for (a dry run, changes nothing).",
+        discussion: """
+            Reads Gateways, HTTPRoutes, GRPCRoutes and Namespaces from --manifests (files or folders of \
+            *.yaml/*.yml, searched recursively). Objects with status are taken as they are; objects \
+            without status get the status a gateway controller would report. Filters carry external-dns's names.
+            """)
+
+    enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+        case table, json
+    }
+
+    @Option(name: .customLong("manifests"), help: "A manifest file or folder (repeatable).")
+    var manifests: [String] = []
+
+    @Option(name: .customLong("manifest-namespace"),
+            help: ArgumentHelp("Namespace for objects without one that are read at or below PATH (repeatable).", valueName: "PATH=NS"))
+    var manifestNamespaces: [String] = []
+
+    @Option(help: ArgumentHelp("Address for a Gateway without status, instead of its spec.addresses (repeatable).", valueName: "NS/NAME=ADDR"))
+    var gatewayAddress: [String] = []
+
+    @Option(help: "Only parents whose Gateway has this name.")
+    var gatewayName: String?
+
+    @Option(help: "Only Gateways in this namespace.")
+    var gatewayNamespace: String?
+
+    @Option(help: "Only Gateways whose labels match this selector.")
+    var gatewayLabelFilter: String?
+
+    @Option(help: "Only routes in this namespace.")
+    var namespace: String?
+
+    @Option(help: "Only routes whose labels match this selector.")
+    var labelFilter: String?
+
+    @Option(help: "Only routes whose annotations match this selector.")
+    var annotationFilter: String?
+
+    @Flag(help: "Ignore the hostname annotation on routes.")
+    var ignoreHostnameAnnotation = false
+
+    @Option(help: "Only names equal to or below this domain (repeatable).")
+    var domainFilter: [String] = []
+
+    @Option(help: "Never names equal to or below this domain (repeatable).")
+    var excludeDomains: [String] = []
+
+    @Option(help: ArgumentHelp("Annotation prefix, in order of precedence (repeatable; default: both external-dns prefixes).", valueName: "prefix"))
+    var annotationPrefix: [String] = []
+
+    @Option(help: ArgumentHelp("Route sources to read (repeatable; default: both).", valueName: "gateway-httproute|gateway-grpcroute"))
+    var source: [String] = []
+
+    @Flag(help: "Do not take provider-specific annotations on a Gateway as defaults for its routes (external-dns ignores them).")
+    var noGatewayProviderDefaults = false
+
+    @Option(help: "table or json.")
+    var output: OutputFormat = .table
+
+    @Flag(help: "Say why each route produced fewer records than it names.")
+    var explain = false
+
+    @Flag(help: .private)
+    var parseOnly = false
+
+    func validate() throws {
+        guard !manifests.isEmpty else {
+            throw ValidationError("give at least one --manifests PATH (the Kubernetes API source is not part of plan yet)")
+        }
+        _ = try manifestOptions()
+        _ = try sourceOptions()
+    }
+
+    func run() throws {
+        if parseOnly {
+            let count = ManifestLoader.parseOnly(paths: manifests)
+            print("parsed \(count.documents) documents from \(count.files) files (\(count.failures) failed)")
+            return
+        }
+        let set = ManifestLoader.load(paths: manifests, options: try manifestOptions())
+        let result = RouteSource(options: try sourceOptions())
+            .endpoints(gateways: set.gateways, routes: set.routes, namespaces: set.namespaces)
+        var errors = ""
+        for diagnostic in set.diagnostics { errors += "error: \(diagnostic)\n" }
+        for warning in result.warnings { errors += "warning: \(warning)\n" }
+        FileHandle.standardError.write(Data(errors.utf8))
+        let report = PlanReport(desired: result.endpoints, explanations: result.explanations)
+        let text = output == .json ? report.json() : report.table()
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+
+    private func manifestOptions() throws -> ManifestOptions {
+        var options = ManifestOptions()
+        options.pathNamespaces = try manifestNamespaces.map { text in
+            guard let parsed = PathNamespace(parsing: text) else {
+                throw ValidationError("--manifest-namespace '\(text)' is not PATH=NS")
+            }
+            return parsed
+        }
+        options.gatewayAddresses = try gatewayAddress.map { text in
+            guard let parsed = GatewayAddressOverride(parsing: text) else {
+                throw ValidationError("--gateway-address '\(text)' is not NS/NAME=ADDR")
+            }
+            return parsed
+        }
+        return options
+    }
+
+    private func sourceOptions() throws -> RouteSourceOptions {
+        var options = RouteSourceOptions()
+        options.gatewayName = gatewayName
+        options.gatewayNamespace = gatewayNamespace
+        options.namespace = namespace
+        options.gatewayLabelFilter = try selector(gatewayLabelFilter, flag: "--gateway-label-filter")
+        options.labelFilter = try selector(labelFilter, flag: "--label-filter")
+        options.annotationFilter = try selector(annotationFilter, flag: "--annotation-filter")
+        options.ignoreHostnameAnnotation = ignoreHostnameAnnotation
+        options.domainFilters = domainFilter
+        options.excludeDomains = excludeDomains
+        if !annotationPrefix.isEmpty { options.annotations = AnnotationReader(prefixes: annotationPrefix) }
+        if !source.isEmpty {
+            options.routeKinds = Set(try source.map { name in
+                guard let kind = RouteKind.allCases.first(where: { $0.sourceName == name }) else {
+                    throw ValidationError("--source '\(name)' is not one of \(RouteKind.allCases.map(\.sourceName).joined(separator: ", "))")
+                }
+                return kind
+            })
+        }
+        options.gatewayProviderDefaults = !noGatewayProviderDefaults
+        options.explain = explain
+        return options
+    }
+
+    private func selector(_ text: String?, flag: String) throws -> LabelSelector {
+        guard let text else { return LabelSelector() }
+        do {
+            return try LabelSelector(parsing: text)
+        } catch {
+            throw ValidationError("\(flag): \(error)")
+        }
+    }
+}
