@@ -18,7 +18,7 @@ enum ObjectDecoder {
     static func decode(_ root: Node, onError: (DecodeError) -> Void) -> [(DecodedObject, Int?)] {
         let field = Field(node: root, key: "(document)")
         do {
-            guard case .mapping = root else { return [(.skipped(kind: ""), field.line)] }
+            guard case .mapping = root else { return field.isNull ? [] : [(.skipped(kind: ""), field.line)] }
             let apiVersion = try field.string("apiVersion") ?? ""
             let kind = try field.string("kind") ?? ""
             if kind.hasSuffix("List"), let items = try field.child("items") {
