@@ -118,8 +118,9 @@ enum StatusInference {
                 return routeHosts.contains { HostMatching.intersection(listener: listenerHost, route: $0) != nil }
             }
             if !intersects {
+                let listenerHosts = admitting.map { $0.hostname ?? "*" }.joined(separator: ", ")
                 return Condition(type: "Accepted", status: "False", reason: "NoMatchingListenerHostname",
-                                 message: "no admitting listener's hostname intersects the route's hostnames")
+                                 message: "\(route.hostnames.joined(separator: ", ")) matches no admitting listener's hostname (\(listenerHosts))")
             }
         }
         return Condition(type: "Accepted", status: "True", reason: "Accepted", message: "inferred from the manifests")
