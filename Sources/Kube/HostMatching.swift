@@ -77,6 +77,8 @@ public enum IPLiteral {
 
     /// Four decimal octets 0–255 without leading zeros.
     static func isIPv4(_ s: Substring) -> Bool {
+        // Fast refusal for the common case, a host name.
+        guard s.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: ".") }) else { return false }
         let parts = s.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 4 else { return false }
         for part in parts {

@@ -64,6 +64,40 @@ struct Field {
         return nil
     }
 
+    /// Calls `body` with each key of this mapping and its value (null values included), in
+    /// document order, following `<<` merge keys after the mapping's own keys. One pass over
+    /// the mapping, for objects whose fields are all wanted.
+    func forEachEntry(_ body: (String, Field) throws(DecodeError) -> Void) throws(DecodeError) {
+        guard case .mapping(let mapping) = node else {
+            if isNull { return }
+            throw fail("expected a mapping")
+        }
+        var merged: [Node] = []
+        for (k, v) in mapping {
+            guard case .scalar(let scalar) = k else { continue }
+            if scalar.string == "<<" {
+                merged.append(v)
+            } else {
+                try body(scalar.string, Field(node: v, key: scalar.string))
+            }
+        }
+        guard !merged.isEmpty else { return }
+        // Merged keys count only where the mapping does not set them itself.
+        var seen: Set<String> = []
+        for (k, _) in mapping { if case .scalar(let scalar) = k { seen.insert(scalar.string) } }
+        for source in merged {
+            let sources: [Node]
+            if case .sequence(let list) = source { sources = Array(list) } else { sources = [source] }
+            for node in sources {
+                try Field(node: node, key: key).forEachEntry { name, field throws(DecodeError) in
+                    guard !seen.contains(name) else { return }
+                    seen.insert(name)
+                    try body(name, field)
+                }
+            }
+        }
+    }
+
     /// The value under `name`, which must be present.
     func required(_ name: String) throws(DecodeError) -> Field {
         guard let found = try child(name) else { throw fail("missing required field '\(name)'") }

@@ -72,14 +72,20 @@ enum ObjectDecoder {
     }
 
     static func metadata(_ root: Field) throws(DecodeError) -> ObjectMeta {
-        let meta = try root.required("metadata")
-        let name = try meta.required("name").string()
-        guard !name.isEmpty else { throw meta.fail("metadata.name is empty") }
-        return ObjectMeta(
-            name: name,
-            namespace: try meta.string("namespace") ?? "",
-            labels: try meta.child("labels")?.stringMap() ?? [:],
-            annotations: try meta.child("annotations")?.stringMap() ?? [:])
+        let field = try root.required("metadata")
+        var meta = ObjectMeta(name: "")
+        try field.forEachEntry { key, value throws(DecodeError) in
+            guard !value.isNull else { return }
+            switch key {
+            case "name": meta.name = try value.string()
+            case "namespace": meta.namespace = try value.string()
+            case "labels": meta.labels = try value.stringMap()
+            case "annotations": meta.annotations = try value.stringMap()
+            default: break
+            }
+        }
+        guard !meta.name.isEmpty else { throw field.fail("metadata.name is missing or empty") }
+        return meta
     }
 
     static func gateway(_ root: Field) throws(DecodeError) -> Gateway {
@@ -173,12 +179,21 @@ enum ObjectDecoder {
     }
 
     private static func parentReference(_ field: Field) throws(DecodeError) -> ParentReference {
-        ParentReference(
-            group: try field.string("group"),
-            kind: try field.string("kind"),
-            namespace: try field.string("namespace"),
-            name: try field.required("name").string(),
-            sectionName: try field.string("sectionName"),
-            port: try field.int("port"))
+        var ref = ParentReference(name: "")
+        var named = false
+        try field.forEachEntry { key, value throws(DecodeError) in
+            guard !value.isNull else { return }
+            switch key {
+            case "group": ref.group = try value.string()
+            case "kind": ref.kind = try value.string()
+            case "namespace": ref.namespace = try value.string()
+            case "name": ref.name = try value.string(); named = true
+            case "sectionName": ref.sectionName = try value.string()
+            case "port": ref.port = try value.int()
+            default: break
+            }
+        }
+        guard named else { throw field.fail("missing required field 'name'") }
+        return ref
     }
 }

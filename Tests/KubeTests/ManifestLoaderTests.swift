@@ -186,3 +186,24 @@ import Testing
         #expect(DocumentSplitter.split(text).map(\.startLine) == startLines)
     }
 }
+
+extension ManifestLoaderTests {
+    @Test func mergeKeysInMetadataAndParentRefsDoNotOverrideOwnKeys() {
+        let yaml = gateway(listener(), namespace: "infra") + """
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata:
+              <<: {name: base, namespace: apps, labels: {team: web}}
+              name: web
+            spec:
+              hostnames: [web.example.com]
+              parentRefs:
+                - <<: &ref {name: gw, namespace: infra, sectionName: nope}
+                  sectionName: http
+            """
+        let set = ManifestLoader.load(text: yaml)
+        #expect(set.routes.map(\.id.description) == ["httproute/apps/web"])
+        #expect(set.routes.first?.metadata.labels == ["team": "web"])
+        #expect(set.routes.first?.parentRefs == [ParentReference(namespace: "infra", name: "gw", sectionName: "http")])
+    }
+}

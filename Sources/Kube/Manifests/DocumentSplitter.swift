@@ -10,27 +10,41 @@ struct DocumentChunk {
 /// only directives (`%YAML`) and comments stays with the document after it.
 enum DocumentSplitter {
     static func split(_ text: String) -> [DocumentChunk] {
-        var chunks: [DocumentChunk] = []
-        let bytes = text.utf8
-        var chunkStart = bytes.startIndex
+        var text = text
+        text.makeContiguousUTF8()
+        let ranges = text.utf8.withContiguousStorageIfAvailable(byteRanges) ?? []
+        let utf8 = text.utf8
+        return ranges.map { range in
+            let lower = utf8.index(utf8.startIndex, offsetBy: range.start)
+            let upper = utf8.index(utf8.startIndex, offsetBy: range.end)
+            return DocumentChunk(text: text[lower..<upper], startLine: range.line)
+        }
+    }
+
+    /// The byte ranges and first lines of the documents in `bytes`.
+    private static func byteRanges(_ bytes: UnsafeBufferPointer<UInt8>) -> [(start: Int, end: Int, line: Int)] {
+        var chunks: [(start: Int, end: Int, line: Int)] = []
+        var chunkStart = 0
         var chunkLine = 1
         var chunkHasContent = false
         var line = 1
-        var lineStart = bytes.startIndex
-        while lineStart < bytes.endIndex {
-            let lineEnd = bytes[lineStart...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.endIndex
-            let lineBytes = bytes[lineStart..<lineEnd]
+        var lineStart = 0
+        let count = bytes.count
+        while lineStart < count {
+            var lineEnd = lineStart
+            while lineEnd < count && bytes[lineEnd] != 0x0A { lineEnd += 1 }
+            let lineBytes = UnsafeBufferPointer(rebasing: bytes[lineStart..<lineEnd])
             let marker = markerKind(lineBytes)
             if marker != .none && lineStart != chunkStart && chunkHasContent {
-                chunks.append(DocumentChunk(text: text[chunkStart..<lineStart], startLine: chunkLine))
+                chunks.append((chunkStart, lineStart, chunkLine))
                 chunkStart = lineStart
                 chunkLine = line
                 chunkHasContent = false
             }
+            let next = min(lineEnd + 1, count)
             if marker == .end {
                 // `...` closes the document: the next line starts a new chunk.
-                let next = lineEnd < bytes.endIndex ? bytes.index(after: lineEnd) : lineEnd
-                if chunkHasContent { chunks.append(DocumentChunk(text: text[chunkStart..<next], startLine: chunkLine)) }
+                if chunkHasContent { chunks.append((chunkStart, next, chunkLine)) }
                 chunkStart = next
                 chunkLine = line + 1
                 chunkHasContent = false
@@ -38,40 +52,32 @@ enum DocumentSplitter {
                 chunkHasContent = true
             }
             line += 1
-            lineStart = lineEnd < bytes.endIndex ? bytes.index(after: lineEnd) : lineEnd
+            lineStart = next
         }
-        if chunkHasContent && chunkStart < bytes.endIndex {
-            chunks.append(DocumentChunk(text: text[chunkStart..<bytes.endIndex], startLine: chunkLine))
-        }
+        if chunkHasContent && chunkStart < count { chunks.append((chunkStart, count, chunkLine)) }
         return chunks
     }
 
     private enum Marker { case none, start, end }
 
     /// `---` or `...` at column 0, alone or followed by white space.
-    private static func markerKind(_ line: Substring.UTF8View.SubSequence) -> Marker {
+    private static func markerKind(_ line: UnsafeBufferPointer<UInt8>) -> Marker {
         guard line.count >= 3 else { return .none }
-        let first = line[line.startIndex]
-        guard first == UInt8(ascii: "-") || first == UInt8(ascii: ".") else { return .none }
-        var index = line.startIndex
-        for _ in 0..<3 {
-            guard line[index] == first else { return .none }
-            index = line.index(after: index)
-        }
-        if index < line.endIndex {
-            let next = line[index]
+        let first = line[0]
+        guard first == UInt8(ascii: "-") || first == UInt8(ascii: "."), line[1] == first, line[2] == first else { return .none }
+        if line.count > 3 {
+            let next = line[3]
             guard next == UInt8(ascii: " ") || next == UInt8(ascii: "\t") || next == UInt8(ascii: "\r") else { return .none }
         }
         return first == UInt8(ascii: "-") ? .start : .end
     }
 
     /// A line that is not blank, not a comment and not a directive.
-    private static func isContent(_ line: Substring.UTF8View.SubSequence) -> Bool {
+    private static func isContent(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
         for byte in line {
             switch byte {
             case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r"): continue
-            case UInt8(ascii: "#"): return false
-            case UInt8(ascii: "%"): return false
+            case UInt8(ascii: "#"), UInt8(ascii: "%"): return false
             default: return true
             }
         }

@@ -89,20 +89,32 @@ private struct Reader {
         read(text: String(decoding: data, as: UTF8.self), file: file)
     }
 
+    /// Reads one stream. The common case parses it whole, exactly as a bare parse would; when
+    /// a document is malformed or too large, the stream is read document by document instead,
+    /// so that the bad one is reported with its line and every other one still loads.
     mutating func read(text: String, file: String) {
         set.fileCount += 1
         let namespace = namespaceFor(file: file)
-        for chunk in DocumentSplitter.split(text) {
-            set.documentCount += 1
-            let offset = chunk.startLine - 1
+        let chunks = DocumentSplitter.split(text)
+        set.documentCount += chunks.count
+        var refused: Set<Int> = []
+        for (i, chunk) in chunks.enumerated() {
             let size = chunk.text.utf8.count
             if size > options.maxObjectBytes && !(size <= options.maxListBytes && Self.looksLikeList(chunk.text)) {
                 diagnose(file, chunk.startLine, "document of \(size) bytes is above the \(options.maxObjectBytes)-byte object bound; refused")
-                continue
+                refused.insert(i)
             }
+        }
+        if refused.isEmpty, let (objects, errors) = Self.composeWhole(text) {
+            for error in errors { diagnose(file, error.line, "cannot read \(error)") }
+            for (object, line) in objects { add(object, at: SourceLocation(file: file, line: line), namespace: namespace) }
+            return
+        }
+        for (i, chunk) in chunks.enumerated() where !refused.contains(i) {
+            let offset = chunk.startLine - 1
             let root: Node?
             do {
-                root = try Yams.compose(yaml: String(chunk.text))
+                root = try Yams.compose(yaml: String(chunk.text), .default, .default, .utf8)
             } catch {
                 let (line, message) = Self.describe(error)
                 diagnose(file, line.map { $0 + offset } ?? chunk.startLine, "malformed YAML: \(message)")
@@ -116,6 +128,18 @@ private struct Reader {
                 add(object, at: SourceLocation(file: file, line: line.map { $0 + offset } ?? chunk.startLine), namespace: namespace)
             }
         }
+    }
+
+    /// Every document of `text` decoded, with the decode errors; nil when the YAML itself fails
+    /// anywhere, so that the caller can fall back to reading document by document.
+    private static func composeWhole(_ text: String) -> ([(DecodedObject, Int?)], [DecodeError])? {
+        guard var documents = try? Yams.compose_all(yaml: text, .default, .default, .utf8) else { return nil }
+        var objects: [(DecodedObject, Int?)] = []
+        var errors: [DecodeError] = []
+        while let root = documents.next() {
+            objects += ObjectDecoder.decode(root) { errors.append($0) }
+        }
+        return documents.error == nil ? (objects, errors) : nil
     }
 
     private mutating func add(_ object: DecodedObject, at location: SourceLocation, namespace: String) {
@@ -226,7 +250,7 @@ extension ManifestLoader {
             guard let data = FileManager.default.contents(atPath: file) else { continue }
             count.files += 1
             do {
-                var documents = try Yams.compose_all(yaml: String(decoding: data, as: UTF8.self))
+                var documents = try Yams.compose_all(yaml: String(decoding: data, as: UTF8.self), .default, .default, .utf8)
                 while documents.next() != nil { count.documents += 1 }
                 if documents.error != nil { count.failures += 1 }
             } catch {
