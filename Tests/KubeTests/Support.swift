@@ -53,14 +53,7 @@ func lines(_ endpoints: [Endpoint]) -> [String] {
 /// A Gateway `default/gw` with the given listeners (YAML list items, indented for `listeners:`).
 func gateway(_ listeners: String, name: String = "gw", namespace: String = "default",
              addresses: [String] = ["198.18.0.10"], annotations: String = "", labels: String = "") -> String {
-    """
-    apiVersion: gateway.networking.k8s.io/v1
-    kind: Gateway
-    metadata:
-      name: \(name)
-      namespace: \(namespace)
-    \(annotations.isEmpty ? "" : "  annotations:\n" + indent(annotations, by: 4))
-    \(labels.isEmpty ? "" : "  labels:\n" + indent(labels, by: 4))
+    header("Gateway", name: name, namespace: namespace, annotations: annotations, labels: labels) + """
     spec:
       gatewayClassName: test
       addresses:
@@ -75,6 +68,19 @@ func gateway(_ listeners: String, name: String = "gw", namespace: String = "defa
 /// An HTTPRoute (or `kind`) with the given hostnames and parentRefs (YAML list items).
 func route(_ name: String = "r", namespace: String = "default", kind: String = "HTTPRoute", hostnames: [String] = [],
            parents: String = "- name: gw", annotations: String = "", labels: String = "", status: String = "") -> String {
+    header(kind, name: name, namespace: namespace, annotations: annotations, labels: labels) + """
+    spec:
+      hostnames: [\(hostnames.map { "\"\($0)\"" }.joined(separator: ", "))]
+      parentRefs:
+    \(indent(parents, by: 4))
+    \(status.isEmpty ? "" : "status:\n" + indent(status, by: 2))
+    ---
+
+    """
+}
+
+/// `apiVersion`, `kind` and `metadata` of a Gateway API object; annotations and labels as YAML lines.
+func header(_ kind: String, name: String, namespace: String, annotations: String, labels: String) -> String {
     """
     apiVersion: gateway.networking.k8s.io/v1
     kind: \(kind)
@@ -83,12 +89,6 @@ func route(_ name: String = "r", namespace: String = "default", kind: String = "
       namespace: \(namespace)
     \(annotations.isEmpty ? "" : "  annotations:\n" + indent(annotations, by: 4))
     \(labels.isEmpty ? "" : "  labels:\n" + indent(labels, by: 4))
-    spec:
-      hostnames: [\(hostnames.map { "\"\($0)\"" }.joined(separator: ", "))]
-      parentRefs:
-    \(indent(parents, by: 4))
-    \(status.isEmpty ? "" : "status:\n" + indent(status, by: 2))
-    ---
 
     """
 }
