@@ -25,12 +25,14 @@ public struct RouteSource: Sendable {
         for namespace in namespaces { namespaceLabels[namespace.metadata.name] = namespace.metadata.labels }
         var endpoints: [Endpoint] = []
         var explanations: [Explanation] = []
-        for route in routes.sorted(by: { $0.id < $1.id }) where options.routeKinds.contains(route.kind) {
+        let ids = routes.map(\.id)
+        for position in ids.indices.sorted(by: { ids[$0] < ids[$1] }) where options.routeKinds.contains(routes[position].kind) {
+            let route = routes[position]
             var resolver = RouteResolver(route: route, source: self, gateways: index, namespaceLabels: namespaceLabels)
             endpoints += resolver.resolve()
             warnings += resolver.warnings
             if !resolver.notes.lines.isEmpty {
-                let resource = route.id.description
+                let resource = ids[position].description
                 explanations += resolver.notes.lines.map { Explanation(resource: resource, reason: $0) }
             }
         }
