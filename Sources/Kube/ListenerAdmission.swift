@@ -3,11 +3,15 @@
 /// `routeIsAllowed`) and the ones a gateway controller makes before it accepts a route.
 enum ListenerAdmission {
     /// Why `listener` (of a Gateway in `gatewayNamespace`) refuses `route`, or nil when it
-    /// admits it. `namespaceLabels` holds the labels of every known Namespace.
-    static func refusal(of route: Route, by listener: Listener, gatewayNamespace: String,
+    /// admits it, checked in external-dns's order: protocol, the parentRef's `port` if any,
+    /// namespaces, kinds. `namespaceLabels` holds the labels of every known Namespace.
+    static func refusal(of route: Route, by listener: Listener, port: Int?, gatewayNamespace: String,
                         namespaceLabels: [String: [String: String]]) -> String? {
         guard listener.protocol.admits(route: route.kind.protocol) else {
             return "protocol \(listener.protocol) does not carry \(route.kind.rawValue)"
+        }
+        if let port, port != listener.port {
+            return "port \(listener.port) is not the parentRef's port \(port)"
         }
         let allowed = listener.allowedRoutes
         let namespace = route.metadata.namespace

@@ -126,7 +126,7 @@ struct RouteResolver {
         }
         let key = GatewayKey(namespace: namespace, name: ref.name)
         guard let gateway = gateways.entries[key] else {
-            notes.add(gateways.excluded[key] ?? "gateway \(label) not found")
+            notes.add(gateways.absence(of: key))
             return
         }
         if let wanted = options.gatewayName, wanted != ref.name {
@@ -157,11 +157,7 @@ struct RouteResolver {
     private mutating func match(listener index: Int, of gateway: GatewayEntry, port: Int?, candidates: [String]) {
         let listener = gateway.gateway.listeners[index]
         let name = "listener \(gateway.label)/\(listener.name)"
-        if let port, port != listener.port {
-            notes.add("\(name): port \(listener.port) is not the parentRef's port \(port)")
-            return
-        }
-        if let refusal = ListenerAdmission.refusal(of: route, by: listener, gatewayNamespace: gateway.key.namespace,
+        if let refusal = ListenerAdmission.refusal(of: route, by: listener, port: port, gatewayNamespace: gateway.key.namespace,
                                                    namespaceLabels: namespaceLabels) {
             notes.add("\(name): \(refusal)")
             return

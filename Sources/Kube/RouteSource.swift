@@ -66,6 +66,16 @@ struct GatewayEntry {
 struct GatewayIndex {
     private(set) var entries: [GatewayKey: GatewayEntry] = [:]
     private(set) var excluded: [GatewayKey: String] = [:]
+    /// Gateway name → the namespaces that hold one, to help when a parentRef misses.
+    private(set) var namespacesByName: [String: [String]] = [:]
+
+    /// Why no Gateway is known under `key`.
+    func absence(of key: GatewayKey) -> String {
+        if let reason = excluded[key] { return reason }
+        let elsewhere = (namespacesByName[key.name] ?? []).filter { $0 != key.namespace }
+        let hint = elsewhere.isEmpty ? "" : " (there is one in namespace \(elsewhere.joined(separator: ", ")))"
+        return "gateway \(key.namespace)/\(key.name) not found\(hint)"
+    }
 
     init(_ gateways: [Gateway], options: RouteSourceOptions, warnings: inout [SourceWarning]) {
         let reader = options.annotations
@@ -73,6 +83,7 @@ struct GatewayIndex {
             let meta = gateway.metadata
             let key = GatewayKey(namespace: meta.namespace, name: meta.name)
             let resource = gateway.id.description
+            namespacesByName[meta.name, default: []].append(meta.namespace)
             if let namespace = options.gatewayNamespace, namespace != meta.namespace {
                 excluded[key] = "gateway \(key.namespace)/\(key.name) is outside --gateway-namespace \(namespace)"
                 continue
@@ -99,7 +110,7 @@ struct GatewayIndex {
             var listenerIndex: [String: Int] = [:]
             var hosts: [Result<String, HostnameProblem>] = []
             for (i, listener) in gateway.listeners.enumerated() {
-                listenerIndex[listener.name] = listenerIndex[listener.name] ?? i
+                listenerIndex[listener.name] = i  // a repeated name: the last listener wins, as in external-dns
                 let host = HostMatching.canonical(listener.hostname ?? "")
                 if case .failure(let problem) = host {
                     warnings.append(SourceWarning(resource: resource, message: "listener \(listener.name): \(problem)"))

@@ -92,6 +92,11 @@ struct PlanCommand: ParsableCommand {
         let result = RouteSource(options: try sourceOptions())
             .endpoints(gateways: set.gateways, routes: set.routes, namespaces: set.namespaces)
         var errors = ""
+        if explain {
+            let skipped = set.skippedKinds.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")
+            errors += "read \(set.fileCount) files, \(set.documentCount) documents: \(set.gateways.count) Gateways, "
+                + "\(set.routes.count) routes, \(set.namespaces.count) Namespaces" + (skipped.isEmpty ? "" : "; skipped \(skipped)") + "\n"
+        }
         for diagnostic in set.diagnostics { errors += "error: \(diagnostic)\n" }
         for warning in result.warnings { errors += "warning: \(warning)\n" }
         FileHandle.standardError.write(Data(errors.utf8))

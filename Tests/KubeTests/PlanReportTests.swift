@@ -79,7 +79,7 @@ import Testing
             (gateway(listener()) + route(hostnames: ["a.example.com"], parents: "[]"), "no spec.parentRefs"),
             (gateway(listener()) + route(hostnames: ["a.example.com"], status: "parents: []"),
              "no status.parents: no gateway controller has reported on this route"),
-            (route(hostnames: ["a.example.com"]) + gateway(listener(), name: "other"), "no status.parents: no gateway controller has reported on this route"),
+            (route(hostnames: ["a.example.com"]) + gateway(listener(), name: "other"), "gateway default/gw not found"),
             (gateway(listener()) + route(), "names no hostname, and no admitting listener has a hostname to inherit"),
             (gateway(listener()) + route(hostnames: ["a.example.com", "bad_host"]), "invalid hostname 'bad_host': label 'bad_host' holds a character other than letters, digits and '-'"),
             (gateway(listener(), addresses: []) + route(hostnames: ["a.example.com"]),

@@ -40,9 +40,15 @@ import Testing
         #expect(acceptance(gateway(listener()) + route(parents: "- name: gw\n  port: 443")) == ["gw False NoMatchingParent"])
     }
 
-    @Test func parentsThatAreNotKnownGatewaysGetNoEntry() {
+    @Test func missingGatewaysAreNotAcceptedAndOtherKindsGetNoEntry() {
         let yaml = gateway(listener()) + route(hostnames: ["a.example.com"], parents: "- name: missing\n- name: gw\n- name: svc\n  kind: Service\n  group: \"\"")
-        #expect(acceptance(yaml) == ["gw True Accepted"])
+        #expect(acceptance(yaml) == ["missing False NoMatchingParent", "gw True Accepted"])
+        #expect(records(yaml) == ["a.example.com A 198.18.0.10"])
+    }
+
+    @Test func aGatewayInAnotherNamespaceIsPointedOut() {
+        let yaml = gateway(listener()) + route(namespace: "apps", hostnames: ["a.example.com"], parents: "- name: gw\n  namespace: network")
+        #expect(resolve(yaml).0.explanations.map(\.reason) == ["gateway network/gw not found (there is one in namespace default)"])
     }
 
     @Test func reportedStatusIsTakenAsItIs() {

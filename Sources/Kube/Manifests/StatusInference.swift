@@ -5,10 +5,10 @@
 ///   `kubernetes.io/metadata.name` as Kubernetes labels every namespace.
 /// - A Gateway without status reports the `--gateway-address` values given for it, else its
 ///   `spec.addresses`.
-/// - A route without status gets one `status.parents` entry per Gateway parentRef whose
-///   Gateway is in the set: `Accepted=True` when a listener in scope (section, port) admits
-///   the route by protocol, namespace and kind, and — when the route names hostnames — one of
-///   them intersects the listener's hostname; otherwise `Accepted=False` with the reason.
+/// - A route without status gets one `status.parents` entry per Gateway parentRef:
+///   `Accepted=True` when the Gateway is in the set and a listener in scope (section, port)
+///   admits the route by protocol, namespace and kind, and — when the route names hostnames —
+///   one of them intersects the listener's hostname; otherwise `Accepted=False` with the reason.
 ///
 /// Objects that carry status are left as they are.
 enum StatusInference {
@@ -28,9 +28,14 @@ enum StatusInference {
             var parents: [RouteParentStatus] = []
             for ref in route.parentRefs {
                 let (group, kind, namespace) = ref.resolved(in: route.metadata.namespace)
-                guard group == gatewayAPIGroup, kind == "Gateway",
-                      let gateway = gateways[GatewayKey(namespace: namespace, name: ref.name)] else { continue }
-                let condition = acceptance(of: route, by: gateway, ref: ref, namespaceLabels: namespaceLabels)
+                guard group == gatewayAPIGroup, kind == "Gateway" else { continue }
+                let condition: Condition
+                if let gateway = gateways[GatewayKey(namespace: namespace, name: ref.name)] {
+                    condition = acceptance(of: route, by: gateway, ref: ref, namespaceLabels: namespaceLabels)
+                } else {
+                    condition = Condition(type: "Accepted", status: "False", reason: "NoMatchingParent",
+                                          message: "Gateway \(namespace)/\(ref.name) is not in the manifests")
+                }
                 parents.append(RouteParentStatus(parentRef: ref, controllerName: controllerName, conditions: [condition]))
             }
             set.routes[index].status = RouteStatus(parents: parents)
@@ -100,7 +105,7 @@ enum StatusInference {
         var refusals: [String] = []
         var admitting: [Listener] = []
         for listener in listeners {
-            if let refusal = ListenerAdmission.refusal(of: route, by: listener, gatewayNamespace: gateway.metadata.namespace,
+            if let refusal = ListenerAdmission.refusal(of: route, by: listener, port: nil, gatewayNamespace: gateway.metadata.namespace,
                                                        namespaceLabels: namespaceLabels) {
                 refusals.append("listener \(listener.name): \(refusal)")
             } else {
