@@ -64,7 +64,7 @@ import Testing
         #expect(records(yaml, mode: mode) == ["b.example.com A 198.18.0.10"])
     }
 
-    @Test(arguments: [
+    static let hostnameSources: [(String?, Bool, [String])] = [
         // (hostname-source, ignore-hostname-annotation, records)
         (nil, false, ["a.example.com", "b.example.com"]),
         (nil, true, ["a.example.com"]),
@@ -73,13 +73,15 @@ import Testing
         ("annotation-only", true, []),
         ("defined-hosts-only", false, ["a.example.com"]),
         ("something-else", false, ["a.example.com", "b.example.com"]),
-    ] as [(String?, Bool, [String])])
-    func hostnameSource(source: String?, ignore: Bool, expected: [String]) {
+    ]
+
+    @Test(arguments: hostnameSources, StatusMode.allCases)
+    func hostnameSource(_ c: (source: String?, ignore: Bool, expected: [String]), mode: StatusMode) {
         var annotations = "external-dns.alpha.kubernetes.io/hostname: b.example.com"
-        if let source { annotations += "\nexternal-dns.alpha.kubernetes.io/gateway-hostname-source: \(source)" }
+        if let source = c.source { annotations += "\nexternal-dns.alpha.kubernetes.io/gateway-hostname-source: \(source)" }
         let yaml = gateway(listener()) + route(hostnames: ["a.example.com"], annotations: annotations)
-        let names = resolve(yaml) { $0.ignoreHostnameAnnotation = ignore }.0.endpoints.map(\.name.text)
-        #expect(names == expected)
+        let names = resolve(yaml, mode: mode) { $0.ignoreHostnameAnnotation = c.ignore }.0.endpoints.map(\.name.text)
+        #expect(names == c.expected)
     }
 
     @Test func definedHostsOnlyDoesNotInheritTheListenerHost() {

@@ -1,0 +1,107 @@
+import Foundation
+import Testing
+
+/// `netagent plan` as a person runs it: the built binary, its flags, its output and exit code.
+@Suite(.enabled(if: NetagentBinary.url != nil || Fixtures.inCI, "the netagent binary is not built beside the tests"))
+struct PlanCommandTests {
+    struct Run {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    func netagent(_ arguments: [String]) throws -> Run {
+        let binary = try #require(NetagentBinary.url, "netagent is not built beside the tests")
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                   stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    func temporaryFolder() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("plan-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    @Test func jsonForAFixtureFolderWithFilters() throws {
+        let folder = try Fixtures.folder().appendingPathComponent("onedr0p__home-ops")
+        let run = try netagent([
+            "plan", "--manifests", folder.path, "--output", "json", "--explain", "--gateway-name", "envoy-external",
+            "--domain-filter", "turbo.ac",
+            "--manifest-namespace", folder.appendingPathComponent("kubernetes__apps__flux-system__flux-instance__app__httproute.yaml").path + "=flux-system",
+            "--manifest-namespace", folder.appendingPathComponent("kubernetes__apps__network__envoy-gateway__app__envoy.yaml").path + "=network",
+        ])
+        #expect(run.status == 0, "\(run.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let desired = try #require(object["desired"] as? [[String: Any]])
+        #expect(desired.map { $0["name"] as? String } == ["flux-webhook.turbo.ac"])
+        #expect(desired.map { $0["type"] as? String } == ["CNAME"])
+        #expect(desired.map { $0["targets"] as? [String] } == [["external.turbo.ac"]])
+        #expect(desired.first?["resource"] as? String == "httproute/flux-system/github-webhook")
+        let explanations = try #require(object["explanations"] as? [[String: String]])
+        #expect(explanations.map { $0["resource"] } == ["httproute/network/https-redirect"])
+        #expect(run.stderr.hasPrefix("read 5 files, "))
+    }
+
+    @Test func badInputIsReportedAndTheRestStillPlans() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let good = """
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: Gateway
+            metadata: {name: gw, namespace: default}
+            spec:
+              listeners: [{name: http, protocol: HTTP, port: 80}]
+            ---
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata:
+              name: web
+              annotations: {external-dns.alpha.kubernetes.io/ttl: "often"}
+            spec: {hostnames: [web.example.com, "bad_host.example.com"], parentRefs: [{name: gw}]}
+            """
+        try good.write(to: folder.appendingPathComponent("good.yaml"), atomically: true, encoding: .utf8)
+        try "kind: HTTPRoute\nmetadata: {name: [broken\n".write(to: folder.appendingPathComponent("broken.yml"), atomically: true, encoding: .utf8)
+        let run = try netagent(["plan", "--manifests", folder.path, "--gateway-address", "default/gw=192.0.2.1"])
+        #expect(run.status == 0)
+        #expect(run.stdout.split(separator: "\n").dropFirst().first?.hasPrefix("web.example.com  A     -    192.0.2.1") == true, "\(run.stdout)")
+        let errors = run.stderr.split(separator: "\n").map(String.init)
+        #expect(errors.contains { $0.hasPrefix("error: \(folder.appendingPathComponent("broken.yml").path):3: malformed YAML") }, "\(errors)")
+        #expect(errors.contains { $0.contains("invalid hostname 'bad_host.example.com'") })
+        #expect(errors.contains { $0.contains("\"often\"") && $0.contains("default TTL is kept") })
+    }
+
+    @Test(arguments: [
+        (["plan"], "--manifests"),
+        (["plan", "--manifests", ".", "--gateway-address", "gw=1.2.3.4"], "NS/NAME=ADDR"),
+        (["plan", "--manifests", ".", "--label-filter", "a in b"], "--label-filter"),
+        (["plan", "--manifests", ".", "--source", "gateway-tcproute"], "gateway-httproute"),
+        (["plan", "--manifests", ".", "--output", "yaml"], "yaml"),
+    ])
+    func badFlagsAreRefusedBeforeAnythingIsRead(arguments: [String], fragment: String) throws {
+        let run = try netagent(arguments)
+        #expect(run.status == 64)
+        #expect(run.stderr.contains(fragment), "\(run.stderr)")
+    }
+}
+
+enum NetagentBinary {
+    /// The `netagent` executable of the same build as this test bundle.
+    static let url: URL? = {
+        let candidates = [
+            Bundle.main.executableURL?.deletingLastPathComponent().appendingPathComponent("netagent"),
+            URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().appendingPathComponent(".build/debug/netagent"),
+        ]
+        return candidates.compactMap { $0 }.first { FileManager.default.isExecutableFile(atPath: $0.path) }
+    }()
+}
