@@ -27,7 +27,8 @@ public enum RecordType: String, CaseIterable, Codable, Hashable, Comparable, Sen
 public struct ProviderSpecific: Hashable, Codable, Sendable {
     /// Cloudflare: whether traffic goes through Cloudflare's proxy.
     public var cloudflareProxied: Bool?
-    /// Cloudflare: record tags, trimmed and sorted so that comparisons are order-free.
+    /// Cloudflare: record tags, sorted so that comparisons are order-free (`init` sorts them;
+    /// code that sets the property directly sets a sorted list).
     public var cloudflareTags: [String]?
     /// Cloudflare: the record's comment.
     public var cloudflareRecordComment: String?
