@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Kube
+import Logging
 
 /// `netagent plan`: the DNS records the Gateway API routes ask for, computed as external-dns
 /// computes them, from manifests on disk. Bad input is reported on standard error and the
@@ -74,6 +75,8 @@ struct PlanCommand: ParsableCommand {
     @Flag(help: .private)
     var parseOnly = false
 
+    @OptionGroup var global: GlobalOptions
+
     func validate() throws {
         guard !manifests.isEmpty else {
             throw ValidationError("give at least one --manifests PATH (the Kubernetes API source is not part of plan yet)")
@@ -83,6 +86,7 @@ struct PlanCommand: ParsableCommand {
     }
 
     func run() throws {
+        global.bootstrapLogging()
         if parseOnly {
             let count = ManifestLoader.parseOnly(paths: manifests)
             print("parsed \(count.documents) documents from \(count.files) files (\(count.failures) failed)")
@@ -91,18 +95,28 @@ struct PlanCommand: ParsableCommand {
         let set = ManifestLoader.load(paths: manifests, options: try manifestOptions())
         let result = RouteSource(options: try sourceOptions())
             .endpoints(gateways: set.gateways, routes: set.routes, namespaces: set.namespaces)
-        var errors = ""
-        if explain {
-            let skipped = set.skippedKinds.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")
-            errors += "read \(set.fileCount) files, \(set.documentCount) documents: \(set.gateways.count) Gateways, "
-                + "\(set.routes.count) routes, \(set.namespaces.count) Namespaces" + (skipped.isEmpty ? "" : "; skipped \(skipped)") + "\n"
-        }
-        for diagnostic in set.diagnostics { errors += "error: \(diagnostic)\n" }
-        for warning in result.warnings { errors += "warning: \(warning)\n" }
-        FileHandle.standardError.write(Data(errors.utf8))
+        report(set, warnings: result.warnings)
         let report = PlanReport(desired: result.endpoints, explanations: result.explanations)
         let text = output == .json ? report.json() : report.table()
         FileHandle.standardOutput.write(Data(text.utf8))
+    }
+
+    /// Input problems as log lines on stderr: the message carries `file:line`, the metadata
+    /// the same for JSON readers.
+    private func report(_ set: ManifestSet, warnings: [SourceWarning]) {
+        let logger = Logger(label: "netagent.plan")
+        let skipped = set.skippedKinds.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")
+        let summary = "read \(set.fileCount) files, \(set.documentCount) documents: \(set.gateways.count) Gateways, "
+            + "\(set.routes.count) routes, \(set.namespaces.count) Namespaces" + (skipped.isEmpty ? "" : "; skipped \(skipped)")
+        logger.log(level: explain ? .info : .debug, "\(summary)")
+        for diagnostic in set.diagnostics {
+            var metadata: Logger.Metadata = ["file": "\(diagnostic.location.file)"]
+            if let line = diagnostic.location.line { metadata["line"] = "\(line)" }
+            logger.error("\(diagnostic)", metadata: metadata)
+        }
+        for warning in warnings {
+            logger.warning("\(warning.message)", metadata: ["resource": "\(warning.resource)"])
+        }
     }
 
     private func manifestOptions() throws -> ManifestOptions {

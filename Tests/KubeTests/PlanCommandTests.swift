@@ -49,7 +49,7 @@ struct PlanCommandTests {
         #expect(desired.first?["resource"] as? String == "httproute/flux-system/github-webhook")
         let explanations = try #require(object["explanations"] as? [[String: String]])
         #expect(explanations.map { $0["resource"] } == ["httproute/network/https-redirect"])
-        #expect(run.stderr.hasPrefix("read 5 files, "))
+        #expect(run.stderr.contains(" info netagent.plan: read 5 files, "), "\(run.stderr)")
     }
 
     @Test func badInputIsReportedAndTheRestStillPlans() throws {
@@ -75,8 +75,10 @@ struct PlanCommandTests {
         #expect(run.status == 0)
         #expect(run.stdout.split(separator: "\n").dropFirst().first?.hasPrefix("web.example.com  A     -    192.0.2.1") == true, "\(run.stdout)")
         let errors = run.stderr.split(separator: "\n").map(String.init)
-        #expect(errors.contains { $0.hasPrefix("error: \(folder.appendingPathComponent("broken.yml").path):3: malformed YAML") }, "\(errors)")
-        #expect(errors.contains { $0.contains("invalid hostname 'bad_host.example.com'") })
+        let broken = folder.appendingPathComponent("broken.yml").path
+        #expect(errors.contains { $0.contains(" error netagent.plan: \(broken):3: malformed YAML") && $0.hasSuffix("file=\(broken) line=3") }, "\(errors)")
+        #expect(errors.contains { $0.contains(" warning netagent.plan: ") && $0.contains("invalid hostname 'bad_host.example.com'")
+            && $0.hasSuffix("resource=httproute/default/web") })
         #expect(errors.contains { $0.contains("\"often\"") && $0.contains("default TTL is kept") })
     }
 
