@@ -1,12 +1,13 @@
 import DNSCore
 import Foundation
+import TestSupport
 import Testing
 @testable import Kube
 
 /// The real-world manifests in ../shared/fixtures/real-world, each folder against its
 /// EXPECTED.md. Manifests from Git carry no status, so the manifests source infers it; the
 /// namespaces that Flux or kustomize would set are given per file, as each EXPECTED.md lists them.
-@Suite(.enabled(if: Fixtures.available || Fixtures.inCI, "the shared fixtures are not beside this package"))
+@Suite(.enabled(if: Fixtures.available || Repository.isCI, "the shared fixtures are not beside this package"))
 struct FixtureTests {
     /// Loads `files` (names in `repo`, or every file when empty) and runs the route source.
     static func plan(_ repo: String, files: [String] = [], namespaceOf: (String) -> String?,
@@ -176,8 +177,6 @@ extension FixtureTests {
 }
 
 enum Fixtures {
-    static let inCI = ProcessInfo.processInfo.environment["CI"] == "true"
-
     /// `../shared/fixtures/real-world` relative to the package root.
     static let url = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

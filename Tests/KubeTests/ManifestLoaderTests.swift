@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import Kube
 
@@ -154,7 +155,7 @@ import Testing
     }
 
     @Test func foldersAreReadRecursivelyAndPathsSetNamespaces() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("kube-tests-\(UUID().uuidString)")
+        let root = try Repository.temporaryFolder("kube-tests")
         defer { try? FileManager.default.removeItem(at: root) }
         let apps = root.appendingPathComponent("apps/web")
         try FileManager.default.createDirectory(at: apps, withIntermediateDirectories: true)

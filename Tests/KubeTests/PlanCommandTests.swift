@@ -1,35 +1,12 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `netagent plan` as a person runs it: the built binary, its flags, its output and exit code.
-@Suite(.enabled(if: NetagentBinary.url != nil || Fixtures.inCI, "the netagent binary is not built beside the tests"))
+@Suite(.enabled(if: Netagent.binary != nil || Repository.isCI, "the netagent binary is not built beside the tests"))
 struct PlanCommandTests {
-    struct Run {
-        let status: Int32
-        let stdout: String
-        let stderr: String
-    }
-
-    func netagent(_ arguments: [String]) throws -> Run {
-        let binary = try #require(NetagentBinary.url, "netagent is not built beside the tests")
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                   stderr: String(decoding: stderr, as: UTF8.self))
-    }
-
-    func temporaryFolder() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("plan-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
+    func netagent(_ arguments: [String]) throws -> Netagent.Outcome {
+        try Netagent.run(try #require(Netagent.binary, "netagent is not built beside the tests"), arguments)
     }
 
     @Test func jsonForAFixtureFolderWithFilters() throws {
@@ -53,7 +30,7 @@ struct PlanCommandTests {
     }
 
     @Test func badInputIsReportedAndTheRestStillPlans() throws {
-        let folder = try temporaryFolder()
+        let folder = try Repository.temporaryFolder("plan")
         defer { try? FileManager.default.removeItem(at: folder) }
         let good = """
             apiVersion: gateway.networking.k8s.io/v1
@@ -94,16 +71,4 @@ struct PlanCommandTests {
         #expect(run.status == 64)
         #expect(run.stderr.contains(fragment), "\(run.stderr)")
     }
-}
-
-enum NetagentBinary {
-    /// The `netagent` executable of the same build as this test bundle.
-    static let url: URL? = {
-        let candidates = [
-            Bundle.main.executableURL?.deletingLastPathComponent().appendingPathComponent("netagent"),
-            URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .deletingLastPathComponent().appendingPathComponent(".build/debug/netagent"),
-        ]
-        return candidates.compactMap { $0 }.first { FileManager.default.isExecutableFile(atPath: $0.path) }
-    }()
 }

@@ -6,34 +6,13 @@ import TestSupport
 struct ConfigCLITests {
     /// The built `netagent` beside this test bundle, in the same build folder.
     static func binary() -> URL? {
-        let candidates = [
-            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")).map(URL.init(fileURLWithPath:)),
-            Bundle.main.executableURL,
-            URL(fileURLWithPath: CommandLine.arguments[0]),
-        ]
-        for case let url? in candidates {
-            var folder = url.deletingLastPathComponent()
-            for _ in 0..<3 {
-                let binary = folder.appendingPathComponent("netagent")
-                if FileManager.default.isExecutableFile(atPath: binary.path) { return binary }
-                folder = folder.deletingLastPathComponent()
-            }
-        }
+        if let binary = Netagent.binary { return binary }
         if ConfigFixtures.underCI { Issue.record("the netagent binary was not found beside the test bundle") }
         return nil
     }
 
-    struct Outcome {
-        let status: Int32
-        let stdout: String
-        let stderr: String
-    }
-
-    static func run(_ binary: URL, _ arguments: [String]) throws -> Outcome {
-        let spawned = try Spawned.start(binary.path, arguments, separateStderr: true)
-        let status = spawned.wait()
-        defer { spawned.removeFiles() }
-        return Outcome(status: status, stdout: spawned.output, stderr: spawned.errorOutput)
+    static func run(_ binary: URL, _ arguments: [String]) throws -> Netagent.Outcome {
+        try Netagent.run(binary, arguments)
     }
 
     @Test("the example file validates: exit 0 and a summary")

@@ -1,0 +1,38 @@
+import Foundation
+
+/// The `netagent` executable of the build the tests run in, and a way to run it as a person would.
+public enum Netagent {
+    /// The built `netagent` beside the running test bundle (same build folder), or nil.
+    public static let binary: URL? = {
+        let candidates = [
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")).map(URL.init(fileURLWithPath:)),
+            Bundle.main.executableURL,
+            URL(fileURLWithPath: CommandLine.arguments[0]),
+        ]
+        for case let url? in candidates {
+            var folder = url.deletingLastPathComponent()
+            for _ in 0..<3 {
+                let binary = folder.appendingPathComponent("netagent")
+                if FileManager.default.isExecutableFile(atPath: binary.path) { return binary }
+                folder = folder.deletingLastPathComponent()
+            }
+        }
+        return nil
+    }()
+
+    /// How one run ended and what it printed.
+    public struct Outcome: Sendable {
+        public let status: Int32
+        public let stdout: String
+        public let stderr: String
+    }
+
+    /// Runs `binary` with `arguments` to completion, stdout and stderr kept apart. It goes through
+    /// `Spawned` (posix_spawn), not Foundation's `Process`, which hangs parallel tests here.
+    public static func run(_ binary: URL, _ arguments: [String]) throws -> Outcome {
+        let spawned = try Spawned.start(binary.path, arguments, separateStderr: true)
+        let status = spawned.wait()
+        defer { spawned.removeFiles() }
+        return Outcome(status: status, stdout: spawned.output, stderr: spawned.errorOutput)
+    }
+}
