@@ -45,7 +45,7 @@ enum ObjectDecoder {
         }
     }
 
-    private static func object(_ field: Field, apiVersion: String, kind: String) throws(DecodeError) -> DecodedObject {
+    static func object(_ field: Field, apiVersion: String, kind: String) throws(DecodeError) -> DecodedObject {
         do {
             return try knownObject(field, apiVersion: apiVersion, kind: kind)
         } catch {
