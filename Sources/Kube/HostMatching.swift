@@ -1,3 +1,5 @@
+import DNSCore
+
 /// Gateway API hostname rules as external-dns applies them (`gwHost`, `gwMatchingHost`).
 public enum HostMatching {
     /// The canonical form of a route or listener host, or why it is refused. The empty string
@@ -5,7 +7,7 @@ public enum HostMatching {
     /// name once a leading `*.` is removed, is invalid. Lower-casing is ASCII only.
     public static func canonical(_ host: String) -> Result<String, HostnameProblem> {
         if host.isEmpty { return .success("") }
-        if IPLiteral.family(of: host) != nil { return .failure(.init(host: host, reason: "an IP address is not a hostname")) }
+        if IPText.isIP(host) { return .failure(.init(host: host, reason: "an IP address is not a hostname")) }
         let bare = host.hasPrefix("*.") ? host.dropFirst(2) : Substring(host)
         if let reason = rfc1123Problem(bare) { return .failure(.init(host: host, reason: reason)) }
         return .success(asciiLowercased(host))
@@ -61,65 +63,4 @@ public struct HostnameProblem: Error, Hashable, Sendable, CustomStringConvertibl
     public var host: String
     public var reason: String
     public var description: String { "invalid hostname '\(host)': \(reason)" }
-}
-
-/// Recognises IP address literals the way Go's `netip.ParseAddr` does, which is what decides
-/// between A, AAAA and CNAME in external-dns (`SuitableType`).
-public enum IPLiteral {
-    public enum Family: Sendable { case v4, v6 }
-
-    /// The family of `text` when it is an IP literal, else nil.
-    public static func family(of text: String) -> Family? {
-        if isIPv4(Substring(text)) { return .v4 }
-        if text.contains(":"), isIPv6(Substring(text)) { return .v6 }
-        return nil
-    }
-
-    /// Four decimal octets 0–255 without leading zeros.
-    static func isIPv4(_ s: Substring) -> Bool {
-        // Fast refusal for the common case, a host name.
-        guard s.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: ".") }) else { return false }
-        let parts = s.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 4 else { return false }
-        for part in parts {
-            let u = part.utf8
-            guard (1...3).contains(u.count), u.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return false }
-            if u.count > 1 && u.first == 0x30 { return false }
-            guard let value = Int(part), value <= 255 else { return false }
-        }
-        return true
-    }
-
-    /// Eight groups of 1–4 hex digits, one `::` standing for one or more zero groups, an
-    /// optional dotted IPv4 tail, and an optional non-empty `%zone`.
-    static func isIPv6(_ s: Substring) -> Bool {
-        var text = s
-        if let percent = text.firstIndex(of: "%") {
-            guard text.index(after: percent) < text.endIndex else { return false }
-            text = text[..<percent]
-        }
-        var halves: [Substring] = [text]
-        if let range = text.firstRange(of: "::") {
-            halves = [text[..<range.lowerBound], text[range.upperBound...]]
-            if halves[1].contains("::") { return false }
-        }
-        var groups = 0
-        for (index, half) in halves.enumerated() where !half.isEmpty {
-            let parts = half.split(separator: ":", omittingEmptySubsequences: false)
-            for (i, part) in parts.enumerated() {
-                let isLast = index == halves.count - 1 && i == parts.count - 1
-                if isLast, part.contains("."), isIPv4(part) {
-                    groups += 2
-                    continue
-                }
-                guard (1...4).contains(part.utf8.count), part.utf8.allSatisfy(isHexDigit) else { return false }
-                groups += 1
-            }
-        }
-        return halves.count == 2 ? groups <= 7 : groups == 8
-    }
-
-    private static func isHexDigit(_ b: UInt8) -> Bool {
-        (b >= 0x30 && b <= 0x39) || (b >= 0x61 && b <= 0x66) || (b >= 0x41 && b <= 0x46)
-    }
 }

@@ -205,10 +205,6 @@ extension RouteResolver {
                 notes.add("hostname \(host): gateway \(origins.map { "\($0.namespace)/\($0.name)" }.joined(separator: ", ")) has no addresses (status.addresses is empty and there is no target annotation)")
                 continue
             }
-            guard source.domainFilter.admits(host) else {
-                notes.add("hostname \(host) is outside the domain filter")
-                continue
-            }
             let name: DNSName
             do {
                 name = try DNSName(host)
@@ -217,17 +213,19 @@ extension RouteResolver {
                 notes.add(error.description)
                 continue
             }
+            guard source.domainFilter.matches(name) else {
+                notes.add("hostname \(host) is outside the domain filter")
+                continue
+            }
             var specific = routeSpecific
             for key in origins {
                 if let defaults = gateways.entries[key]?.providerDefaults { specific = specific.filling(from: defaults) }
             }
             var byType: [RecordType: [String]] = [:]
             for target in targets {
-                switch IPLiteral.family(of: target) {
-                case .v4?: byType[.a, default: []].append(target)
-                case .v6?: byType[.aaaa, default: []].append(target)
-                case nil: byType[.cname, default: []].append(target)
-                }
+                // external-dns's SuitableType: IPv4 → A, IPv6 → AAAA, anything else → CNAME.
+                let type: RecordType = IPText.isIPv4(target) ? .a : IPText.isIP(target) ? .aaaa : .cname
+                byType[type, default: []].append(target)
             }
             for type in [RecordType.a, .aaaa, .cname] {
                 guard let values = byType[type] else { continue }

@@ -13,7 +13,7 @@ public struct RouteSource: Sendable {
 
     public init(options: RouteSourceOptions = RouteSourceOptions()) {
         self.options = options
-        domainFilter = DomainFilter(domains: options.domainFilters, excluding: options.excludeDomains)
+        domainFilter = DomainFilter(include: options.domainFilters, exclude: options.excludeDomains)
     }
 
     /// The desired endpoints for `routes`. Routes are taken in (kind, namespace, name) order, so

@@ -1,3 +1,5 @@
+import DNSCore
+
 /// Gives objects read from Git the status a gateway controller would report, so that the
 /// route source (which, like external-dns, trusts only status) sees what the cluster would.
 ///
@@ -61,7 +63,7 @@ enum StatusInference {
         var byGateway: [GatewayKey: [GatewayAddress]] = [:]
         for override in overrides {
             byGateway[GatewayKey(namespace: override.namespace, name: override.name), default: []]
-                .append(GatewayAddress(type: IPLiteral.family(of: override.value) == nil ? "Hostname" : "IPAddress", value: override.value))
+                .append(GatewayAddress(type: IPText.isIP(override.value) ? "IPAddress" : "Hostname", value: override.value))
         }
         var used: Set<GatewayKey> = []
         for index in set.gateways.indices {
