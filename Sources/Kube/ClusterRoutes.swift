@@ -1,0 +1,99 @@
+/// The Gateway API objects of a live cluster, as `RouteSource` takes them: one informer per
+/// kind (Gateway, HTTPRoute, GRPCRoute, Namespace), each object decoded by the manifests'
+/// decoder. Missing CRDs or RBAC leave a kind empty and are said in `problems`; they never stop
+/// the rest.
+public struct ClusterRoutes: Sendable {
+    /// The kinds RouteSource reads, in the order `snapshot` reports them.
+    public static let resources: [KubeResource] = [.gateways, .httpRoutes, .grpcRoutes, .namespaces]
+
+    public let informers: [Informer]
+
+    public init(client: KubeClient, options: InformerOptions = InformerOptions(), clock: some Clock<Duration> = ContinuousClock()) {
+        informers = Self.resources.map { Informer(client: client, resource: $0, options: options, clock: clock) }
+    }
+
+    /// Lists and watches every kind until the task is cancelled.
+    public func run() async {
+        await withTaskGroup(of: Void.self) { group in
+            for informer in informers { group.addTask { await informer.run() } }
+        }
+    }
+
+    /// Calls `onChange` after every change to any cache (relists included) until the task is
+    /// cancelled; the reconciler debounces these and then takes a `snapshot`.
+    public func watchChanges(_ onChange: @escaping @Sendable () async -> Void) async {
+        await withTaskGroup(of: Void.self) { group in
+            for informer in informers {
+                let changes = await informer.changes()
+                group.addTask {
+                    for await _ in changes { await onChange() }
+                }
+            }
+        }
+    }
+
+    /// Whether every kind has been listed, or is known to be missing or forbidden (which the
+    /// snapshot's problems say), so a first plan may be made.
+    public func isReady() async -> Bool {
+        for informer in informers {
+            let synced = await informer.hasSynced
+            let state = await informer.status.state
+            if !synced && state != .missing && state != .forbidden { return false }
+        }
+        return true
+    }
+
+    /// The cached objects now. An object that does not decode is left out and named in `problems`.
+    public func snapshot() async -> ClusterSnapshot {
+        var snapshot = ClusterSnapshot()
+        for informer in informers {
+            let status = await informer.status
+            if status.state != .synced && status.state != .starting {
+                snapshot.problems.append("\(informer.resource): \(status)")
+            }
+            for object in await informer.objects() { snapshot.add(object) }
+        }
+        return snapshot
+    }
+
+    /// One list of each kind, for a one-shot plan: no watch. A kind that cannot be listed
+    /// (CRDs missing, RBAC) is empty and named in `problems`.
+    public static func listOnce(client: KubeClient) async -> ClusterSnapshot {
+        var snapshot = ClusterSnapshot()
+        for resource in resources {
+            do {
+                for object in try await client.listAll(resource).items { snapshot.add(object) }
+            } catch {
+                let reason = error.isNotFound
+                    ? "not served (are the Gateway API CRDs installed?)"
+                    : error.status == 403 ? "forbidden (does the RBAC allow list?)" : error.description
+                snapshot.problems.append("\(resource): \(reason)")
+            }
+        }
+        return snapshot
+    }
+}
+
+/// Gateway API objects at one moment, ready for `RouteSource.endpoints`.
+public struct ClusterSnapshot: Sendable {
+    public var gateways: [Gateway] = []
+    public var routes: [Route] = []
+    public var namespaces: [Namespace] = []
+    /// Kinds that could not be read and objects that did not decode, in words.
+    public var problems: [String] = []
+
+    public init() {}
+
+    mutating func add(_ object: KubeObject) {
+        do {
+            switch try object.routeSourceObject() {
+            case .gateway(let gateway): gateways.append(gateway)
+            case .route(let route): routes.append(route)
+            case .namespace(let namespace): namespaces.append(namespace)
+            case .skipped: break
+            }
+        } catch {
+            problems.append("\(object.kind) \(object.key): \(error)")
+        }
+    }
+}
