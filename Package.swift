@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "Probes", dependencies: ["NetIO", "DNSCore"], swiftSettings: strict),
         // The agent: configuration and wiring.
         .target(name: "NetAgent", dependencies: [
-            "NetIO", "DNSCore", "Probes",
+            "NetIO", "DNSCore", "Kube", "Pihole", "Probes",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "GRDB", package: "GRDB.swift"),
@@ -75,7 +75,7 @@ let package = Package(
         .testTarget(name: "PiholeTests", dependencies: ["Pihole", "Lab", "DNSCore", "NetIO", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ProbesTests", dependencies: ["Probes", "NetIO", "DNSCore", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "KubeTests", dependencies: ["Kube", "DNSCore", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "NetAgentTests", dependencies: ["NetAgent", "NetIO", "DNSCore", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "NetAgentTests", dependencies: ["NetAgent", "NetIO", "DNSCore", "Kube", "Lab", "TestSupport"], swiftSettings: strict),
         // The alert engine's state machine, the message, and the outbox against a real aiosmtpd.
         .testTarget(name: "AlertsTests", dependencies: ["NetAgent", "Probes", "NetIO", "DNSCore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
     ],

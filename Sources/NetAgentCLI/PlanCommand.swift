@@ -2,11 +2,12 @@ import ArgumentParser
 import Foundation
 import Kube
 import Logging
+import NetAgent
 
 /// `netagent plan`: the DNS records the Gateway API routes ask for, computed as external-dns
 /// computes them, from manifests on disk. Bad input is reported on standard error and the
 /// rest still counts; a bad flag is refused before anything is read.
-struct PlanCommand: ParsableCommand {
+struct PlanCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan",
         abstract: "Show the DNS records that Gateway API routes ask for (a dry run, changes nothing).",
@@ -14,6 +15,8 @@ struct PlanCommand: ParsableCommand {
             Reads Gateways, HTTPRoutes, GRPCRoutes and Namespaces from --manifests (files or folders of \
             *.yaml/*.yml, searched recursively). Objects with status are taken as they are; objects \
             without status get the status a gateway controller would report. Filters carry external-dns's names.
+            With --config, the configured sources are read too (the manifests and the cluster's API), and for \
+            each provider instance the changes a reconcile would make are shown; providers are only read.
             """)
 
     enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
@@ -22,6 +25,9 @@ struct PlanCommand: ParsableCommand {
 
     @Option(name: .customLong("manifests"), help: "A manifest file or folder (repeatable).")
     var manifests: [String] = []
+
+    @Option(help: "A configuration file: its sources are read and each provider's changes are shown (read-only).")
+    var config: String?
 
     @Option(name: .customLong("manifest-namespace"),
             help: ArgumentHelp("Namespace for objects without one that are read at or below PATH (repeatable).", valueName: "PATH=NS"))
@@ -78,15 +84,19 @@ struct PlanCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
-        guard !manifests.isEmpty else {
-            throw ValidationError("give at least one --manifests PATH (the Kubernetes API source is not part of plan yet)")
+        guard !manifests.isEmpty || config != nil else {
+            throw ValidationError("give --manifests PATH (repeatable), --config FILE, or both")
         }
         _ = try manifestOptions()
         _ = try sourceOptions()
     }
 
-    func run() throws {
+    func run() async throws {
         global.bootstrapLogging()
+        if let config {
+            try await runWithConfig(config)
+            return
+        }
         if parseOnly {
             let count = ManifestLoader.parseOnly(paths: manifests)
             print("parsed \(count.documents) documents from \(count.files) files (\(count.failures) failed)")
@@ -98,6 +108,30 @@ struct PlanCommand: ParsableCommand {
         report(set, warnings: result.warnings)
         let report = PlanReport(desired: result.endpoints, explanations: result.explanations)
         let text = output == .json ? report.json() : report.table()
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+
+    /// `--config`: every configured source, then a read-only plan per provider instance.
+    private func runWithConfig(_ path: String) async throws {
+        let (loaded, secrets) = try PlanWithConfig.load(path)
+        let objects = await PlanWithConfig.objects(config: loaded, manifests: manifests, options: try manifestOptions())
+        let logger = Logger(label: "netagent.plan")
+        for problem in objects.problems { logger.error("\(problem)") }
+        let result = RouteSource(options: try sourceOptions())
+            .endpoints(gateways: objects.gateways, routes: objects.routes, namespaces: objects.namespaces)
+        for warning in result.warnings { logger.warning("\(warning.message)", metadata: ["resource": "\(warning.resource)"]) }
+        let plans = await PlanWithConfig.plans(config: loaded, secrets: secrets, objects: objects)
+        let report = PlanReport(desired: result.endpoints, explanations: result.explanations)
+        let text: String
+        if output == .json {
+            // The plan's object with one more key: the changes per provider instance.
+            let providers = try JSONSerialization.data(withJSONObject: TargetPlanReport.json(plans), options: [.sortedKeys])
+            var base = report.json()
+            base.removeLast(3)  // "\n}\n"
+            text = base + ",\n  \"providers\": " + String(decoding: providers, as: UTF8.self) + "\n}\n"
+        } else {
+            text = report.table() + TargetPlanReport.table(plans)
+        }
         FileHandle.standardOutput.write(Data(text.utf8))
     }
 

@@ -7,7 +7,7 @@ import TestSupport
 @Suite(.enabled(if: installed("dnsmasq"), "needs dnsmasq"))
 struct ProbeCommandTests {
     func run(_ arguments: [String]) async throws -> (status: Int32, output: String) {
-        let netagent = try #require(Repository.netagentBinary(), "the netagent binary is not built")
+        let netagent = try #require(Netagent.binary?.path, "the netagent binary is not built")
         let spawned = try Spawned.start(netagent, ["probe"] + arguments, separateStderr: true)
         defer { spawned.removeFiles() }
         let status = await Testbed.exit(of: spawned)

@@ -58,7 +58,7 @@ final class Testbed: Sendable {
 
     /// Starts `netagent probe KIND ARGS --output json` in the observer namespace.
     func startProbe(_ kind: ProbeKind, _ arguments: [String]) throws -> Spawned {
-        guard let netagent = Repository.netagentBinary() else { throw TestSupportError("the netagent binary is not built") }
+        guard let netagent = Netagent.binary?.path else { throw TestSupportError("the netagent binary is not built") }
         return try Spawned.start("/usr/sbin/ip", ["netns", "exec", "\(prefix)obs", netagent, "probe", kind.rawValue]
                                  + arguments + ["--output", "json"], separateStderr: true)
     }

@@ -77,17 +77,6 @@ public enum Repository {
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
-
-    /// The built `netagent` executable in the same build folder as the running tests.
-    public static func netagentBinary() -> String? {
-        var folder = URL(fileURLWithPath: CommandLine.arguments.first ?? "").deletingLastPathComponent()
-        for _ in 0..<3 {
-            let candidate = folder.appendingPathComponent("netagent").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            folder = folder.deletingLastPathComponent()
-        }
-        return nil
-    }
 }
 
 /// Whether a test that needs `programs` may run: always under CI (a missing program then

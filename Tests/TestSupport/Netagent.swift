@@ -29,8 +29,8 @@ public enum Netagent {
 
     /// Runs `binary` with `arguments` to completion, stdout and stderr kept apart. It goes through
     /// `Spawned` (posix_spawn), not Foundation's `Process`, which hangs parallel tests here.
-    public static func run(_ binary: URL, _ arguments: [String]) throws -> Outcome {
-        let spawned = try Spawned.start(binary.path, arguments, separateStderr: true)
+    public static func run(_ binary: URL, _ arguments: [String], environment: [String: String]? = nil) throws -> Outcome {
+        let spawned = try Spawned.start(binary.path, arguments, environment: environment, separateStderr: true)
         let status = spawned.wait()
         defer { spawned.removeFiles() }
         return Outcome(status: status, stdout: spawned.output, stderr: spawned.errorOutput)

@@ -1,0 +1,69 @@
+public import DNSCore
+import Foundation
+import Pihole
+
+/// One place netagent writes DNS to: a provider instance (one Pi-hole of an HA pair, a
+/// Cloudflare account) with its ownership registry and its planning rules. Each target is
+/// planned, applied and reported on its own, so one being down never holds up another.
+public struct DNSTarget: Sendable {
+    /// The configuration entry it comes from (`select`, `policy`, `name`).
+    public let config: ProviderConfig
+    /// Which instance, for people: `pihole http://10.0.60.53`.
+    public let instance: String
+    public let registry: any Registry
+    public let planning: PlanningRun
+    /// Gives back what the target holds (a Pi-hole API seat); call once when done.
+    public let close: @Sendable () async -> Void
+}
+
+extension DNSTarget {
+    /// The targets of every provider in `config`. Pi-hole ownership lives in the state file's
+    /// ledger when `state` is given, else in memory (a first run, which adopts only exact matches).
+    public static func all(
+        config: NetAgentConfig, secrets: ResolvedSecrets, state: StateStore?
+    ) -> [DNSTarget] {
+        let deleteGuard = DeleteGuard(maxDeleteFraction: config.reconcile.maxDeleteFraction)
+        return config.providers.flatMap { provider -> [DNSTarget] in
+            let planning = PlanningRun(
+                policy: provider.policy,
+                filters: PlanFilters(domains: DomainFilter(
+                    include: provider.select.domainFilters.map(\.text), exclude: provider.select.excludeDomains.map(\.text))),
+                deleteGuard: deleteGuard)
+            switch provider.kind {
+            case .pihole(let settings):
+                return settings.urls.map { url in
+                    let client = PiholeClient(url: url.absoluteString, password: secrets.piholePasswords[provider.name]?.value)
+                    let pihole = PiholeProvider(client: client, name: "\(provider.name) \(client.baseURL)")
+                    let ledger: any OwnershipLedger = state.map { $0.ledger(scope: "pihole/\(provider.name)/\(client.baseURL)") }
+                        ?? InMemoryLedger()
+                    return DNSTarget(
+                        config: provider, instance: pihole.name,
+                        registry: LedgerRegistry(provider: pihole, ledger: ledger, ownerID: provider.name),
+                        planning: planning, close: { await pihole.close() })
+                }
+            case .cloudflare:
+                // The Cloudflare provider is being built (issue 5): say so rather than skip silently.
+                return [DNSTarget(
+                    config: provider, instance: "\(provider.name) (cloudflare)",
+                    registry: UnavailableRegistry(provider: UnavailableProvider(name: provider.name)),
+                    planning: planning, close: {})]
+            }
+        }
+    }
+}
+
+/// A provider kind this build cannot reach yet: every read fails with that reason.
+struct UnavailableProvider: DNSProvider {
+    let name: String
+    func records() async throws -> [Endpoint] { throw PlanFailure(message: "the Cloudflare provider is not in this build yet") }
+    func apply(_ changes: Plan.Changes) async throws -> ApplyReport { throw PlanFailure(message: "the Cloudflare provider is not in this build yet") }
+    func adjust(_ desired: [Endpoint]) -> [Endpoint] { desired }
+}
+
+/// The registry around an `UnavailableProvider`: it owns nothing and fails as its provider does.
+struct UnavailableRegistry: Registry {
+    let provider: any DNSProvider
+    var ownerID: String { provider.name }
+    func records(desired: [Endpoint]) async throws -> [Endpoint] { try await provider.records() }
+    func apply(_ changes: Plan.Changes) async throws -> ApplyReport { try await provider.apply(changes) }
+}

@@ -1,0 +1,90 @@
+public import DNSCore
+import Foundation
+
+/// What `netagent plan --config` shows for one target: the changes it would make, read-only,
+/// or why it could not be planned.
+public struct TargetPlan: Sendable {
+    public var provider: String
+    public var instance: String
+    public var desiredCount: Int
+    public var outcome: Result<Plan, PlanFailure>
+
+    public init(provider: String, instance: String, desiredCount: Int, outcome: Result<Plan, PlanFailure>) {
+        self.provider = provider
+        self.instance = instance
+        self.desiredCount = desiredCount
+        self.outcome = outcome
+    }
+
+    /// Plans `desired` against `target` without writing anything.
+    public static func make(_ target: DNSTarget, desired: [Endpoint]) async -> TargetPlan {
+        let outcome: Result<Plan, PlanFailure>
+        do {
+            outcome = .success(try await target.planning.plan(desired: desired, registry: target.registry))
+        } catch {
+            outcome = .failure(PlanFailure(message: "\(error)"))
+        }
+        return TargetPlan(provider: target.config.name, instance: target.instance, desiredCount: desired.count, outcome: outcome)
+    }
+}
+
+/// Why a target could not be planned (its API unreachable, a refused login, …).
+public struct PlanFailure: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// Prints per-target plans as a table or one JSON object.
+public enum TargetPlanReport {
+    public static func table(_ plans: [TargetPlan]) -> String {
+        var out = ""
+        for plan in plans {
+            switch plan.outcome {
+            case .failure(let failure):
+                out += "\n== \(plan.instance): cannot plan: \(failure)\n"
+            case .success(let result):
+                let c = result.changes
+                out += "\n== \(plan.instance): \(plan.desiredCount) desired; "
+                out += c.isEmpty ? "nothing to change\n" : "\(c.creates.count) to create, \(c.updates.count) to update, \(c.deletes.count) to delete\n"
+                for e in c.creates { out += "  + \(line(e))\n" }
+                for u in c.updates { out += "  ~ \(line(u.old)) -> \(u.new.targets.joined(separator: ","))\(ttl(u.new))\n" }
+                for e in c.deletes { out += "  - \(line(e))\n" }
+                for conflict in result.conflicts { out += "  ! \(conflict)\n" }
+                if let reason = result.guardReason {
+                    out += "  guard: \(reason) — \(result.withheldDeletes.count) deletes withheld\n"
+                }
+            }
+        }
+        return out
+    }
+
+    public static func json(_ plans: [TargetPlan]) -> [[String: Any]] {
+        plans.map { plan in
+            var object: [String: Any] = ["provider": plan.provider, "instance": plan.instance, "desired": plan.desiredCount]
+            switch plan.outcome {
+            case .failure(let failure):
+                object["error"] = failure.message
+            case .success(let result):
+                object["creates"] = result.changes.creates.map(json)
+                object["updates"] = result.changes.updates.map { ["old": json($0.old), "new": json($0.new)] }
+                object["deletes"] = result.changes.deletes.map(json)
+                object["conflicts"] = result.conflicts.map { "\($0)" }
+                object["guard"] = result.guardReason.map { "\($0)" } ?? NSNull()
+                object["withheldDeletes"] = result.withheldDeletes.map(json)
+            }
+            return object
+        }
+    }
+
+    static func line(_ e: Endpoint) -> String {
+        "\(e.name) \(e.type.rawValue) \(e.targets.joined(separator: ","))\(ttl(e))"
+    }
+
+    static func ttl(_ e: Endpoint) -> String { e.ttl.map { " ttl=\($0)" } ?? "" }
+
+    static func json(_ e: Endpoint) -> [String: Any] {
+        ["name": e.name.text, "type": e.type.rawValue, "targets": e.targets, "ttl": e.ttl.map { $0 as Any } ?? NSNull(),
+         "resource": e.labels.resource.map { $0 as Any } ?? NSNull()]
+    }
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import Kube
+import Logging
+import NetAgent
+
+/// `netagent plan --config FILE`: the desired records from the configured sources (manifests
+/// and the cluster's API), then, per provider instance, what a reconcile would change — read
+/// only: providers are read, nothing is written.
+struct PlanWithConfig {
+    let configPath: String
+    let extraManifests: [String]
+    let manifestOptions: ManifestOptions
+
+    /// Loads the configuration; exits 2 with every problem when it is invalid.
+    static func load(_ path: String) throws -> (NetAgentConfig, ResolvedSecrets) {
+        let config: NetAgentConfig
+        do {
+            config = try NetAgentConfig.load(file: path)
+        } catch {
+            FileHandle.standardError.write(Data(error.issues.map { $0.description + "\n" }.joined().utf8))
+            throw ExitCode(2)
+        }
+        do {
+            return (config, try config.resolveSecrets())
+        } catch {
+            FileHandle.standardError.write(Data("\(path): \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+
+    /// The objects of every configured source; a source that cannot be read is a problem, not an exit.
+    static func objects(config: NetAgentConfig, manifests: [String], options: ManifestOptions) async -> SourceObjects {
+        var objects = SourceObjects()
+        let paths = config.sources.manifests + manifests
+        if !paths.isEmpty { objects.add(ManifestLoader.load(paths: paths, options: options)) }
+        if let kubernetes = config.sources.kubernetes {
+            do {
+                let connection: ClusterConnection
+                if kubernetes.kubeconfig == nil, kubernetes.context == nil, let inCluster = try InClusterConfig.load() {
+                    connection = inCluster
+                } else {
+                    connection = try KubeConfig.load(paths: KubeConfig.paths(explicit: kubernetes.kubeconfig), context: kubernetes.context)
+                }
+                objects.add(await ClusterRoutes.listOnce(client: KubeClient(connection: connection)))
+            } catch {
+                objects.problems.append("kubernetes: \(error)")
+            }
+        }
+        return objects
+    }
+
+    /// Plans every target; each is planned, and fails, on its own.
+    static func plans(config: NetAgentConfig, secrets: ResolvedSecrets, objects: SourceObjects) async -> [TargetPlan] {
+        let state = FileManager.default.fileExists(atPath: config.state.path) ? try? StateStore(path: config.state.path) : nil
+        var plans: [TargetPlan] = []
+        for target in DNSTarget.all(config: config, secrets: secrets, state: state) {
+            do {
+                let desired = try objects.desired(select: target.config.select, annotationPrefixes: config.sources.annotationPrefixes)
+                plans.append(await TargetPlan.make(target, desired: desired.endpoints))
+            } catch {
+                plans.append(TargetPlan(provider: target.config.name, instance: target.instance, desiredCount: 0,
+                                        outcome: .failure(PlanFailure(message: "\(error)"))))
+            }
+            await target.close()
+        }
+        return plans
+    }
+}
