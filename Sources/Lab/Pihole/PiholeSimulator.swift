@@ -14,6 +14,9 @@ public final class PiholeSimulator: Sendable {
         public var appSudo = false
         public var maxSessions = 16
         public var sessionTimeout: Duration = .seconds(1800)
+        /// 2FA: the TOTP secret (raw bytes). Logins with the main password must then carry a
+        /// current code; app passwords skip it, as in FTL.
+        public var totpSecret: [UInt8]?
         /// Records present at start, as FTL stores them.
         public var hosts: [String] = []
         public var cnames: [String] = []

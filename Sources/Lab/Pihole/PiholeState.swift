@@ -31,6 +31,7 @@ actor PiholeState {
     private(set) var cnames: [String]
     private var sessions: [String: Session] = [:]
     private var passwordChecks: (second: Int, count: Int) = (0, 0)
+    private var lastTOTPStep: UInt64?
     private(set) var counters = PiholeSimulator.Counters()
 
     init(options: PiholeSimulator.Options, dns: PiholeDNS) {
@@ -56,10 +57,14 @@ actor PiholeState {
         if passwordChecks.count > 3 {
             return error(429, "rate_limiting", "Rate-limiting login attempts", nil)
         }
-        let given = (try? JSONSerialization.jsonObject(with: body) as? [String: Any])?["password"] as? String
+        let fields = (try? JSONSerialization.jsonObject(with: body) as? [String: Any]) ?? [:]
+        let given = fields["password"] as? String
         let app = given != nil && given == options.appPassword
         guard given == password || app else {
             return Reply(status: 401, json: ["session": sessionObject(sid: nil, valid: false, message: "password incorrect")])
+        }
+        if let secret = options.totpSecret, !app {
+            if let refusal = checkTOTP(fields["totp"], secret: secret) { return refusal }
         }
         let clock = ContinuousClock.now
         sessions = sessions.filter { $0.value.validUntil > clock }
@@ -71,6 +76,22 @@ actor PiholeState {
         counters.logins += 1
         return Reply(status: 200, json: ["session": sessionObject(
             sid: sid, valid: true, message: app ? "app-password correct" : "password correct")])
+    }
+
+    /// FTL's 2FA check: the previous, current and next 30-second code are accepted, once each.
+    private func checkTOTP(_ value: Any?, secret: [UInt8]) -> Reply? {
+        guard let code = value as? Int else {
+            return error(400, "bad_request", "No 2FA token found in JSON payload", nil)
+        }
+        let now = TOTP.step(unixTime: Date().timeIntervalSince1970)
+        guard let step = [now &- 1, now, now + 1].first(where: { TOTP.code(secret: secret, step: $0) == code }) else {
+            return error(401, "unauthorized", "Invalid 2FA token", nil)
+        }
+        if let last = lastTOTPStep, step <= last {
+            return error(401, "unauthorized", "Reused 2FA token", "wait for new token")
+        }
+        lastTOTPStep = step
+        return nil
     }
 
     func logout(sid: String?) -> Reply {

@@ -186,6 +186,7 @@ public actor PiholeClient {
         let kind: PiholeError.Kind = switch (status, detail?.key) {
         case (429, "api_seats_exceeded"): .seatsExceeded
         case (429, _): .rateLimited
+        case (400, _) where detail?.message.contains("2FA") == true, (401, _) where detail?.message.contains("2FA") == true: .twoFactor
         case (401, _) where Self.session(body) == nil && body.contains(Data("password incorrect".utf8)): .wrongPassword
         case (403, _): .readOnly
         case (400, _), (404, _): .refused

@@ -11,6 +11,8 @@ public struct PiholeError: Error, Hashable, Sendable, CustomStringConvertible {
         case rateLimited
         /// The session may read but not change the configuration (an app password without `app_sudo`).
         case readOnly
+        /// The main password needs a 2FA code, which an unattended agent cannot give.
+        case twoFactor
         /// The instance speaks Pi-hole v5's PHP API, which netagent does not support.
         case version5
         /// FTL refused the value (400 "Invalid value" / "Item already present", 404 on delete).
@@ -45,6 +47,7 @@ public struct PiholeError: Error, Hashable, Sendable, CustomStringConvertible {
         case .readOnly: "the app password cannot change settings: set webserver.api.app_sudo=true on the Pi-hole, or use the main password"
         case .version5: "this looks like Pi-hole v5 (no /api/auth); upgrade to Pi-hole v6, v5 is end of life"
         case .wrongPassword: "check the password given by passwordFile/passwordEnv"
+        case .twoFactor: "2FA is on for the main password: create an app password (Settings > Web interface / API) with webserver.api.app_sudo=true and give netagent that one; app passwords skip 2FA"
         default: nil
         }
     }
