@@ -46,25 +46,15 @@ public final class DnsmasqServer: @unchecked Sendable {
         guard let dnsmasq = Repository.which("dnsmasq") else {
             throw TestSupportError("dnsmasq is not installed (scripts/setup installs it)")
         }
-        var lastError: (any Error)?
-        for _ in 0..<5 {
-            let port = try freeLoopbackPort(type: Int32(SOCK_DGRAM.rawValue))
-            let child = try ChildProcess(dnsmasq, [
+        (port, child) = try await startOnFreePort(udp: true) { port in
+            try ChildProcess(dnsmasq, [
                 "--keep-in-foreground", "--pid-file=", "--log-facility=-", "--port=\(port)",
                 "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv", "--no-hosts",
                 "--local-ttl=60", "--user=root",
             ] + extra + records)
-            do {
-                try await child.waitForOutput(timeout: .seconds(5)) { $0.contains("started, version") }
-                self.port = port
-                self.child = child
-                return
-            } catch {
-                lastError = error
-                child.stop()
-            }
+        } ready: { child, _ in
+            try await child.waitForOutput(timeout: .seconds(5)) { $0.contains("started, version") }
         }
-        throw lastError ?? TestSupportError("dnsmasq did not start")
     }
 
     public var address: String { "127.0.0.1:\(port)" }
@@ -81,23 +71,14 @@ public final class SMTPSink: @unchecked Sendable {
     public init(tls: (certificate: String, key: String)? = nil) async throws {
         let folder = try Repository.temporaryFolder("smtp")
         maildir = folder.appendingPathComponent("maildir")
-        var lastError: (any Error)?
-        for _ in 0..<5 {
-            let port = try freeLoopbackPort()
+        let maildir = maildir
+        (port, child) = try await startOnFreePort(udp: false) { port in
             var arguments = ["-m", "aiosmtpd", "-n", "-l", "127.0.0.1:\(port)", "-c", "aiosmtpd.handlers.Mailbox", maildir.path]
             if let tls { arguments += ["--tlscert", tls.certificate, "--tlskey", tls.key] }
-            let child = try ChildProcess("/usr/bin/python3", arguments)
-            do {
-                try await waitForTCP(port: port)
-                self.port = port
-                self.child = child
-                return
-            } catch {
-                lastError = error
-                child.stop()
-            }
+            return try ChildProcess("/usr/bin/python3", arguments)
+        } ready: { _, port in
+            try await waitForTCP(port: port)
         }
-        throw lastError ?? TestSupportError("aiosmtpd did not start")
     }
 
     public var url: String { "smtp://127.0.0.1:\(port)" }
@@ -108,6 +89,26 @@ public final class SMTPSink: @unchecked Sendable {
         let files = (try? FileManager.default.contentsOfDirectory(atPath: new.path)) ?? []
         return files.sorted().compactMap { try? String(contentsOf: new.appendingPathComponent($0), encoding: .utf8) }
     }
+}
+
+/// Starts a server on a port that was free a moment ago, trying again (up to 5 times) when
+/// another process took the port first; returns the port and the running child.
+func startOnFreePort(
+    udp: Bool, launch: (Int) throws -> ChildProcess, ready: (ChildProcess, Int) async throws -> Void
+) async throws -> (Int, ChildProcess) {
+    var lastError: (any Error)?
+    for _ in 0..<5 {
+        let port = try LoopbackPort.free(udp: udp)
+        let child = try launch(port)
+        do {
+            try await ready(child, port)
+            return (port, child)
+        } catch {
+            lastError = error
+            child.stop()
+        }
+    }
+    throw lastError ?? TestSupportError("the server did not start")
 }
 
 /// Waits until something accepts TCP connections on 127.0.0.1:`port`.
