@@ -125,3 +125,39 @@ struct ClientTests {
         }
     }
 }
+
+/// Writes that meet a changed zone or an outage.
+struct ApplyFaultTests {
+    @Test func aRecordDeletedByHandSinceTheListingCountsAsDeleted() async throws {
+        try await Rig.with { rig in
+            let steady = try ["one", "two", "three"].map { try Rig.endpoint("\($0).example.test", .a, ["198.18.0.1"]) }
+            _ = try await rig.reconcile(steady + [try Rig.endpoint("gone.example.test", .a, ["198.18.0.9"])])
+            let plan = try await PlanningRun().plan(desired: steady, registry: rig.registry)
+            #expect(plan.changes.deletes.map(\.name.text) == ["gone.example.test"])
+            for record in await rig.stored("gone.example.test", "A") { await rig.simulator.remove(recordID: record.id, zoneID: rig.zoneID) }
+            let report = try await rig.registry.apply(plan.changes)
+            #expect(report.isComplete, "\(report.failures)")
+            #expect(report.deleted == 2)
+            #expect(await rig.stored("a-gone.example.test", "TXT").isEmpty)
+        }
+    }
+
+    @Test func aZoneWhoseWritesKeepFailingDoesNotStopTheNext() async throws {
+        let first = SimulatedZone(name: "first.test"), second = SimulatedZone(name: "second.test")
+        var options = CloudflareSimulator.Options(zones: [first, second])
+        options.batchLimit = 200
+        try await Rig.with(options, policy: CloudflareRetryPolicy(attempts: 3)) { rig in
+            let desired = [try Rig.endpoint("app.first.test", .a, ["198.18.0.1"]), try Rig.endpoint("app.second.test", .a, ["198.18.0.2"])]
+            let plan = try await PlanningRun().plan(desired: desired, registry: rig.registry)
+            await rig.simulator.fail(next: 3, status: 503)  // every attempt at the first zone's batch
+            let report = try await rig.registry.apply(plan.changes)
+            #expect(report.failures.map(\.key.name.text).sorted() == ["a-app.first.test", "app.first.test"])
+            #expect(report.failures.allSatisfy { $0.message.contains("first.test") && $0.message.contains("HTTP 503") })
+            #expect(await rig.lines(zone: 1) == [
+                "a-app.second.test TXT \"heritage=external-dns,external-dns/owner=home,external-dns/resource=httproute/default/app\"",
+                "app.second.test A 198.18.0.2",
+            ])
+            #expect(await rig.lines(zone: 0).isEmpty)
+        }
+    }
+}

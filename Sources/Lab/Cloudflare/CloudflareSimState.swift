@@ -38,6 +38,7 @@ actor CloudflareSimState {
     func setTunnel(_ tunnel: CloudflareSimulator.Tunnel) { tunnels[tunnel.id] = tunnel }
 
     func insert(_ record: SimulatedDNSRecord, zoneID: String) { zones[zoneID]?.insert(record) }
+    func remove(_ id: String, zoneID: String) { _ = try? zones[zoneID]?.delete(id) }
     func records(zoneID: String) -> [SimulatedDNSRecord] { zones[zoneID]?.ordered ?? [] }
 
     // MARK: Requests

@@ -142,6 +142,8 @@ public final class CloudflareSimulator: Sendable {
     public func records(zoneID: String) async -> [SimulatedDNSRecord] { await state.records(zoneID: zoneID) }
     /// A record made by hand in the dashboard (no checks).
     public func insert(_ record: SimulatedDNSRecord, zoneID: String) async { await state.insert(record, zoneID: zoneID) }
+    /// A record deleted by hand in the dashboard.
+    public func remove(recordID: String, zoneID: String) async { await state.remove(recordID, zoneID: zoneID) }
     /// The next `count` requests are answered 429 with `Retry-After: seconds`.
     public func throttle(next count: Int, retryAfter seconds: Int = 1) async { await state.throttle(next: count, retryAfter: seconds) }
     /// The next `count` requests are answered with `status` (a 5xx).
