@@ -7,7 +7,7 @@ struct TranslationTests {
     let style = RecordStyle(proxiedByDefault: false, comment: "owner=home", tags: [])
 
     func record(_ id: String, _ name: String, _ type: String, _ content: String, ttl: Int = 1, proxied: Bool = false) -> CloudflareRecord {
-        CloudflareRecord(id: id, name: name, type: type, content: content, ttl: ttl, proxied: proxied)
+        CloudflareRecord(id: id, name: name, type: type, content: content, ttl: ttl, proxied: proxied, comment: "owner=home")
     }
 
     @Test func anUpdatePatchesReplacedValuesInPlaceAndLeavesKeptOnesAlone() throws {

@@ -22,7 +22,8 @@ public actor CloudflareProvider: DNSProvider {
         public var batchChunkSize: Int
         /// Records per list page: the largest the API documents.
         public var pageSize: Int
-        /// A comment written on every record netagent writes (for example the owner id), and tags.
+        /// The comment and tags of every record netagent writes (for example the owner id) when
+        /// the `cloudflare-record-comment` / `cloudflare-tags` annotations do not say.
         public var comment: String?
         public var tags: [String]
 
@@ -112,11 +113,16 @@ public actor CloudflareProvider: DNSProvider {
     public nonisolated func adjust(_ desired: [Endpoint]) -> [Endpoint] {
         desired.map { endpoint in
             var adjusted = endpoint
+            let given = endpoint.providerSpecific
             if endpoint.type == .txt {
-                adjusted.providerSpecific.cloudflareProxied = nil
-            } else if endpoint.providerSpecific.cloudflareProxied == nil {
+                adjusted.providerSpecific = ProviderSpecific()
+            } else {
                 let tunnel = endpoint.type == .cname && endpoint.targets.contains(where: CloudflareTunnelClient.isTunnelTarget)
-                adjusted.providerSpecific.cloudflareProxied = tunnel || options.proxiedByDefault
+                // Regional Services and custom hostnames are not managed here: left unset, so they never differ.
+                adjusted.providerSpecific = ProviderSpecific(
+                    cloudflareProxied: given.cloudflareProxied ?? (tunnel || options.proxiedByDefault),
+                    cloudflareTags: Self.nonEmpty(given.cloudflareTags ?? options.tags),
+                    cloudflareRecordComment: Self.nonEmpty(given.cloudflareRecordComment ?? options.comment))
             }
             // Cloudflare stores TTL 1 (automatic) for proxied records whatever is sent.
             if adjusted.providerSpecific.cloudflareProxied == true || adjusted.ttl == 1 { adjusted.ttl = nil }
@@ -288,6 +294,10 @@ public actor CloudflareProvider: DNSProvider {
         zones.filter { name.isSubdomain(of: $0.name) }.max { $0.name.text.count < $1.name.text.count }
     }
 
+    /// Empty comments and tag lists read as absent, so writing "" to clear one reads back as nil.
+    static func nonEmpty(_ text: String?) -> String? { text?.isEmpty == false ? text : nil }
+    static func nonEmpty(_ tags: [String]?) -> [String]? { tags?.isEmpty == false ? tags?.sorted() : nil }
+
     static func key(_ record: CloudflareRecord) -> Endpoint.Key? {
         guard let type = RecordType(rawValue: record.type.uppercased()), let name = try? DNSName(record.name) else { return nil }
         return Endpoint.Key(name: name, type: type)
@@ -313,7 +323,9 @@ public actor CloudflareProvider: DNSProvider {
         var specific = ProviderSpecific()
         if key.type != .txt {
             let flags = Set(records.map { $0.proxied ?? false })
-            specific.cloudflareProxied = flags.count == 1 ? flags.first : nil
+            specific = ProviderSpecific(
+                cloudflareProxied: flags.count == 1 ? flags.first : nil,
+                cloudflareTags: nonEmpty(first.tags), cloudflareRecordComment: nonEmpty(first.comment))
         }
         let ttls = Set(records.map(\.ttl))
         let ttl: Int? = ttls.count > 1 ? 0 : (first.ttl == 1 ? nil : first.ttl)

@@ -73,13 +73,13 @@ enum CloudflareTranslation {
                 if added.isEmpty {
                     add(.delete(id: record.id), update.key)
                 } else {
-                    add(.patch(body(update.new, content: added.removeFirst(), style: style, id: record.id)), update.key)
+                    add(.patch(clearing(record, body(update.new, content: added.removeFirst(), style: style, id: record.id))), update.key)
                 }
             }
             for record in records where wanted.contains(record.content) {
                 let desired = body(update.new, content: record.content, style: style, id: record.id)
                 if differs(record, desired, ttlIsExplicit: update.new.ttl != nil || desired.proxied == true) {
-                    add(.patch(desired), update.key)
+                    add(.patch(clearing(record, desired)), update.key)
                 }
             }
             for content in added { add(.post(body(update.new, content: content, style: style)), update.key) }
@@ -135,14 +135,25 @@ enum CloudflareTranslation {
     static func body(_ endpoint: Endpoint, content: String, style: RecordStyle, id: String? = nil) -> CloudflareRecordBody {
         let proxied: Bool? = endpoint.type == .txt ? nil : (endpoint.providerSpecific.cloudflareProxied ?? style.proxiedByDefault)
         let ttl = proxied == true ? 1 : (endpoint.ttl ?? 1)
+        let tags = endpoint.providerSpecific.cloudflareTags ?? style.tags
         return CloudflareRecordBody(
             id: id, name: endpoint.name.text, type: endpoint.type.rawValue, content: content, ttl: ttl, proxied: proxied,
-            comment: style.comment, tags: style.tags.isEmpty ? nil : style.tags)
+            comment: endpoint.providerSpecific.cloudflareRecordComment ?? style.comment, tags: tags.isEmpty ? nil : tags.sorted())
     }
 
     private static func differs(_ record: CloudflareRecord, _ desired: CloudflareRecordBody, ttlIsExplicit: Bool) -> Bool {
         if let proxied = desired.proxied, proxied != (record.proxied ?? false) { return true }
+        if desired.type != "TXT", (record.comment ?? "") != (desired.comment ?? "") { return true }
+        if desired.type != "TXT", (record.tags ?? []).sorted() != (desired.tags ?? []) { return true }
         return ttlIsExplicit && record.ttl != desired.ttl
+    }
+
+    /// A patch leaves out what it does not send; a comment or tags netagent no longer wants are sent empty.
+    private static func clearing(_ record: CloudflareRecord, _ body: CloudflareRecordBody) -> CloudflareRecordBody {
+        var body = body
+        if body.type != "TXT", body.comment == nil, record.comment?.isEmpty == false { body.comment = "" }
+        if body.type != "TXT", body.tags == nil, record.tags?.isEmpty == false { body.tags = [] }
+        return body
     }
 
     /// Whether `a` and `b` cannot share a name: a CNAME beside anything of A, AAAA, CNAME.
