@@ -35,7 +35,9 @@ struct CloudflareWiringTests {
             let settings = CloudflareSettings(
                 apiURL: try #require(URL(string: url)), apiToken: .env("CF_TOKEN"), zones: [try DNSName("example.test")],
                 proxied: true, owner: "home", txtPrefix: "txt.")
-            let (provider, registry) = try settings.makeRegistry(name: "cloudflare", token: Secret("lab-token"))
+            let zones = try settings.makeZoneRegistries(name: "cloudflare", token: Secret("lab-token"))
+            #expect(zones.map(\.provider.name) == ["cloudflare zone example.test"])
+            let (provider, registry) = try #require(zones.first)
             try await provider.preflight()
             let desired = [Endpoint(name: try DNSName("app.example.test"), type: .a, targets: ["198.18.0.10"])]
             let (_, report) = try await PlanningRun().reconcile(desired: desired, registry: registry)

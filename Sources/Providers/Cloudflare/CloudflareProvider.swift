@@ -110,8 +110,12 @@ public actor CloudflareProvider: DNSProvider {
         return endpoints.sorted { $0.key < $1.key }
     }
 
+    /// Also leaves out names in none of the zones, when every zone is named (zones given by id
+    /// are known only once found; their stray names are refused in `apply`).
     public nonisolated func adjust(_ desired: [Endpoint]) -> [Endpoint] {
-        desired.map { endpoint in
+        let named = options.zoneIDs.isEmpty ? options.zones : []
+        let held = named.isEmpty ? desired : desired.filter { endpoint in named.contains { endpoint.name.isSubdomain(of: $0) } }
+        return held.map { endpoint in
             var adjusted = endpoint
             let given = endpoint.providerSpecific
             if endpoint.type == .txt {
