@@ -41,7 +41,8 @@ let package = Package(
         ], swiftSettings: strict),
         // Providers: each translates plans into one vendor's API.
         .target(name: "Pihole", dependencies: ["NetIO", "DNSCore"], path: "Sources/Providers/Pihole", swiftSettings: strict),
-        // Simulators of the peers (Kubernetes API, Pi-hole with its dnsmasq) for tests and `netagent lab`.
+        .target(name: "Cloudflare", dependencies: ["NetIO", "DNSCore"], path: "Sources/Providers/Cloudflare", swiftSettings: strict),
+        // Simulators of the peers (Kubernetes API, Cloudflare v4, Pi-hole with its dnsmasq) for tests and `netagent lab`.
         // They do not import the clients they stand in front of; NetIO only for processes and ports.
         .target(name: "Lab", dependencies: [
             "NetIO",
@@ -53,7 +54,7 @@ let package = Package(
         .target(name: "Probes", dependencies: ["NetIO", "DNSCore"], swiftSettings: strict),
         // The agent: configuration and wiring.
         .target(name: "NetAgent", dependencies: [
-            "NetIO", "DNSCore", "Kube", "Pihole", "Probes",
+            "NetIO", "DNSCore", "Kube", "Pihole", "Cloudflare", "Probes",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "GRDB", package: "GRDB.swift"),
@@ -65,17 +66,18 @@ let package = Package(
         ], swiftSettings: strict),
 
         // Benchmark drivers for scripts/bench-*.
-        .executableTarget(name: "NetAgentBench", dependencies: ["NetIO", "DNSCore", "Probes", "Pihole", "Lab"], swiftSettings: strict),
+        .executableTarget(name: "NetAgentBench", dependencies: ["NetIO", "DNSCore", "Probes", "Pihole", "Cloudflare", "Lab"], swiftSettings: strict),
 
         // Helpers the tests share: real servers (dnsmasq, aiosmtpd, an HTTP server) on loopback.
         .target(name: "TestSupport", dependencies: ["NetIO"], path: "Tests/TestSupport"),
         .testTarget(name: "DNSCoreTests", dependencies: ["DNSCore"], swiftSettings: strict),
         .testTarget(name: "NetIOTests", dependencies: ["NetIO", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "KubeClientTests", dependencies: ["Kube", "Lab", "NetIO", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "CloudflareTests", dependencies: ["Cloudflare", "Lab", "DNSCore", "NetIO"], swiftSettings: strict),
         .testTarget(name: "PiholeTests", dependencies: ["Pihole", "Lab", "DNSCore", "NetIO", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ProbesTests", dependencies: ["Probes", "NetIO", "DNSCore", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "KubeTests", dependencies: ["Kube", "DNSCore", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "NetAgentTests", dependencies: ["NetAgent", "NetIO", "DNSCore", "Kube", "Lab", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "NetAgentTests", dependencies: ["NetAgent", "NetIO", "DNSCore", "Kube", "Cloudflare", "Probes", "Lab", "TestSupport"], swiftSettings: strict),
         // The alert engine's state machine, the message, and the outbox against a real aiosmtpd.
         .testTarget(name: "AlertsTests", dependencies: ["NetAgent", "Probes", "NetIO", "DNSCore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
     ],

@@ -15,6 +15,7 @@ do {
     case "planner": try PlannerBench.run(rest)
     case "resolver": try await ResolverBench.run(rest)
     case "pihole": try await PiholeBench.run(rest)
+    case "cloudflare": try await CloudflareBench.run(rest)
     case "nodes": try await ProbesBench.nodes(rest)
     case "dns-records": try await ProbesBench.dnsRecords(rest)
     default:
@@ -22,6 +23,7 @@ do {
             usage: netagent-bench planner [--records N] [--changed-percent P] [--repeat K]
                    netagent-bench resolver [--server HOST:PORT] [--queries N] [--names N] [--window N] [--in-flight N]
                    netagent-bench pihole [--a N] [--cname N]
+                   netagent-bench cloudflare [--routes N] [--chunk N]
                    netagent-bench nodes --node NAME=ADDRESS … [--timeout-ms N]
                    netagent-bench dns-records [--server HOST:PORT] [--names N] [--zone Z] [--in-flight N]
             """)

@@ -1,5 +1,6 @@
 public import DNSCore
 import Foundation
+import Cloudflare
 import Pihole
 
 /// One place netagent writes DNS to: a provider instance (one Pi-hole of an HA pair, a
@@ -41,22 +42,31 @@ extension DNSTarget {
                         registry: LedgerRegistry(provider: pihole, ledger: ledger, ownerID: provider.name),
                         planning: planning, close: { await pihole.close() })
                 }
-            case .cloudflare:
-                // The Cloudflare provider is being built (issue 5): say so rather than skip silently.
-                return [DNSTarget(
+            case .cloudflare(let settings):
+                // One target per zone: a zone that cannot be read or written never holds up another.
+                let unavailable = { (reason: String) in [DNSTarget(
                     config: provider, instance: "\(provider.name) (cloudflare)",
-                    registry: UnavailableRegistry(provider: UnavailableProvider(name: provider.name)),
-                    planning: planning, close: {})]
+                    registry: UnavailableRegistry(provider: UnavailableProvider(name: provider.name, reason: reason)),
+                    planning: planning, close: {})] }
+                guard let token = secrets.cloudflareTokens[provider.name] else { return unavailable("no API token was read") }
+                do {
+                    return try settings.makeZoneRegistries(name: provider.name, token: token).map { zone in
+                        DNSTarget(config: provider, instance: zone.provider.name, registry: zone.registry, planning: planning, close: {})
+                    }
+                } catch {
+                    return unavailable("\(error)")
+                }
             }
         }
     }
 }
 
-/// A provider kind this build cannot reach yet: every read fails with that reason.
+/// A provider that cannot be built from its settings: every read fails with the reason.
 struct UnavailableProvider: DNSProvider {
     let name: String
-    func records() async throws -> [Endpoint] { throw PlanFailure(message: "the Cloudflare provider is not in this build yet") }
-    func apply(_ changes: Plan.Changes) async throws -> ApplyReport { throw PlanFailure(message: "the Cloudflare provider is not in this build yet") }
+    let reason: String
+    func records() async throws -> [Endpoint] { throw PlanFailure(message: reason) }
+    func apply(_ changes: Plan.Changes) async throws -> ApplyReport { throw PlanFailure(message: reason) }
     func adjust(_ desired: [Endpoint]) -> [Endpoint] { desired }
 }
 

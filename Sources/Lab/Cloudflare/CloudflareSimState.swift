@@ -1,0 +1,185 @@
+import Foundation
+
+/// The simulated account: tokens, zones and their records, tunnels, fault knobs and the
+/// request log. Answers each request as the v4 API would (API-FACTS §B, §C).
+actor CloudflareSimState {
+    struct Reply: Sendable {
+        var status: Int
+        var body: Data
+        var headers: [String: String] = [:]
+    }
+
+    let options: CloudflareSimulator.Options
+    private var tokens: [String: CloudflareSimulator.Token]
+    private var zones: [String: ZoneRecords] = [:]
+    private var tunnels: [String: CloudflareSimulator.Tunnel] = [:]
+    private(set) var log: [CloudflareSimulator.LoggedRequest] = []
+    private var throttled = 0
+    private var throttleRetryAfter = 1
+    private var failures: [Int] = []
+    private var recent: [ContinuousClock.Instant] = []
+
+    init(options: CloudflareSimulator.Options) {
+        self.options = options
+        tokens = Dictionary(options.tokens.map { ($0.value, $0) }, uniquingKeysWith: { a, _ in a })
+        for zone in options.zones { zones[zone.id] = ZoneRecords(zone: zone) }
+        for tunnel in options.tunnels { tunnels[tunnel.id] = tunnel }
+    }
+
+    // MARK: Knobs
+
+    func throttle(next count: Int, retryAfter seconds: Int) {
+        throttled = count
+        throttleRetryAfter = seconds
+    }
+
+    func fail(next count: Int, status: Int) { failures += Array(repeating: status, count: count) }
+    func resetLog() { log = [] }
+    func setTunnel(_ tunnel: CloudflareSimulator.Tunnel) { tunnels[tunnel.id] = tunnel }
+
+    func insert(_ record: SimulatedDNSRecord, zoneID: String) { zones[zoneID]?.insert(record) }
+    func remove(_ id: String, zoneID: String) { _ = try? zones[zoneID]?.delete(id) }
+    func records(zoneID: String) -> [SimulatedDNSRecord] { zones[zoneID]?.ordered ?? [] }
+
+    // MARK: Requests
+
+    func answer(method: String, path: String, query: [String: String], authorization: String?, body: Data) -> Reply {
+        let reply = route(method: method, path: path, query: query, authorization: authorization, body: body)
+        log.append(.init(method: method, path: path, query: query, status: reply.status))
+        return reply
+    }
+
+    private func route(method: String, path: String, query: [String: String], authorization: String?, body: Data) -> Reply {
+        if throttled > 0 {
+            throttled -= 1
+            return Self.tooMany(retryAfter: throttleRetryAfter)
+        }
+        if overLimit() { return Self.tooMany(retryAfter: Int(options.rateWindow.components.seconds)) }
+        if !failures.isEmpty {
+            let status = failures.removeFirst()
+            return Self.failure(status, [(10000 + status, "Internal server error (injected)")])
+        }
+        guard let authorization, authorization.hasPrefix("Bearer "), authorization.count > 7 else {
+            return Self.failure(400, [(6003, "Invalid request headers")], chain: (6111, "Invalid format for Authorization header"))
+        }
+        guard let token = tokens[String(authorization.dropFirst(7))] else { return Self.failure(403, [(9109, "Invalid access token")]) }
+        let parts = path.split(separator: "/").map(String.init)
+        if parts == ["user", "tokens", "verify"], method == "GET" {
+            return Self.success(["id": token.id, "status": token.status])
+        }
+        guard token.status == "active" else { return Self.failure(403, [(9109, "Invalid access token")]) }
+        if parts.first == "accounts" { return tunnel(parts, token: token) }
+        guard parts.first == "zones" else { return Self.noRoute(path) }
+        if parts.count == 1 {
+            guard method == "GET" else { return Self.noRoute(path) }
+            return listZones(query, token: token)
+        }
+        guard let zone = zones[parts[1]] else { return Self.noRoute(path) }
+        let read = token.allows(.zoneRead, zone: zone.zone.name) || token.allows(.dnsRead, zone: zone.zone.name)
+            || token.allows(.dnsEdit, zone: zone.zone.name)
+        guard read else { return Self.authenticationError() }
+        if parts.count == 2, method == "GET" {
+            return Self.success(["id": zone.zone.id, "name": zone.zone.name, "status": "active"])
+        }
+        guard parts.count >= 3, parts[2] == "dns_records" else { return Self.noRoute(path) }
+        let fields = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:]
+        let write = method != "GET"
+        guard token.allows(.dnsEdit, zone: zone.zone.name) || (!write && token.allows(.dnsRead, zone: zone.zone.name)) else {
+            return Self.authenticationError()
+        }
+        do {
+            switch (method, parts.count > 3 ? parts[3] : nil) {
+            case ("GET", nil): return listRecords(zone, query)
+            case ("POST", nil): return Self.success(try zones[zone.zone.id]!.create(fields).json(zone: zone.zone))
+            case ("POST", "batch"?): return Self.success(try zones[zone.zone.id]!.batch(fields, limit: options.batchLimit))
+            case ("GET", let id?): return Self.success(try zone.record(id).json(zone: zone.zone))
+            case ("PATCH", let id?): return Self.success(try zones[zone.zone.id]!.update(id, fields, replace: false).json(zone: zone.zone))
+            case ("PUT", let id?): return Self.success(try zones[zone.zone.id]!.update(id, fields, replace: true).json(zone: zone.zone))
+            case ("DELETE", let id?): return Self.success(["id": try zones[zone.zone.id]!.delete(id).id])
+            default: return Self.noRoute(path)
+            }
+        } catch {
+            return Self.failure(error.status, [(error.code, error.message)])
+        }
+    }
+
+    private func overLimit() -> Bool {
+        guard let limit = options.rateLimit else { return false }
+        let now = ContinuousClock.now
+        recent.removeAll { now - $0 >= options.rateWindow }
+        recent.append(now)
+        return recent.count > limit
+    }
+
+    private func listZones(_ query: [String: String], token: CloudflareSimulator.Token) -> Reply {
+        guard token.permissions.contains(.zoneRead) else { return Self.authenticationError() }
+        var visible = zones.values.map(\.zone).filter { token.zones == nil || token.zones!.contains($0.name) }
+        if let name = query["name"]?.lowercased() { visible = visible.filter { $0.name == name } }
+        let items = visible.sorted { $0.name < $1.name }.map { ["id": $0.id, "name": $0.name, "status": "active"] as [String: Any] }
+        return page(items, query, maxPerPage: 50)
+    }
+
+    private func listRecords(_ zone: ZoneRecords, _ query: [String: String]) -> Reply {
+        var records = zone.ordered
+        if let type = query["type"]?.uppercased() { records = records.filter { $0.type == type } }
+        if let name = (query["name.exact"] ?? query["name"])?.lowercased() { records = records.filter { $0.name == name } }
+        return page(records.map { $0.json(zone: zone.zone) }, query, maxPerPage: options.maxPerPage)
+    }
+
+    /// One page of `items` with `result_info`; `per_page` beyond the maximum is cut to it.
+    private func page(_ items: [[String: Any]], _ query: [String: String], maxPerPage: Int) -> Reply {
+        let perPage = min(max(Int(query["per_page"] ?? "") ?? 100, 1), maxPerPage)
+        let page = max(Int(query["page"] ?? "") ?? 1, 1)
+        let start = min((page - 1) * perPage, items.count)
+        let slice = Array(items[start..<min(start + perPage, items.count)])
+        let totalPages = items.isEmpty ? 0 : (items.count + perPage - 1) / perPage
+        return Self.success(slice, info: ["page": page, "per_page": perPage, "count": slice.count,
+                                          "total_count": items.count, "total_pages": totalPages])
+    }
+
+    private func tunnel(_ parts: [String], token: CloudflareSimulator.Token) -> Reply {
+        guard parts.count >= 4, parts[2] == "cfd_tunnel", parts[1] == options.accountID else { return Self.noRoute(parts.joined(separator: "/")) }
+        guard token.permissions.contains(.tunnelRead) else { return Self.authenticationError() }
+        guard let tunnel = tunnels[parts[3].lowercased()] else { return Self.noRoute("/" + parts.joined(separator: "/")) }
+        if parts.count == 5, parts[4] == "connections" {
+            return Self.success(tunnel.connectors.map { connector in
+                ["id": connector.id, "version": "2026.1.0",
+                 "conns": connector.connections.map { ["id": $0.id, "colo_name": $0.colo, "is_pending_reconnect": $0.pendingReconnect] }]
+                    as [String: Any]
+            })
+        }
+        // The tunnel object's own `connections` is deprecated and empty (API-FACTS §C.1).
+        return Self.success(["id": tunnel.id, "account_tag": options.accountID, "name": tunnel.name, "status": tunnel.status,
+                             "tun_type": "cfd_tunnel", "config_src": "cloudflare", "connections": [Any]()])
+    }
+
+    // MARK: Envelope
+
+    static func success(_ result: Any, info: [String: Any]? = nil) -> Reply {
+        var object: [String: Any] = ["success": true, "errors": [Any](), "messages": [Any](), "result": result]
+        if let info { object["result_info"] = info }
+        return Reply(status: 200, body: (try? JSONSerialization.data(withJSONObject: object)) ?? Data())
+    }
+
+    static func failure(_ status: Int, _ errors: [(Int, String)], chain: (Int, String)? = nil) -> Reply {
+        let list: [[String: Any]] = errors.map { code, message in
+            var item: [String: Any] = ["code": code, "message": message]
+            if let chain { item["error_chain"] = [["code": chain.0, "message": chain.1]] }
+            return item
+        }
+        let object: [String: Any] = ["success": false, "errors": list, "messages": [Any](), "result": NSNull()]
+        return Reply(status: status, body: (try? JSONSerialization.data(withJSONObject: object)) ?? Data())
+    }
+
+    static func tooMany(retryAfter seconds: Int) -> Reply {
+        var reply = failure(429, [(971, "Please wait and consider throttling your request speed")])
+        reply.headers["Retry-After"] = "\(seconds)"
+        return reply
+    }
+
+    static func authenticationError() -> Reply { failure(403, [(10000, "Authentication error")]) }
+
+    static func noRoute(_ path: String) -> Reply {
+        failure(404, [(7003, "Could not route to \(path), perhaps your object identifier is invalid?"), (7000, "No route for that URI")])
+    }
+}

@@ -1,0 +1,167 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// The Cloudflare v4 API on a loopback port, below `/client/v4`: the envelope, tokens
+/// (verify, 9109 for an unknown token, 10000 for a missing permission), zones, DNS records
+/// (list with page/per_page/result_info and `name`/`type` filters, create, PUT, PATCH, delete,
+/// and the batch endpoint in its real order as one transaction), conflict errors 81053/81054,
+/// duplicate 81057, bad ids 7003, tunnels with status and connections, rate limiting (429 with
+/// Retry-After), injected 5xx and latency, and a request log tests read to count calls. It
+/// follows the API facts, not netagent's client.
+public final class CloudflareSimulator: Sendable {
+    /// What a token may do.
+    public enum Permission: String, Sendable, Hashable {
+        case zoneRead, dnsRead, dnsEdit, tunnelRead
+    }
+
+    /// An API token: its value, status (`active`, `disabled`, `expired`), permissions, and
+    /// the zones (by name) it is limited to (nil: every zone of the account).
+    public struct Token: Sendable, Hashable {
+        public var value: String
+        public var id: String
+        public var status: String
+        public var permissions: Set<Permission>
+        public var zones: Set<String>?
+
+        public init(_ value: String, status: String = "active",
+                    permissions: Set<Permission> = [.zoneRead, .dnsEdit, .tunnelRead], zones: Set<String>? = nil) {
+            self.value = value
+            id = SimulatedDNSRecord.newID()
+            self.status = status
+            self.permissions = permissions
+            self.zones = zones
+        }
+
+        func allows(_ permission: Permission, zone: String) -> Bool {
+            permissions.contains(permission) && (zones?.contains(zone) ?? true)
+        }
+    }
+
+    /// A Cloudflare Tunnel and its connectors.
+    public struct Tunnel: Sendable, Hashable {
+        public struct Connection: Sendable, Hashable {
+            public var id = UUID().uuidString.lowercased()
+            public var colo: String
+            public var pendingReconnect: Bool
+            public init(colo: String = "fra08", pendingReconnect: Bool = false) {
+                self.colo = colo
+                self.pendingReconnect = pendingReconnect
+            }
+        }
+
+        public struct Connector: Sendable, Hashable {
+            public var id = UUID().uuidString.lowercased()
+            public var connections: [Connection]
+            public init(connections: [Connection]) { self.connections = connections }
+        }
+
+        public var id: String
+        public var name: String
+        /// `healthy`, `degraded`, `down` or `inactive`.
+        public var status: String
+        public var connectors: [Connector]
+
+        public init(id: String, name: String = "home", status: String = "healthy", connectors: [Connector] = []) {
+            self.id = id.lowercased()
+            self.name = name
+            self.status = status
+            self.connectors = connectors
+        }
+    }
+
+    public struct Options: Sendable {
+        public var tokens: [Token]
+        public var zones: [SimulatedZone]
+        public var accountID: String
+        public var tunnels: [Tunnel] = []
+        /// Records per batch: 200 (Free), 3,500 on paid plans.
+        public var batchLimit = 200
+        /// The largest `per_page` honoured for DNS records; a larger one is cut to it.
+        public var maxPerPage = 5000
+        /// Requests allowed per `rateWindow` before every request is answered 429 (nil: no limit).
+        public var rateLimit: Int?
+        public var rateWindow: Duration = .seconds(300)
+        /// Added before every reply.
+        public var latency: Duration = .zero
+
+        public init(tokens: [Token] = [Token("lab-token")], zones: [SimulatedZone] = [SimulatedZone(name: "example.test")],
+                    accountID: String = "0123456789abcdef0123456789abcdef") {
+            self.tokens = tokens
+            self.zones = zones
+            self.accountID = accountID
+        }
+    }
+
+    /// One request as served.
+    public struct LoggedRequest: Sendable, Hashable {
+        public var method: String
+        /// Below `/client/v4`, e.g. `/zones/ID/dns_records/batch`.
+        public var path: String
+        public var query: [String: String]
+        public var status: Int
+
+        public var isBatch: Bool { method == "POST" && path.hasSuffix("/dns_records/batch") }
+        public var isRecordList: Bool { method == "GET" && path.hasSuffix("/dns_records") }
+        /// Whether it could change records (every method but GET).
+        public var isWrite: Bool { method != "GET" }
+    }
+
+    let state: CloudflareSimState
+    public let options: Options
+
+    public init(_ options: Options = Options()) {
+        self.options = options
+        state = CloudflareSimState(options: options)
+    }
+
+    /// Serves on 127.0.0.1:`port` (0: a free port) until the task is cancelled; calls
+    /// `onListening` with the port once bound.
+    public func run(port: Int = 0, onListening: @escaping @Sendable (Int) async -> Void) async throws {
+        let router = Router()
+        for method in [HTTPRequest.Method.get, .post, .put, .patch, .delete] {
+            router.on("**", method: method) { request, _ in await self.respond(request) }
+        }
+        try await LabHTTP.serve(router, name: "cloudflare", port: port, onListening: onListening)
+    }
+
+    /// Runs the simulator for the length of `body`, which gets the API base URL
+    /// (`http://127.0.0.1:PORT/client/v4`).
+    public func withRunning<T: Sendable>(_ body: (String) async throws -> T) async throws -> T {
+        try await LabHTTP.withRunning(name: "Cloudflare", serve: { onListening in try await self.run(onListening: onListening) }) { port in
+            try await body("http://127.0.0.1:\(port)/client/v4")
+        }
+    }
+
+    // MARK: Reading and knobs
+
+    /// Every request served so far, in order.
+    public func requests() async -> [LoggedRequest] { await state.log }
+    public func resetLog() async { await state.resetLog() }
+    /// The records of a zone, in creation order.
+    public func records(zoneID: String) async -> [SimulatedDNSRecord] { await state.records(zoneID: zoneID) }
+    /// A record made by hand in the dashboard (no checks).
+    public func insert(_ record: SimulatedDNSRecord, zoneID: String) async { await state.insert(record, zoneID: zoneID) }
+    /// A record deleted by hand in the dashboard.
+    public func remove(recordID: String, zoneID: String) async { await state.remove(recordID, zoneID: zoneID) }
+    /// The next `count` requests are answered 429 with `Retry-After: seconds`.
+    public func throttle(next count: Int, retryAfter seconds: Int = 1) async { await state.throttle(next: count, retryAfter: seconds) }
+    /// The next `count` requests are answered with `status` (a 5xx).
+    public func fail(next count: Int, status: Int = 502) async { await state.fail(next: count, status: status) }
+    public func setTunnel(_ tunnel: Tunnel) async { await state.setTunnel(tunnel) }
+
+    private func respond(_ request: Request) async -> Response {
+        var request = request
+        let body = (try? await request.collectBody(upTo: 64 << 20)).map { Data(buffer: $0) } ?? Data()
+        if options.latency > .zero { try? await Task.sleep(for: options.latency) }
+        var path = request.uri.path
+        if path.hasPrefix("/client/v4") { path.removeFirst("/client/v4".count) }
+        var query: [String: String] = [:]
+        for (key, value) in request.uri.queryParameters { query[String(key)] = String(value).removingPercentEncoding ?? String(value) }
+        let reply = await state.answer(method: request.method.rawValue, path: path, query: query,
+                                       authorization: request.headers[.authorization], body: body)
+        var headers: HTTPFields = [.contentType: "application/json"]
+        for (name, value) in reply.headers { if let field = HTTPField.Name(name) { headers[field] = value } }
+        return Response(status: .init(code: reply.status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: reply.body)))
+    }
+}

@@ -1,0 +1,202 @@
+import Foundation
+public import NetIO
+
+/// What a client sent, for tests, logs and the benchmark.
+public struct CloudflareCallCounts: Hashable, Sendable {
+    /// HTTP requests sent, retries included.
+    public var requests = 0
+    public var retries = 0
+    /// Requests answered 429.
+    public var throttled = 0
+    /// Time spent waiting: for the budget, Retry-After and back-off.
+    public var waited = Duration.zero
+}
+
+/// The subset of the Cloudflare v4 API netagent uses, with the token in the `Authorization`
+/// header only (never in a URL, a log or an error), a client-side request budget, and
+/// retries: 429 after `Retry-After`, 5xx and transport failures with back-off and jitter;
+/// other 4xx are returned at once as `CloudflareError` with Cloudflare's codes.
+public actor CloudflareClient {
+    /// The API base, e.g. `https://api.cloudflare.com/client/v4`.
+    public nonisolated let baseURL: String
+    private let token: String
+    private let http: HTTPClient
+    private let policy: CloudflareRetryPolicy
+    private let pacing: CloudflarePacing
+    private let timeout: Duration
+    private var window = RequestWindow()
+    public private(set) var counts = CloudflareCallCounts()
+
+    public init(baseURL: String, token: String, http: HTTPClient = HTTPClient(),
+                policy: CloudflareRetryPolicy = CloudflareRetryPolicy(), pacing: CloudflarePacing = .live,
+                timeout: Duration = .seconds(30)) {
+        var base = baseURL
+        while base.hasSuffix("/") { base.removeLast() }
+        self.baseURL = base
+        self.token = token
+        self.http = http
+        self.policy = policy
+        self.pacing = pacing
+        self.timeout = timeout
+    }
+
+    /// `GET /user/tokens/verify`: throws `.invalidToken` unless the token is active.
+    public func verifyToken() async throws(CloudflareError) -> CloudflareTokenStatus {
+        let reply = try await call("GET", "/user/tokens/verify", operation: .verifyToken, as: CloudflareTokenStatus.self)
+        guard let status = reply.result else { throw invalid(.verifyToken, "no result") }
+        guard status.status == "active" else {
+            throw CloudflareError(kind: .invalidToken, operation: .verifyToken, status: 200,
+                                  detail: "the token's status is '\(status.status)'")
+        }
+        return status
+    }
+
+    /// `GET /zones?name=NAME`: the zones of that exact name the token can see (zero or one).
+    public func zones(named name: String) async throws(CloudflareError) -> [CloudflareZone] {
+        let reply = try await call("GET", "/zones", query: [("name", name), ("per_page", "50")],
+                                   operation: .listZones, as: [CloudflareZone].self)
+        return reply.result ?? []
+    }
+
+    /// `GET /zones/{id}`, for zone-scoped tokens that cannot list zones.
+    public func zone(id: String) async throws(CloudflareError) -> CloudflareZone {
+        let reply = try await call("GET", "/zones/\(Self.segment(id))", operation: .listZones, as: CloudflareZone.self)
+        guard let zone = reply.result else { throw invalid(.listZones, "no zone in the reply") }
+        return zone
+    }
+
+    /// Every DNS record of a zone, `perPage` at a time, following `result_info` to the last page.
+    public func records(zoneID: String, perPage: Int = 5000) async throws(CloudflareError) -> [CloudflareRecord] {
+        var all: [CloudflareRecord] = []
+        var page = 1
+        while true {
+            let reply = try await call(
+                "GET", "/zones/\(Self.segment(zoneID))/dns_records", query: [("page", "\(page)"), ("per_page", "\(perPage)")],
+                operation: .listRecords, as: [CloudflareRecord].self)
+            let items = reply.result ?? []
+            all += items
+            let totalPages = reply.result_info?.total_pages ?? page
+            if items.isEmpty || page >= totalPages { return all }
+            page += 1
+        }
+    }
+
+    /// `POST /zones/{id}/dns_records/batch`: one transaction; when Cloudflare refuses any item
+    /// nothing is applied and the error (`.refused`, with its code) is thrown.
+    public func batch(zoneID: String, _ batch: CloudflareBatch) async throws(CloudflareError) -> CloudflareBatchResult {
+        let body: Data
+        do { body = try JSONEncoder().encode(batch) } catch { throw invalid(.writeRecords, "cannot encode the batch: \(error)") }
+        let reply = try await call("POST", "/zones/\(Self.segment(zoneID))/dns_records/batch", body: body,
+                                   operation: .writeRecords, as: CloudflareBatchResult.self)
+        return reply.result ?? CloudflareBatchResult()
+    }
+
+    /// A generic GET for the tunnel client: the decoded `result`.
+    func get<T: Decodable & Sendable>(_ path: String, operation: CloudflareOperation, as type: T.Type) async throws(CloudflareError) -> T {
+        let reply = try await call("GET", path, operation: operation, as: type)
+        guard let result = reply.result else { throw invalid(operation, "no result") }
+        return result
+    }
+
+    // MARK: - One request, with budget and retries
+
+    private func call<T: Decodable>(
+        _ method: String, _ path: String, query: [(String, String)] = [], body: Data? = nil,
+        operation: CloudflareOperation, as type: T.Type
+    ) async throws(CloudflareError) -> CloudflareEnvelope<T> {
+        var url = baseURL + path
+        if !query.isEmpty { url += "?" + query.map { "\($0.0)=\(Self.queryValue($0.1))" }.joined(separator: "&") }
+        var headers = [HTTPHeader(name: "Authorization", value: "Bearer \(token)")]
+        if body != nil { headers.append(HTTPHeader(name: "Content-Type", value: "application/json")) }
+        let request = HTTPRequest(method: method, url: url, headers: headers, body: body, timeout: timeout)
+        var attempt = 0
+        while true {
+            attempt += 1
+            try await waitForBudget(operation)
+            counts.requests += 1
+            let response: HTTPResponse
+            do {
+                response = try await http.send(request)
+            } catch {
+                // Timeouts and refused connections: nothing was answered, so try again later.
+                guard attempt < policy.attempts, error.kind == .transfer else {
+                    throw CloudflareError(kind: .unreachable, operation: operation, detail: error.description)
+                }
+                try await pause(policy.backoff(retry: attempt, random: pacing.random()), operation)
+                continue
+            }
+            switch response.status {
+            case 200..<300:
+                do { return try JSONDecoder().decode(CloudflareEnvelope<T>.self, from: response.body) } catch {
+                    throw invalid(operation, "cannot read the reply: \(error)", status: response.status)
+                }
+            case 429:
+                counts.throttled += 1
+                let wait = CloudflareRetryPolicy.retryAfter(response.headers["Retry-After"])
+                    ?? policy.backoff(retry: attempt, random: pacing.random())
+                guard attempt < policy.attempts, wait <= policy.maxRetryAfter else {
+                    throw Self.error(response, operation)
+                }
+                try await pause(wait, operation)
+            case 500...599:
+                guard attempt < policy.attempts else { throw Self.error(response, operation) }
+                try await pause(policy.backoff(retry: attempt, random: pacing.random()), operation)
+            default:
+                throw Self.error(response, operation)
+            }
+        }
+    }
+
+    private func waitForBudget(_ operation: CloudflareOperation) async throws(CloudflareError) {
+        while true {
+            let wait = window.wait(at: pacing.now(), policy: policy)
+            if wait <= .zero { break }
+            counts.waited += wait
+            do { try await pacing.sleep(wait) } catch { throw cancelled(operation) }
+        }
+        window.record(pacing.now())
+    }
+
+    private func pause(_ duration: Duration, _ operation: CloudflareOperation) async throws(CloudflareError) {
+        counts.retries += 1
+        counts.waited += duration
+        do { try await pacing.sleep(duration) } catch { throw cancelled(operation) }
+    }
+
+    private func cancelled(_ operation: CloudflareOperation) -> CloudflareError {
+        CloudflareError(kind: .unreachable, operation: operation, detail: "cancelled while waiting to retry")
+    }
+
+    private func invalid(_ operation: CloudflareOperation, _ detail: String, status: Int = 0) -> CloudflareError {
+        CloudflareError(kind: .invalidResponse, operation: operation, status: status, detail: detail)
+    }
+
+    /// Classifies a failed reply by status and Cloudflare code (API-FACTS §B.7).
+    static func error(_ response: HTTPResponse, _ operation: CloudflareOperation) -> CloudflareError {
+        let errors = (try? JSONDecoder().decode(CloudflareErrorEnvelope.self, from: response.body))?.errors ?? []
+        let codes = Set(errors.map(\.code))
+        let invalidToken = errors.contains { $0.code == 9109 && $0.message.lowercased().contains("invalid") }
+        let kind: CloudflareError.Kind
+        switch response.status {
+        case 429: kind = .rateLimited
+        case 500...599: kind = .serverError
+        case 401: kind = .invalidToken
+        case _ where invalidToken || !codes.isDisjoint(with: [6003, 6111, 1000]): kind = .invalidToken
+        case 403: kind = operation == .verifyToken ? .invalidToken : .missingPermission
+        case _ where operation == .listZones && !codes.isDisjoint(with: [7003, 7000]): kind = .zoneNotFound
+        default: kind = .refused
+        }
+        let detail = errors.isEmpty ? String(decoding: response.body.prefix(200), as: UTF8.self) : nil
+        return CloudflareError(kind: kind, operation: operation, status: response.status, errors: errors, detail: detail)
+    }
+
+    private static func segment(_ id: String) -> String {
+        id.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? id
+    }
+
+    private static func queryValue(_ value: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value
+    }
+}

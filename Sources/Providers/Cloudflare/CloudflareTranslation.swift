@@ -1,0 +1,164 @@
+import DNSCore
+
+/// One record operation of a batch, tied to the plan change it serves.
+struct RecordOperation: Hashable, Sendable {
+    enum Action: Hashable, Sendable {
+        case delete(id: String)
+        case patch(CloudflareRecordBody)
+        case post(CloudflareRecordBody)
+    }
+
+    var action: Action
+    /// Index of the change (into the outcomes) this operation belongs to.
+    var change: Int
+    var key: Endpoint.Key
+
+    /// Batches run deletes, then patches, then posts (API-FACTS §B.5).
+    var phase: Int {
+        switch action {
+        case .delete: 0
+        case .patch: 1
+        case .post: 2
+        }
+    }
+}
+
+/// What became of one plan change.
+struct ChangeOutcome: Hashable, Sendable {
+    var operation: ApplyFailure.Operation
+    var key: Endpoint.Key
+    var failure: String?
+}
+
+/// Settings that shape the records netagent writes.
+struct RecordStyle: Hashable, Sendable {
+    var proxiedByDefault: Bool
+    var comment: String?
+    var tags: [String]
+}
+
+/// Plan changes → record operations and batches, as pure functions. One Cloudflare record
+/// holds one value, so a record set is one record per target. An update pairs each removed
+/// value with an added one and patches that record in place (one operation instead of a
+/// delete and a create); a kept value is patched only when its TTL or proxied flag differ.
+enum CloudflareTranslation {
+    /// The operations for `changes` in batch order (deletes, patches, posts), and one outcome
+    /// per change. `stored` holds the zone's records by key, as last listed or written.
+    static func operations(
+        for changes: Plan.Changes, stored: [Endpoint.Key: [CloudflareRecord]], style: RecordStyle
+    ) -> (operations: [RecordOperation], outcomes: [ChangeOutcome]) {
+        var operations: [RecordOperation] = []
+        var outcomes: [ChangeOutcome] = []
+        func add(_ action: RecordOperation.Action, _ key: Endpoint.Key) {
+            operations.append(RecordOperation(action: action, change: outcomes.count - 1, key: key))
+        }
+        for endpoint in changes.deletes {
+            outcomes.append(ChangeOutcome(operation: .delete, key: endpoint.key))
+            // Only values the plan names: a value added by hand since the listing stays.
+            for record in stored[endpoint.key] ?? [] where endpoint.targets.contains(record.content) {
+                add(.delete(id: record.id), endpoint.key)
+            }
+        }
+        for update in changes.updates {
+            outcomes.append(ChangeOutcome(operation: .update, key: update.key))
+            guard let records = stored[update.key], !records.isEmpty else {
+                outcomes[outcomes.count - 1].failure = "the record is no longer in the zone"
+                continue
+            }
+            let wanted = Set(update.new.targets)
+            let removed = records.filter { !wanted.contains($0.content) }
+            let present = Set(records.map(\.content))
+            var added = update.new.targets.filter { !present.contains($0) }
+            for record in removed {
+                if added.isEmpty {
+                    add(.delete(id: record.id), update.key)
+                } else {
+                    add(.patch(clearing(record, body(update.new, content: added.removeFirst(), style: style, id: record.id))), update.key)
+                }
+            }
+            for record in records where wanted.contains(record.content) {
+                let desired = body(update.new, content: record.content, style: style, id: record.id)
+                if differs(record, desired, ttlIsExplicit: update.new.ttl != nil || desired.proxied == true) {
+                    add(.patch(clearing(record, desired)), update.key)
+                }
+            }
+            for content in added { add(.post(body(update.new, content: content, style: style)), update.key) }
+        }
+        for endpoint in changes.creates {
+            outcomes.append(ChangeOutcome(operation: .create, key: endpoint.key))
+            for content in endpoint.targets { add(.post(body(endpoint, content: content, style: style)), endpoint.key) }
+        }
+        // Stable: inside a phase, the plan's order.
+        let ordered = operations.enumerated().sorted { ($0.element.phase, $0.offset) < ($1.element.phase, $1.offset) }.map(\.element)
+        return (ordered, outcomes)
+    }
+
+    /// Splits ordered operations into batches of at most `size`, keeping the order, and
+    /// starting a new batch before a create whose name the current batch deletes with a type
+    /// that cannot sit beside it (A/AAAA against CNAME): no batch holds both halves of a switch.
+    static func chunks(_ operations: [RecordOperation], size: Int) -> [[RecordOperation]] {
+        var chunks: [[RecordOperation]] = []
+        var current: [RecordOperation] = []
+        var deletedHere: [DNSName: Set<RecordType>] = [:]
+        for operation in operations {
+            var conflicts = false
+            if case .post = operation.action, let types = deletedHere[operation.key.name] {
+                conflicts = types.contains { switches($0, operation.key.type) }
+            }
+            if current.count >= max(1, size) || conflicts {
+                chunks.append(current)
+                current = []
+                deletedHere = [:]
+            }
+            current.append(operation)
+            if case .delete = operation.action { deletedHere[operation.key.name, default: []].insert(operation.key.type) }
+        }
+        if !current.isEmpty { chunks.append(current) }
+        return chunks
+    }
+
+    /// The batch request for `operations`.
+    static func batch(_ operations: some Sequence<RecordOperation>) -> CloudflareBatch {
+        var batch = CloudflareBatch()
+        for operation in operations {
+            switch operation.action {
+            case .delete(let id): batch.deletes.append(.init(id: id))
+            case .patch(let body): batch.patches.append(body)
+            case .post(let body): batch.posts.append(body)
+            }
+        }
+        return batch
+    }
+
+    /// The record netagent writes for one value of `endpoint`: TTL 1 (automatic) when
+    /// proxied or unset, never proxied for TXT.
+    static func body(_ endpoint: Endpoint, content: String, style: RecordStyle, id: String? = nil) -> CloudflareRecordBody {
+        let proxied: Bool? = endpoint.type == .txt ? nil : (endpoint.providerSpecific.cloudflareProxied ?? style.proxiedByDefault)
+        let ttl = proxied == true ? 1 : (endpoint.ttl ?? 1)
+        let tags = endpoint.providerSpecific.cloudflareTags ?? style.tags
+        return CloudflareRecordBody(
+            id: id, name: endpoint.name.text, type: endpoint.type.rawValue, content: content, ttl: ttl, proxied: proxied,
+            comment: endpoint.providerSpecific.cloudflareRecordComment ?? style.comment, tags: tags.isEmpty ? nil : tags.sorted())
+    }
+
+    private static func differs(_ record: CloudflareRecord, _ desired: CloudflareRecordBody, ttlIsExplicit: Bool) -> Bool {
+        if let proxied = desired.proxied, proxied != (record.proxied ?? false) { return true }
+        if desired.type != "TXT", (record.comment ?? "") != (desired.comment ?? "") { return true }
+        if desired.type != "TXT", (record.tags ?? []).sorted() != (desired.tags ?? []) { return true }
+        return ttlIsExplicit && record.ttl != desired.ttl
+    }
+
+    /// A patch leaves out what it does not send; a comment or tags netagent no longer wants are sent empty.
+    private static func clearing(_ record: CloudflareRecord, _ body: CloudflareRecordBody) -> CloudflareRecordBody {
+        var body = body
+        if body.type != "TXT", body.comment == nil, record.comment?.isEmpty == false { body.comment = "" }
+        if body.type != "TXT", body.tags == nil, record.tags?.isEmpty == false { body.tags = [] }
+        return body
+    }
+
+    /// Whether `a` and `b` cannot share a name: a CNAME beside anything of A, AAAA, CNAME.
+    static func switches(_ a: RecordType, _ b: RecordType) -> Bool {
+        let addressOrAlias: Set<RecordType> = [.a, .aaaa, .cname]
+        return a != b && (a == .cname || b == .cname) && addressOrAlias.contains(a) && addressOrAlias.contains(b)
+    }
+}

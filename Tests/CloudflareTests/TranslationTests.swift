@@ -1,0 +1,82 @@
+@testable import Cloudflare
+import DNSCore
+import Testing
+
+/// Plan changes → record operations and batches, without I/O.
+struct TranslationTests {
+    let style = RecordStyle(proxiedByDefault: false, comment: "owner=home", tags: [])
+
+    func record(_ id: String, _ name: String, _ type: String, _ content: String, ttl: Int = 1, proxied: Bool = false) -> CloudflareRecord {
+        CloudflareRecord(id: id, name: name, type: type, content: content, ttl: ttl, proxied: proxied, comment: "owner=home")
+    }
+
+    @Test func anUpdatePatchesReplacedValuesInPlaceAndLeavesKeptOnesAlone() throws {
+        let old = try Rig.endpoint("app.example.test", .a, ["198.18.0.1", "198.18.0.2", "198.18.0.3"])
+        let new = try Rig.endpoint("app.example.test", .a, ["198.18.0.1", "198.18.0.4"])
+        let stored = [old.key: [record("1", "app.example.test", "A", "198.18.0.1"), record("2", "app.example.test", "A", "198.18.0.2"),
+                                record("3", "app.example.test", "A", "198.18.0.3")]]
+        let (operations, outcomes) = CloudflareTranslation.operations(
+            for: Plan.Changes(updates: [Plan.Update(old: old, new: new)]), stored: stored, style: style)
+        #expect(outcomes.count == 1)
+        #expect(operations.map(\.action) == [
+            .delete(id: "3"),
+            .patch(CloudflareRecordBody(id: "2", name: "app.example.test", type: "A", content: "198.18.0.4", ttl: 1,
+                                        proxied: false, comment: "owner=home")),
+        ])
+    }
+
+    @Test func aKeptValueIsPatchedWhenItsProxiedFlagOrExplicitTTLDiffer() throws {
+        let old = try Rig.endpoint("app.example.test", .a, ["198.18.0.1"])
+        let new = try Rig.endpoint("app.example.test", .a, ["198.18.0.1"], ttl: 300)
+        let stored = [old.key: [record("1", "app.example.test", "A", "198.18.0.1", ttl: 120)]]
+        let (operations, _) = CloudflareTranslation.operations(
+            for: Plan.Changes(updates: [Plan.Update(old: old, new: new)]), stored: stored, style: style)
+        guard case .patch(let body) = operations.first?.action else {
+            Issue.record("expected a patch, got \(operations)")
+            return
+        }
+        #expect(body.ttl == 300)
+        #expect(body.id == "1")
+    }
+
+    @Test func batchesKeepDeletesBeforeCreatesAndNeverHoldBothHalvesOfASwitch() throws {
+        let a = try Rig.endpoint("app.example.test", .a, ["198.18.0.1"])
+        let cname = try Rig.endpoint("app.example.test", .cname, ["other.example.test"])
+        let plain = try (0..<3).map { try Rig.endpoint("n\($0).example.test", .a, ["198.18.1.\($0)"]) }
+        let stored = [a.key: [record("1", "app.example.test", "A", "198.18.0.1")]]
+        let (operations, _) = CloudflareTranslation.operations(
+            for: Plan.Changes(creates: [cname] + plain, deletes: [a]), stored: stored, style: style)
+        #expect(operations.map(\.phase) == [0, 2, 2, 2, 2])
+        let chunks = CloudflareTranslation.chunks(operations, size: 200)
+        #expect(chunks.count == 2)
+        for chunk in chunks {
+            let types = Set(chunk.filter { $0.key.name.text == "app.example.test" }.map(\.key.type))
+            #expect(types.count <= 1, "one batch holds \(types)")
+        }
+        #expect(CloudflareTranslation.chunks(operations, size: 2).map(\.count) == [1, 2, 2])
+    }
+
+    @Test func proxiedRecordsGetAutomaticTTLAndTXTIsNeverProxied() throws {
+        let proxied = CloudflareTranslation.body(try Rig.endpoint("a.example.test", .a, ["198.18.0.1"], ttl: 600, proxied: true),
+                                                 content: "198.18.0.1", style: style)
+        #expect(proxied.ttl == 1)
+        #expect(proxied.proxied == true)
+        let txt = CloudflareTranslation.body(try Rig.endpoint("t.example.test", .txt, ["x"], proxied: true), content: "x",
+                                             style: RecordStyle(proxiedByDefault: true, comment: nil, tags: []))
+        #expect(txt.proxied == nil)
+    }
+
+    @Test func readingBackMatchesWhatAdjustWrites() throws {
+        let read = CloudflareProvider.endpoint(Endpoint.Key(name: try DNSName("app.example.test"), type: .a), [
+            record("1", "app.example.test", "A", "198.18.0.1", ttl: 1, proxied: true),
+        ])
+        #expect(read?.ttl == nil)
+        #expect(read?.providerSpecific.cloudflareProxied == true)
+        let mixed = CloudflareProvider.endpoint(Endpoint.Key(name: try DNSName("app.example.test"), type: .a), [
+            record("1", "app.example.test", "A", "198.18.0.1", ttl: 300, proxied: true),
+            record("2", "app.example.test", "A", "198.18.0.2", ttl: 120, proxied: false),
+        ])
+        #expect(mixed?.providerSpecific.cloudflareProxied == nil, "a flag that disagrees must read as different from any desired one")
+        #expect(mixed?.ttl == 0)
+    }
+}
