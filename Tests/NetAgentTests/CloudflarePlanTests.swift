@@ -52,16 +52,8 @@ struct CloudflarePlanTests {
         """
     }
 
-    /// `netagent plan --config FILE --output json`, waited for on a Dispatch thread: a blocking
-    /// wait on one of the two cooperative threads would starve the simulators that answer it.
     static func plan(_ binary: URL, _ configFile: URL, _ environment: [String: String]) async throws -> Netagent.Outcome {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result {
-                    try Netagent.run(binary, ["plan", "--config", configFile.path, "--output", "json"], environment: environment)
-                })
-            }
-        }
+        try await Netagent.run(binary, ["plan", "--config", configFile.path, "--output", "json"], environment: environment)
     }
 
     @Test func manifestsToATunnelCNAMEPerZone() async throws {

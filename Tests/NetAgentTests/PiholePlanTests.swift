@@ -95,7 +95,7 @@ struct PiholePlanTests {
 
                 // 1. The dry run shows each instance's creates and writes nothing.
                 let binary = try #require(Netagent.binary, "the netagent binary is not built")
-                let plan = try Netagent.run(binary, ["plan", "--config", configFile.path, "--output", "json"], environment: environment)
+                let plan = try await Netagent.run(binary, ["plan", "--config", configFile.path, "--output", "json"], environment: environment)
                 #expect(plan.status == 0, "\(plan.stderr)")
                 let object = try #require(try JSONSerialization.jsonObject(with: Data(plan.stdout.utf8)) as? [String: Any])
                 let providers = try #require(object["providers"] as? [[String: Any]])
@@ -137,7 +137,7 @@ struct PiholePlanTests {
                 #expect(await first.hosts().contains("198.18.0.99 printer.home.test"))
 
                 // 4. A second dry run finds nothing to change.
-                let again = try Netagent.run(binary, ["plan", "--config", configFile.path, "--output", "json"], environment: environment)
+                let again = try await Netagent.run(binary, ["plan", "--config", configFile.path, "--output", "json"], environment: environment)
                 let providersAgain = (try JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as? [String: Any])?["providers"] as? [[String: Any]]
                 #expect(providersAgain?.allSatisfy { ($0["creates"] as? [Any])?.isEmpty == true && ($0["deletes"] as? [Any])?.isEmpty == true } == true,
                         "\(again.stdout)")

@@ -35,4 +35,14 @@ public enum Netagent {
         defer { spawned.removeFiles() }
         return Outcome(status: status, stdout: spawned.output, stderr: spawned.errorOutput)
     }
+
+    /// `run` for async tests: the wait happens on a Dispatch thread, because a blocking wait on
+    /// one of the cooperative pool's few threads starves the simulators that must answer the run.
+    public static func run(_ binary: URL, _ arguments: [String], environment: [String: String]? = nil) async throws -> Outcome {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try run(binary, arguments, environment: environment) as Outcome })
+            }
+        }
+    }
 }
