@@ -31,23 +31,7 @@ struct PlanWithConfig {
 
     /// The objects of every configured source; a source that cannot be read is a problem, not an exit.
     static func objects(config: NetAgentConfig, manifests: [String], options: ManifestOptions) async -> SourceObjects {
-        var objects = SourceObjects()
-        let paths = config.sources.manifests + manifests
-        if !paths.isEmpty { objects.add(ManifestLoader.load(paths: paths, options: options)) }
-        if let kubernetes = config.sources.kubernetes {
-            do {
-                let connection: ClusterConnection
-                if kubernetes.kubeconfig == nil, kubernetes.context == nil, let inCluster = try InClusterConfig.load() {
-                    connection = inCluster
-                } else {
-                    connection = try KubeConfig.load(paths: KubeConfig.paths(explicit: kubernetes.kubeconfig), context: kubernetes.context)
-                }
-                objects.add(await ClusterRoutes.listOnce(client: KubeClient(connection: connection)))
-            } catch {
-                objects.problems.append("kubernetes: \(error)")
-            }
-        }
-        return objects
+        await SourceObjects.readOnce(config: config, extraManifests: manifests, options: options).objects
     }
 
     /// Plans every target; each is planned, and fails, on its own.

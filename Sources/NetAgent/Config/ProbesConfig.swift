@@ -50,6 +50,8 @@ public struct ProbesConfig: Hashable, Sendable {
     public struct DNSServers: Hashable, Sendable {
         public var schedule: Schedule
         public var servers: [Server]
+        /// The name every server must answer with an A record (default `example.com`, as `netagent probe`).
+        public var question: String = "example.com"
         /// A DNS server by name, address and port (default 53).
         public struct Server: Hashable, Sendable {
             public var name: String
@@ -168,7 +170,8 @@ extension ProbesConfig {
             guard let name, let address else { return nil }
             return DNSServers.Server(name: name, address: address, port: port)
         }
+        let question = kind.optional("question")?.string() ?? "example.com"
         guard let servers else { return nil }
-        return DNSServers(schedule: schedule, servers: servers)
+        return DNSServers(schedule: schedule, servers: servers, question: question)
     }
 }

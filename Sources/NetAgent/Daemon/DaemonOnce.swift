@@ -1,0 +1,48 @@
+public import Probes
+import Foundation
+import NetIO
+
+extension Daemon {
+    /// What `netagent run --once` did: one cycle per target and one round of every probe.
+    public struct OnceReport: Sendable {
+        public var cycles: [CycleOutcome] = []
+        public var probes: [ProbeResult] = []
+        /// Sources that could not be read in full.
+        public var problems: [String] = []
+        /// All well: every target reconciled in full, every probe passed, every source read.
+        public var ok: Bool { cycles.allSatisfy(\.ok) && probes.allSatisfy(\.ok) && problems.isEmpty }
+    }
+
+    /// One reconcile of every target and one probe round. When the cluster gave nothing at all,
+    /// targets are not reconciled (an empty source must not delete every record).
+    /// Throws when the state file cannot be opened.
+    public func once() async throws -> OnceReport {
+        let store = try StateStore(path: config.state.path)
+        var report = OnceReport()
+        let (objects, clusterUnreachable) = await SourceObjects.readOnce(config: config)
+        report.problems = objects.problems
+        let alerts = try await alertService(store: store)
+        for target in DNSTarget.all(config: config, secrets: secrets, state: store) {
+            let outcome: CycleOutcome
+            if clusterUnreachable {
+                outcome = CycleOutcome(instance: target.instance,
+                                       result: .failure(PlanFailure(message: "not reconciled: the cluster could not be read")))
+            } else {
+                outcome = await TargetReconciler<ContinuousClock>.cycle(
+                    target, objects: objects, annotationPrefixes: config.sources.annotationPrefixes, dryRun: dryRun)
+            }
+            await target.close()
+            report.cycles.append(outcome)
+            await alerts?.observe(outcome.alert, at: Date())
+        }
+        let resolver = Resolver()
+        let scheduler = ProbeScheduler(probes: config.scheduledProbes(resolver: resolver), history: ProbeHistory(),
+                                       clock: ContinuousClock(), onResults: { alerts?.record($0) })
+        report.probes = await scheduler.runOnce()
+        resolver.shutdown()
+        if let alerts {
+            do { _ = try await alerts.step(now: Date()) } catch { report.problems.append("alerts: \(error)") }
+        }
+        return report
+    }
+}

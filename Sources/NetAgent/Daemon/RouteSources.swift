@@ -1,0 +1,81 @@
+public import Kube
+import Foundation
+
+extension SourcesConfig.KubernetesSource {
+    /// The cluster this source names: the pod's own service account when neither a kubeconfig
+    /// nor a context is set and the agent runs in a pod, else the kubeconfig. Throws what
+    /// reading the kubeconfig or the service account throws.
+    public func connection() throws -> ClusterConnection {
+        if kubeconfig == nil, context == nil, let inCluster = try InClusterConfig.load() { return inCluster }
+        return try KubeConfig.load(paths: KubeConfig.paths(explicit: kubeconfig), context: context)
+    }
+}
+
+/// The route sources of `netagent run`: the manifests folders, read anew at every reconcile
+/// so an edit is picked up at the next resync, and the cluster's API through informers.
+public struct RouteSources: Sendable {
+    public let manifests: [String]
+    public let manifestOptions: ManifestOptions
+    /// Nil when `sources.kubernetes` is not set.
+    public let cluster: ClusterRoutes?
+
+    public init(manifests: [String], manifestOptions: ManifestOptions = ManifestOptions(), cluster: ClusterRoutes?) {
+        self.manifests = manifests
+        self.manifestOptions = manifestOptions
+        self.cluster = cluster
+    }
+
+    /// The sources `config` names; throws when the cluster's connection cannot be read.
+    public init(config: NetAgentConfig, informerOptions: InformerOptions = InformerOptions()) throws {
+        let cluster = try config.sources.kubernetes.map {
+            ClusterRoutes(client: KubeClient(connection: try $0.connection()), options: informerOptions)
+        }
+        self.init(manifests: config.sources.manifests, cluster: cluster)
+    }
+
+    /// Whether a plan may be made: every informer has listed its kind (or found it missing).
+    /// Planning against a cache that has not listed yet would delete every record.
+    public func isReady() async -> Bool {
+        await cluster?.isReady() ?? true
+    }
+
+    /// The objects of every source now; a manifest that does not parse is a problem, not an error.
+    public func objects() async -> SourceObjects {
+        var objects = SourceObjects()
+        if !manifests.isEmpty { objects.add(ManifestLoader.load(paths: manifests, options: manifestOptions)) }
+        if let cluster { objects.add(await cluster.snapshot()) }
+        return objects
+    }
+
+    /// Lists and watches the cluster until cancelled, calling `onChange` after each change
+    /// to any cache; returns at once when there is no cluster source.
+    public func run(onChange: @escaping @Sendable () async -> Void) async {
+        guard let cluster else { return }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await cluster.run() }
+            group.addTask { await cluster.watchChanges(onChange) }
+        }
+    }
+}
+
+extension SourceObjects {
+    /// The configured sources read once, for `netagent plan` and `netagent run --once`: the
+    /// manifests (`config`'s and `extraManifests`) and one list of each kind from the cluster.
+    /// A source that cannot be read is a problem, not an error; `clusterUnreachable` says the
+    /// cluster gave nothing at all, so no plan should delete on its word.
+    public static func readOnce(config: NetAgentConfig, extraManifests: [String] = [],
+                                options: ManifestOptions = ManifestOptions()) async -> (objects: SourceObjects, clusterUnreachable: Bool) {
+        var objects = SourceObjects()
+        let paths = config.sources.manifests + extraManifests
+        if !paths.isEmpty { objects.add(ManifestLoader.load(paths: paths, options: options)) }
+        guard let kubernetes = config.sources.kubernetes else { return (objects, false) }
+        do {
+            let snapshot = await ClusterRoutes.listOnce(client: KubeClient(connection: try kubernetes.connection()))
+            objects.add(snapshot)
+            return (objects, snapshot.problems.count >= ClusterRoutes.resources.count)
+        } catch {
+            objects.problems.append("kubernetes: \(error)")
+            return (objects, true)
+        }
+    }
+}

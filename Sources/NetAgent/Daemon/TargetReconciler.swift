@@ -1,0 +1,189 @@
+public import DNSCore
+import Foundation
+public import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Wakes a reconciler: any number of `poke`s between two runs collapse into one run.
+public final class ReconcileTrigger: Sendable {
+    private let dirty = Mutex(false)
+    private let stream: AsyncStream<Void>
+    private let continuation: AsyncStream<Void>.Continuation
+
+    public init() {
+        (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Asks for a run; cheap, never blocks.
+    public func poke() {
+        dirty.withLock { $0 = true }
+        continuation.yield()
+    }
+
+    /// Ends `wakeups`: the reconciler finishes the run in flight and returns.
+    public func finish() { continuation.finish() }
+
+    var wakeups: AsyncStream<Void> { stream }
+
+    /// Whether a poke came since the last `take`; clears it.
+    func take() -> Bool { dirty.withLock { d in defer { d = false }; return d } }
+}
+
+/// What one reconcile cycle of a target did, for the alert engine and `--once`.
+public struct CycleOutcome: Sendable {
+    public var instance: String
+    /// The plan, or why the target could not be read, planned or written.
+    public var result: Result<Plan, PlanFailure>
+    /// What the apply did; nil in a dry run, with nothing to change, and when the cycle failed.
+    public var report: ApplyReport?
+
+    public var error: String? {
+        if case .failure(let failure) = result { return failure.message }
+        return nil
+    }
+    public var ok: Bool { error == nil && (report?.isComplete ?? true) }
+
+    /// The cycle as the alert engine takes it.
+    public var alert: AlertSignals.ReconcileOutcome {
+        switch result {
+        case .success(let plan): AlertSignals.ReconcileOutcome(provider: instance, plan: plan, report: report)
+        case .failure(let failure): AlertSignals.ReconcileOutcome(provider: instance, error: failure.message)
+        }
+    }
+}
+
+/// One target's reconcile loop: a change schedules a run after `debounce`, pokes during the
+/// wait or the run collapse into one more run, a full resync runs every `resync`, and a failed
+/// cycle is retried after a back-off that doubles up to `maxBackoff` — per target, so one
+/// target being down never holds up another. On graceful shutdown the run in flight finishes.
+public struct TargetReconciler<C: Clock>: Sendable where C.Duration == Duration {
+    public let target: DNSTarget
+    public let sources: RouteSources
+    public let annotationPrefixes: [String]
+    public let dryRun: Bool
+    public let debounce: Duration
+    public let resync: Duration
+    public let initialBackoff: Duration
+    public let maxBackoff: Duration
+    public let trigger: ReconcileTrigger
+    public let status: DaemonStatus
+    public let clock: C
+    public let logger: Logger
+    /// Called after every cycle (the alert service takes the outcome).
+    public let onCycle: @Sendable (CycleOutcome) async -> Void
+
+    public init(target: DNSTarget, sources: RouteSources, annotationPrefixes: [String], dryRun: Bool,
+                debounce: Duration, resync: Duration, initialBackoff: Duration = .seconds(1), maxBackoff: Duration = .seconds(60),
+                trigger: ReconcileTrigger = ReconcileTrigger(), status: DaemonStatus, clock: C, logger: Logger,
+                onCycle: @escaping @Sendable (CycleOutcome) async -> Void = { _ in }) {
+        self.target = target
+        self.sources = sources
+        self.annotationPrefixes = annotationPrefixes
+        self.dryRun = dryRun
+        self.debounce = debounce
+        self.resync = resync
+        self.initialBackoff = initialBackoff
+        self.maxBackoff = maxBackoff
+        self.trigger = trigger
+        self.status = status
+        self.clock = clock
+        self.logger = logger
+        self.onCycle = onCycle
+    }
+
+    /// One cycle: the sources' objects now, planned against the target and (unless a dry run)
+    /// applied. Never throws: a failure is the outcome's `error`.
+    public func reconcileOnce() async -> CycleOutcome {
+        let outcome = await Self.cycle(target, objects: await sources.objects(), annotationPrefixes: annotationPrefixes,
+                                       dryRun: dryRun)
+        status.recordCycle(target.instance, error: outcome.error)
+        log(outcome)
+        await onCycle(outcome)
+        return outcome
+    }
+
+    /// Plans `objects`' records against `target` and, unless `dryRun`, applies the changes.
+    public static func cycle(_ target: DNSTarget, objects: SourceObjects, annotationPrefixes: [String], dryRun: Bool) async -> CycleOutcome {
+        var plan: Plan?
+        do {
+            let desired = try objects.desired(select: target.config.select, annotationPrefixes: annotationPrefixes)
+            let made = try await target.planning.plan(desired: desired.endpoints, registry: target.registry)
+            plan = made
+            let report = dryRun || made.changes.isEmpty ? nil : try await target.registry.apply(made.changes)
+            return CycleOutcome(instance: target.instance, result: .success(made), report: report)
+        } catch {
+            let stage = plan == nil ? "" : "apply: "
+            return CycleOutcome(instance: target.instance, result: .failure(PlanFailure(message: stage + "\(error)")))
+        }
+    }
+
+    /// Runs until the trigger is finished (graceful shutdown) or the task is cancelled, then
+    /// gives back what the target holds (the Pi-hole session).
+    public func run() async {
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await resyncTicks() }
+                await loop()
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            trigger.finish()
+        }
+        await target.close()
+    }
+
+    private func loop() async {
+        var backoff = initialBackoff
+        for await _ in trigger.wakeups {
+            guard trigger.take() else { continue }
+            // Sleeps end early on shutdown or cancellation; the run after them does not.
+            if !(await pause(debounce)) { return }
+            _ = trigger.take()
+            guard await sources.isReady() else {
+                status.setSourcesReady(false)
+                continue  // the informers poke again when they have listed
+            }
+            status.setSourcesReady(true)
+            let outcome = await reconcileOnce()
+            if outcome.ok {
+                backoff = initialBackoff
+            } else {
+                logger.info("retrying \(target.instance) in \(backoff)")
+                if !(await pause(backoff)) { return }
+                backoff = min(backoff * 2, maxBackoff)
+                trigger.poke()
+            }
+        }
+    }
+
+    /// The first run, then one every `resync`.
+    private func resyncTicks() async {
+        trigger.poke()
+        while await pause(resync) {
+            trigger.poke()
+        }
+    }
+
+    /// Sleeps `duration` on the clock; false when woken by graceful shutdown or cancellation.
+    private func pause(_ duration: Duration) async -> Bool {
+        let clock = self.clock
+        do {
+            try await cancelWhenGracefulShutdown { try await clock.sleep(for: duration) }
+            return !Task.isCancelled && !Task.isShuttingDownGracefully
+        } catch {
+            return false
+        }
+    }
+
+    private func log(_ outcome: CycleOutcome) {
+        let mode = dryRun ? " (dry run)" : ""
+        if let error = outcome.error {
+            logger.error("reconcile \(outcome.instance) failed: \(error)")
+        } else if case .success(let plan) = outcome.result, !plan.changes.isEmpty {
+            let c = plan.changes
+            logger.notice("reconcile \(outcome.instance)\(mode): \(c.creates.count) created, \(c.updates.count) updated, \(c.deletes.count) deleted")
+        } else {
+            logger.debug("reconcile \(outcome.instance): nothing to change")
+        }
+    }
+}

@@ -1,0 +1,182 @@
+import DNSCore
+import Foundation
+import Glibc
+import Lab
+import NetIO
+import Testing
+import TestSupport
+
+/// `netagent run` against the Lab: the Kubernetes API simulator as the source, the Pi-hole
+/// simulator (with its real dnsmasq) as the target, a dns-server probe against that dnsmasq.
+@Suite(.enabled(if: installed("dnsmasq"), "needs dnsmasq"))
+struct DaemonTests {
+    static let gateway = """
+        {"apiVersion":"gateway.networking.k8s.io/v1","kind":"Gateway",
+         "metadata":{"name":"envoy-internal","namespace":"network"},
+         "spec":{"gatewayClassName":"envoy","listeners":[{"name":"https","port":443,"protocol":"HTTPS",
+           "hostname":"*.home.test","allowedRoutes":{"namespaces":{"from":"All"}}}]},
+         "status":{"addresses":[{"type":"IPAddress","value":"198.18.0.50"}]}}
+        """
+
+    static func route(_ name: String, hosts: [String]) -> String {
+        let hostnames = hosts.map { "\"\($0)\"" }.joined(separator: ",")
+        return """
+            {"apiVersion":"gateway.networking.k8s.io/v1","kind":"HTTPRoute",
+             "metadata":{"name":"\(name)","namespace":"apps"},
+             "spec":{"parentRefs":[{"name":"envoy-internal","namespace":"network"}],"hostnames":[\(hostnames)]},
+             "status":{"parents":[{"parentRef":{"name":"envoy-internal","namespace":"network"},
+               "controllerName":"gateway.envoyproxy.io/gatewayclass-controller",
+               "conditions":[{"type":"Accepted","status":"True"}]}]}}
+            """
+    }
+
+    static let environment = ProcessInfo.processInfo.environment.merging(
+        ["NETAGENT_TEST_PIHOLE_PASSWORD": "pihole-lab-password"]) { $1 }
+
+    /// A configuration with the simulated cluster as the source and `piholeURL` as the target.
+    static func write(folder: URL, kubeURL: String, piholeURL: String, dns: String, httpPort: Int,
+                      question: String = "envoy-internal.home.test") throws -> String {
+        let kubeconfig = folder.appendingPathComponent("kubeconfig")
+        try """
+            apiVersion: v1
+            kind: Config
+            clusters: [{ name: lab, cluster: { server: "\(kubeURL)" } }]
+            users: [{ name: lab, user: {} }]
+            contexts: [{ name: lab, context: { cluster: lab, user: lab } }]
+            current-context: lab
+            """.write(to: kubeconfig, atomically: true, encoding: .utf8)
+        let parts = dns.split(separator: ":")
+        let config = """
+            cluster:
+              name: lab
+              network: 127.0.0.0/8
+              nodes:
+                - { name: n1, address: 127.0.0.1 }
+            sources:
+              kubernetes: { kubeconfig: \(kubeconfig.path) }
+            providers:
+              - name: pihole
+                type: pihole
+                urls: [\(piholeURL)]
+                passwordEnv: NETAGENT_TEST_PIHOLE_PASSWORD
+                select: { domainFilters: [home.test] }
+                policy: sync
+            reconcile: { debounce: 100ms, resync: 1h }
+            probes:
+              dns:
+                servers: [{ name: pihole, address: \(parts[0]), port: \(parts[1]) }]
+                question: \(question)
+            state:
+              path: \(folder.appendingPathComponent("state.sqlite").path)
+            server:
+              listen: 127.0.0.1:\(httpPort)
+            """
+        let file = folder.appendingPathComponent("netagent.yaml")
+        try config.write(to: file, atomically: true, encoding: .utf8)
+        return file.path
+    }
+
+    static func eventually(_ what: String, timeout: Duration = .seconds(20), _ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try await condition() { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        Issue.record("timed out waiting for: \(what)")
+        throw TestSupportError("timed out waiting for: \(what)")
+    }
+
+    static func get(_ url: String) async throws -> (status: Int, body: String) {
+        let response = try await HTTPClient().send(HTTPRequest(url: url, timeout: .seconds(5)))
+        return (response.status, String(decoding: response.body, as: UTF8.self))
+    }
+
+    static func seeded() async throws -> KubeAPISimulator {
+        let kube = KubeAPISimulator()
+        for namespace in ["network", "apps"] {
+            _ = try await kube.create(.namespaces, json: #"{"metadata":{"name":"\#(namespace)"}}"#)
+        }
+        _ = try await kube.create(.gateways, json: gateway)
+        return kube
+    }
+
+    @Test("a route added in the cluster appears in Pi-hole and resolves; deleted, it goes; SIGTERM exits 0 and logs out")
+    func followsTheClusterIntoPihole() async throws {
+        let binary = try #require(Netagent.binary, "the netagent binary is not built")
+        let folder = try Repository.temporaryFolder("daemon")
+        let kube = try await Self.seeded()
+        _ = try await kube.create(.httpRoutes, json: Self.route("grafana", hosts: ["grafana.home.test"]))
+        var options = PiholeSimulator.Options()
+        options.hosts = ["198.18.0.50 envoy-internal.home.test"]
+        let pihole = try PiholeSimulator(options)
+        try await kube.withRunning { kubeURL in
+            try await pihole.withRunning { piholeURL in
+                let port = try freeLoopbackPort()
+                let config = try Self.write(folder: folder, kubeURL: kubeURL, piholeURL: piholeURL, dns: pihole.dnsAddress, httpPort: port)
+                let agent = try ChildProcess(binary.path, ["run", "--config", config, "--log-level", "debug"], environment: Self.environment)
+                try await waitForTCP(port: port)
+                #expect(try await Self.get("http://127.0.0.1:\(port)/healthz").status == 200)
+
+                // The route there at start is reconciled and the agent becomes ready.
+                try await Self.eventually("grafana in Pi-hole") { await pihole.hosts().contains("198.18.0.50 grafana.home.test") }
+                try await Self.eventually("ready") { try await Self.get("http://127.0.0.1:\(port)/readyz").status == 200 }
+
+                // A route added while it runs: the record appears and dnsmasq answers it.
+                _ = try await kube.create(.httpRoutes, json: Self.route("wiki", hosts: ["wiki.home.test"]))
+                try await Self.eventually("wiki in Pi-hole") { await pihole.hosts().contains("198.18.0.50 wiki.home.test") }
+                let resolver = Resolver(options: .init(timeout: .seconds(1)))
+                defer { resolver.shutdown() }
+                let server = try DNSServer(parsing: pihole.dnsAddress)
+                let wiki = try await resolver.query("wiki.home.test", type: .a, server: server)
+                #expect(wiki.records.map(\.data) == [.a("198.18.0.50")])
+
+                // A route deleted: its record goes, the other stays, the hand-made one is untouched.
+                try await kube.delete(.httpRoutes, namespace: "apps", name: "grafana")
+                try await Self.eventually("grafana gone") { await !pihole.hosts().contains("198.18.0.50 grafana.home.test") }
+                let hosts = await pihole.hosts()
+                #expect(hosts.contains("198.18.0.50 wiki.home.test"))
+                #expect(hosts.contains("198.18.0.50 envoy-internal.home.test"))
+                let grafana = try await resolver.query("grafana.home.test", type: .a, server: server)
+                #expect(grafana.records.isEmpty, "\(grafana)")
+
+                // SIGTERM: a clean exit, and the Pi-hole seat is given back.
+                agent.spawned.kill(SIGTERM)
+                var status: Int32?
+                try await Self.eventually("exit after SIGTERM", timeout: .seconds(10)) {
+                    status = agent.spawned.exitStatusIfEnded()
+                    return status != nil
+                }
+                #expect(status == 0, "\(agent.output)\(agent.spawned.errorOutput)")
+                #expect(await pihole.activeSessions() == 0)
+            }
+        }
+    }
+
+    @Test("--once: exit 0 when the target converges and the probes pass, 1 when the DNS probe fails")
+    func onceExitCodes() async throws {
+        let binary = try #require(Netagent.binary, "the netagent binary is not built")
+        let folder = try Repository.temporaryFolder("daemon-once")
+        let kube = try await Self.seeded()
+        _ = try await kube.create(.httpRoutes, json: Self.route("grafana", hosts: ["grafana.home.test"]))
+        var options = PiholeSimulator.Options()
+        options.hosts = ["198.18.0.50 envoy-internal.home.test"]
+        let pihole = try PiholeSimulator(options)
+        try await kube.withRunning { kubeURL in
+            try await pihole.withRunning { piholeURL in
+                let port = try freeLoopbackPort()
+                let good = try Self.write(folder: folder, kubeURL: kubeURL, piholeURL: piholeURL, dns: pihole.dnsAddress, httpPort: port)
+                let run = try Netagent.run(binary, ["run", "--config", good, "--once"], environment: Self.environment)
+                #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+                #expect(await pihole.hosts().contains("198.18.0.50 grafana.home.test"))
+                #expect(await pihole.activeSessions() == 0)
+
+                // The probe asks for a name dnsmasq does not know: not all is well.
+                let bad = try Self.write(folder: folder, kubeURL: kubeURL, piholeURL: piholeURL, dns: pihole.dnsAddress, httpPort: port,
+                                         question: "absent.home.test")
+                let failing = try Netagent.run(binary, ["run", "--config", bad, "--once"], environment: Self.environment)
+                #expect(failing.status == 1, "\(failing.stdout)\(failing.stderr)")
+                #expect(failing.stdout.contains("FAIL  probe dns-server"), "\(failing.stdout)")
+            }
+        }
+    }
+}
