@@ -86,6 +86,19 @@ struct DaemonTests {
         throw TestSupportError("timed out waiting for: \(what)")
     }
 
+    /// Runs the binary to its end without blocking one of the pool's threads: the simulators
+    /// serve from this process, and on two cores a blocked thread would starve them.
+    static func run(_ binary: URL, _ arguments: [String]) async throws -> (status: Int32, stdout: String, stderr: String) {
+        let spawned = try Spawned.start(binary.path, arguments, environment: environment, separateStderr: true)
+        defer { spawned.removeFiles() }
+        var status: Int32?
+        try await eventually("netagent \(arguments.joined(separator: " ")) to exit", timeout: .seconds(60)) {
+            status = spawned.exitStatusIfEnded()
+            return status != nil
+        }
+        return (status ?? -1, spawned.output, spawned.errorOutput)
+    }
+
     static func get(_ url: String) async throws -> (status: Int, body: String) {
         let response = try await HTTPClient().send(HTTPRequest(url: url, timeout: .seconds(5)))
         return (response.status, String(decoding: response.body, as: UTF8.self))
@@ -147,7 +160,7 @@ struct DaemonTests {
                     return status != nil
                 }
                 #expect(status == 0, "\(agent.output)\(agent.spawned.errorOutput)")
-                #expect(await pihole.activeSessions() == 0)
+                #expect(await pihole.activeSessions() == 0, "\(agent.output)\(agent.spawned.errorOutput)")
             }
         }
     }
@@ -165,7 +178,7 @@ struct DaemonTests {
             try await pihole.withRunning { piholeURL in
                 let port = try freeLoopbackPort()
                 let good = try Self.write(folder: folder, kubeURL: kubeURL, piholeURL: piholeURL, dns: pihole.dnsAddress, httpPort: port)
-                let run = try Netagent.run(binary, ["run", "--config", good, "--once"], environment: Self.environment)
+                let run = try await Self.run(binary, ["run", "--config", good, "--once"])
                 #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
                 #expect(await pihole.hosts().contains("198.18.0.50 grafana.home.test"))
                 #expect(await pihole.activeSessions() == 0)
@@ -173,10 +186,101 @@ struct DaemonTests {
                 // The probe asks for a name dnsmasq does not know: not all is well.
                 let bad = try Self.write(folder: folder, kubeURL: kubeURL, piholeURL: piholeURL, dns: pihole.dnsAddress, httpPort: port,
                                          question: "absent.home.test")
-                let failing = try Netagent.run(binary, ["run", "--config", bad, "--once"], environment: Self.environment)
+                let failing = try await Self.run(binary, ["run", "--config", bad, "--once"])
                 #expect(failing.status == 1, "\(failing.stdout)\(failing.stderr)")
                 #expect(failing.stdout.contains("FAIL  probe dns-server"), "\(failing.stdout)")
             }
+        }
+    }
+
+    /// A configuration that reads routes from a manifest file, with no probes.
+    static func manifestsConfig(folder: URL, urls: [String], httpPort: Int) throws -> String {
+        let routes = folder.appendingPathComponent("routes.yaml")
+        try """
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: Gateway
+            metadata: { name: envoy-internal, namespace: network }
+            spec:
+              gatewayClassName: envoy
+              addresses: [{ type: IPAddress, value: 198.18.0.50 }]
+              listeners:
+                - { name: https, port: 443, protocol: HTTPS, hostname: "*.home.test", allowedRoutes: { namespaces: { from: All } } }
+            ---
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata: { name: wiki, namespace: docs }
+            spec:
+              parentRefs: [{ name: envoy-internal, namespace: network }]
+              hostnames: [wiki.home.test]
+            """.write(to: routes, atomically: true, encoding: .utf8)
+        let file = folder.appendingPathComponent("netagent.yaml")
+        try """
+            cluster:
+              name: lab
+              network: 127.0.0.0/8
+              nodes:
+                - { name: n1, address: 127.0.0.1 }
+            sources:
+              manifests: [\(routes.path)]
+            providers:
+              - name: pihole
+                type: pihole
+                urls: [\(urls.joined(separator: ", "))]
+                passwordEnv: NETAGENT_TEST_PIHOLE_PASSWORD
+                select: { domainFilters: [home.test] }
+            reconcile: { debounce: 50ms, resync: 1h }
+            state:
+              path: \(folder.appendingPathComponent("state.sqlite").path)
+            server:
+              listen: 127.0.0.1:\(httpPort)
+            """.write(to: file, atomically: true, encoding: .utf8)
+        return file.path
+    }
+
+    @Test("manifests only, --dry-run: the agent gets ready, writes nothing, and SIGTERM exits 0")
+    func dryRunWritesNothing() async throws {
+        let binary = try #require(Netagent.binary, "the netagent binary is not built")
+        let folder = try Repository.temporaryFolder("daemon-dry")
+        let pihole = try PiholeSimulator()
+        try await pihole.withRunning { piholeURL in
+            let port = try freeLoopbackPort()
+            let config = try Self.manifestsConfig(folder: folder, urls: [piholeURL], httpPort: port)
+            let agent = try ChildProcess(binary.path, ["run", "--config", config, "--dry-run"], environment: Self.environment)
+            try await waitForTCP(port: port)
+            try await Self.eventually("ready") { try await Self.get("http://127.0.0.1:\(port)/readyz").status == 200 }
+            #expect(await pihole.hosts().isEmpty)
+            #expect(await pihole.counters().calls > 0)
+            agent.spawned.kill(SIGTERM)
+            var status: Int32?
+            try await Self.eventually("exit after SIGTERM", timeout: .seconds(10)) {
+                status = agent.spawned.exitStatusIfEnded()
+                return status != nil
+            }
+            #expect(status == 0, "\(agent.output)\(agent.spawned.errorOutput)")
+            #expect(await pihole.activeSessions() == 0)
+        }
+    }
+
+    @Test("one Pi-hole down: the other converges, /readyz names the one down, --once exits 1")
+    func oneTargetDownDoesNotHoldUpTheOther() async throws {
+        let binary = try #require(Netagent.binary, "the netagent binary is not built")
+        let folder = try Repository.temporaryFolder("daemon-down")
+        let pihole = try PiholeSimulator()
+        try await pihole.withRunning { piholeURL in
+            let dead = "http://127.0.0.1:\(try freeLoopbackPort())"
+            let port = try freeLoopbackPort()
+            let config = try Self.manifestsConfig(folder: folder, urls: [dead, piholeURL], httpPort: port)
+            let agent = try ChildProcess(binary.path, ["run", "--config", config], environment: Self.environment)
+            try await waitForTCP(port: port)
+            try await Self.eventually("wiki in the live Pi-hole") { await pihole.hosts().contains("198.18.0.50 wiki.home.test") }
+            let ready = try await Self.get("http://127.0.0.1:\(port)/readyz")
+            #expect(ready.status == 503)
+            #expect(ready.body.contains(dead) && !ready.body.contains(piholeURL), "\(ready.body)")
+            agent.stop()
+
+            let once = try await Self.run(binary, ["run", "--config", config, "--once"])
+            #expect(once.status == 1, "\(once.stdout)\(once.stderr)")
+            #expect(once.stdout.contains("FAIL  reconcile pihole \(dead)"), "\(once.stdout)")
         }
     }
 }

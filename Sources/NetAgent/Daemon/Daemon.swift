@@ -50,13 +50,18 @@ public struct Daemon: Sendable {
         func add(_ name: String, _ body: @escaping @Sendable () async throws -> Void) {
             services.append(.init(service: ClosureService(body), serviceName: name))
         }
-        add("sources") {
-            await cancelWhenGracefulShutdown {
-                await Self.watch(sources, status: status, clock: clock) { for trigger in triggers { trigger.poke() } }
+        // A service that returns ends the group: add only those that have something to run.
+        if sources.cluster != nil {
+            add("sources") {
+                await cancelWhenGracefulShutdown {
+                    await Self.watch(sources, status: status, clock: clock) { for trigger in triggers { trigger.poke() } }
+                }
             }
         }
         for reconciler in reconcilers { add("reconcile \(reconciler.target.instance)") { await reconciler.run() } }
-        add("probes") { await cancelWhenGracefulShutdown { await scheduler.run() } }
+        if !scheduler.probes.isEmpty {
+            add("probes") { await cancelWhenGracefulShutdown { await scheduler.run() } }
+        }
         if let alerts {
             add("alerts") { await cancelWhenGracefulShutdown { await alerts.run(clock: clock, every: .seconds(5)) } }
         }
