@@ -5,64 +5,6 @@ import Synchronization
 import Testing
 import TestSupport
 
-/// A clock that moves only when the test says so: `run` is driven without real sleeping.
-final class ManualClock: Clock, Sendable {
-    typealias Duration = Swift.Duration
-    typealias Instant = ContinuousClock.Instant
-
-    private struct Sleeper {
-        var deadline: Instant
-        var continuation: CheckedContinuation<Void, any Error>
-    }
-
-    private let state: Mutex<(now: Instant, sleepers: [Sleeper])>
-    let start: Instant
-
-    init() {
-        start = ContinuousClock.now
-        state = Mutex((start, []))
-    }
-
-    var now: Instant { state.withLock { $0.now } }
-    var minimumResolution: Duration { .nanoseconds(1) }
-    var sleepers: Int { state.withLock { $0.sleepers.count } }
-
-    func sleep(until deadline: Instant, tolerance: Duration?) async throws {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            // Decided under the lock, so a sleeper cannot slip in after `cancelAll`.
-            let outcome: Result<Bool, CancellationError> = state.withLock { state in
-                if Task.isCancelled { return .failure(CancellationError()) }
-                if deadline <= state.now { return .success(true) }
-                state.sleepers.append(Sleeper(deadline: deadline, continuation: continuation))
-                return .success(false)
-            }
-            switch outcome {
-            case .failure(let error): continuation.resume(throwing: error)
-            case .success(true): continuation.resume()
-            case .success(false): break
-            }
-        }
-    }
-
-    /// Moves time on and wakes every sleeper whose deadline has come.
-    func advance(by duration: Duration) {
-        let woken = state.withLock { state in
-            state.now = state.now.advanced(by: duration)
-            let now = state.now
-            let due = state.sleepers.filter { $0.deadline <= now }
-            state.sleepers.removeAll { $0.deadline <= now }
-            return due
-        }
-        for sleeper in woken { sleeper.continuation.resume() }
-    }
-
-    /// Wakes every sleeper with CancellationError (the test is over).
-    func cancelAll() {
-        let all = state.withLock { state in defer { state.sleepers = [] }; return state.sleepers }
-        for sleeper in all { sleeper.continuation.resume(throwing: CancellationError()) }
-    }
-}
-
 struct RunLoopTests {
     /// Waits until `condition` holds: the loop's step does real I/O (SQLite, a refused
     /// connection), so this polls, up to a generous deadline for a busy machine.

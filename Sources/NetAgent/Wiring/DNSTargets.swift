@@ -15,6 +15,15 @@ public struct DNSTarget: Sendable {
     public let planning: PlanningRun
     /// Gives back what the target holds (a Pi-hole API seat); call once when done.
     public let close: @Sendable () async -> Void
+
+    public init(config: ProviderConfig, instance: String, registry: any Registry, planning: PlanningRun,
+                close: @escaping @Sendable () async -> Void) {
+        self.config = config
+        self.instance = instance
+        self.registry = registry
+        self.planning = planning
+        self.close = close
+    }
 }
 
 extension DNSTarget {
