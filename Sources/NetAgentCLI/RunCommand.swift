@@ -9,7 +9,7 @@ import NetAgent
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run the agent: keep DNS in step with the routes, probe the network, alert, serve /healthz and /readyz.")
+        abstract: "Run the agent: keep DNS in step with the routes, probe the network, alert, serve /healthz, /readyz and /metrics.")
 
     @Option(help: "The configuration file.")
     var config: String
@@ -33,7 +33,7 @@ struct RunCommand: AsyncParsableCommand {
             if !report.ok { throw ExitCode(1) }
             return
         }
-        try await daemon.run()
+        try await daemon.run(metrics: AgentMetrics.bootstrap())
     }
 
     /// One line per target, probe result and source problem.

@@ -152,6 +152,13 @@ struct DaemonTests {
                 let grafana = try await resolver.query("grafana.home.test", type: .a, server: server)
                 #expect(grafana.records.isEmpty, "\(grafana)")
 
+                // /metrics: the reconciles per target and the probe results, in Prometheus' text format.
+                let metrics = try await Self.get("http://127.0.0.1:\(port)/metrics")
+                #expect(metrics.status == 200)
+                #expect(metrics.body.contains(#"netagent_reconcile_total{provider="pihole \#(piholeURL)",outcome="success"}"#), "\(metrics.body)")
+                #expect(metrics.body.contains(#"probe_success{kind="dns-server",target="pihole (\#(pihole.dnsAddress))"} 1"#), "\(metrics.body)")
+                #expect(metrics.body.contains(#"netagent_plan_changes_total{provider="pihole \#(piholeURL)",action="delete"} 1"#), "\(metrics.body)")
+
                 // SIGTERM: a clean exit, and the Pi-hole seat is given back.
                 agent.spawned.kill(SIGTERM)
                 var status: Int32?

@@ -2,6 +2,7 @@ import Foundation
 public import Logging
 import Kube
 import NetIO
+public import Prometheus
 import Probes
 import ServiceLifecycle
 
@@ -25,7 +26,8 @@ public struct Daemon: Sendable {
 
     /// Runs until SIGTERM or SIGINT. Throws when the state file, the cluster's connection or
     /// the listen address cannot be had at start.
-    public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+    /// `metrics` is the registry `/metrics` serves (from `AgentMetrics.bootstrap`); nil serves none.
+    public func run(metrics: PrometheusCollectorRegistry? = nil, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let store = try StateStore(path: config.state.path)
         let sources = try RouteSources(config: config)
         let targets = DNSTarget.all(config: config, secrets: secrets, state: store)
@@ -44,7 +46,10 @@ public struct Daemon: Sendable {
         }
         let triggers = reconcilers.map(\.trigger)
         let scheduler = ProbeScheduler(probes: config.scheduledProbes(resolver: resolver), history: ProbeHistory(), clock: clock,
-                                       onResults: { results in alerts?.record(results) })
+                                       onResults: { results in
+                                           alerts?.record(results)
+                                           AgentMetrics.record(results)
+                                       })
 
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         func add(_ name: String, _ body: @escaping @Sendable () async throws -> Void) {
@@ -66,7 +71,8 @@ public struct Daemon: Sendable {
             add("alerts") { await cancelWhenGracefulShutdown { await alerts.run(clock: clock, every: .seconds(5)) } }
         }
         services.append(.init(
-            service: StatusServer.service(listen: config.server.listen, status: status, logger: logger, onListening: onListening),
+            service: StatusServer.service(listen: config.server.listen, status: status, metrics: metrics, logger: logger,
+                                          onListening: onListening),
             serviceName: "http"))
 
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(

@@ -1,13 +1,15 @@
 import Hummingbird
 public import Logging
 public import ServiceLifecycle
+public import Prometheus
 
 /// The agent's HTTP server on `server.listen`: `/healthz` (the process serves) and `/readyz`
-/// (sources synced and every target reached at least once; 503 with the reasons otherwise).
+/// (sources synced and every target reached at least once; 503 with the reasons otherwise),
+/// `/metrics` (Prometheus text format) when given a registry.
 /// A Hummingbird application is itself a service: it stops serving on graceful shutdown.
 public enum StatusServer {
     public static func service(
-        listen: ListenAddress, status: DaemonStatus, logger: Logger,
+        listen: ListenAddress, status: DaemonStatus, metrics: PrometheusCollectorRegistry? = nil, logger: Logger,
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some Service {
         let router = Router()
@@ -18,6 +20,12 @@ public enum StatusServer {
             return Response(status: reasons.isEmpty ? .ok : .serviceUnavailable,
                             headers: [.contentType: "text/plain; charset=utf-8"],
                             body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+        }
+        if let metrics {
+            router.get("/metrics") { _, _ -> Response in
+                Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                         body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
+            }
         }
         return Application(
             router: router,

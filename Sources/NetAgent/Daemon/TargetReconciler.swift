@@ -94,8 +94,10 @@ public struct TargetReconciler<C: Clock>: Sendable where C.Duration == Duration 
     /// One cycle: the sources' objects now, planned against the target and (unless a dry run)
     /// applied. Never throws: a failure is the outcome's `error`.
     public func reconcileOnce() async -> CycleOutcome {
+        let started = ContinuousClock.now
         let outcome = await Self.cycle(target, objects: await sources.objects(), annotationPrefixes: annotationPrefixes,
                                        dryRun: dryRun)
+        AgentMetrics.record(outcome, duration: ContinuousClock.now - started)
         status.recordCycle(target.instance, error: outcome.error)
         log(outcome)
         await onCycle(outcome)
