@@ -86,19 +86,6 @@ struct DaemonTests {
         throw TestSupportError("timed out waiting for: \(what)")
     }
 
-    /// Runs the binary to its end without blocking one of the pool's threads: the simulators
-    /// serve from this process, and on two cores a blocked thread would starve them.
-    static func run(_ binary: URL, _ arguments: [String]) async throws -> (status: Int32, stdout: String, stderr: String) {
-        let spawned = try Spawned.start(binary.path, arguments, environment: environment, separateStderr: true)
-        defer { spawned.removeFiles() }
-        var status: Int32?
-        try await eventually("netagent \(arguments.joined(separator: " ")) to exit", timeout: .seconds(60)) {
-            status = spawned.exitStatusIfEnded()
-            return status != nil
-        }
-        return (status ?? -1, spawned.output, spawned.errorOutput)
-    }
-
     static func get(_ url: String) async throws -> (status: Int, body: String) {
         let response = try await HTTPClient().send(HTTPRequest(url: url, timeout: .seconds(5)))
         return (response.status, String(decoding: response.body, as: UTF8.self))
@@ -185,7 +172,7 @@ struct DaemonTests {
             try await pihole.withRunning { piholeURL in
                 let port = try freeLoopbackPort()
                 let good = try Self.write(folder: folder, kubeURL: kubeURL, piholeURL: piholeURL, dns: pihole.dnsAddress, httpPort: port)
-                let run = try await Self.run(binary, ["run", "--config", good, "--once"])
+                let run = try await Netagent.run(binary, ["run", "--config", good, "--once"], environment: Self.environment)
                 #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
                 #expect(await pihole.hosts().contains("198.18.0.50 grafana.home.test"))
                 #expect(await pihole.activeSessions() == 0)
@@ -193,7 +180,7 @@ struct DaemonTests {
                 // The probe asks for a name dnsmasq does not know: not all is well.
                 let bad = try Self.write(folder: folder, kubeURL: kubeURL, piholeURL: piholeURL, dns: pihole.dnsAddress, httpPort: port,
                                          question: "absent.home.test")
-                let failing = try await Self.run(binary, ["run", "--config", bad, "--once"])
+                let failing = try await Netagent.run(binary, ["run", "--config", bad, "--once"], environment: Self.environment)
                 #expect(failing.status == 1, "\(failing.stdout)\(failing.stderr)")
                 #expect(failing.stdout.contains("FAIL  probe dns-server"), "\(failing.stdout)")
             }
@@ -285,7 +272,7 @@ struct DaemonTests {
             #expect(ready.body.contains(dead) && !ready.body.contains(piholeURL), "\(ready.body)")
             agent.stop()
 
-            let once = try await Self.run(binary, ["run", "--config", config, "--once"])
+            let once = try await Netagent.run(binary, ["run", "--config", config, "--once"], environment: Self.environment)
             #expect(once.status == 1, "\(once.stdout)\(once.stderr)")
             #expect(once.stdout.contains("FAIL  reconcile pihole \(dead)"), "\(once.stdout)")
         }
