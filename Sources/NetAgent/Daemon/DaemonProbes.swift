@@ -17,6 +17,8 @@ extension NetAgentConfig {
         }
         if let dns = probes.dns {
             add(dns.schedule) {
+                // The configuration has already checked each address is an IP address and each port in range,
+                // which is all `DNSServer` refuses; nothing is dropped here.
                 let servers = dns.servers.compactMap { server in
                     (try? DNSServer(address: server.address.description, port: server.port))
                         .map { DNSServerTarget(name: server.name, server: $0) }
