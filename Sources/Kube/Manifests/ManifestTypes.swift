@@ -76,6 +76,10 @@ public struct PathNamespace: Hashable, Sendable {
 public struct ManifestOptions: Sendable {
     /// The namespace of namespaced objects without one, unless `pathNamespaces` says otherwise.
     public var defaultNamespace = "default"
+    /// `--var`/`--vars-file`: values for Flux `postBuild` variables (those `substituteFrom`
+    /// would read from Secrets and ConfigMaps, which are not in Git). When any is given,
+    /// every file is substituted, not only those below a Flux Kustomization with `postBuild`.
+    public var variables: [String: String] = [:]
     /// Per-path namespaces; the longest matching path wins.
     public var pathNamespaces: [PathNamespace] = []
     /// Addresses for Gateways without status; they replace `spec.addresses` in the inference.
