@@ -158,7 +158,7 @@ struct PlanCommand: AsyncParsableCommand {
         for diagnostic in set.diagnostics {
             var metadata: Logger.Metadata = ["file": "\(diagnostic.location.file)"]
             if let line = diagnostic.location.line { metadata["line"] = "\(line)" }
-            logger.error("\(diagnostic)", metadata: metadata)
+            logger.log(level: diagnostic.isNote ? .notice : .error, "\(diagnostic)", metadata: metadata)
         }
         for warning in warnings {
             logger.warning("\(warning.message)", metadata: ["resource": "\(warning.resource)"])

@@ -63,7 +63,7 @@ struct GitOpsFixtureTests {
         let tree = try TemporaryTree.fixture("sholdee__home-ops", layout: .kustomize, namespaceIndex: 1)
         let (result, set) = planTree([tree.path("apps")])
         #expect(set.diagnostics.allSatisfy { $0.location.file.hasSuffix("apps/external-dns/kustomization.yaml") }, "\(set.diagnostics)")
-        #expect(set.diagnostics.contains { $0.message.hasPrefix("resources: remote resource https://") && $0.message.hasSuffix("skipped") })
+        #expect(set.diagnostics.contains { $0.message.hasPrefix("resources: remote resource https://") && $0.message.hasSuffix("skipped (not read offline)") && $0.isNote })
         let mgmt = ["adguard", "alertmgr", "appdaemon", "codeserver", "grafana", "hass", "headlamp", "hivemq", "hubble", "longhorn",
                     "mealie", "powerdns", "powerdns-api", "prometheus", "unifi", "zwave"].map { "\($0).mgmt.sholdee.net A 192.168.77.32" }
         let external = ["argocd", "kromgo", "portainer", "renovate"].map { "\($0).sholdee.net A 192.168.77.31" }

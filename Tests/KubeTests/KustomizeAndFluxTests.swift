@@ -120,8 +120,9 @@ struct KustomizeAndFluxTests {
         #expect(route.metadata.namespace == "media")
         #expect(route.metadata.labels == ["team": "media", "tier": "web"])
         #expect(route.metadata.annotations["external-dns.alpha.kubernetes.io/ttl"] == "120")
+        #expect(set.diagnostics.map(\.isNote) == [true, false])
         #expect(set.diagnostics.map(\.description) == [
-            "\(tree.path("app/kustomization.yaml")):7: resources: remote resource https://github.com/example/repo//deploy?ref=v1 skipped",
+            "\(tree.path("app/kustomization.yaml")):7: resources: remote resource https://github.com/example/repo//deploy?ref=v1 skipped (not read offline)",
             "\(tree.path("app/kustomization.yaml")):9: resources: ./missing.yaml does not exist",
         ])
     }

@@ -49,8 +49,8 @@ struct GitOpsTree {
         }
     }
 
-    private mutating func note(_ file: String, _ line: Int?, _ message: String) {
-        diagnostics.append(ManifestDiagnostic(location: SourceLocation(file: file, line: line), message: message))
+    private mutating func note(_ file: String, _ line: Int?, _ message: String, isNote: Bool = false) {
+        diagnostics.append(ManifestDiagnostic(location: SourceLocation(file: file, line: line), message: message, isNote: isNote))
     }
 
     private mutating func add(_ file: String, _ context: FileContext, replace: Bool) {
@@ -120,7 +120,7 @@ struct GitOpsTree {
                     continue
                 }
                 if Self.isRemote(resource) {
-                    note(file, line, "\(field): remote resource \(resource) skipped")
+                    note(file, line, "\(field): remote resource \(resource) skipped (not read offline)", isNote: true)
                     continue
                 }
                 let full = Self.joined(folder, resource)

@@ -16,10 +16,14 @@ public struct SourceLocation: Hashable, Sendable, CustomStringConvertible {
 public struct ManifestDiagnostic: Error, Hashable, Sendable, CustomStringConvertible {
     public var location: SourceLocation
     public var message: String
+    /// A note rather than a problem: something passed over on purpose, such as a
+    /// kustomization's remote resource, which cannot be read offline.
+    public var isNote: Bool
 
-    public init(location: SourceLocation, message: String) {
+    public init(location: SourceLocation, message: String, isNote: Bool = false) {
         self.location = location
         self.message = message
+        self.isNote = isNote
     }
 
     public var description: String { "\(location): \(message)" }
