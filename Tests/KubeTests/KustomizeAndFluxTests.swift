@@ -176,3 +176,14 @@ struct VariableSubstitutionTests {
         #expect(throws: ManifestDiagnostic.self) { try VariableSubstitution.parseFile("A=1\njunk\n", file: "vars.env") }
     }
 }
+
+struct FluxPrefilterTests {
+    @Test func byteSearch() {
+        let needle = GitOpsTree.fluxGroup
+        #expect(GitOpsTree.contains(Data("apiVersion: kustomize.toolkit.fluxcd.io/v1".utf8), needle))
+        #expect(GitOpsTree.contains(Data("kustomize.toolkit.fluxcd.io".utf8), needle))
+        #expect(!GitOpsTree.contains(Data("kustomize.toolkit.fluxcd.i".utf8), needle))
+        #expect(!GitOpsTree.contains(Data("kkustomize.config.k8s.io kustomize.toolkit".utf8), needle))
+        #expect(!GitOpsTree.contains(Data(), needle))
+    }
+}

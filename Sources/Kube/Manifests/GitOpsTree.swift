@@ -1,5 +1,10 @@
 import Foundation
 import Yams
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// What the kustomizations and the Flux `Kustomization` above a file give its objects.
 struct FileContext: Sendable, Equatable {
@@ -161,10 +166,9 @@ struct GitOpsTree {
     private mutating func discoverFlux(in files: [String]) -> [FluxKustomization] {
         var found: [FluxKustomization] = []
         for file in files {
-            guard let data = manager.contents(atPath: file) else { continue }
-            let text = String(decoding: data, as: UTF8.self)
-            guard text.contains("kustomize.toolkit.fluxcd.io"),
-                  var documents = try? Yams.compose_all(yaml: text) else { continue }
+            // Most files name no Flux Kustomization: a byte search passes them over unparsed.
+            guard let data = manager.contents(atPath: file), Self.contains(data, Self.fluxGroup),
+                  var documents = try? Yams.compose_all(yaml: String(decoding: data, as: UTF8.self)) else { continue }
             while let root = documents.next() {
                 guard let object = root.mapping, object["kind"]?.string == "Kustomization",
                       object["apiVersion"]?.string?.hasPrefix("kustomize.toolkit.fluxcd.io/") == true,
@@ -183,6 +187,24 @@ struct GitOpsTree {
             }
         }
         return found
+    }
+
+    static let fluxGroup = Array("kustomize.toolkit.fluxcd.io".utf8)
+
+    static func contains(_ data: Data, _ needle: [UInt8]) -> Bool {
+        data.withUnsafeBytes { haystack in
+            needle.withUnsafeBytes { pattern in
+                guard let base = haystack.baseAddress, let key = pattern.baseAddress, pattern.count > 0 else { return false }
+                let first = Int32(needle[0])
+                var offset = 0
+                while haystack.count - offset >= pattern.count,
+                      let hit = memchr(base + offset, first, haystack.count - offset - pattern.count + 1) {
+                    if memcmp(hit, key, pattern.count) == 0 { return true }
+                    offset = base.distance(to: UnsafeRawPointer(hit)) + 1
+                }
+                return false
+            }
+        }
     }
 
     /// Flux's `path` is relative to the repository's root, which the tree does not name: the
