@@ -73,7 +73,7 @@ struct GatewayIndex {
     func absence(of key: GatewayKey) -> String {
         if let reason = excluded[key] { return reason }
         let elsewhere = (namespacesByName[key.name] ?? []).filter { $0 != key.namespace }
-        let hint = elsewhere.isEmpty ? "" : " (there is one in namespace \(elsewhere.joined(separator: ", ")))"
+        let hint = elsewhere.isEmpty ? "" : "; did you mean \(elsewhere.map { "\($0)/\(key.name)" }.joined(separator: " or "))?"
         return "gateway \(key.namespace)/\(key.name) not found\(hint)"
     }
 

@@ -33,6 +33,18 @@ struct PlanCommand: AsyncParsableCommand {
             help: ArgumentHelp("Namespace for objects without one that are read at or below PATH (repeatable).", valueName: "PATH=NS"))
     var manifestNamespaces: [String] = []
 
+    @Option(name: .customLong("default-namespace"),
+            help: ArgumentHelp("Namespace for namespaced objects that still have none after kustomizations and Flux (default: default).", valueName: "NS"))
+    var defaultNamespace: String?
+
+    @Option(name: .customLong("var"),
+            help: ArgumentHelp("A value for a Flux postBuild variable ${NAME}, as substituteFrom would give it (repeatable).", valueName: "NAME=VALUE"))
+    var variables: [String] = []
+
+    @Option(name: .customLong("vars-file"),
+            help: ArgumentHelp("Values for Flux postBuild variables: dotenv lines, a YAML map, or a Secret/ConfigMap (repeatable; --var wins).", valueName: "FILE"))
+    var varsFiles: [String] = []
+
     @Option(help: ArgumentHelp("Address for a Gateway without status, instead of its spec.addresses (repeatable).", valueName: "NS/NAME=ADDR"))
     var gatewayAddress: [String] = []
 
@@ -146,7 +158,7 @@ struct PlanCommand: AsyncParsableCommand {
         for diagnostic in set.diagnostics {
             var metadata: Logger.Metadata = ["file": "\(diagnostic.location.file)"]
             if let line = diagnostic.location.line { metadata["line"] = "\(line)" }
-            logger.error("\(diagnostic)", metadata: metadata)
+            logger.log(level: diagnostic.isNote ? .notice : .error, "\(diagnostic)", metadata: metadata)
         }
         for warning in warnings {
             logger.warning("\(warning.message)", metadata: ["resource": "\(warning.resource)"])
@@ -166,6 +178,24 @@ struct PlanCommand: AsyncParsableCommand {
                 throw ValidationError("--gateway-address '\(text)' is not NS/NAME=ADDR")
             }
             return parsed
+        }
+        if let defaultNamespace {
+            guard !defaultNamespace.isEmpty else { throw ValidationError("--default-namespace must not be empty") }
+            options.defaultNamespace = defaultNamespace
+        }
+        for file in varsFiles {
+            guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("--vars-file \(file): cannot be read") }
+            do {
+                options.variables.merge(try VariableSubstitution.parseFile(String(decoding: data, as: UTF8.self), file: file)) { $1 }
+            } catch {
+                throw ValidationError("--vars-file \(error)")
+            }
+        }
+        for text in variables {
+            guard let (name, value) = VariableSubstitution.parseAssignment(text) else {
+                throw ValidationError("--var '\(text)' is not NAME=VALUE")
+            }
+            options.variables[name] = value
         }
         return options
     }

@@ -6,7 +6,8 @@ import Testing
 
 /// The real-world manifests in ../shared/fixtures/real-world, each folder against its
 /// EXPECTED.md. Manifests from Git carry no status, so the manifests source infers it; the
-/// namespaces that Flux or kustomize would set are given per file, as each EXPECTED.md lists them.
+/// namespaces that Flux or kustomize would set are given per file, as each EXPECTED.md lists them
+/// (GitOpsFixtureTests reads the same files laid out with their kustomizations instead).
 @Suite(.enabled(if: Fixtures.available || Repository.isCI, "the shared fixtures are not beside this package"))
 struct FixtureTests {
     /// Loads `files` (names in `repo`, or every file when empty) and runs the route source.

@@ -48,7 +48,7 @@ import Testing
 
     @Test func aGatewayInAnotherNamespaceIsPointedOut() {
         let yaml = gateway(listener()) + route(namespace: "apps", hostnames: ["a.example.com"], parents: "- name: gw\n  namespace: network")
-        #expect(resolve(yaml).0.explanations.map(\.reason) == ["gateway network/gw not found (there is one in namespace default)"])
+        #expect(resolve(yaml).0.explanations.map(\.reason) == ["gateway network/gw not found; did you mean default/gw?"])
     }
 
     @Test func reportedStatusIsTakenAsItIs() {

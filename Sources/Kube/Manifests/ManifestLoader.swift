@@ -39,11 +39,17 @@ public enum ManifestLoader {
     }
 
     /// Reads every file `paths` stand for, then infers status where objects carry none.
+    ///
+    /// A folder with a `kustomization.yaml` (`.yml`, `Kustomization`) is read as kustomize
+    /// reads it: its `resources` in order, its `namespace`, `commonLabels`/`labels` and
+    /// `commonAnnotations`. A Flux `Kustomization` in the tree gives the objects below its
+    /// `path` its `targetNamespace` and substitutes its `postBuild` variables (with
+    /// `options.variables` standing for `substituteFrom`).
     public static func load(paths: [String], options: ManifestOptions = ManifestOptions()) -> ManifestSet {
         var reader = Reader(options: options)
-        let (files, diagnostics) = files(in: paths)
-        reader.set.diagnostics += diagnostics
-        for file in files { reader.read(file: file) }
+        let tree = GitOpsTree(paths: paths, variables: options.variables)
+        reader.set.diagnostics += tree.diagnostics
+        for (file, context) in tree.files { reader.read(file: file, context: context) }
         return reader.finish()
     }
 
@@ -75,7 +81,7 @@ private struct Reader {
         URL(fileURLWithPath: path).standardizedFileURL.path
     }
 
-    mutating func read(file: String) {
+    mutating func read(file: String, context: FileContext = FileContext()) {
         let manager = FileManager.default
         let size = (try? manager.attributesOfItem(atPath: file)[.size] as? NSNumber)?.intValue ?? 0
         guard size <= options.maxFileBytes else {
@@ -86,19 +92,34 @@ private struct Reader {
             diagnose(file, nil, "cannot be read")
             return
         }
-        read(text: String(decoding: data, as: UTF8.self), file: file)
+        var text = String(decoding: data, as: UTF8.self)
+        var unresolvedLines: Set<Int> = []
+        if let variables = context.variables {
+            let substituted = VariableSubstitution.substitute(text, variables: variables)
+            text = substituted.text
+            for variable in substituted.unresolved {
+                diagnose(file, variable.line, "variable ${\(variable.name)} has no value (--var \(variable.name)=VALUE or --vars-file); its object is left out")
+                unresolvedLines.insert(variable.line)
+            }
+        }
+        read(text: text, file: file, context: context, unresolvedLines: unresolvedLines)
     }
 
     /// Reads one stream. The common case parses it whole, exactly as a bare parse would; when
     /// a document is malformed or too large, the stream is read document by document instead,
     /// so that the bad one is reported with its line and every other one still loads.
-    mutating func read(text: String, file: String) {
+    mutating func read(text: String, file: String, context: FileContext = FileContext(), unresolvedLines: Set<Int> = []) {
         set.fileCount += 1
-        let namespace = namespaceFor(file: file)
+        let namespace = namespaceFor(file: file, context: context)
         let chunks = DocumentSplitter.split(text)
         set.documentCount += chunks.count
         var refused: Set<Int> = []
         for (i, chunk) in chunks.enumerated() {
+            let end = i + 1 < chunks.count ? chunks[i + 1].startLine : Int.max
+            if unresolvedLines.contains(where: { $0 >= chunk.startLine && $0 < end }) {
+                refused.insert(i)
+                continue
+            }
             let size = chunk.text.utf8.count
             if size > options.maxObjectBytes && !(size <= options.maxListBytes && Self.looksLikeList(chunk.text)) {
                 diagnose(file, chunk.startLine, "document of \(size) bytes is above the \(options.maxObjectBytes)-byte object bound; refused")
@@ -107,7 +128,7 @@ private struct Reader {
         }
         if refused.isEmpty, let (objects, errors) = Self.composeWhole(text) {
             for error in errors { diagnose(file, error.line, "cannot read \(error)") }
-            for (object, line) in objects { add(object, at: SourceLocation(file: file, line: line), namespace: namespace) }
+            for (object, line) in objects { add(object, at: SourceLocation(file: file, line: line), namespace: namespace, context: context) }
             return
         }
         for (i, chunk) in chunks.enumerated() where !refused.contains(i) {
@@ -125,7 +146,8 @@ private struct Reader {
             let objects = ObjectDecoder.decode(root) { errors.append($0) }
             for error in errors { diagnose(file, error.line.map { $0 + offset } ?? chunk.startLine, "cannot read \(error)") }
             for (object, line) in objects {
-                add(object, at: SourceLocation(file: file, line: line.map { $0 + offset } ?? chunk.startLine), namespace: namespace)
+                add(object, at: SourceLocation(file: file, line: line.map { $0 + offset } ?? chunk.startLine),
+                    namespace: namespace, context: context)
             }
         }
     }
@@ -142,19 +164,21 @@ private struct Reader {
         return documents.error == nil ? (objects, errors) : nil
     }
 
-    private mutating func add(_ object: DecodedObject, at location: SourceLocation, namespace: String) {
+    private mutating func add(_ object: DecodedObject, at location: SourceLocation, namespace: String, context: FileContext) {
         let id: ResourceID
         let replaced: Bool
         switch object {
         case .gateway(var gateway):
-            if gateway.metadata.namespace.isEmpty { gateway.metadata.namespace = namespace }
+            Self.apply(context, namespace: namespace, to: &gateway.metadata)
             id = gateway.id
             replaced = gateways.insert(gateway, id: id)
         case .route(var route):
-            if route.metadata.namespace.isEmpty { route.metadata.namespace = namespace }
+            Self.apply(context, namespace: namespace, to: &route.metadata)
             id = route.id
             replaced = routes.insert(route, id: id)
-        case .namespace(let ns):
+        case .namespace(var ns):
+            ns.metadata.labels.merge(context.labels) { $1 }
+            ns.metadata.annotations.merge(context.annotations) { $1 }
             id = ResourceID(kind: "Namespace", namespace: "", name: ns.metadata.name)
             replaced = namespaces.insert(ns, id: id)
         case .skipped(let kind):
@@ -168,13 +192,24 @@ private struct Reader {
         set.origins[id] = location
     }
 
-    private func namespaceFor(file: String) -> String {
-        guard !pathNamespaces.isEmpty else { return options.defaultNamespace }
+    /// A namespaced object's namespace when it names none, and the labels and annotations
+    /// its kustomizations add (theirs win, as with kustomize).
+    private static func apply(_ context: FileContext, namespace: String, to metadata: inout ObjectMeta) {
+        if metadata.namespace.isEmpty { metadata.namespace = namespace }
+        metadata.labels.merge(context.labels) { $1 }
+        metadata.annotations.merge(context.annotations) { $1 }
+    }
+
+    /// `--manifest-namespace` first, then the Flux `targetNamespace`, the kustomization's
+    /// `namespace`, and the default namespace.
+    private func namespaceFor(file: String, context: FileContext) -> String {
+        let fallback = context.fluxNamespace ?? context.kustomizeNamespace ?? options.defaultNamespace
+        guard !pathNamespaces.isEmpty else { return fallback }
         let path = Self.standardised(file)
         for entry in pathNamespaces where path == entry.path || path.hasPrefix(entry.path + "/") {
             return entry.namespace
         }
-        return options.defaultNamespace
+        return fallback
     }
 
     private mutating func diagnose(_ file: String, _ line: Int?, _ message: String) {
@@ -259,4 +294,9 @@ extension ManifestLoader {
         }
         return count
     }
+}
+
+extension ManifestLoader {
+    /// The 1-based line and message of a Yams error.
+    static func describe(_ error: any Error) -> (Int?, String) { Reader.describe(error) }
 }

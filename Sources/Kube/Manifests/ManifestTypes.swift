@@ -16,10 +16,14 @@ public struct SourceLocation: Hashable, Sendable, CustomStringConvertible {
 public struct ManifestDiagnostic: Error, Hashable, Sendable, CustomStringConvertible {
     public var location: SourceLocation
     public var message: String
+    /// A note rather than a problem: something passed over on purpose, such as a
+    /// kustomization's remote resource, which cannot be read offline.
+    public var isNote: Bool
 
-    public init(location: SourceLocation, message: String) {
+    public init(location: SourceLocation, message: String, isNote: Bool = false) {
         self.location = location
         self.message = message
+        self.isNote = isNote
     }
 
     public var description: String { "\(location): \(message)" }
@@ -76,6 +80,10 @@ public struct PathNamespace: Hashable, Sendable {
 public struct ManifestOptions: Sendable {
     /// The namespace of namespaced objects without one, unless `pathNamespaces` says otherwise.
     public var defaultNamespace = "default"
+    /// `--var`/`--vars-file`: values for Flux `postBuild` variables (those `substituteFrom`
+    /// would read from Secrets and ConfigMaps, which are not in Git). When any is given,
+    /// every file is substituted, not only those below a Flux Kustomization with `postBuild`.
+    public var variables: [String: String] = [:]
     /// Per-path namespaces; the longest matching path wins.
     public var pathNamespaces: [PathNamespace] = []
     /// Addresses for Gateways without status; they replace `spec.addresses` in the inference.

@@ -1,0 +1,228 @@
+import Foundation
+import Yams
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What the kustomizations and the Flux `Kustomization` above a file give its objects.
+struct FileContext: Sendable, Equatable {
+    /// The outermost kustomization's `namespace` (kustomize's outer transforms apply last).
+    var kustomizeNamespace: String?
+    /// The Flux Kustomization's `targetNamespace`.
+    var fluxNamespace: String?
+    var labels: [String: String] = [:]
+    var annotations: [String: String] = [:]
+    /// The variables to substitute; nil when no substitution applies to the file.
+    var variables: [String: String]?
+}
+
+/// A Flux `Kustomization` (kustomize.toolkit.fluxcd.io) read from the tree.
+struct FluxKustomization {
+    var location: SourceLocation
+    /// The folder its `path` names, found above the file that defines it.
+    var folder: String
+    var targetNamespace: String?
+    var substitute: [String: String]
+    var hasPostBuild: Bool
+}
+
+/// The files that manifests paths stand for, read the way kustomize and Flux would read a
+/// GitOps repository: a folder with a kustomization lists its `resources` in order, a folder
+/// without one contributes its YAML files and subfolders, and each Flux Kustomization's `path`
+/// gets its `targetNamespace` and `postBuild` variables.
+struct GitOpsTree {
+    static let kustomizationNames = ["kustomization.yaml", "kustomization.yml", "Kustomization"]
+
+    private(set) var files: [(path: String, context: FileContext)] = []
+    private(set) var diagnostics: [ManifestDiagnostic] = []
+    private var index: [String: Int] = [:]
+    private let globals: [String: String]
+    private let manager = FileManager.default
+
+    init(paths: [String], variables: [String: String]) {
+        globals = variables
+        let base = FileContext(variables: variables.isEmpty ? nil : variables)
+        for path in paths { walk(path, context: base, stack: [], top: true) }
+        let fluxes = discoverFlux(in: ManifestLoader.files(in: paths).files)
+        // Shallower paths first, so that the deepest Flux Kustomization of a file decides.
+        for flux in fluxes.sorted(by: { $0.folder.count < $1.folder.count }) {
+            var context = FileContext(fluxNamespace: flux.targetNamespace)
+            if flux.hasPostBuild || !globals.isEmpty { context.variables = globals.merging(flux.substitute) { $1 } }
+            walk(flux.folder, context: context, stack: [], top: true, replace: true)
+        }
+    }
+
+    private mutating func note(_ file: String, _ line: Int?, _ message: String, isNote: Bool = false) {
+        diagnostics.append(ManifestDiagnostic(location: SourceLocation(file: file, line: line), message: message, isNote: isNote))
+    }
+
+    private mutating func add(_ file: String, _ context: FileContext, replace: Bool) {
+        let key = URL(fileURLWithPath: file).standardizedFileURL.path
+        if let existing = index[key] {
+            if replace { files[existing].context = context }
+            return
+        }
+        index[key] = files.count
+        files.append((file, context))
+    }
+
+    /// `stack` holds the kustomization files being read, to refuse a cycle.
+    private mutating func walk(_ path: String, context: FileContext, stack: [String], top: Bool = false, replace: Bool = false) {
+        var isFolder: ObjCBool = false
+        guard manager.fileExists(atPath: path, isDirectory: &isFolder) else {
+            if top { note(path, nil, "no such file or folder") }
+            return
+        }
+        guard isFolder.boolValue else { return add(path, context, replace: replace) }
+        if let kustomization = Self.kustomizationNames.lazy.map({ (path as NSString).appendingPathComponent($0) })
+            .first(where: { manager.fileExists(atPath: $0) }) {
+            return read(kustomization: kustomization, context: context, stack: stack, replace: replace)
+        }
+        let entries = ((try? manager.contentsOfDirectory(atPath: path)) ?? []).sorted()
+        for name in entries where !name.hasPrefix(".") {
+            let full = (path as NSString).appendingPathComponent(name)
+            var isDirectory: ObjCBool = false
+            guard manager.fileExists(atPath: full, isDirectory: &isDirectory) else { continue }
+            if isDirectory.boolValue {
+                walk(full, context: context, stack: stack, replace: replace)
+            } else if name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
+                add(full, context, replace: replace)
+            }
+        }
+    }
+
+    private mutating func read(kustomization file: String, context: FileContext, stack: [String], replace: Bool) {
+        let key = URL(fileURLWithPath: file).standardizedFileURL.path
+        if let start = stack.firstIndex(of: key) {
+            let cycle = (stack[start...] + [key]).joined(separator: " → ")
+            return note(file, nil, "kustomization cycle refused: \(cycle)")
+        }
+        guard let data = manager.contents(atPath: file) else { return note(file, nil, "cannot be read") }
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: String(decoding: data, as: UTF8.self))
+        } catch {
+            let (line, message) = ManifestLoader.describe(error)
+            return note(file, line, "malformed YAML: \(message)")
+        }
+        guard let mapping = root?.mapping else { return }
+        var inner = context
+        if inner.kustomizeNamespace == nil, let namespace = mapping["namespace"]?.string, !namespace.isEmpty {
+            inner.kustomizeNamespace = namespace
+        }
+        var labels = Self.strings(mapping["commonLabels"])
+        for entry in mapping["labels"]?.sequence ?? [] { labels.merge(Self.strings(entry["pairs"])) { $1 } }
+        inner.labels = labels.merging(context.labels) { $1 }
+        inner.annotations = Self.strings(mapping["commonAnnotations"]).merging(context.annotations) { $1 }
+        let folder = (file as NSString).deletingLastPathComponent
+        for field in ["resources", "bases"] {
+            for entry in mapping[field]?.sequence ?? [] {
+                let line = entry.mark.map { $0.line }
+                guard let resource = entry.string, !resource.isEmpty else {
+                    note(file, line, "\(field): an entry that is not a path; passed over")
+                    continue
+                }
+                if Self.isRemote(resource) {
+                    note(file, line, "\(field): remote resource \(resource) skipped (not read offline)", isNote: true)
+                    continue
+                }
+                let full = Self.joined(folder, resource)
+                guard manager.fileExists(atPath: full) else {
+                    note(file, line, "\(field): \(resource) does not exist")
+                    continue
+                }
+                walk(full, context: inner, stack: stack + [key], replace: replace)
+            }
+        }
+    }
+
+    /// `folder/relative` with `.` and `..` taken out lexically, so that messages name files plainly.
+    static func joined(_ folder: String, _ relative: String) -> String {
+        let absolute = relative.hasPrefix("/")
+        var parts: [Substring] = absolute ? [] : folder.split(separator: "/")
+        for part in relative.split(separator: "/") {
+            if part == "." { continue }
+            if part == "..", let last = parts.last, last != ".." { parts.removeLast() } else { parts.append(part) }
+        }
+        let path = parts.joined(separator: "/")
+        return absolute || folder.hasPrefix("/") ? "/" + path : (path.isEmpty ? "." : path)
+    }
+
+    static func isRemote(_ resource: String) -> Bool {
+        resource.contains("://") || resource.hasPrefix("git@") || resource.hasPrefix("github.com/") || resource.contains("?ref=")
+    }
+
+    private static func strings(_ node: Node?) -> [String: String] {
+        var result: [String: String] = [:]
+        for (key, value) in node?.mapping ?? [:] {
+            if let name = key.string, let text = value.string { result[name] = text }
+        }
+        return result
+    }
+
+    /// The Flux Kustomizations in `files`; a `path` that names no folder is a diagnostic.
+    private mutating func discoverFlux(in files: [String]) -> [FluxKustomization] {
+        var found: [FluxKustomization] = []
+        for file in files {
+            // Most files name no Flux Kustomization: a byte search passes them over unparsed.
+            guard let data = manager.contents(atPath: file), Self.contains(data, Self.fluxGroup),
+                  var documents = try? Yams.compose_all(yaml: String(decoding: data, as: UTF8.self)) else { continue }
+            while let root = documents.next() {
+                guard let object = root.mapping, object["kind"]?.string == "Kustomization",
+                      object["apiVersion"]?.string?.hasPrefix("kustomize.toolkit.fluxcd.io/") == true,
+                      let spec = object["spec"]?.mapping else { continue }
+                let line = root.mark.map { $0.line }
+                guard let path = spec["path"]?.string, !path.isEmpty else { continue }
+                guard let folder = Self.resolve(path, above: (file as NSString).deletingLastPathComponent) else {
+                    note(file, spec["path"]?.mark.map { $0.line } ?? line, "spec.path \(path) names no folder above this file; not followed")
+                    continue
+                }
+                let postBuild = spec["postBuild"]?.mapping
+                found.append(FluxKustomization(
+                    location: SourceLocation(file: file, line: line), folder: folder,
+                    targetNamespace: spec["targetNamespace"]?.string.flatMap { $0.isEmpty ? nil : $0 },
+                    substitute: Self.strings(postBuild?["substitute"]), hasPostBuild: postBuild != nil))
+            }
+        }
+        return found
+    }
+
+    static let fluxGroup = Array("kustomize.toolkit.fluxcd.io".utf8)
+
+    static func contains(_ data: Data, _ needle: [UInt8]) -> Bool {
+        data.withUnsafeBytes { haystack in
+            needle.withUnsafeBytes { pattern in
+                guard let base = haystack.baseAddress, let key = pattern.baseAddress, pattern.count > 0 else { return false }
+                let first = Int32(needle[0])
+                var offset = 0
+                while haystack.count - offset >= pattern.count,
+                      let hit = memchr(base + offset, first, haystack.count - offset - pattern.count + 1) {
+                    if memcmp(hit, key, pattern.count) == 0 { return true }
+                    offset = base.distance(to: UnsafeRawPointer(hit)) + 1
+                }
+                return false
+            }
+        }
+    }
+
+    /// Flux's `path` is relative to the repository's root, which the tree does not name: the
+    /// first folder at or above `start` that holds `path` is taken as that root.
+    static func resolve(_ path: String, above start: String) -> String? {
+        var relative = path
+        while relative.hasPrefix("./") { relative.removeFirst(2) }
+        while relative.hasSuffix("/") { relative.removeLast() }
+        var folder = URL(fileURLWithPath: start).standardizedFileURL
+        while true {
+            let candidate = relative.isEmpty ? folder : folder.appendingPathComponent(relative)
+            var isFolder: ObjCBool = false
+            if FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isFolder), isFolder.boolValue {
+                return candidate.standardizedFileURL.path
+            }
+            let parent = folder.deletingLastPathComponent()
+            if parent.path == folder.path { return nil }
+            folder = parent
+        }
+    }
+}

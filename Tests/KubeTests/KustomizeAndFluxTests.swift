@@ -1,0 +1,189 @@
+import DNSCore
+import Foundation
+import Testing
+@testable import Kube
+
+/// kustomizations, Flux Kustomizations and postBuild variables, on small trees.
+struct KustomizeAndFluxTests {
+    static let gateway = """
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: Gateway
+        metadata:
+          name: envoy-internal
+        spec:
+          gatewayClassName: envoy
+          addresses: [{type: IPAddress, value: 192.0.2.10}]
+          listeners:
+            - {name: https, protocol: HTTPS, port: 443, allowedRoutes: {namespaces: {from: All}}}
+
+        """
+
+    static func route(host: String, gateway: String = "envoy-internal", gatewayNamespace: String = "network") -> String {
+        """
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: HTTPRoute
+        metadata:
+          name: app
+        spec:
+          hostnames: ["\(host)"]
+          parentRefs:
+            - {name: \(gateway), namespace: \(gatewayNamespace)}
+
+        """
+    }
+
+    static func flux(name: String, path: String, namespace: String, substitute: [String: String] = [:]) -> String {
+        """
+        apiVersion: kustomize.toolkit.fluxcd.io/v1
+        kind: Kustomization
+        metadata:
+          name: \(name)
+          namespace: flux-system
+        spec:
+          path: \(path)
+          targetNamespace: \(namespace)
+          postBuild:
+            substitute: {\(substitute.sorted { $0.key < $1.key }.map { "\($0.key): \"\($0.value)\"" }.joined(separator: ", "))}
+            substituteFrom:
+              - {kind: Secret, name: cluster-secrets}
+
+        """
+    }
+
+    /// network/envoy-internal through a kustomization, media/app through a Flux Kustomization.
+    static func tree(host: String, substitute: [String: String] = [:]) throws -> TemporaryTree {
+        let tree = try TemporaryTree()
+        try tree.write("kubernetes/apps/network/kustomization.yaml", TemporaryTree.kustomization(namespace: "network", resources: ["./gateway.yaml"]))
+        try tree.write("kubernetes/apps/network/gateway.yaml", gateway)
+        try tree.write("kubernetes/apps/media/ks.yaml", flux(name: "app", path: "./kubernetes/apps/media/app", namespace: "media", substitute: substitute))
+        try tree.write("kubernetes/apps/media/kustomization.yaml", TemporaryTree.kustomization(namespace: "media", resources: ["./ks.yaml"]))
+        try tree.write("kubernetes/apps/media/app/kustomization.yaml", TemporaryTree.kustomization(namespace: nil, resources: ["./httproute.yaml"]))
+        try tree.write("kubernetes/apps/media/app/httproute.yaml", route(host: host))
+        return tree
+    }
+
+    @Test func postBuildSubstituteAndVar() throws {
+        let tree = try Self.tree(host: "app.${SECRET_DOMAIN}", substitute: ["SECRET_DOMAIN": "example.org"])
+        let (result, set) = planTree([tree.path("kubernetes")])
+        #expect(set.diagnostics.isEmpty, "\(set.diagnostics)")
+        #expect(lines(result.endpoints) == ["app.example.org A 192.0.2.10"])
+        #expect(result.endpoints.map(\.labels.resource) == ["httproute/media/app"])
+        // substitute wins over the values that stand for substituteFrom, as in Flux.
+        let (again, _) = planTree([tree.path("kubernetes")], variables: ["SECRET_DOMAIN": "other.net"])
+        #expect(lines(again.endpoints) == ["app.example.org A 192.0.2.10"])
+    }
+
+    @Test func varAndDefault() throws {
+        let tree = try Self.tree(host: "${APP:=media}.${SECRET_DOMAIN}")
+        let (result, set) = planTree([tree.path("kubernetes")], variables: ["SECRET_DOMAIN": "example.net"])
+        #expect(set.diagnostics.isEmpty, "\(set.diagnostics)")
+        #expect(lines(result.endpoints) == ["media.example.net A 192.0.2.10"])
+    }
+
+    @Test func unresolvedVariableIsReportedAndNeverInAName() throws {
+        let tree = try Self.tree(host: "app.${SECRET_DOMAIN}")
+        let (result, set) = planTree([tree.path("kubernetes")])
+        #expect(result.endpoints.isEmpty)
+        #expect(set.routes.isEmpty)
+        #expect(set.diagnostics.map(\.location) == [SourceLocation(file: tree.path("kubernetes/apps/media/app/httproute.yaml"), line: 6)])
+        #expect(set.diagnostics.first?.message.hasPrefix("variable ${SECRET_DOMAIN} has no value") == true)
+    }
+
+    @Test func cycleIsRefusedWithThePathOfFiles() throws {
+        let tree = try TemporaryTree()
+        try tree.write("a/kustomization.yaml", TemporaryTree.kustomization(namespace: "network", resources: ["./gateway.yaml", "../b"]))
+        try tree.write("a/gateway.yaml", Self.gateway)
+        try tree.write("b/kustomization.yaml", TemporaryTree.kustomization(namespace: nil, resources: ["../a"]))
+        let set = ManifestLoader.load(paths: [tree.path("a")])
+        #expect(set.gateways.map(\.id.description) == ["gateway/network/envoy-internal"])
+        let a = URL(fileURLWithPath: tree.path("a/kustomization.yaml")).standardizedFileURL.path
+        let b = URL(fileURLWithPath: tree.path("b/kustomization.yaml")).standardizedFileURL.path
+        #expect(set.diagnostics.map(\.message) == ["kustomization cycle refused: \(a) → \(b) → \(a)"])
+    }
+
+    @Test func labelsAnnotationsAndRemoteResources() throws {
+        let tree = try TemporaryTree()
+        try tree.write("app/kustomization.yaml", """
+            namespace: media
+            commonLabels: {team: media}
+            labels:
+              - pairs: {tier: web}
+            commonAnnotations: {external-dns.alpha.kubernetes.io/ttl: "120"}
+            resources:
+              - https://github.com/example/repo//deploy?ref=v1
+              - ./route.yaml
+              - ./missing.yaml
+            """)
+        try tree.write("app/route.yaml", Self.route(host: "app.example.org"))
+        let set = ManifestLoader.load(paths: [tree.path("app")])
+        let route = try #require(set.routes.first)
+        #expect(route.metadata.namespace == "media")
+        #expect(route.metadata.labels == ["team": "media", "tier": "web"])
+        #expect(route.metadata.annotations["external-dns.alpha.kubernetes.io/ttl"] == "120")
+        #expect(set.diagnostics.map(\.isNote) == [true, false])
+        #expect(set.diagnostics.map(\.description) == [
+            "\(tree.path("app/kustomization.yaml")):7: resources: remote resource https://github.com/example/repo//deploy?ref=v1 skipped (not read offline)",
+            "\(tree.path("app/kustomization.yaml")):9: resources: ./missing.yaml does not exist",
+        ])
+    }
+
+    @Test func outerNamespaceWinsButAnObjectsOwnIsKept() throws {
+        let tree = try TemporaryTree()
+        try tree.write("kustomization.yaml", TemporaryTree.kustomization(namespace: "outer", resources: ["./inner"]))
+        try tree.write("inner/kustomization.yaml", TemporaryTree.kustomization(namespace: "inner", resources: ["./route.yaml", "./gateway.yaml"]))
+        try tree.write("inner/route.yaml", Self.route(host: "a.example.org"))
+        try tree.write("inner/gateway.yaml", Self.gateway.replacingOccurrences(of: "name: envoy-internal", with: "name: envoy-internal\n  namespace: network"))
+        let set = ManifestLoader.load(paths: [tree.root.path])
+        #expect(set.routes.map(\.id.description) == ["httproute/outer/app"])
+        #expect(set.gateways.map(\.id.description) == ["gateway/network/envoy-internal"])
+    }
+
+    @Test func defaultNamespaceForObjectsStillWithout() throws {
+        let tree = try TemporaryTree()
+        try tree.write("route.yaml", Self.route(host: "a.example.org"))
+        var options = ManifestOptions()
+        options.defaultNamespace = "media"
+        #expect(ManifestLoader.load(paths: [tree.root.path], options: options).routes.map(\.id.description) == ["httproute/media/app"])
+    }
+
+    @Test func explainSuggestsTheNamespaceThatHasTheGateway() throws {
+        let tree = try TemporaryTree()
+        try tree.write("network/kustomization.yaml", TemporaryTree.kustomization(namespace: "network", resources: ["./gateway.yaml"]))
+        try tree.write("network/gateway.yaml", Self.gateway)
+        try tree.write("media/route.yaml", Self.route(host: "a.example.org", gatewayNamespace: "default"))
+        let (result, _) = planTree([tree.root.path])
+        #expect(result.explanations.map(\.reason) == ["gateway default/envoy-internal not found; did you mean network/envoy-internal?"])
+    }
+}
+
+struct VariableSubstitutionTests {
+    @Test func forms() {
+        let (text, unresolved) = VariableSubstitution.substitute(
+            "a: ${A}\nb: ${B:=bee}\nc: ${C:-cee}\nd: $${A}\ne: ${not-a-name}\n# ${IGNORED}\nf: ${MISSING}x",
+            variables: ["A": "ay"])
+        #expect(text == "a: ay\nb: bee\nc: cee\nd: ${A}\ne: ${not-a-name}\n# ${IGNORED}\nf: ${MISSING}x")
+        #expect(unresolved == [VariableSubstitution.Unresolved(name: "MISSING", line: 7)])
+    }
+
+    @Test func varsFiles() throws {
+        #expect(try VariableSubstitution.parseFile("# cluster\nexport A=1\nB = \"two words\"\n\nC='x=y'\n", file: "vars.env")
+            == ["A": "1", "B": "two words", "C": "x=y"])
+        #expect(try VariableSubstitution.parseFile("SECRET_DOMAIN: example.org\nPORT: 443\n", file: "vars.yaml")
+            == ["SECRET_DOMAIN": "example.org", "PORT": "443"])
+        #expect(try VariableSubstitution.parseFile(
+            "apiVersion: v1\nkind: Secret\nmetadata: {name: cluster-secrets}\ndata: {A: YWE=}\nstringData: {B: bb}\n", file: "secret.yaml")
+            == ["A": "aa", "B": "bb"])
+        #expect(throws: ManifestDiagnostic.self) { try VariableSubstitution.parseFile("A=1\njunk\n", file: "vars.env") }
+    }
+}
+
+struct FluxPrefilterTests {
+    @Test func byteSearch() {
+        let needle = GitOpsTree.fluxGroup
+        #expect(GitOpsTree.contains(Data("apiVersion: kustomize.toolkit.fluxcd.io/v1".utf8), needle))
+        #expect(GitOpsTree.contains(Data("kustomize.toolkit.fluxcd.io".utf8), needle))
+        #expect(!GitOpsTree.contains(Data("kustomize.toolkit.fluxcd.i".utf8), needle))
+        #expect(!GitOpsTree.contains(Data("kkustomize.config.k8s.io kustomize.toolkit".utf8), needle))
+        #expect(!GitOpsTree.contains(Data(), needle))
+    }
+}
