@@ -3,30 +3,11 @@ import Foundation
 import Kube
 import Lab
 import Testing
+import TestSupport
 
 /// The Kubernetes source end to end: informers on the simulator feed RouteSource, which must
 /// follow the cluster through adds, edits, deletes, 410 Expired and dropped watches.
 @Suite struct ClusterRoutesTests {
-    static let gateway = """
-        {"apiVersion":"gateway.networking.k8s.io/v1","kind":"Gateway",
-         "metadata":{"name":"envoy-internal","namespace":"network"},
-         "spec":{"gatewayClassName":"envoy","listeners":[{"name":"https","port":443,"protocol":"HTTPS",
-           "hostname":"*.home.test","allowedRoutes":{"namespaces":{"from":"All"}}}]},
-         "status":{"addresses":[{"type":"IPAddress","value":"198.18.0.50"}]}}
-        """
-
-    static func route(_ name: String, hosts: [String]) -> String {
-        let hostnames = hosts.map { "\"\($0)\"" }.joined(separator: ",")
-        return """
-            {"apiVersion":"gateway.networking.k8s.io/v1","kind":"HTTPRoute",
-             "metadata":{"name":"\(name)","namespace":"apps"},
-             "spec":{"parentRefs":[{"name":"envoy-internal","namespace":"network"}],"hostnames":[\(hostnames)]},
-             "status":{"parents":[{"parentRef":{"name":"envoy-internal","namespace":"network"},
-               "controllerName":"gateway.envoyproxy.io/gatewayclass-controller",
-               "conditions":[{"type":"Accepted","status":"True"}]}]}}
-            """
-    }
-
     /// The names RouteSource gives for the cluster's objects now.
     static func names(_ routes: ClusterRoutes) async -> [String] {
         let snapshot = await routes.snapshot()
@@ -39,8 +20,8 @@ import Testing
         for namespace in ["network", "apps"] {
             _ = try await simulator.create(.namespaces, json: #"{"metadata":{"name":"\#(namespace)"}}"#)
         }
-        _ = try await simulator.create(.gateways, json: Self.gateway)
-        _ = try await simulator.create(.httpRoutes, json: Self.route("app", hosts: ["app.home.test"]))
+        _ = try await simulator.create(.gateways, json: GatewayFixtures.gatewayJSON)
+        _ = try await simulator.create(.httpRoutes, json: GatewayFixtures.routeJSON("app", hosts: ["app.home.test"]))
         try await simulator.withRunning { url in
             let routes = ClusterRoutes(client: KubeClient(connection: ClusterConnection(server: url)), options: testOptions, clock: FastClock())
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -49,12 +30,12 @@ import Testing
                 try await eventually("the first sync") { await routes.isReady() }
                 #expect(await Self.names(routes) == ["app.home.test A 198.18.0.50"])
 
-                _ = try await simulator.update(.httpRoutes, json: Self.route("app", hosts: ["app.home.test", "www.home.test"]))
+                _ = try await simulator.update(.httpRoutes, json: GatewayFixtures.routeJSON("app", hosts: ["app.home.test", "www.home.test"]))
                 try await eventually("an edit") { await Self.names(routes).count == 2 }
 
                 await simulator.setExpiredWatchStyle(.errorEvent)
                 await simulator.expireWatches()
-                _ = try await simulator.create(.httpRoutes, json: Self.route("api", hosts: ["api.home.test"]))
+                _ = try await simulator.create(.httpRoutes, json: GatewayFixtures.routeJSON("api", hosts: ["api.home.test"]))
                 try await eventually("a create after 410 as an ERROR event") { await Self.names(routes).count == 3 }
 
                 await simulator.setExpiredWatchStyle(.httpStatus)

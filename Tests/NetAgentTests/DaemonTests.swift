@@ -10,26 +10,6 @@ import TestSupport
 /// simulator (with its real dnsmasq) as the target, a dns-server probe against that dnsmasq.
 @Suite(.enabled(if: installed("dnsmasq"), "needs dnsmasq"))
 struct DaemonTests {
-    static let gateway = """
-        {"apiVersion":"gateway.networking.k8s.io/v1","kind":"Gateway",
-         "metadata":{"name":"envoy-internal","namespace":"network"},
-         "spec":{"gatewayClassName":"envoy","listeners":[{"name":"https","port":443,"protocol":"HTTPS",
-           "hostname":"*.home.test","allowedRoutes":{"namespaces":{"from":"All"}}}]},
-         "status":{"addresses":[{"type":"IPAddress","value":"198.18.0.50"}]}}
-        """
-
-    static func route(_ name: String, hosts: [String]) -> String {
-        let hostnames = hosts.map { "\"\($0)\"" }.joined(separator: ",")
-        return """
-            {"apiVersion":"gateway.networking.k8s.io/v1","kind":"HTTPRoute",
-             "metadata":{"name":"\(name)","namespace":"apps"},
-             "spec":{"parentRefs":[{"name":"envoy-internal","namespace":"network"}],"hostnames":[\(hostnames)]},
-             "status":{"parents":[{"parentRef":{"name":"envoy-internal","namespace":"network"},
-               "controllerName":"gateway.envoyproxy.io/gatewayclass-controller",
-               "conditions":[{"type":"Accepted","status":"True"}]}]}}
-            """
-    }
-
     static let environment = ProcessInfo.processInfo.environment.merging(
         ["NETAGENT_TEST_PIHOLE_PASSWORD": "pihole-lab-password"]) { $1 }
 
@@ -96,7 +76,7 @@ struct DaemonTests {
         for namespace in ["network", "apps"] {
             _ = try await kube.create(.namespaces, json: #"{"metadata":{"name":"\#(namespace)"}}"#)
         }
-        _ = try await kube.create(.gateways, json: gateway)
+        _ = try await kube.create(.gateways, json: GatewayFixtures.gatewayJSON)
         return kube
     }
 
@@ -105,7 +85,7 @@ struct DaemonTests {
         let binary = try #require(Netagent.binary, "the netagent binary is not built")
         let folder = try Repository.temporaryFolder("daemon")
         let kube = try await Self.seeded()
-        _ = try await kube.create(.httpRoutes, json: Self.route("grafana", hosts: ["grafana.home.test"]))
+        _ = try await kube.create(.httpRoutes, json: GatewayFixtures.routeJSON("grafana", hosts: ["grafana.home.test"]))
         var options = PiholeSimulator.Options()
         options.hosts = ["198.18.0.50 envoy-internal.home.test"]
         let pihole = try PiholeSimulator(options)
@@ -122,7 +102,7 @@ struct DaemonTests {
                 try await Self.eventually("ready") { try await Self.get("http://127.0.0.1:\(port)/readyz").status == 200 }
 
                 // A route added while it runs: the record appears and dnsmasq answers it.
-                _ = try await kube.create(.httpRoutes, json: Self.route("wiki", hosts: ["wiki.home.test"]))
+                _ = try await kube.create(.httpRoutes, json: GatewayFixtures.routeJSON("wiki", hosts: ["wiki.home.test"]))
                 try await Self.eventually("wiki in Pi-hole") { await pihole.hosts().contains("198.18.0.50 wiki.home.test") }
                 let resolver = Resolver(options: .init(timeout: .seconds(1)))
                 defer { resolver.shutdown() }
@@ -164,7 +144,7 @@ struct DaemonTests {
         let binary = try #require(Netagent.binary, "the netagent binary is not built")
         let folder = try Repository.temporaryFolder("daemon-once")
         let kube = try await Self.seeded()
-        _ = try await kube.create(.httpRoutes, json: Self.route("grafana", hosts: ["grafana.home.test"]))
+        _ = try await kube.create(.httpRoutes, json: GatewayFixtures.routeJSON("grafana", hosts: ["grafana.home.test"]))
         var options = PiholeSimulator.Options()
         options.hosts = ["198.18.0.50 envoy-internal.home.test"]
         let pihole = try PiholeSimulator(options)
@@ -190,23 +170,8 @@ struct DaemonTests {
     /// A configuration that reads routes from a manifest file, with no probes.
     static func manifestsConfig(folder: URL, urls: [String], httpPort: Int) throws -> String {
         let routes = folder.appendingPathComponent("routes.yaml")
-        try """
-            apiVersion: gateway.networking.k8s.io/v1
-            kind: Gateway
-            metadata: { name: envoy-internal, namespace: network }
-            spec:
-              gatewayClassName: envoy
-              addresses: [{ type: IPAddress, value: 198.18.0.50 }]
-              listeners:
-                - { name: https, port: 443, protocol: HTTPS, hostname: "*.home.test", allowedRoutes: { namespaces: { from: All } } }
-            ---
-            apiVersion: gateway.networking.k8s.io/v1
-            kind: HTTPRoute
-            metadata: { name: wiki, namespace: docs }
-            spec:
-              parentRefs: [{ name: envoy-internal, namespace: network }]
-              hostnames: [wiki.home.test]
-            """.write(to: routes, atomically: true, encoding: .utf8)
+        try [GatewayFixtures.gatewayYAML, GatewayFixtures.routeYAML("wiki", namespace: "docs", hosts: ["wiki.home.test"])]
+            .joined(separator: "\n---\n").write(to: routes, atomically: true, encoding: .utf8)
         let file = folder.appendingPathComponent("netagent.yaml")
         try """
             cluster:

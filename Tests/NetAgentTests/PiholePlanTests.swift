@@ -12,29 +12,12 @@ import TestSupport
 /// them, the names resolve, and a hand-made record is left alone.
 @Suite(.enabled(if: installed("dnsmasq"), "needs dnsmasq"))
 struct PiholePlanTests {
-    static let manifests = """
-        apiVersion: gateway.networking.k8s.io/v1
-        kind: Gateway
-        metadata: { name: envoy-internal, namespace: network }
-        spec:
-          gatewayClassName: envoy
-          addresses: [{ type: IPAddress, value: 198.18.0.50 }]
-          listeners:
-            - { name: https, port: 443, protocol: HTTPS, hostname: "*.home.test", allowedRoutes: { namespaces: { from: All } } }
-        ---
-        apiVersion: gateway.networking.k8s.io/v1
-        kind: HTTPRoute
-        metadata: { name: grafana, namespace: monitoring }
-        spec:
-          parentRefs: [{ name: envoy-internal, namespace: network }]
-          hostnames: [grafana.home.test, metrics.home.test]
-        ---
-        apiVersion: gateway.networking.k8s.io/v1
-        kind: HTTPRoute
-        metadata: { name: wiki, namespace: docs }
-        spec:
-          parentRefs: [{ name: envoy-internal, namespace: network }]
-          hostnames: [wiki.home.test]
+    static let manifests = [
+        GatewayFixtures.gatewayYAML,
+        GatewayFixtures.routeYAML("grafana", namespace: "monitoring", hosts: ["grafana.home.test", "metrics.home.test"]),
+        GatewayFixtures.routeYAML("wiki", namespace: "docs", hosts: ["wiki.home.test"]),
+    ].joined(separator: "\n---\n") + """
+
         ---
         apiVersion: gateway.networking.k8s.io/v1
         kind: Gateway
