@@ -57,7 +57,7 @@ enum CloudflareBench {
         }
         result["records"] = 2 * routes
         result["externalDNS"] = try await replayExternalDNS(desired, chunk: chunk)
-        print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self))
+        try printJSON(result)
     }
 
     /// external-dns v0.21's documented Cloudflare pattern (EXTERNAL-DNS.md §4): each run lists

@@ -52,7 +52,7 @@ enum PiholeBench {
             "converge": summary(afterConverge, converge), "idle": summary(afterIdle.since(afterConverge), idle),
             "externalDNS": peer,
         ]
-        print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self))
+        try printJSON(result)
     }
 }
 
@@ -94,6 +94,3 @@ func summary(_ counters: PiholeSimulator.Counters, _ elapsed: Duration) -> [Stri
     ["calls": counters.calls, "logins": counters.logins, "restarts": counters.restarts, "ms": elapsed.milliseconds]
 }
 
-extension Duration {
-    var milliseconds: Double { Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15 }
-}

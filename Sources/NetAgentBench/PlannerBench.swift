@@ -73,7 +73,7 @@ func runPlanner(_ options: Options) throws {
             plan = Planner.plan(desired: inputs.desired, current: inputs.current, ownerID: "bench")
         }
         plans.append(plan)
-        return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        return elapsed.milliseconds
     }
     var times: [Double] = []
     for _ in 0..<options.repeats { times.append(timed()) }

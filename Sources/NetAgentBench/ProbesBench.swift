@@ -30,7 +30,7 @@ enum ProbesBench {
         let probe = NodesProbe(nodes: nodes)
         let start = ContinuousClock.now
         let results = await probe.run(timeout: .milliseconds(timeoutMs))
-        let seconds = Self.seconds(ContinuousClock.now - start)
+        let seconds = (ContinuousClock.now - start).seconds
         try printJSON([
             "nodes": nodes.count, "failed": results.filter { !$0.ok }.count, "timeoutSeconds": Double(timeoutMs) / 1000,
             "seconds": seconds, "ratio": seconds / (Double(timeoutMs) / 1000),
@@ -61,19 +61,10 @@ enum ProbesBench {
         let probe = DNSRecordsProbe(records: records, resolver: resolver)
         let start = ContinuousClock.now
         let results = await probe.run(timeout: .seconds(5))
-        let seconds = Self.seconds(ContinuousClock.now - start)
+        let seconds = (ContinuousClock.now - start).seconds
         try printJSON([
             "names": count, "failed": results.filter { !$0.ok }.count, "seconds": seconds,
             "namesPerSecond": Double(results.count) / seconds,
         ])
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
-
-    static func printJSON(_ object: [String: Any]) throws {
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-        print(String(decoding: data, as: UTF8.self))
     }
 }

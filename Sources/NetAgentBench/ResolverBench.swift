@@ -28,14 +28,12 @@ enum ResolverBench {
         case "batch": await batched(resolver, server, queries: queries, names: names, zone: zone, batch: batch)
         default: throw BenchError("--mode is single or batch")
         }
-        let seconds = Double((ContinuousClock.now - start).components.attoseconds) / 1e18
-            + Double((ContinuousClock.now - start).components.seconds)
+        let seconds = (ContinuousClock.now - start).seconds
         let result: [String: Any] = [
             "mode": options["--mode"]!, "queries": queries, "answered": answered, "failed": failed,
             "seconds": seconds, "qps": Double(answered) / seconds,
         ]
-        let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
-        print(String(decoding: data, as: UTF8.self))
+        try printJSON(result)
     }
 
     /// One `query` call per name, at most `window` awaiting at once.

@@ -8,6 +8,17 @@ struct BenchError: Error, CustomStringConvertible {
     var description: String { message }
 }
 
+/// Prints one line of results: `object` as JSON with sorted keys.
+func printJSON(_ object: [String: Any]) throws {
+    print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+}
+
+extension Duration {
+    /// As fractional seconds and milliseconds, for reports.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+    var milliseconds: Double { seconds * 1000 }
+}
+
 let arguments = Array(CommandLine.arguments.dropFirst())
 do {
     let rest = Array(arguments.dropFirst())
