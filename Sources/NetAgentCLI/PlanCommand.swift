@@ -126,7 +126,7 @@ struct PlanCommand: AsyncParsableCommand {
     /// `--config`: every configured source, then a read-only plan per provider instance.
     private func runWithConfig(_ path: String) async throws {
         let (loaded, secrets) = try PlanWithConfig.load(path)
-        let objects = await PlanWithConfig.objects(config: loaded, manifests: manifests, options: try manifestOptions())
+        let objects = await SourceObjects.readOnce(config: loaded, extraManifests: manifests, options: try manifestOptions()).objects
         let logger = Logger(label: "netagent.plan")
         for problem in objects.problems { logger.error("\(problem)") }
         let result = RouteSource(options: try sourceOptions())

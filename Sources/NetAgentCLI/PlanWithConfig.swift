@@ -29,11 +29,6 @@ struct PlanWithConfig {
         }
     }
 
-    /// The objects of every configured source; a source that cannot be read is a problem, not an exit.
-    static func objects(config: NetAgentConfig, manifests: [String], options: ManifestOptions) async -> SourceObjects {
-        await SourceObjects.readOnce(config: config, extraManifests: manifests, options: options).objects
-    }
-
     /// Plans every target; each is planned, and fails, on its own.
     static func plans(config: NetAgentConfig, secrets: ResolvedSecrets, objects: SourceObjects) async -> [TargetPlan] {
         let state = FileManager.default.fileExists(atPath: config.state.path) ? try? StateStore(path: config.state.path) : nil

@@ -3,6 +3,7 @@ import Kube
 import Lab
 import Synchronization
 import Testing
+import TestSupport
 
 /// A clock whose sleeps are short but remembered: the informer asks for Retry-After and
 /// back-off delays, the test checks what it asked for without waiting it out.
@@ -23,21 +24,6 @@ final class FastClock: Clock, Sendable {
 
     /// Every delay asked for so far.
     var requested: [Duration] { asked.withLock { $0 } }
-}
-
-struct TimedOut: Error, CustomStringConvertible {
-    let description: String
-}
-
-/// Waits until `condition` holds, polling; fails the test after `timeout`.
-func eventually(_ what: String, timeout: Duration = .seconds(15),
-                _ condition: @Sendable () async -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if await condition() { return }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    throw TimedOut(description: "timed out waiting for: \(what)")
 }
 
 /// Informer options for tests: small pages and back-off (the FastClock shortens sleeps anyway).

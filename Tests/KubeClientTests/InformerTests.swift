@@ -2,6 +2,7 @@ import Foundation
 import Kube
 import Lab
 import Testing
+import TestSupport
 
 @Suite("Informer against the Kubernetes API simulator")
 struct InformerTests {

@@ -2,6 +2,7 @@ import Foundation
 import Kube
 import Lab
 import Testing
+import TestSupport
 
 @Suite("Single objects: Lease and ConfigMap writes")
 struct ObjectWriteTests {

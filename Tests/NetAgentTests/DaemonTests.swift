@@ -56,19 +56,19 @@ struct DaemonTests {
         return file.path
     }
 
-    static func eventually(_ what: String, timeout: Duration = .seconds(20), _ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        Issue.record("timed out waiting for: \(what)")
-        throw TestSupportError("timed out waiting for: \(what)")
-    }
-
     static func get(_ url: String) async throws -> (status: Int, body: String) {
         let response = try await HTTPClient().send(HTTPRequest(url: url, timeout: .seconds(5)))
         return (response.status, String(decoding: response.body, as: UTF8.self))
+    }
+
+    /// The lab most tests use: the seeded cluster with a `grafana` route, and a Pi-hole that
+    /// knows the gateway's own name (dnsmasq serves a CNAME only to a name it knows).
+    static func clusterAndPihole() async throws -> (KubeAPISimulator, PiholeSimulator) {
+        let kube = try await seeded()
+        _ = try await kube.create(.httpRoutes, json: GatewayFixtures.routeJSON("grafana", hosts: ["grafana.home.test"]))
+        var options = PiholeSimulator.Options()
+        options.hosts = ["198.18.0.50 envoy-internal.home.test"]
+        return (kube, try PiholeSimulator(options))
     }
 
     static func seeded() async throws -> KubeAPISimulator {
@@ -84,11 +84,7 @@ struct DaemonTests {
     func followsTheClusterIntoPihole() async throws {
         let binary = try #require(Netagent.binary, "the netagent binary is not built")
         let folder = try Repository.temporaryFolder("daemon")
-        let kube = try await Self.seeded()
-        _ = try await kube.create(.httpRoutes, json: GatewayFixtures.routeJSON("grafana", hosts: ["grafana.home.test"]))
-        var options = PiholeSimulator.Options()
-        options.hosts = ["198.18.0.50 envoy-internal.home.test"]
-        let pihole = try PiholeSimulator(options)
+        let (kube, pihole) = try await Self.clusterAndPihole()
         try await kube.withRunning { kubeURL in
             try await pihole.withRunning { piholeURL in
                 let port = try freeLoopbackPort()
@@ -98,12 +94,12 @@ struct DaemonTests {
                 #expect(try await Self.get("http://127.0.0.1:\(port)/healthz").status == 200)
 
                 // The route there at start is reconciled and the agent becomes ready.
-                try await Self.eventually("grafana in Pi-hole") { await pihole.hosts().contains("198.18.0.50 grafana.home.test") }
-                try await Self.eventually("ready") { try await Self.get("http://127.0.0.1:\(port)/readyz").status == 200 }
+                try await eventually("grafana in Pi-hole") { await pihole.hosts().contains("198.18.0.50 grafana.home.test") }
+                try await eventually("ready") { try await Self.get("http://127.0.0.1:\(port)/readyz").status == 200 }
 
                 // A route added while it runs: the record appears and dnsmasq answers it.
                 _ = try await kube.create(.httpRoutes, json: GatewayFixtures.routeJSON("wiki", hosts: ["wiki.home.test"]))
-                try await Self.eventually("wiki in Pi-hole") { await pihole.hosts().contains("198.18.0.50 wiki.home.test") }
+                try await eventually("wiki in Pi-hole") { await pihole.hosts().contains("198.18.0.50 wiki.home.test") }
                 let resolver = Resolver(options: .init(timeout: .seconds(1)))
                 defer { resolver.shutdown() }
                 let server = try DNSServer(parsing: pihole.dnsAddress)
@@ -112,7 +108,7 @@ struct DaemonTests {
 
                 // A route deleted: its record goes, the other stays, the hand-made one is untouched.
                 try await kube.delete(.httpRoutes, namespace: "apps", name: "grafana")
-                try await Self.eventually("grafana gone") { await !pihole.hosts().contains("198.18.0.50 grafana.home.test") }
+                try await eventually("grafana gone") { await !pihole.hosts().contains("198.18.0.50 grafana.home.test") }
                 let hosts = await pihole.hosts()
                 #expect(hosts.contains("198.18.0.50 wiki.home.test"))
                 #expect(hosts.contains("198.18.0.50 envoy-internal.home.test"))
@@ -129,7 +125,7 @@ struct DaemonTests {
                 // SIGTERM: a clean exit, and the Pi-hole seat is given back.
                 agent.spawned.kill(SIGTERM)
                 var status: Int32?
-                try await Self.eventually("exit after SIGTERM", timeout: .seconds(10)) {
+                try await eventually("exit after SIGTERM", timeout: .seconds(10)) {
                     status = agent.spawned.exitStatusIfEnded()
                     return status != nil
                 }
@@ -143,11 +139,7 @@ struct DaemonTests {
     func onceExitCodes() async throws {
         let binary = try #require(Netagent.binary, "the netagent binary is not built")
         let folder = try Repository.temporaryFolder("daemon-once")
-        let kube = try await Self.seeded()
-        _ = try await kube.create(.httpRoutes, json: GatewayFixtures.routeJSON("grafana", hosts: ["grafana.home.test"]))
-        var options = PiholeSimulator.Options()
-        options.hosts = ["198.18.0.50 envoy-internal.home.test"]
-        let pihole = try PiholeSimulator(options)
+        let (kube, pihole) = try await Self.clusterAndPihole()
         try await kube.withRunning { kubeURL in
             try await pihole.withRunning { piholeURL in
                 let port = try freeLoopbackPort()
@@ -206,12 +198,12 @@ struct DaemonTests {
             let config = try Self.manifestsConfig(folder: folder, urls: [piholeURL], httpPort: port)
             let agent = try ChildProcess(binary.path, ["run", "--config", config, "--dry-run"], environment: Self.environment)
             try await waitForTCP(port: port)
-            try await Self.eventually("ready") { try await Self.get("http://127.0.0.1:\(port)/readyz").status == 200 }
+            try await eventually("ready") { try await Self.get("http://127.0.0.1:\(port)/readyz").status == 200 }
             #expect(await pihole.hosts().isEmpty)
             #expect(await pihole.counters().calls > 0)
             agent.spawned.kill(SIGTERM)
             var status: Int32?
-            try await Self.eventually("exit after SIGTERM", timeout: .seconds(10)) {
+            try await eventually("exit after SIGTERM", timeout: .seconds(10)) {
                 status = agent.spawned.exitStatusIfEnded()
                 return status != nil
             }
@@ -231,7 +223,11 @@ struct DaemonTests {
             let config = try Self.manifestsConfig(folder: folder, urls: [dead, piholeURL], httpPort: port)
             let agent = try ChildProcess(binary.path, ["run", "--config", config], environment: Self.environment)
             try await waitForTCP(port: port)
-            try await Self.eventually("wiki in the live Pi-hole") { await pihole.hosts().contains("198.18.0.50 wiki.home.test") }
+            try await eventually("wiki in the live Pi-hole") { await pihole.hosts().contains("198.18.0.50 wiki.home.test") }
+            // The live target counts as reached once its run is recorded, just after the write lands.
+            try await eventually("/readyz clears the live Pi-hole") {
+                try await !Self.get("http://127.0.0.1:\(port)/readyz").body.contains(piholeURL)
+            }
             let ready = try await Self.get("http://127.0.0.1:\(port)/readyz")
             #expect(ready.status == 503)
             #expect(ready.body.contains(dead) && !ready.body.contains(piholeURL), "\(ready.body)")
