@@ -1,17 +1,20 @@
 import Foundation
 import NetIO
+import Synchronization
 
 /// The real dnsmasq behind the Pi-hole simulator, as FTL runs it: hosts in a watched
 /// `hostsdir` (applied at once), CNAMEs in the configuration (applied on a resolver restart).
 actor PiholeDNS {
     let folder: URL
-    let port: Int
+    private let chosenPort = Mutex(0)
     private var process: SpawnedProcess?
 
-    init(folder: URL, port: Int) {
+    init(folder: URL) {
         self.folder = folder
-        self.port = port
     }
+
+    /// The UDP port dnsmasq serves on; 0 until `start` found a free one.
+    nonisolated var port: Int { chosenPort.withLock { $0 } }
 
     var hostsFile: URL { folder.appendingPathComponent("hosts/custom.list") }
     var configFile: URL { folder.appendingPathComponent("cname.conf") }
@@ -20,7 +23,18 @@ actor PiholeDNS {
         try FileManager.default.createDirectory(at: hostsFile.deletingLastPathComponent(), withIntermediateDirectories: true)
         try writeHosts(hosts)
         try writeCNAMEs(cnames)
-        try await launch()
+        // A port free a moment ago may be taken by another process before dnsmasq binds it
+        // (dnsmasq exits 2): take another one, as the tests' servers do.
+        for attempt in 1...5 {
+            let port = try LoopbackPort.free(udp: true)
+            chosenPort.withLock { $0 = port }
+            do {
+                try await launch()
+                return
+            } catch is PortTaken where attempt < 5 {
+                continue
+            }
+        }
     }
 
     /// Rewrites the hosts file; dnsmasq notices through inotify.
@@ -65,7 +79,10 @@ actor PiholeDNS {
                 return
             }
             if let status = spawned.exitStatusIfEnded() {
-                throw SimulatorError("dnsmasq exited (\(status)): \(spawned.output)")
+                let output = spawned.output
+                spawned.removeFiles()
+                if status == 2 { throw PortTaken(message: "dnsmasq exited (2), port \(port) in use?: \(output)") }
+                throw SimulatorError("dnsmasq exited (\(status)): \(output)")
             }
             try await Task.sleep(for: .milliseconds(20))
         }
@@ -73,4 +90,10 @@ actor PiholeDNS {
         _ = spawned.wait()
         throw SimulatorError("dnsmasq did not start: \(spawned.output)")
     }
+}
+
+/// dnsmasq could not bind its port (exit status 2: a network problem such as the address in use).
+struct PortTaken: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
 }

@@ -48,14 +48,13 @@ public final class PiholeSimulator: Sendable {
     }
 
     let state: PiholeState
-    /// The dnsmasq that serves what the API stored: `127.0.0.1:dnsPort`.
-    public let dnsPort: Int
+    /// The port of the dnsmasq that serves what the API stored, once the simulator runs.
+    public var dnsPort: Int { state.dns.port }
 
     /// Prepares a simulator; `run` or `withRunning` starts its API and its dnsmasq.
     public init(_ options: Options = Options()) throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pihole-lab-\(UUID().uuidString.prefix(8))")
-        dnsPort = try LoopbackPort.free(udp: true)
-        state = PiholeState(options: options, dns: PiholeDNS(folder: folder, port: dnsPort))
+        state = PiholeState(options: options, dns: PiholeDNS(folder: folder))
     }
 
     /// Starts dnsmasq, then serves the API on 127.0.0.1:`port` (0: a free port) until the task is
