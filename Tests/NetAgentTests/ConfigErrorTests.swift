@@ -114,6 +114,10 @@ struct ConfigErrorTests {
             """, path: "alerting.silences[0].until", line: 9, message: "not an RFC 3339 time"),
         BrokenFile(name: "leader election that could double-write", yaml: minimal + "leaderElection: { enabled: true, renewDeadline: 30s }\n",
                    path: "leaderElection", line: 6, message: "retryPeriod < renewDeadline < leaseDuration"),
+        BrokenFile(name: "a domain filter that is not a name", yaml: minimal + """
+            providers:
+              - { name: ph, type: pihole, url: http://pihole, select: { domainFilters: [.home.test, "..home.test"] } }
+            """, path: "providers[0].select.domainFilters[1]", line: 7, message: "empty label"),
         BrokenFile(name: "a mapping where a list belongs", yaml: minimal + "sources:\n  manifests: { a: b }\n",
                    path: "sources.manifests", line: 7, message: "expected a list"),
         BrokenFile(name: "a boolean that is not one", yaml: minimal + "reconcile:\n  dryRun: yes\n",

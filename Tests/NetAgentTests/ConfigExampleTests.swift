@@ -46,7 +46,7 @@ struct ConfigExampleTests {
 
         let pihole = config.providers[1]
         #expect(pihole.name == "pihole")
-        #expect(pihole.select == SelectFilters(gatewayName: "envoy-internal", domainFilters: [try DNSName("example.com")]))
+        #expect(pihole.select == SelectFilters(gatewayName: "envoy-internal", domainFilters: ["example.com"]))
         guard case .pihole(let ph) = pihole.kind else {
             Issue.record("providers[1] is not pihole: \(pihole.kind)")
             return

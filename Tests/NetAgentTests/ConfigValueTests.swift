@@ -69,4 +69,18 @@ struct ConfigValueTests {
     func badListen(text: String) {
         #expect(throws: ConfigValueError.self) { try ListenAddress(text) }
     }
+
+    @Test("domain filters keep external-dns's leading dot (subdomains only) and normalise case and the final dot")
+    func domainFilterForms() throws {
+        let config = try #require(ConfigFixtures.load(ConfigFixtures.minimal + """
+            providers:
+              - name: ph
+                type: pihole
+                url: http://pihole
+                select: { domainFilters: [Home.Test., .lab.home.test], excludeDomains: [.Private.home.test] }
+            """))
+        let select = try #require(config.providers.first).select
+        #expect(select.domainFilters == ["home.test", ".lab.home.test"])
+        #expect(select.excludeDomains == [".private.home.test"])
+    }
 }

@@ -50,14 +50,16 @@ public struct SelectFilters: Hashable, Sendable {
     public var annotationFilter: String?
     /// `--ignore-hostname-annotation`: ignore the `hostname` annotation (default false).
     public var ignoreHostnameAnnotation: Bool
-    /// `--domain-filter`: only names in these domains; empty means every domain.
-    public var domainFilters: [DNSName]
-    /// `--exclude-domains`: never names in these domains.
-    public var excludeDomains: [DNSName]
+    /// `--domain-filter`: only names in these domains; empty means every domain. As in
+    /// external-dns, `example.com` is the name and every name below it, `.example.com` only the
+    /// names below it. Lower case, without a trailing dot.
+    public var domainFilters: [String]
+    /// `--exclude-domains`: never names in these domains (same forms as `domainFilters`).
+    public var excludeDomains: [String]
 
     public init(gatewayName: String? = nil, gatewayNamespace: String? = nil, gatewayLabelFilter: String? = nil,
                 labelFilter: String? = nil, annotationFilter: String? = nil, ignoreHostnameAnnotation: Bool = false,
-                domainFilters: [DNSName] = [], excludeDomains: [DNSName] = []) {
+                domainFilters: [String] = [], excludeDomains: [String] = []) {
         self.gatewayName = gatewayName
         self.gatewayNamespace = gatewayNamespace
         self.gatewayLabelFilter = gatewayLabelFilter
@@ -158,7 +160,7 @@ extension SelectFilters {
     static func read(_ field: Field) -> SelectFilters? {
         guard let map = field.mapping() else { return nil }
         defer { map.finish() }
-        let domains = { (key: String) in map.optional(key)?.list { $0.dnsName() } ?? [] }
+        let domains = { (key: String) in map.optional(key)?.list { $0.domainFilterEntry() } ?? [] }
         return SelectFilters(
             gatewayName: map.optional("gatewayName")?.string(),
             gatewayNamespace: map.optional("gatewayNamespace")?.string(),
@@ -215,5 +217,15 @@ extension PiholeSettings {
 extension Field {
     func dnsName() -> DNSName? { parsed { text throws(ConfigValueError) in
         do throws(DNSNameError) { return try DNSName(text) } catch { throw ConfigValueError(error.description) }
+    } }
+
+    /// A domain filter entry: a DNS name, optionally with external-dns's leading dot
+    /// ("subdomains only"), returned lower-cased without a trailing dot.
+    func domainFilterEntry() -> String? { parsed { text throws(ConfigValueError) in
+        let below = text.hasPrefix(".")
+        do throws(DNSNameError) {
+            let name = try DNSName(below ? String(text.dropFirst()) : text)
+            return (below ? "." : "") + name.text
+        } catch { throw ConfigValueError(error.description) }
     } }
 }

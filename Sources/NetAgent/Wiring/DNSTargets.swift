@@ -37,7 +37,7 @@ extension DNSTarget {
             let planning = PlanningRun(
                 policy: provider.policy,
                 filters: PlanFilters(domains: DomainFilter(
-                    include: provider.select.domainFilters.map(\.text), exclude: provider.select.excludeDomains.map(\.text))),
+                    include: provider.select.domainFilters, exclude: provider.select.excludeDomains)),
                 deleteGuard: deleteGuard)
             switch provider.kind {
             case .pihole(let settings):

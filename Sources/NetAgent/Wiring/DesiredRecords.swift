@@ -46,8 +46,8 @@ extension RouteSourceOptions {
         labelFilter = try Self.selector(select.labelFilter, "labelFilter")
         annotationFilter = try Self.selector(select.annotationFilter, "annotationFilter")
         ignoreHostnameAnnotation = select.ignoreHostnameAnnotation
-        domainFilters = select.domainFilters.map(\.text)
-        excludeDomains = select.excludeDomains.map(\.text)
+        domainFilters = select.domainFilters
+        excludeDomains = select.excludeDomains
         if !annotationPrefixes.isEmpty { annotations = AnnotationReader(prefixes: annotationPrefixes) }
     }
 
