@@ -135,6 +135,12 @@ public actor PiholeClient {
         }
     }
 
+    /// FTL hashes the password before it answers a login, which takes seconds on a small Pi.
+    /// A login the client gave up on may still have taken a seat whose SID never arrived; that
+    /// seat is only freed when the session expires (`webserver.session.timeout`, 30 min by
+    /// default). So logins wait longer than other calls.
+    static let loginTimeoutFloor = Duration.seconds(30)
+
     private func login() async throws(PiholeError) {
         var delay = Duration.milliseconds(400)
         for attempt in 1...4 {
@@ -146,7 +152,7 @@ public actor PiholeClient {
                 response = try await http.send(HTTPRequest(
                     method: "POST", url: baseURL + "/api/auth",
                     headers: [HTTPHeader(name: "Content-Type", value: "application/json")], body: body,
-                    timeout: timeout, tls: tls))
+                    timeout: max(timeout, Self.loginTimeoutFloor), tls: tls))
             } catch {
                 throw PiholeError(kind: .unreachable, instance: baseURL, status: 0, message: error.description)
             }
