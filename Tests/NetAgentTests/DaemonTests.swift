@@ -103,8 +103,10 @@ struct DaemonTests {
                 let resolver = Resolver(options: .init(timeout: .seconds(1)))
                 defer { resolver.shutdown() }
                 let server = try DNSServer(parsing: pihole.dnsAddress)
-                let wiki = try await resolver.query("wiki.home.test", type: .a, server: server)
-                #expect(wiki.records.map(\.data) == [.a("198.18.0.50")])
+                // dnsmasq reads the simulator's hostsdir through inotify, a moment after the API call.
+                try await eventually("wiki answered by dnsmasq") {
+                    try await resolver.query("wiki.home.test", type: .a, server: server).records.map(\.data) == [.a("198.18.0.50")]
+                }
 
                 // A route deleted: its record goes, the other stays, the hand-made one is untouched.
                 try await kube.delete(.httpRoutes, namespace: "apps", name: "grafana")
@@ -112,10 +114,16 @@ struct DaemonTests {
                 let hosts = await pihole.hosts()
                 #expect(hosts.contains("198.18.0.50 wiki.home.test"))
                 #expect(hosts.contains("198.18.0.50 envoy-internal.home.test"))
-                let grafana = try await resolver.query("grafana.home.test", type: .a, server: server)
-                #expect(grafana.records.isEmpty, "\(grafana)")
+                try await eventually("grafana no longer answered") {
+                    try await resolver.query("grafana.home.test", type: .a, server: server).records.isEmpty
+                }
 
                 // /metrics: the reconciles per target and the probe results, in Prometheus' text format.
+                // The counters move when the apply returns, just after the simulator saw the change.
+                let deleteCounted = #"netagent_plan_changes_total{provider="pihole \#(piholeURL)",action="delete"} 1"#
+                try await eventually("the delete counted") {
+                    try await Self.get("http://127.0.0.1:\(port)/metrics").body.contains(deleteCounted)
+                }
                 let metrics = try await Self.get("http://127.0.0.1:\(port)/metrics")
                 #expect(metrics.status == 200)
                 #expect(metrics.body.contains(#"netagent_reconcile_total{provider="pihole \#(piholeURL)",outcome="success"}"#), "\(metrics.body)")
