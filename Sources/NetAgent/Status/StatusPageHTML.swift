@@ -328,7 +328,7 @@ public enum StatusPageHTML {
         .legend{list-style:none;padding:0;margin:8px 0;display:flex;gap:14px;flex-wrap:wrap;font-size:13px}
         .swatch{display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:5px;vertical-align:-1px}
         .empty{color:#57606a;font-style:italic;margin:4px 0}.error{color:#a40e26}.problem{background:#ffebe9;padding:8px 24px;margin:0}
-        code{font-size:12px;background:#f6f8fa;padding:1px 4px;border-radius:3px}
+        code{font-size:12px;background:#f6f8fa;padding:1px 4px;border-radius:3px}td time{white-space:nowrap}
         footer{padding:8px 24px 24px;font-size:12px;color:#57606a}
         """
 }
