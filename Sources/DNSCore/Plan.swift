@@ -9,15 +9,18 @@ public struct Plan: Hashable, Sendable {
     public var guardReason: GuardReason?
     /// The deletes the guard held back (empty unless `guardReason` is set).
     public var withheldDeletes: [Endpoint]
+    /// How many current records (inside the filters) the owner owned when this was planned.
+    public var owned: Int
 
     public init(
         changes: Changes = Changes(), conflicts: [Conflict] = [],
-        guardReason: GuardReason? = nil, withheldDeletes: [Endpoint] = []
+        guardReason: GuardReason? = nil, withheldDeletes: [Endpoint] = [], owned: Int = 0
     ) {
         self.changes = changes
         self.conflicts = conflicts
         self.guardReason = guardReason
         self.withheldDeletes = withheldDeletes
+        self.owned = owned
     }
 
     /// Whether there is anything to send to the provider.

@@ -79,10 +79,10 @@ public enum Planner {
 
         let reason = deleteGuard.check(
             deletes: changes.deletes.count, owned: ownedCount, desiredIsEmpty: desiredCount == 0)
-        guard let reason else { return Plan(changes: changes, conflicts: conflicts) }
+        guard let reason else { return Plan(changes: changes, conflicts: conflicts, owned: ownedCount) }
         let withheld = changes.deletes
         changes.deletes = []
-        return Plan(changes: changes, conflicts: conflicts, guardReason: reason, withheldDeletes: withheld)
+        return Plan(changes: changes, conflicts: conflicts, guardReason: reason, withheldDeletes: withheld, owned: ownedCount)
     }
 
     /// Whether `current` must change to match `desired`: targets differ (already normalised:

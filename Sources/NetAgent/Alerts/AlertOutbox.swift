@@ -101,6 +101,13 @@ public struct AlertOutbox: Sendable {
         }
     }
 
+    /// The newest `limit` mails of any status, newest first (for the status page).
+    public func recent(limit: Int) async throws(StateStoreError) -> [OutboxEntry] {
+        try await store.read("read outbox") { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM outbox ORDER BY id DESC LIMIT ?", arguments: [max(0, limit)]).map(Self.entry)
+        }
+    }
+
     /// Queues rendered mails inside the caller's transaction.
     static func enqueue(_ messages: [(AlertMessage, group: String)], policy: AlertPolicy, at now: Date, in db: Database) throws {
         let recipients = policy.to.joined(separator: "\n")

@@ -45,10 +45,12 @@ public struct Daemon: Sendable {
                 onCycle: { outcome in await alerts?.observe(outcome.alert, at: Date()) })
         }
         let triggers = reconcilers.map(\.trigger)
-        let scheduler = ProbeScheduler(probes: config.scheduledProbes(resolver: resolver), history: ProbeHistory(), clock: clock,
+        let page = StatusPage(config: config, targets: targets, status: status, alerts: alerts)
+        let scheduler = ProbeScheduler(probes: config.scheduledProbes(resolver: resolver), history: page.history, clock: clock,
                                        onResults: { results in
                                            alerts?.record(results)
                                            AgentMetrics.record(results)
+                                           page.record(results)
                                        })
 
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
@@ -71,7 +73,7 @@ public struct Daemon: Sendable {
             add("alerts") { await cancelWhenGracefulShutdown { await alerts.run(clock: clock, every: .seconds(5)) } }
         }
         services.append(.init(
-            service: StatusServer.service(listen: config.server.listen, status: status, metrics: metrics, logger: logger,
+            service: StatusServer.service(listen: config.server.listen, status: status, metrics: metrics, page: page, logger: logger,
                                           onListening: onListening),
             serviceName: "http"))
 

@@ -6,10 +6,7 @@ extension NetAgentConfig {
     /// `enabled: false`, with its interval and deadline. `dnsRecords` needs the desired
     /// records and is not scheduled here.
     public func scheduledProbes(resolver: Resolver) -> [ScheduledProbe] {
-        let nodes = cluster.nodes.map {
-            NodeTarget(name: $0.name, address: $0.address, role: $0.role == .controlplane ? .controlplane : .worker,
-                       offline: $0.offline)
-        }
+        let nodes = nodeTargets
         var scheduled: [ScheduledProbe] = []
         func add(_ schedule: ProbesConfig.Schedule, _ probe: () -> (any Probe)?) {
             guard schedule.enabled, let probe = probe() else { return }

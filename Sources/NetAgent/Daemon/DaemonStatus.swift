@@ -1,16 +1,24 @@
+public import Foundation
 import Synchronization
 
 /// What `/readyz` and `--once` report: whether the sources have synced and how each
 /// target's last reconcile went. Written by the reconcilers, read by the status server.
 public final class DaemonStatus: Sendable {
     /// One target's latest outcome.
-    public struct TargetState: Sendable, Equatable {
+    public struct TargetState: Sendable, Hashable {
         /// Whether a reconcile has ever read the target (its API answered at least once).
         public var reached = false
         /// The last cycle's error; nil after a cycle that succeeded.
         public var lastError: String?
         /// Completed cycles, failed ones included.
         public var cycles = 0
+        /// When the last cycle ended.
+        public var lastCycleAt: Date?
+        /// Records the target's owner holds after the last cycle that planned; nil before one did.
+        public var owned: Int?
+        /// Changes the last cycle that planned left undone: all of them in a dry run, those the
+        /// provider refused, and deletes the safety guard withheld; nil before a cycle planned.
+        public var pending: Int?
     }
 
     private let state = Mutex<(sourcesReady: Bool, targets: [String: TargetState])>((false, [:]))
@@ -30,6 +38,20 @@ public final class DaemonStatus: Sendable {
             target.lastError = error
             if error == nil { target.reached = true }
             s.targets[instance] = target
+        }
+    }
+
+    /// Records one cycle with what the status page shows: the time, the owned records and the
+    /// changes left pending (`dryRun`: the plan was not applied).
+    public func record(_ outcome: CycleOutcome, dryRun: Bool, at time: Date = Date()) {
+        recordCycle(outcome.instance, error: outcome.error)
+        state.withLock { s in
+            s.targets[outcome.instance]?.lastCycleAt = time
+            guard case .success(let plan) = outcome.result else { return }
+            let report = dryRun ? nil : outcome.report
+            s.targets[outcome.instance]?.owned = plan.owned + (report.map { $0.created - $0.deleted } ?? 0)
+            s.targets[outcome.instance]?.pending = (dryRun ? plan.changes.count : report?.failures.count ?? 0)
+                + plan.withheldDeletes.count
         }
     }
 

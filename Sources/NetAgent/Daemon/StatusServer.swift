@@ -5,11 +5,13 @@ public import Prometheus
 
 /// The agent's HTTP server on `server.listen`: `/healthz` (the process serves) and `/readyz`
 /// (sources synced and every target reached at least once; 503 with the reasons otherwise),
-/// `/metrics` (Prometheus text format) when given a registry.
+/// `/metrics` (Prometheus text format) when given a registry, `/status` (an HTML page for
+/// people, see docs/status-page.md) when given a `StatusPage`.
 /// A Hummingbird application is itself a service: it stops serving on graceful shutdown.
 public enum StatusServer {
     public static func service(
-        listen: ListenAddress, status: DaemonStatus, metrics: PrometheusCollectorRegistry? = nil, logger: Logger,
+        listen: ListenAddress, status: DaemonStatus, metrics: PrometheusCollectorRegistry? = nil, page: StatusPage? = nil,
+        logger: Logger,
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some Service {
         let router = Router()
@@ -25,6 +27,13 @@ public enum StatusServer {
             router.get("/metrics") { _, _ -> Response in
                 Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                          body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
+            }
+        }
+        if let page {
+            router.get("/status") { _, _ -> Response in
+                let html = StatusPageHTML.render(await page.snapshot())
+                return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+                                body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
             }
         }
         return Application(

@@ -34,7 +34,7 @@ public struct CycleOutcome: Sendable {
     public var instance: String
     /// The plan, or why the target could not be read, planned or written.
     public var result: Result<Plan, PlanFailure>
-    /// What the apply did; nil in a dry run, with nothing to change, and when the cycle failed.
+    /// What the apply did; nil in a dry run and when the cycle failed.
     public var report: ApplyReport?
 
     public var error: String? {
@@ -98,7 +98,7 @@ public struct TargetReconciler<C: Clock>: Sendable where C.Duration == Duration 
         let outcome = await Self.cycle(target, objects: await sources.objects(), annotationPrefixes: annotationPrefixes,
                                        dryRun: dryRun)
         AgentMetrics.record(outcome, duration: ContinuousClock.now - started)
-        status.recordCycle(target.instance, error: outcome.error)
+        status.record(outcome, dryRun: dryRun)
         log(outcome)
         await onCycle(outcome)
         return outcome
@@ -111,7 +111,8 @@ public struct TargetReconciler<C: Clock>: Sendable where C.Duration == Duration 
             let desired = try objects.desired(select: target.config.select, annotationPrefixes: annotationPrefixes)
             let made = try await target.planning.plan(desired: desired.endpoints, registry: target.registry)
             plan = made
-            let report = dryRun || made.changes.isEmpty ? nil : try await target.registry.apply(made.changes)
+            // Applied even with nothing to change: a Pi-hole ledger's first run writes its adoptions here.
+            let report = dryRun ? nil : try await target.registry.apply(made.changes)
             return CycleOutcome(instance: target.instance, result: .success(made), report: report)
         } catch {
             let stage = plan == nil ? "" : "apply: "
