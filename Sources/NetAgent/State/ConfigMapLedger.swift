@@ -36,12 +36,13 @@ public actor ConfigMapLedger: OwnershipLedger {
             let keep = character.isASCII && (character.isLetter || character.isNumber)
             if keep { slug.append(character) } else if !slug.isEmpty, slug.last != "-" { slug.append("-") }
         }
-        while slug.last == "-" { slug.removeLast() }
         var hash: UInt32 = 2_166_136_261
         for byte in scope.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
         let hex = String(hash, radix: 16)
         let suffix = String(repeating: "0", count: 8 - hex.count) + hex
-        return "netagent-ledger-" + String(slug.prefix(200)) + (slug.isEmpty ? "" : "-") + suffix
+        var cut = String(slug.prefix(200))
+        while cut.last == "-" { cut.removeLast() }
+        return "netagent-ledger-" + cut + (cut.isEmpty ? "" : "-") + suffix
     }
 
     public func entries() async throws -> [LedgerEntry] {
