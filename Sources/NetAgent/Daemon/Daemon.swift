@@ -32,7 +32,7 @@ public struct Daemon: Sendable {
         let sources = try RouteSources(config: config)
         let elector = try makeElector()
         let leadership = elector?.leadership ?? .unconditional()
-        let targets = DNSTarget.all(config: config, secrets: secrets, state: store, ledgers: try ledgers())
+        let targets = DNSTarget.all(config: config, secrets: secrets, state: store, ledgers: ledgers())
         let status = DaemonStatus(instances: targets.map(\.instance))
         let alerts = try await alertService(store: store)
         let resolver = Resolver()

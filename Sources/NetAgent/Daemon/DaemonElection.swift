@@ -6,18 +6,12 @@ import ServiceLifecycle
 
 /// High availability: the Lease election and the shared Pi-hole ledger, for `netagent run`.
 extension Daemon {
-    /// The agent's own objects (Lease, ledger ConfigMaps) live in the cluster `sources.kubernetes`
-    /// names, else in the pod's own (in-cluster), else in the default kubeconfig's.
-    func ownCluster() throws -> (client: KubeClient, namespace: String) {
-        let connection = try (config.sources.kubernetes ?? SourcesConfig.KubernetesSource()).connection()
-        return (KubeClient(connection: connection), PodIdentity.namespace(connection: connection))
-    }
 
     /// The elector when `leaderElection.enabled`; nil otherwise (this replica always leads).
     func makeElector(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> LeaderElector? {
         let election = config.leaderElection
         guard election.enabled else { return nil }
-        let (client, namespace) = try ownCluster()
+        let (client, namespace) = try config.ownCluster()
         let settings = LeaderElectionSettings(
             leaseName: election.leaseName, namespace: namespace, identity: PodIdentity.identity(environment: environment),
             leaseDuration: election.leaseDuration, renewDeadline: election.renewDeadline, retryPeriod: election.retryPeriod)
@@ -25,20 +19,14 @@ extension Daemon {
         return LeaderElector(client: client, settings: settings, logger: logger)
     }
 
-    /// The Pi-hole ledgers per `state.ledger`: ConfigMaps in the pod's namespace, or nil for
-    /// the state file's.
-    func ledgers(environment: [String: String] = ProcessInfo.processInfo.environment) throws
+    /// The Pi-hole ledgers per `state.ledger`, warning when replicas would not share them.
+    func ledgers(environment: [String: String] = ProcessInfo.processInfo.environment)
         -> (@Sendable (_ scope: String) -> any OwnershipLedger)? {
-        switch config.state.resolvedLedger(leaderElection: config.leaderElection, environment: environment) {
-        case .file:
-            if config.leaderElection.enabled {
-                logger.warning("leader election is on but the Pi-hole ledger is the state file: a new leader does not know what the old one made (set state.ledger: configmap)")
-            }
-            return nil
-        case .configmap:
-            let (client, namespace) = try ownCluster()
-            return { scope in ConfigMapLedger(client: client, namespace: namespace, scope: scope) }
+        let ledgers = config.sharedLedgers(environment: environment)
+        if ledgers == nil, config.leaderElection.enabled {
+            logger.warning("leader election is on but the Pi-hole ledger is the state file: a new leader does not know what the old one made (set state.ledger: configmap)")
         }
+        return ledgers
     }
 
     /// Runs `elector` until graceful shutdown (cancelled), keeping `netagent_leader` current
@@ -63,4 +51,34 @@ extension Daemon {
             group.cancelAll()
         }
     }
+}
+
+extension NetAgentConfig {
+    /// The agent's own objects (Lease, ledger ConfigMaps) live in the cluster `sources.kubernetes`
+    /// names, else in the pod's own (in-cluster), else in the default kubeconfig's; in the pod's
+    /// namespace (`PodIdentity.namespace`).
+    func ownCluster() throws -> (client: KubeClient, namespace: String) {
+        let connection = try (sources.kubernetes ?? SourcesConfig.KubernetesSource()).connection()
+        return (KubeClient(connection: connection), PodIdentity.namespace(connection: connection))
+    }
+
+    /// The Pi-hole ledgers `state.ledger` selects: one ConfigMap per Pi-hole, or nil for the
+    /// state file's. When the cluster's connection cannot be read, every ledger fails with why.
+    public func sharedLedgers(environment: [String: String]) -> (@Sendable (_ scope: String) -> any OwnershipLedger)? {
+        guard state.resolvedLedger(leaderElection: leaderElection, environment: environment) == .configmap else { return nil }
+        do {
+            let (client, namespace) = try ownCluster()
+            return { scope in ConfigMapLedger(client: client, namespace: namespace, scope: scope) }
+        } catch {
+            let reason = "state.ledger is configmap but the cluster cannot be reached: \(error)"
+            return { _ in UnavailableLedger(reason: reason) }
+        }
+    }
+}
+
+/// A ledger that cannot be had: every read and write fails with the reason.
+struct UnavailableLedger: OwnershipLedger {
+    let reason: String
+    func entries() async throws -> [LedgerEntry] { throw PlanFailure(message: reason) }
+    func record(adding: [LedgerEntry], removing: [Endpoint.Key]) async throws { throw PlanFailure(message: reason) }
 }

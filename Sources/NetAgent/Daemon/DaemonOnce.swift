@@ -23,7 +23,7 @@ extension Daemon {
         report.problems = objects.problems
         let alerts = try await alertService(store: store)
         // --once takes no part in leader election: it writes as a single replica would.
-        for target in DNSTarget.all(config: config, secrets: secrets, state: store, ledgers: try ledgers()) {
+        for target in DNSTarget.all(config: config, secrets: secrets, state: store, ledgers: ledgers()) {
             let outcome: CycleOutcome
             if clusterUnreachable {
                 outcome = CycleOutcome(instance: target.instance,
