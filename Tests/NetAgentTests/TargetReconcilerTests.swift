@@ -154,5 +154,15 @@ struct TargetReconcilerTests {
             leadership: .unconditional())
         #expect(!leading.notLeader && leading.report?.created == 1)
         #expect(await memory.records().map(\.name.text) == ["wiki.home.test"])
+
+        // A first run with an empty ledger adopts the matching record: recorded although nothing changes.
+        let ledger = InMemoryLedger()
+        let adopting = DNSTarget(config: config.providers[0], instance: "memory",
+                                 registry: LedgerRegistry(provider: memory, ledger: ledger, ownerID: "memory"),
+                                 planning: PlanningRun(), close: {})
+        let adopted = await TargetReconciler<ContinuousClock>.cycle(
+            adopting, objects: objects, annotationPrefixes: config.sources.annotationPrefixes, dryRun: false)
+        #expect(adopted.ok && adopted.report == nil)
+        #expect(await ledger.entries().map(\.key.name.text) == ["wiki.home.test"])
     }
 }

@@ -121,13 +121,17 @@ public struct TargetReconciler<C: Clock>: Sendable where C.Duration == Duration 
             let desired = try objects.desired(select: target.config.select, annotationPrefixes: annotationPrefixes)
             let made = try await target.planning.plan(desired: desired.endpoints, registry: target.registry)
             plan = made
-            if !dryRun, !made.changes.isEmpty, !leadership.isLeader {
+            if dryRun { return CycleOutcome(instance: target.instance, result: .success(made)) }
+            // The apply writes the registry's bookkeeping too (a ledger's adoptions), so a
+            // follower skips it even with no changes.
+            guard leadership.isLeader else {
                 var outcome = CycleOutcome(instance: target.instance, result: .success(made))
                 outcome.notLeader = true
                 return outcome
             }
-            let report = dryRun || made.changes.isEmpty ? nil : try await target.registry.apply(made.changes)
-            return CycleOutcome(instance: target.instance, result: .success(made), report: report)
+            // Called with no changes too: it records adoptions (the provider is not called).
+            let report = try await target.registry.apply(made.changes)
+            return CycleOutcome(instance: target.instance, result: .success(made), report: made.changes.isEmpty ? nil : report)
         } catch {
             let stage = plan == nil ? "" : "apply: "
             return CycleOutcome(instance: target.instance, result: .failure(PlanFailure(message: stage + "\(error)")))
@@ -196,7 +200,7 @@ public struct TargetReconciler<C: Clock>: Sendable where C.Duration == Duration 
         let mode = dryRun ? " (dry run)" : ""
         if let error = outcome.error {
             logger.error("reconcile \(outcome.instance) failed: \(error)")
-        } else if outcome.notLeader, case .success(let plan) = outcome.result {
+        } else if outcome.notLeader, case .success(let plan) = outcome.result, !plan.changes.isEmpty {
             let c = plan.changes
             logger.debug("reconcile \(outcome.instance): not the leader; \(c.creates.count + c.updates.count + c.deletes.count) change(s) left to the leader")
         } else if case .success(let plan) = outcome.result, !plan.changes.isEmpty {
