@@ -9,7 +9,8 @@ import ServiceLifecycle
 /// `netagent run`: the route sources, a reconciler per DNS target, the probe scheduler, the
 /// alert service and the status server, as one `ServiceGroup`. SIGTERM and SIGINT shut it
 /// down gracefully in reverse order: the server stops, then alerts and probes, then each
-/// reconciler finishes the apply in flight and gives back its Pi-hole session, then the informers.
+/// reconciler finishes the apply in flight and gives back its Pi-hole session, then the informers,
+/// then (with `leaderElection`) the elector gives the lease back.
 public struct Daemon: Sendable {
     public let config: NetAgentConfig
     public let secrets: ResolvedSecrets

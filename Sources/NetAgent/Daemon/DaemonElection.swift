@@ -8,9 +8,14 @@ import ServiceLifecycle
 extension Daemon {
 
     /// The elector when `leaderElection.enabled`; nil otherwise (this replica always leads).
+    /// A dry run never campaigns: holding the lease without writing would keep the real writer out.
     func makeElector(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> LeaderElector? {
         let election = config.leaderElection
         guard election.enabled else { return nil }
+        guard !dryRun else {
+            logger.notice("leader election: a dry run takes no part")
+            return nil
+        }
         let (client, namespace) = try config.ownCluster()
         let settings = LeaderElectionSettings(
             leaseName: election.leaseName, namespace: namespace, identity: PodIdentity.identity(environment: environment),
