@@ -16,8 +16,9 @@ struct LeaderElectionTests {
         let task: Mutex<Task<Void, Never>?> = Mutex(nil)
         var isLeader: Bool { elector.leadership.isLeader }
 
-        init(_ identity: String, url: String, token: String? = nil, leaseDuration: Duration = .seconds(1),
-             renewDeadline: Duration = .milliseconds(600), retryPeriod: Duration = .milliseconds(150)) {
+        /// Short timings, with room for a busy machine: a renewal may be late by a second before leadership lapses.
+        init(_ identity: String, url: String, token: String? = nil, leaseDuration: Duration = .seconds(2),
+             renewDeadline: Duration = .milliseconds(1200), retryPeriod: Duration = .milliseconds(200)) {
             let connection = ClusterConnection(server: url, credentials: token.map { .token($0) } ?? .none)
             var logger = Logger(label: "test.election.\(identity)")
             logger.logLevel = .critical
@@ -68,7 +69,7 @@ struct LeaderElectionTests {
             try await eventually("pod-a leads") { a.isLeader }
             var spec = try await Self.spec(simulator)
             #expect(spec["holderIdentity"] as? String == "pod-a")
-            #expect(spec["leaseDurationSeconds"] as? Int == 1)
+            #expect(spec["leaseDurationSeconds"] as? Int == 2)
             #expect(spec["leaseTransitions"] as? Int == 0)
             let acquired = try #require(spec["acquireTime"] as? String)
             #expect(acquired.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z/) != nil, "\(acquired)")
@@ -121,10 +122,10 @@ struct LeaderElectionTests {
     func partitionedLeaderStepsDownFirst() async throws {
         let simulator = KubeAPISimulator()
         try await simulator.withRunning { url in
-            let a = Candidate("pod-a", url: url, token: "token-a", leaseDuration: .seconds(2), renewDeadline: .seconds(1),
-                              retryPeriod: .milliseconds(200))
-            let b = Candidate("pod-b", url: url, token: "token-b", leaseDuration: .seconds(2), renewDeadline: .seconds(1),
-                              retryPeriod: .milliseconds(200))
+            let a = Candidate("pod-a", url: url, token: "token-a", leaseDuration: .seconds(3), renewDeadline: .seconds(2),
+                              retryPeriod: .milliseconds(250))
+            let b = Candidate("pod-b", url: url, token: "token-b", leaseDuration: .seconds(3), renewDeadline: .seconds(2),
+                              retryPeriod: .milliseconds(250))
             a.start()
             try await eventually("pod-a leads") { a.isLeader }
             b.start()

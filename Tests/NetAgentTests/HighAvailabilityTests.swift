@@ -40,7 +40,7 @@ struct HighAvailabilityTests {
                 select: { domainFilters: [home.test] }
                 policy: sync
             reconcile: { debounce: 100ms, resync: 1h }
-            leaderElection: { enabled: true, leaseDuration: 3s, renewDeadline: 2s, retryPeriod: 500ms }
+            leaderElection: { enabled: true, leaseDuration: 6s, renewDeadline: 4s, retryPeriod: 1s }
             state:
               path: \(folder.appendingPathComponent("state.sqlite").path)
               ledger: configmap
