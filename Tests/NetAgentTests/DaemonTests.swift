@@ -116,6 +116,10 @@ struct DaemonTests {
                 #expect(grafana.records.isEmpty, "\(grafana)")
 
                 // /metrics: the reconciles per target and the probe results, in Prometheus' text format.
+                // The cycle's metrics are recorded after its apply and ledger write, just after Pi-hole changed.
+                try await eventually("the delete cycle counted") {
+                    try await Self.get("http://127.0.0.1:\(port)/metrics").body.contains("action=\"delete\"")
+                }
                 let metrics = try await Self.get("http://127.0.0.1:\(port)/metrics")
                 #expect(metrics.status == 200)
                 #expect(metrics.body.contains(#"netagent_reconcile_total{provider="pihole \#(piholeURL)",outcome="success"}"#), "\(metrics.body)")
