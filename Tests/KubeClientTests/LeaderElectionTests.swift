@@ -215,3 +215,28 @@ struct LeaderElectionTests {
         }
     }
 }
+
+@Suite("Who a replica is and where its Lease lives")
+struct PodIdentityTests {
+    @Test("identity: POD_NAME, else hostname and pid — never random")
+    func identity() {
+        #expect(PodIdentity.identity(environment: ["POD_NAME": "netagent-7d9f-abc"], hostName: "h", pid: 7) == "netagent-7d9f-abc")
+        #expect(PodIdentity.identity(environment: [:], hostName: "builder", pid: 4242) == "builder_4242")
+        #expect(PodIdentity.identity(environment: ["POD_NAME": " "], hostName: "builder", pid: 1) == "builder_1")
+        #expect(PodIdentity.identity() == PodIdentity.identity(), "stable for the life of the process")
+    }
+
+    @Test("namespace: POD_NAMESPACE, else the service account's file, else the kubeconfig context's, else default")
+    func namespace() throws {
+        let folder = try Repository.temporaryFolder("pod-namespace")
+        let file = folder.appendingPathComponent("namespace")
+        try "network\n".write(to: file, atomically: true, encoding: .utf8)
+        let context = ClusterConnection(server: "http://127.0.0.1:1", namespace: "from-context")
+        let missing = folder.appendingPathComponent("absent").path
+        #expect(PodIdentity.namespace(environment: ["POD_NAMESPACE": "env"], namespaceFile: file.path, connection: context) == "env")
+        #expect(PodIdentity.namespace(environment: [:], namespaceFile: file.path, connection: context) == "network")
+        #expect(PodIdentity.namespace(environment: [:], namespaceFile: missing, connection: context) == "from-context")
+        #expect(PodIdentity.namespace(environment: [:], namespaceFile: missing,
+                                      connection: ClusterConnection(server: "http://127.0.0.1:1")) == "default")
+    }
+}
