@@ -1,6 +1,6 @@
 public import DNSCore
 import Foundation
-public import Kube
+import Kube
 import Logging
 import ServiceLifecycle
 
