@@ -65,7 +65,9 @@ public actor LeaderElector {
     public func run() async {
         while !Task.isCancelled {
             let started = ContinuousClock.now
-            if await tryAcquireOrRenew() {
+            // An attempt that succeeded only after its own deadline (a slow API) grants nothing;
+            // the next one, a retry period on, renews from a fresh start.
+            if await tryAcquireOrRenew(), ContinuousClock.now < started + settings.renewDeadline {
                 let wasLeading = leadership.isLeader
                 leadership.grant(until: started + settings.renewDeadline)
                 if !wasLeading { logger.notice("leader election: \(settings.identity) leads (lease \(settings.namespace)/\(settings.leaseName))") }
