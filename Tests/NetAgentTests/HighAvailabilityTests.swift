@@ -146,6 +146,17 @@ struct HighAvailabilityTests {
                 #expect(after.allSatisfy { $0.status == 201 || $0.status == 204 }, "\(after)")
                 #expect(Set(after.map { "\($0.method) \($0.value)" }).count == after.count, "a write sent twice: \(after)")
 
+                // Only what the Role grants: get, create, update of single objects in the pod's namespace.
+                let own = await kube.requests().filter { $0.path.contains("/leases") || $0.path.contains("/configmaps") }
+                for request in own {
+                    let single = request.path.hasPrefix("/apis/coordination.k8s.io/v1/namespaces/network/leases/")
+                        || request.path.hasPrefix("/api/v1/namespaces/network/configmaps/")
+                    let collection = request.path == "/apis/coordination.k8s.io/v1/namespaces/network/leases"
+                        || request.path == "/api/v1/namespaces/network/configmaps"
+                    #expect((request.method == "POST" && collection) || (["GET", "PUT"].contains(request.method) && single),
+                            "a verb the Role does not grant: \(request.method) \(request.path)")
+                }
+
                 // SIGTERM: a clean exit that gives the lease back.
                 follower.process.spawned.kill(SIGTERM)
                 var status: Int32?
