@@ -33,7 +33,8 @@ struct PlanWithConfig {
     static func plans(config: NetAgentConfig, secrets: ResolvedSecrets, objects: SourceObjects) async -> [TargetPlan] {
         let state = FileManager.default.fileExists(atPath: config.state.path) ? try? StateStore(path: config.state.path) : nil
         var plans: [TargetPlan] = []
-        for target in DNSTarget.all(config: config, secrets: secrets, state: state) {
+        let ledgers = config.sharedLedgers(environment: ProcessInfo.processInfo.environment)
+        for target in DNSTarget.all(config: config, secrets: secrets, state: state, ledgers: ledgers) {
             do {
                 let desired = try objects.desired(select: target.config.select, annotationPrefixes: config.sources.annotationPrefixes)
                 plans.append(await TargetPlan.make(target, desired: desired.endpoints))

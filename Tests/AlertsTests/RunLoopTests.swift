@@ -47,3 +47,32 @@ struct RunLoopTests {
 extension Duration {
     var seconds: TimeInterval { TimeInterval(components.seconds) + TimeInterval(components.attoseconds) / 1e18 }
 }
+
+/// Under leader election only the leader mails: a follower's engine advances but queues nothing.
+struct FollowerMailTests {
+    @Test func aFollowerQueuesNothingAndDoesNotMailAgainWhenItLeads() async throws {
+        let port = try freeLoopbackPort()   // no relay: mail stays queued, which is what is counted here
+        let service = try await AlertService(
+            policy: Fixture.policy(for: 0), store: try StateStore(path: try temporaryStatePath()),
+            mailer: AlertMailer(relay: SMTPRelay(url: "smtp://127.0.0.1:\(port)", startTLS: .none)))
+        service.record([Fixture.nodeDown("k8s-6")], at: Fixture.t0)
+        let following = try await service.step(now: Fixture.at(1), mailing: false)
+        #expect(following.queued.isEmpty && following.delivery == nil)
+        let leader = try await AlertService(
+            policy: Fixture.policy(for: 0), store: try StateStore(path: try temporaryStatePath()),
+            mailer: AlertMailer(relay: SMTPRelay(url: "smtp://127.0.0.1:\(port)", startTLS: .none)))
+        leader.record([Fixture.nodeDown("k8s-6")], at: Fixture.t0)
+        #expect(try await leader.step(now: Fixture.at(1)).queued.map(\.subject) == ["[FIRING:1] home: nodes unreachable (k8s-6)"],
+                "the leader, seeing the same, mails it")
+        #expect(try await service.outbox.entries().isEmpty, "a follower leaves the mail to the leader")
+
+        // Leading now: what the leader already mailed is not mailed again; a new alert is.
+        service.record([Fixture.nodeDown("k8s-6")], at: Fixture.at(2))
+        #expect(try await service.step(now: Fixture.at(3)).queued.isEmpty)
+        service.record([Fixture.nodeDown("k8s-6"), Fixture.mtu("k8s-7")], at: Fixture.at(400))
+        let leading = try await service.step(now: Fixture.at(401))
+        #expect(leading.queued.count == 1 && leading.queued.allSatisfy { !$0.subject.contains("nodes unreachable") },
+                "\(leading.queued.map(\.subject))")
+        #expect(try await service.outbox.entries().count == 1)
+    }
+}

@@ -118,6 +118,10 @@ struct ConfigErrorTests {
             providers:
               - { name: ph, type: pihole, url: http://pihole, select: { domainFilters: [.home.test, "..home.test"] } }
             """, path: "providers[0].select.domainFilters[1]", line: 7, message: "empty label"),
+        BrokenFile(name: "a lease duration the Lease cannot store", yaml: minimal + "leaderElection:\n  leaseDuration: 2500ms\n",
+                   path: "leaderElection.leaseDuration", line: 7, message: "not a whole number of seconds"),
+        BrokenFile(name: "an unknown ledger backend", yaml: minimal + "state:\n  path: /x\n  ledger: etcd\n",
+                   path: "state.ledger", line: 8, message: "'etcd' is not one of file, configmap"),
         BrokenFile(name: "a mapping where a list belongs", yaml: minimal + "sources:\n  manifests: { a: b }\n",
                    path: "sources.manifests", line: 7, message: "expected a list"),
         BrokenFile(name: "a boolean that is not one", yaml: minimal + "reconcile:\n  dryRun: yes\n",

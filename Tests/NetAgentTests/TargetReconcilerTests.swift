@@ -1,5 +1,6 @@
 import DNSCore
 import Foundation
+import Kube
 import Logging
 import NetAgent
 import Synchronization
@@ -119,5 +120,49 @@ struct TargetReconcilerTests {
             try await Self.waitFor("the resync run") { reads() == 5 && clock.sleepers == 1 }
             #expect(await memory.records().count == 1)
         }
+    }
+
+    @Test("a follower plans but does not apply; the leader applies")
+    func followerPlansOnly() async throws {
+        let folder = try Repository.temporaryFolder("reconciler-follower")
+        let routes = folder.appendingPathComponent("routes.yaml")
+        try [GatewayFixtures.gatewayYAML, GatewayFixtures.routeYAML("wiki", namespace: "docs", hosts: ["wiki.home.test"])]
+            .joined(separator: "\n---\n").write(to: routes, atomically: true, encoding: .utf8)
+        let configFile = folder.appendingPathComponent("netagent.yaml")
+        try """
+            cluster: { name: lab, network: 198.18.0.0/24, nodes: [{ name: n1, address: 198.18.0.21 }] }
+            providers:
+              - { name: memory, type: pihole, urls: [http://127.0.0.1:9], select: { domainFilters: [home.test] } }
+            """.write(to: configFile, atomically: true, encoding: .utf8)
+        let config = try NetAgentConfig.load(file: configFile.path)
+        let memory = InMemoryProvider()
+        let target = DNSTarget(config: config.providers[0], instance: "memory",
+                               registry: LedgerRegistry(provider: memory, ledger: InMemoryLedger(), ownerID: "memory"),
+                               planning: PlanningRun(), close: {})
+        let objects = await RouteSources(manifests: [routes.path], cluster: nil).objects()
+
+        let following = await TargetReconciler<ContinuousClock>.cycle(
+            target, objects: objects, annotationPrefixes: config.sources.annotationPrefixes, dryRun: false, leadership: Leadership())
+        #expect(following.notLeader && following.ok && following.report == nil)
+        guard case .success(let plan) = following.result else { Issue.record("\(following.result)"); return }
+        #expect(plan.changes.creates.map(\.name.text) == ["wiki.home.test"])
+        #expect(await memory.applyCalls == 0)
+        #expect(await memory.records().isEmpty)
+
+        let leading = await TargetReconciler<ContinuousClock>.cycle(
+            target, objects: objects, annotationPrefixes: config.sources.annotationPrefixes, dryRun: false,
+            leadership: .unconditional())
+        #expect(!leading.notLeader && leading.report?.created == 1)
+        #expect(await memory.records().map(\.name.text) == ["wiki.home.test"])
+
+        // A first run with an empty ledger adopts the matching record: recorded although nothing changes.
+        let ledger = InMemoryLedger()
+        let adopting = DNSTarget(config: config.providers[0], instance: "memory",
+                                 registry: LedgerRegistry(provider: memory, ledger: ledger, ownerID: "memory"),
+                                 planning: PlanningRun(), close: {})
+        let adopted = await TargetReconciler<ContinuousClock>.cycle(
+            adopting, objects: objects, annotationPrefixes: config.sources.annotationPrefixes, dryRun: false)
+        #expect(adopted.ok && adopted.report == nil)
+        #expect(await ledger.entries().map(\.key.name.text) == ["wiki.home.test"])
     }
 }

@@ -46,6 +46,26 @@ public struct KubeError: Error, Sendable, CustomStringConvertible {
     public var isConflict: Bool { code == .http && status == 409 }
     public var isNotFound: Bool { code == .http && status == 404 }
 
+    /// The refusals a writer branches on, as the API server tells them apart.
+    public enum Refusal: Sendable, Hashable {
+        /// 404: the object (or its namespace) does not exist.
+        case notFound
+        /// 409 AlreadyExists: a create of a name that is taken.
+        case alreadyExists
+        /// 409 Conflict: a replace from a stale `metadata.resourceVersion`.
+        case conflict
+    }
+
+    /// Which refusal this is; nil for every other failure (transport, 403, 422, 5xx, …).
+    public var refusal: Refusal? {
+        guard code == .http else { return nil }
+        switch status {
+        case 404: return .notFound
+        case 409: return reason == "AlreadyExists" ? .alreadyExists : .conflict
+        default: return nil
+        }
+    }
+
     public var description: String {
         var text = path.isEmpty ? "" : "\(method) \(path): "
         switch code {

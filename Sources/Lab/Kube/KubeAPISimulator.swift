@@ -55,6 +55,10 @@ public final class KubeAPISimulator: Sendable {
             let status = KubeWire.status(code: 413, reason: "RequestEntityTooLarge", message: "the request is larger than 4 MiB")
             return Response(status: .init(code: 413), headers: json, body: .init(byteBuffer: ByteBuffer(bytes: status)))
         }
+        // A client cut off by a partition: its requests hang unanswered until it is healed.
+        while await store.isUnreachable(request.headers[.authorization]) {
+            do { try await Task.sleep(for: .milliseconds(20)) } catch { break }
+        }
         let simRequest = SimRequest(method: request.method.rawValue, path: request.uri.path,
                                     query: SimRequest.parseQuery(request.uri.query ?? ""),
                                     authorization: request.headers[.authorization], body: body)
@@ -173,6 +177,11 @@ public final class KubeAPISimulator: Sendable {
     public func requireBearerToken(_ token: String?) async { await store.setBearerToken(token) }
     /// Cuts every watch write into chunks of `bytes` (events then span chunks); nil: whole writes.
     public func splitWatchWrites(every bytes: Int?) async { await store.setSplitWrites(bytes) }
+    /// Cuts off (or, with false, reconnects) the client that sends `Authorization: Bearer <token>`:
+    /// its requests hang unanswered, as behind a network partition, until its own timeout.
+    public func setUnreachable(bearerToken token: String, _ unreachable: Bool) async {
+        await store.setUnreachable("Bearer " + token, unreachable)
+    }
     /// Every request answered so far, in order.
     public func requests() async -> [SimulatedRequest] { await store.requests() }
     /// Open watch connections.

@@ -123,14 +123,25 @@ extension KubeSimStore {
     }
 
     private func write(_ request: SimRequest, _ resource: SimulatedResource, namespace: String?, name: String?) -> SimAnswer {
-        do {
+        do throws(SimulatorError) {
             switch request.method {
             case "POST":
                 let object = try put(resource, json: request.body, mustExist: false, namespace: namespace)
                 return .json(status: 201, body: object.json, headers: [:])
             case "PUT":
-                let object = try put(resource, json: request.body, mustExist: true, namespace: namespace, name: name)
-                return .json(status: 200, body: object.json, headers: [:])
+                // As the apiserver's registry strategies: a Lease may be created by PUT and must name
+                // the resourceVersion it replaces; a ConfigMap must exist and may be replaced blindly.
+                let key = (namespace.map { $0 + "/" } ?? "") + (name ?? "")
+                let exists = objects[resource.id]?[key] != nil
+                if resource == .leases, exists, Self.resourceVersion(in: request.body) == nil {
+                    throw SimulatorError(
+                        "\(resource.kind).\(resource.group) \"\(name ?? "")\" is invalid: metadata.resourceVersion: Invalid value: "
+                            + "0x0: must be specified for an update", code: 422, reason: "Invalid", resource: resource, name: name ?? "",
+                        causes: [("metadata.resourceVersion", "Invalid value: 0x0: must be specified for an update")])
+                }
+                let creates = resource == .leases && !exists
+                let object = try put(resource, json: request.body, mustExist: creates ? false : true, namespace: namespace, name: name)
+                return .json(status: creates ? 201 : 200, body: object.json, headers: [:])
             default:
                 try delete(resource, namespace: namespace ?? "", name: name ?? "")
                 let details: [String: Any] = ["name": name ?? "", "group": resource.group, "kind": resource.plural]
@@ -139,9 +150,16 @@ extension KubeSimStore {
                 ]), headers: [:])
             }
         } catch {
-            return .json(status: error.code, body: KubeWire.status(code: error.code, reason: error.reason, message: error.description),
-                         headers: [:])
+            return .json(status: error.code, body: error.statusBody, headers: [:])
         }
+    }
+
+    /// `metadata.resourceVersion` of a request body, nil when absent or empty.
+    static func resourceVersion(in body: Data) -> String? {
+        guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
+              let version = (object["metadata"] as? [String: Any])?["resourceVersion"] as? String, !version.isEmpty
+        else { return nil }
+        return version
     }
 
     private var notFound: SimAnswer { .json(status: 404, body: KubeWire.notFound(), headers: [:]) }

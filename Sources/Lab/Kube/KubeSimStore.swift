@@ -63,6 +63,8 @@ actor KubeSimStore {
     var bearerToken: String?
     var splitWritesEvery: Int?
     var log: [SimulatedRequest] = []
+    /// Authorization header values whose requests hang (a partitioned client).
+    var unreachable: Set<String> = []
     var port: Int?
 
     init(resources: [SimulatedResource]) {
@@ -98,16 +100,18 @@ actor KubeSimStore {
         let label = resource.group.isEmpty ? resource.plural : resource.plural + "." + resource.group
         let existing = objects[resource.id]?[key]
         if mustExist == true, existing == nil {
-            throw SimulatorError("\(label) \"\(name)\" not found", code: 404, reason: "NotFound")
+            throw SimulatorError("\(label) \"\(name)\" not found", code: 404, reason: "NotFound", resource: resource, name: name)
         }
         if mustExist == false, existing != nil {
-            throw SimulatorError("\(label) \"\(name)\" already exists", code: 409, reason: "AlreadyExists")
+            throw SimulatorError("\(label) \"\(name)\" already exists", code: 409, reason: "AlreadyExists", resource: resource, name: name)
         }
         if mustExist != false, let existing, let wanted = metadata["resourceVersion"] as? String, !wanted.isEmpty,
            wanted != String(existing.resourceVersion) {
             throw SimulatorError("Operation cannot be fulfilled on \(label) \"\(name)\": the object has been modified; "
-                                 + "please apply your changes to the latest version and try again", code: 409, reason: "Conflict")
+                                 + "please apply your changes to the latest version and try again", code: 409, reason: "Conflict",
+                                 resource: resource, name: name)
         }
+        if resource == .leases { try LeaseValidation.check(object, name: name) }
         revision += 1
         metadata["resourceVersion"] = String(revision)
         if resource.namespaced { metadata["namespace"] = namespace }
@@ -230,6 +234,10 @@ actor KubeSimStore {
     func setSplitWrites(_ bytes: Int?) { splitWritesEvery = bytes.map { max($0, 1) } }
     func setHistoryLimit(_ limit: Int) { historyLimit = max(limit, 1) }
     func requests() -> [SimulatedRequest] { log }
+    func setUnreachable(_ authorization: String, _ on: Bool) {
+        if on { unreachable.insert(authorization) } else { unreachable.remove(authorization) }
+    }
+    func isUnreachable(_ authorization: String?) -> Bool { authorization.map { unreachable.contains($0) } ?? false }
     func setPort(_ port: Int) { self.port = port }
     func watchCount() -> Int { watchers.count }
 }

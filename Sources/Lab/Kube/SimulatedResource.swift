@@ -78,10 +78,30 @@ public struct SimulatorError: Error, Sendable, CustomStringConvertible {
     /// The HTTP status and Status reason the simulator answers with for this failure.
     public var code: Int
     public var reason: String
+    /// The Status `details` the apiserver adds: the object's name, group and kind (plural, or
+    /// the Kind for 422), and for 422 Invalid one cause per field.
+    var details: [String: String] = [:]
+    var causes: [(field: String, message: String)] = []
 
     init(_ description: String, code: Int = 500, reason: String = "InternalError") {
         self.description = description
         self.code = code
         self.reason = reason
+    }
+
+    init(_ description: String, code: Int, reason: String, resource: SimulatedResource, name: String,
+         causes: [(field: String, message: String)] = []) {
+        self.init(description, code: code, reason: reason)
+        details = ["name": name, "group": resource.group, "kind": code == 422 ? resource.kind : resource.plural]
+        self.causes = causes
+    }
+
+    /// The Status body the apiserver writes for this failure.
+    var statusBody: Data {
+        var extra: [String: Any] = details
+        if !causes.isEmpty {
+            extra["causes"] = causes.map { ["reason": "FieldValueInvalid", "message": $0.message, "field": $0.field] }
+        }
+        return KubeWire.status(code: code, reason: reason, message: description, details: extra)
     }
 }

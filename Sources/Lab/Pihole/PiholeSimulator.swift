@@ -47,6 +47,18 @@ public final class PiholeSimulator: Sendable {
         }
     }
 
+    /// One authorised record write (`PUT`/`DELETE /api/config/dns/<array>/<value>`).
+    public struct Write: Sendable, Hashable {
+        /// Which login's session sent it: 1 for the first login, 2 for the second, …; 0 without a password.
+        public var session: Int
+        public var method: String
+        /// `hosts` or `cnameRecords`.
+        public var array: String
+        public var value: String
+        /// The HTTP status answered (201, 204, or an error such as 400 "Item already present").
+        public var status: Int
+    }
+
     let state: PiholeState
     /// The port of the dnsmasq that serves what the API stored, once the simulator runs.
     public var dnsPort: Int { state.dns.port }
@@ -81,6 +93,8 @@ public final class PiholeSimulator: Sendable {
     public func hosts() async -> [String] { await state.hosts }
     public func cnames() async -> [String] { await state.cnames }
     public func counters() async -> Counters { await state.counters }
+    /// Every authorised record write so far, in order, with the session that sent it.
+    public func writes() async -> [Write] { await state.writes }
     public func activeSessions() async -> Int { await state.activeSessions }
     /// Every session ends, as when the timeout passes or FTL restarts without restoring them.
     public func expireSessions() async { await state.expireSessions() }

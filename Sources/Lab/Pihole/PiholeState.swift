@@ -33,6 +33,10 @@ actor PiholeState {
     private var passwordChecks: (second: Int, count: Int) = (0, 0)
     private var lastTOTPStep: UInt64?
     private(set) var counters = PiholeSimulator.Counters()
+    /// Every authorised PUT and DELETE of a record, with the session that sent it.
+    private(set) var writes: [PiholeSimulator.Write] = []
+    /// Which login made each SID (1, 2, …), so writes can be told apart by client.
+    private var sessionNumbers: [String: Int] = [:]
 
     init(options: PiholeSimulator.Options, dns: PiholeDNS) {
         self.options = options
@@ -74,6 +78,7 @@ actor PiholeState {
         let sid = Self.newSID()
         sessions[sid] = Session(validUntil: clock + options.sessionTimeout, app: app)
         counters.logins += 1
+        sessionNumbers[sid] = counters.logins
         return Reply(status: 200, json: ["session": sessionObject(
             sid: sid, valid: true, message: app ? "app-password correct" : "password correct")])
     }
@@ -124,6 +129,13 @@ actor PiholeState {
     func change(_ method: String, array: String, value: String, restart: Bool, sid: String?) async -> Reply {
         counters.calls += 1
         guard let session = authorise(sid) else { return unauthorized() }
+        let reply = await change(method, array: array, value: value, restart: restart, session: session)
+        writes.append(PiholeSimulator.Write(session: sid.flatMap { sessionNumbers[$0] } ?? 0, method: method, array: array,
+                                            value: value, status: reply.status))
+        return reply
+    }
+
+    private func change(_ method: String, array: String, value: String, restart: Bool, session: Session) async -> Reply {
         guard var lines = lines(array) else { return notFound("/api/config/dns/\(array)/\(value)") }
         if session.app && !options.appSudo {
             return error(403, "forbidden", "Unable to change configuration (read-only)",

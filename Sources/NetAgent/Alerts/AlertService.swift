@@ -87,7 +87,11 @@ public actor AlertService {
     /// then sends what is due. A relay failure is not an error here: the mail stays queued
     /// (and rejected mail is logged and kept). Throws only when the state file fails, in which
     /// case the engine's step is undone so the next step decides again.
-    public func step(now: Date) async throws(StateStoreError) -> StepReport {
+    ///
+    /// `mailing` false (a follower under leader election): the engine still advances and its
+    /// state is saved, but its mails are left to the leader — neither queued nor sent — so two
+    /// replicas never both mail one alert.
+    public func step(now: Date, mailing: Bool = true) async throws(StateStoreError) -> StepReport {
         // One step at a time: the actor is re-entered at each await, and two steps deciding
         // from one engine state would queue the same mail twice.
         guard !stepping else { return StepReport() }
@@ -99,7 +103,11 @@ public actor AlertService {
             engine.observe(scope: observation.scope, signals: observation.signals, at: observation.at)
         }
         let before = engine
-        let mails = engine.step(now: now)
+        var mails = engine.step(now: now)
+        if !mailing, !mails.isEmpty {
+            logger.debug("not the leader: \(mails.count) alert mail(s) left to the leader")
+            mails = []
+        }
         let policy = engine.policy
         let messages = mails.map { AlertMessage($0, policy: policy) }
         let snapshot: Data
@@ -121,6 +129,7 @@ public actor AlertService {
         }
         for message in messages { logger.info("alert mail queued", metadata: ["subject": "\(message.subject)"]) }
         var report = StepReport(queued: messages)
+        guard mailing else { return report }
         let delivery = try await outbox.deliverDue(now: now, mailer: mailer, retry: retry)
         for entry in delivery.rejected {
             logger.error("alert mail rejected by the relay; kept in the outbox, not retried", metadata: [
@@ -135,10 +144,12 @@ public actor AlertService {
     }
 
     /// Steps every `interval` of `clock` until the task is cancelled, with `now` as the wall
-    /// time; a state-file failure is logged and the next step tries again.
-    public func run<C: Clock>(clock: C, every interval: C.Duration, now: @Sendable () -> Date = { Date() }) async {
+    /// time; a state-file failure is logged and the next step tries again. `mailing` is asked
+    /// at every step (leader election: only the leader mails).
+    public func run<C: Clock>(clock: C, every interval: C.Duration, now: @Sendable () -> Date = { Date() },
+                              mailing: @Sendable () -> Bool = { true }) async {
         while !Task.isCancelled {
-            do { _ = try await step(now: now()) } catch {
+            do { _ = try await step(now: now(), mailing: mailing()) } catch {
                 logger.error("alert step failed", metadata: ["error": "\(error)"])
             }
             do { try await clock.sleep(for: interval) } catch { return }

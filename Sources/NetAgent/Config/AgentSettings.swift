@@ -80,7 +80,29 @@ public struct StateConfig: Hashable, Sendable {
     public static let defaultPath = "/var/lib/netagent/state.sqlite"
     /// Absolute path of the state file.
     public var path: String
-    public init(path: String = StateConfig.defaultPath) { self.path = path }
+    /// Where the Pi-hole ownership ledger lives (`state.ledger`); nil: chosen at start (`resolvedLedger`).
+    public var ledger: LedgerBackend?
+
+    /// `state.ledger`: the state file, or one ConfigMap per Pi-hole in the pod's namespace.
+    public enum LedgerBackend: String, Hashable, Sendable, CaseIterable {
+        case file
+        case configmap
+    }
+
+    public init(path: String = StateConfig.defaultPath, ledger: LedgerBackend? = nil) {
+        self.path = path
+        self.ledger = ledger
+    }
+
+    /// The ledger to use: as written, else `configmap` when running in a pod
+    /// (`KUBERNETES_SERVICE_HOST` set) with leader election on — replicas must share one
+    /// ledger — else `file`.
+    public func resolvedLedger(leaderElection: LeaderElectionConfig,
+                               environment: [String: String]) -> LedgerBackend {
+        if let ledger { return ledger }
+        let inCluster = !(environment["KUBERNETES_SERVICE_HOST"] ?? "").isEmpty
+        return inCluster && leaderElection.enabled ? .configmap : .file
+    }
 }
 
 /// The HTTP status server (`server:`): /metrics, /healthz, /readyz.
@@ -133,7 +155,7 @@ extension LeaderElectionConfig {
         let config = LeaderElectionConfig(
             enabled: map.optional("enabled")?.bool() ?? defaults.enabled,
             leaseName: map.optional("leaseName")?.string() ?? defaults.leaseName,
-            leaseDuration: map.optional("leaseDuration")?.duration() ?? defaults.leaseDuration,
+            leaseDuration: map.optional("leaseDuration").flatMap(Self.wholeSeconds) ?? defaults.leaseDuration,
             renewDeadline: map.optional("renewDeadline")?.duration() ?? defaults.renewDeadline,
             retryPeriod: map.optional("retryPeriod")?.duration() ?? defaults.retryPeriod)
         if !(config.retryPeriod < config.renewDeadline && config.renewDeadline < config.leaseDuration) {
@@ -143,11 +165,25 @@ extension LeaderElectionConfig {
     }
 }
 
+extension LeaderElectionConfig {
+    /// The Lease stores `leaseDurationSeconds`: a fraction would be cut off, and the others
+    /// would then wait less than this replica's `renewDeadline` allows for.
+    static func wholeSeconds(_ field: Field) -> Duration? {
+        guard let value = field.duration(minimum: .seconds(1)) else { return nil }
+        guard value.components.attoseconds == 0 else {
+            field.fail("\(ConfigDuration.format(value)) is not a whole number of seconds (the Lease stores leaseDurationSeconds)")
+            return nil
+        }
+        return value
+    }
+}
+
 extension StateConfig {
     static func read(_ field: Field) -> StateConfig? {
         guard let map = field.mapping() else { return nil }
         defer { map.finish() }
-        return StateConfig(path: map.optional("path")?.filePath() ?? defaultPath)
+        return StateConfig(path: map.optional("path")?.filePath() ?? defaultPath,
+                           ledger: map.optional("ledger")?.choice(LedgerBackend.self))
     }
 }
 

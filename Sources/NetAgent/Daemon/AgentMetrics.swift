@@ -30,6 +30,11 @@ public enum AgentMetrics {
         }
     }
 
+    /// `netagent_leader`: 1 while this replica may write DNS (always, without leader election), else 0.
+    public static func recordLeader(_ leading: Bool) {
+        Gauge(label: "netagent_leader").record(leading ? 1 : 0)
+    }
+
     /// Probe results in blackbox_exporter's style: `probe_success` and `probe_duration_seconds`.
     public static func record(_ results: [ProbeResult]) {
         for result in results {

@@ -9,7 +9,8 @@ import ServiceLifecycle
 /// `netagent run`: the route sources, a reconciler per DNS target, the probe scheduler, the
 /// alert service and the status server, as one `ServiceGroup`. SIGTERM and SIGINT shut it
 /// down gracefully in reverse order: the server stops, then alerts and probes, then each
-/// reconciler finishes the apply in flight and gives back its Pi-hole session, then the informers.
+/// reconciler finishes the apply in flight and gives back its Pi-hole session, then the informers,
+/// then (with `leaderElection`) the elector gives the lease back.
 public struct Daemon: Sendable {
     public let config: NetAgentConfig
     public let secrets: ResolvedSecrets
@@ -30,7 +31,9 @@ public struct Daemon: Sendable {
     public func run(metrics: PrometheusCollectorRegistry? = nil, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let store = try StateStore(path: config.state.path)
         let sources = try RouteSources(config: config)
-        let targets = DNSTarget.all(config: config, secrets: secrets, state: store)
+        let elector = try makeElector()
+        let leadership = elector?.leadership ?? .unconditional()
+        let targets = DNSTarget.all(config: config, secrets: secrets, state: store, ledgers: ledgers())
         let status = DaemonStatus(instances: targets.map(\.instance))
         let alerts = try await alertService(store: store)
         let resolver = Resolver()
@@ -41,7 +44,7 @@ public struct Daemon: Sendable {
             TargetReconciler(
                 target: target, sources: sources, annotationPrefixes: config.sources.annotationPrefixes, dryRun: dryRun,
                 debounce: config.reconcile.debounce, resync: config.reconcile.resync, status: status, clock: clock,
-                logger: logger,
+                logger: logger, leadership: leadership,
                 onCycle: { outcome in await alerts?.observe(outcome.alert, at: Date()) })
         }
         let triggers = reconcilers.map(\.trigger)
@@ -58,6 +61,12 @@ public struct Daemon: Sendable {
             services.append(.init(service: ClosureService(body), serviceName: name))
         }
         // A service that returns ends the group: add only those that have something to run.
+        // The elector comes first, so it stops last: after the reconcilers' last apply.
+        if let elector {
+            add("leader election") { await Self.lead(elector, triggers: triggers) }
+        } else {
+            AgentMetrics.recordLeader(true)
+        }
         if sources.cluster != nil {
             add("sources") {
                 await cancelWhenGracefulShutdown {
@@ -70,7 +79,12 @@ public struct Daemon: Sendable {
             add("probes") { await cancelWhenGracefulShutdown { await scheduler.run() } }
         }
         if let alerts {
-            add("alerts") { await cancelWhenGracefulShutdown { await alerts.run(clock: clock, every: .seconds(5)) } }
+            // Every replica evaluates; only the leader mails (a follower's mails are the leader's to send).
+            add("alerts") {
+                await cancelWhenGracefulShutdown {
+                    await alerts.run(clock: clock, every: .seconds(5), mailing: { leadership.isLeader })
+                }
+            }
         }
         services.append(.init(
             service: StatusServer.service(listen: config.server.listen, status: status, metrics: metrics, page: page, logger: logger,
@@ -83,7 +97,8 @@ public struct Daemon: Sendable {
         try await group.run()
         // A last step hands what the reconcilers' final cycles raised to the outbox and the relay.
         if let alerts {
-            do { _ = try await alerts.step(now: Date()) } catch { logger.error("alert flush failed: \(error)") }
+            let mailing = elector == nil || leadership.heldAtRelease
+            do { _ = try await alerts.step(now: Date(), mailing: mailing) } catch { logger.error("alert flush failed: \(error)") }
         }
         logger.notice("netagent run: stopped")
     }

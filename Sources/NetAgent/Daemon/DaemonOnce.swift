@@ -22,7 +22,8 @@ extension Daemon {
         let (objects, clusterUnreachable) = await SourceObjects.readOnce(config: config)
         report.problems = objects.problems
         let alerts = try await alertService(store: store)
-        for target in DNSTarget.all(config: config, secrets: secrets, state: store) {
+        // --once takes no part in leader election: it writes as a single replica would.
+        for target in DNSTarget.all(config: config, secrets: secrets, state: store, ledgers: ledgers()) {
             let outcome: CycleOutcome
             if clusterUnreachable {
                 outcome = CycleOutcome(instance: target.instance,

@@ -48,9 +48,11 @@ public final class DaemonStatus: Sendable {
         state.withLock { s in
             s.targets[outcome.instance]?.lastCycleAt = time
             guard case .success(let plan) = outcome.result else { return }
-            let report = dryRun ? nil : outcome.report
+            // A dry run and a follower (another replica leads) plan without applying.
+            let applied = !dryRun && !outcome.notLeader
+            let report = applied ? outcome.report : nil
             s.targets[outcome.instance]?.owned = plan.owned + (report.map { $0.created - $0.deleted } ?? 0)
-            s.targets[outcome.instance]?.pending = (dryRun ? plan.changes.count : report?.failures.count ?? 0)
+            s.targets[outcome.instance]?.pending = (applied ? report?.failures.count ?? 0 : plan.changes.count)
                 + plan.withheldDeletes.count
         }
     }

@@ -1,5 +1,6 @@
 public import DNSCore
 import Foundation
+public import Kube
 public import Logging
 import ServiceLifecycle
 import Synchronization
@@ -34,8 +35,11 @@ public struct CycleOutcome: Sendable {
     public var instance: String
     /// The plan, or why the target could not be read, planned or written.
     public var result: Result<Plan, PlanFailure>
-    /// What the apply did; nil in a dry run and when the cycle failed.
+    /// What the apply did; nil in a dry run, with nothing to change, when the cycle failed,
+    /// and when this replica was not the leader.
     public var report: ApplyReport?
+    /// Planned but not applied: another replica leads (leader election). Not a failure.
+    public var notLeader = false
 
     public var error: String? {
         if case .failure(let failure) = result { return failure.message }
@@ -71,10 +75,13 @@ public struct TargetReconciler<C: Clock>: Sendable where C.Duration == Duration 
     public let logger: Logger
     /// Called after every cycle (the alert service takes the outcome).
     public let onCycle: @Sendable (CycleOutcome) async -> Void
+    /// Checked before every apply: a follower plans (and so stays ready) but never writes.
+    public let leadership: Leadership
 
     public init(target: DNSTarget, sources: RouteSources, annotationPrefixes: [String], dryRun: Bool,
                 debounce: Duration, resync: Duration, initialBackoff: Duration = .seconds(1), maxBackoff: Duration = .seconds(60),
                 trigger: ReconcileTrigger = ReconcileTrigger(), status: DaemonStatus, clock: C, logger: Logger,
+                leadership: Leadership = .unconditional(),
                 onCycle: @escaping @Sendable (CycleOutcome) async -> Void = { _ in }) {
         self.target = target
         self.sources = sources
@@ -89,6 +96,7 @@ public struct TargetReconciler<C: Clock>: Sendable where C.Duration == Duration 
         self.clock = clock
         self.logger = logger
         self.onCycle = onCycle
+        self.leadership = leadership
     }
 
     /// One cycle: the sources' objects now, planned against the target and (unless a dry run)
@@ -96,7 +104,7 @@ public struct TargetReconciler<C: Clock>: Sendable where C.Duration == Duration 
     public func reconcileOnce() async -> CycleOutcome {
         let started = ContinuousClock.now
         let outcome = await Self.cycle(target, objects: await sources.objects(), annotationPrefixes: annotationPrefixes,
-                                       dryRun: dryRun)
+                                       dryRun: dryRun, leadership: leadership)
         AgentMetrics.record(outcome, duration: ContinuousClock.now - started)
         status.record(outcome, dryRun: dryRun)
         log(outcome)
@@ -104,16 +112,26 @@ public struct TargetReconciler<C: Clock>: Sendable where C.Duration == Duration 
         return outcome
     }
 
-    /// Plans `objects`' records against `target` and, unless `dryRun`, applies the changes.
-    public static func cycle(_ target: DNSTarget, objects: SourceObjects, annotationPrefixes: [String], dryRun: Bool) async -> CycleOutcome {
+    /// Plans `objects`' records against `target` and, unless `dryRun` or another replica leads
+    /// (`leadership` checked right before the apply), applies the changes.
+    public static func cycle(_ target: DNSTarget, objects: SourceObjects, annotationPrefixes: [String], dryRun: Bool,
+                             leadership: Leadership = .unconditional()) async -> CycleOutcome {
         var plan: Plan?
         do {
             let desired = try objects.desired(select: target.config.select, annotationPrefixes: annotationPrefixes)
             let made = try await target.planning.plan(desired: desired.endpoints, registry: target.registry)
             plan = made
-            // Applied even with nothing to change: a Pi-hole ledger's first run writes its adoptions here.
-            let report = dryRun ? nil : try await target.registry.apply(made.changes)
-            return CycleOutcome(instance: target.instance, result: .success(made), report: report)
+            if dryRun { return CycleOutcome(instance: target.instance, result: .success(made)) }
+            // The apply writes the registry's bookkeeping too (a ledger's adoptions), so a
+            // follower skips it even with no changes.
+            guard leadership.isLeader else {
+                var outcome = CycleOutcome(instance: target.instance, result: .success(made))
+                outcome.notLeader = true
+                return outcome
+            }
+            // Called with no changes too: it records adoptions (the provider is not called).
+            let report = try await target.registry.apply(made.changes)
+            return CycleOutcome(instance: target.instance, result: .success(made), report: made.changes.isEmpty ? nil : report)
         } catch {
             let stage = plan == nil ? "" : "apply: "
             return CycleOutcome(instance: target.instance, result: .failure(PlanFailure(message: stage + "\(error)")))
@@ -182,6 +200,9 @@ public struct TargetReconciler<C: Clock>: Sendable where C.Duration == Duration 
         let mode = dryRun ? " (dry run)" : ""
         if let error = outcome.error {
             logger.error("reconcile \(outcome.instance) failed: \(error)")
+        } else if outcome.notLeader, case .success(let plan) = outcome.result, !plan.changes.isEmpty {
+            let c = plan.changes
+            logger.debug("reconcile \(outcome.instance): not the leader; \(c.creates.count + c.updates.count + c.deletes.count) change(s) left to the leader")
         } else if case .success(let plan) = outcome.result, !plan.changes.isEmpty {
             let c = plan.changes
             logger.notice("reconcile \(outcome.instance)\(mode): \(c.creates.count) created, \(c.updates.count) updated, \(c.deletes.count) deleted")

@@ -27,10 +27,12 @@ public struct DNSTarget: Sendable {
 }
 
 extension DNSTarget {
-    /// The targets of every provider in `config`. Pi-hole ownership lives in the state file's
-    /// ledger when `state` is given, else in memory (a first run, which adopts only exact matches).
+    /// The targets of every provider in `config`. Pi-hole ownership lives in the ledger
+    /// `ledgers` makes for a scope (`pihole/<provider>/<url>`) when given, else in the state
+    /// file's ledger when `state` is given, else in memory (a first run, which adopts only exact matches).
     public static func all(
-        config: NetAgentConfig, secrets: ResolvedSecrets, state: StateStore?
+        config: NetAgentConfig, secrets: ResolvedSecrets, state: StateStore?,
+        ledgers: (@Sendable (_ scope: String) -> any OwnershipLedger)? = nil
     ) -> [DNSTarget] {
         let deleteGuard = DeleteGuard(maxDeleteFraction: config.reconcile.maxDeleteFraction)
         return config.providers.flatMap { provider -> [DNSTarget] in
@@ -44,8 +46,8 @@ extension DNSTarget {
                 return settings.urls.map { url in
                     let client = PiholeClient(url: url.absoluteString, password: secrets.piholePasswords[provider.name]?.value)
                     let pihole = PiholeProvider(client: client, name: "\(provider.name) \(client.baseURL)")
-                    let ledger: any OwnershipLedger = state.map { $0.ledger(scope: "pihole/\(provider.name)/\(client.baseURL)") }
-                        ?? InMemoryLedger()
+                    let scope = "pihole/\(provider.name)/\(client.baseURL)"
+                    let ledger: any OwnershipLedger = ledgers?(scope) ?? state.map { $0.ledger(scope: scope) } ?? InMemoryLedger()
                     return DNSTarget(
                         config: provider, instance: pihole.name,
                         registry: LedgerRegistry(provider: pihole, ledger: ledger, ownerID: provider.name),
