@@ -1,5 +1,6 @@
 import DNSCore
 import Foundation
+import Glibc
 import Kube
 import Lab
 import NetAgent
@@ -130,6 +131,41 @@ struct CheckLabTests {
             let down = try #require(noRelay.checks.first { ($0["target"] as? String)?.hasPrefix("relay ") == true })
             #expect((down["reason"] as? String)?.contains("cannot be greeted") == true, "\(down)")
         }
+    }
+
+    @Test func watchRedrawsUntilInterruptedAndExitsWithTheLastRound() async throws {
+        let binary = try #require(Netagent.binary, "the netagent binary is not built")
+        let relay = try await SMTPSink()
+        defer { relay.child.stop() }
+        let folder = try Repository.temporaryFolder("check-watch")
+        let file = folder.appendingPathComponent("netagent.yaml")
+        try """
+            cluster:
+              name: lab
+              network: 198.18.0.0/24
+              nodes: [{ name: n1, address: 198.18.0.21 }]
+            alerting:
+              smtp: { url: "\(relay.url)", from: netagent@home.test, to: [owner@home.test], starttls: none }
+            state:
+              path: \(folder.appendingPathComponent("state.sqlite").path)
+            """.write(to: file, atomically: true, encoding: .utf8)
+        let watch = try Spawned.start(binary.path, ["check", "--config", file.path, "--watch", "--interval", "200ms"],
+                                      environment: Self.environment, separateStderr: true)
+        defer {
+            watch.kill()
+            watch.removeFiles()
+        }
+        let header = "netagent check \(file.path) — "
+        try await eventually("two rounds printed") { watch.output.components(separatedBy: header).count > 2 }
+        watch.kill(SIGINT)
+        var status: Int32?
+        try await eventually("the watch ends on SIGINT") {
+            status = watch.exitStatusIfEnded()
+            return status != nil
+        }
+        #expect(status == 0, "\(watch.output) \(watch.errorOutput)")
+        #expect(watch.output.hasSuffix("all 2 checks ok\n"), "\(watch.output)")
+        #expect(relay.messages().isEmpty)
     }
 
     @Test func badConfigurationAndBadFlagsExitTwo() async throws {

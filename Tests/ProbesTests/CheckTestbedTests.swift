@@ -52,6 +52,19 @@ struct CheckTestbedTests {
             // The VIP is healthy on cp1.
             #expect(Self.reason(checks["vip/198.18.0.10:6443"]) == "up, held by cp1")
 
+            // A worker taken for a control plane: its API port refuses while it echoes.
+            let refusing = try Self.write("""
+                cluster:
+                  name: refused
+                  network: 198.18.0.0/16
+                  nodes: [{ name: w1, address: 198.18.0.21, role: controlplane }]
+                probes:
+                  nodes: { timeout: 1s }
+                """)
+            let (refusedStatus, refused) = try await Self.check(bed, ["--config", refusing])
+            #expect(refusedStatus == 1)
+            #expect(Self.reason(refused["nodes/w1"]) == "w1: TCP 6443 refused, ICMP ok — the API server down?")
+
             // A second holder: split brain, named with both nodes.
             try await bed.script(["vip-add", "cp2"])
             let (vipStatus, vip) = try await Self.check(bed, ["--config", config, "--only", "vip"])

@@ -52,7 +52,7 @@ public enum CheckCauses {
                     : "node down, or a firewall drops everything?"
             return "\(name): \(grouped), \(icmpWords) — \(why)"
         }
-        let culprit = failed.map { port in
+        let culprit = failed.map { port -> String in
             let service = services[port] ?? "the service on \(port)"
             return outcome(port) == "refused" ? "\(service) down?" : "\(service) hung or port \(port) filtered?"
         }.joined(separator: " ")
@@ -80,10 +80,12 @@ public enum CheckCauses {
         let found = r.facts["mtu"] ?? "?"
         switch fault {
         case .mtuSmaller:
-            let by = r.facts["reported-by"].map { "router \($0) says \"fragmentation needed\"" } ?? "a router says \"fragmentation needed\""
+            let by: String = r.facts["reported-by"].map { (router: String) -> String in "router \(router) says \"fragmentation needed\"" }
+                ?? "a router says \"fragmentation needed\""
             return "path MTU to \(r.target) is \(found), expected \(expected): \(by) — a link behind it has a smaller MTU (tunnel, VLAN, PPPoE?); raise it or set cluster.mtu to \(found)"
         case .mtuBlackHole:
-            let from = r.facts["silent-from"].map { "packets of \($0) bytes and more vanish" } ?? "larger packets vanish"
+            let from: String = r.facts["silent-from"].map { (size: String) -> String in "packets of \(size) bytes and more vanish" }
+                ?? "larger packets vanish"
             return "path MTU to \(r.target) is \(found), expected \(expected): black hole — \(from) with no \"too big\" reply; "
                 + "a switch port or link on the way has a smaller MTU and drops silently (which hop, the probe cannot see)"
         case .unreachable:

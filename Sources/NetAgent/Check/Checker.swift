@@ -1,6 +1,5 @@
 public import DNSCore
 import Foundation
-import GRDB
 public import NetIO
 import Probes
 
@@ -200,7 +199,7 @@ public final class Checker: Sendable {
         let path = config.state.path
         let target = "state \(path)"
         guard FileManager.default.isReadableFile(atPath: path) else {
-            return [CheckItem(area: .alerts, target: target, ok: true, reason: "not readable here: outbox and open alerts not checked",
+            return [CheckItem(area: .alerts, target: target, ok: true, reason: "absent or not readable: outbox and open alerts not checked",
                               facts: ["state": path])]
         }
         do {
@@ -249,17 +248,5 @@ public final class Checker: Sendable {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime]
         return formatter.string(from: date)
-    }
-}
-
-extension StateStore {
-    /// The alerts the engine has not resolved (pending or firing), read from its saved state.
-    func openAlerts() async throws -> [Alert] {
-        let snapshot = try await read("read alert state") { db in
-            try Data.fetchOne(db, sql: "SELECT snapshot FROM alert_engine WHERE id = 1")
-        }
-        guard let snapshot else { return [] }
-        let state = try JSONDecoder().decode(AlertEngine.State.self, from: snapshot)
-        return state.alerts.values.filter { $0.state != .resolved }.sorted { $0.key < $1.key }
     }
 }
