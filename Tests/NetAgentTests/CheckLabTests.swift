@@ -4,6 +4,8 @@ import Glibc
 import Kube
 import Lab
 import NetAgent
+import NetIO
+import Probes
 import Testing
 import TestSupport
 
@@ -166,6 +168,52 @@ struct CheckLabTests {
         #expect(status == 0, "\(watch.output) \(watch.errorOutput)")
         #expect(watch.output.hasSuffix("all 2 checks ok\n"), "\(watch.output)")
         #expect(relay.messages().isEmpty)
+    }
+
+    @Test func undeliveredMailAndFiringAlertsFromTheStateFile() async throws {
+        // A relay that was there and is gone: its port is closed now.
+        let gone = try await SMTPSink()
+        let relayURL = gone.url
+        gone.child.stop()
+        let folder = try Repository.temporaryFolder("check-outbox")
+        let statePath = folder.appendingPathComponent("state.sqlite").path
+        // The running agent's alert service saw k8s-6 down long enough to fire, and could not mail.
+        let policy = AlertPolicy(cluster: "lab", from: "netagent@home.test", to: ["owner@home.test"], forDuration: 60, groupWait: 0)
+        let service = try await AlertService(policy: policy, store: try StateStore(path: statePath),
+                                             mailer: AlertMailer(relay: SMTPRelay(url: relayURL, startTLS: .none, timeout: .seconds(5))))
+        var facts = ["role": "worker", "address": "198.18.0.26", "icmp": "0/3 replies"]
+        for port in [50000, 10250] { facts["tcp/\(port)"] = "timeout 2.0s" }
+        let down = ProbeResult(kind: .nodes, target: "k8s-6", status: .failed, fault: .timeout, phase: "connect",
+                               reason: "node does not answer", facts: facts)
+        let start = Date().addingTimeInterval(-600)
+        await service.observe([down], at: start)
+        _ = try await service.step(now: start)
+        await service.observe([down], at: start.addingTimeInterval(120))
+        let step = try await service.step(now: start.addingTimeInterval(120))
+        #expect(step.queued.count == 1)
+        #expect(try await service.outbox.entries(.pending).count == 1)
+
+        let file = folder.appendingPathComponent("netagent.yaml")
+        try """
+            cluster:
+              name: lab
+              network: 198.18.0.0/24
+              nodes: [{ name: k8s-6, address: 198.18.0.26 }]
+            alerting:
+              smtp: { url: "\(relayURL)", from: netagent@home.test, to: [owner@home.test], starttls: none }
+            state:
+              path: \(statePath)
+            """.write(to: file, atomically: true, encoding: .utf8)
+        let before = try Data(contentsOf: URL(fileURLWithPath: statePath))
+        let result = try await Self.check(["--config", file.path])
+        #expect(result.status == 1)
+        let outbox = try #require(result.checks.first { $0["target"] as? String == "outbox" })
+        #expect((outbox["reason"] as? String)?.hasPrefix("1 alert mail(s) undelivered, 1 waiting to be retried, oldest from ") == true, "\(outbox)")
+        #expect((outbox["facts"] as? [String: String])?["pending"] == "1")
+        let open = try #require(result.checks.first { $0["target"] as? String == "open alerts" })
+        #expect((open["reason"] as? String)?.hasPrefix("1 firing: node-down k8s-6 (since ") == true, "\(open)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: statePath)) == before, "the state file is only read")
+        #expect(try await service.outbox.entries(.pending).count == 1, "check sends nothing from the outbox")
     }
 
     @Test func badConfigurationAndBadFlagsExitTwo() async throws {
