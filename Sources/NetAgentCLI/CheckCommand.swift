@@ -72,8 +72,11 @@ struct CheckCommand: AsyncParsableCommand {
             return
         }
         let every = CLIDuration.parse(interval) ?? .seconds(10)
-        let ok = await watchUntilInterrupted(checker, terminal, every: every)
-        if !ok { throw ExitCode(1) }
+        switch await watchUntilInterrupted(checker, terminal, every: every) {
+        case true?: return
+        case false?: throw ExitCode(1)
+        case nil: throw ExitCode(130)  // interrupted before a round was complete, as a shell reports SIGINT
+        }
     }
 
     /// One round with a progress line on a terminal's stderr.
@@ -92,12 +95,13 @@ struct CheckCommand: AsyncParsableCommand {
         output == .json ? report.json() + "\n" : report.table(colour: terminal.colour)
     }
 
-    /// Rounds every `every` until SIGINT; returns whether the last complete round was all well.
-    private func watchUntilInterrupted(_ checker: Checker, _ terminal: Terminal, every: Duration) async -> Bool {
+    /// Rounds every `every` until SIGINT; returns whether the last complete round was all well,
+    /// nil when none completed.
+    private func watchUntilInterrupted(_ checker: Checker, _ terminal: Terminal, every: Duration) async -> Bool? {
         signal(SIGINT, SIG_IGN)
         let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        let rounds = Task { () -> Bool in
-            var lastOK = true
+        let rounds = Task { () -> Bool? in
+            var lastOK: Bool?
             while !Task.isCancelled {
                 let start = ContinuousClock.now
                 let report = await round(checker, terminal)

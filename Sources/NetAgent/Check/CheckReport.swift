@@ -125,7 +125,7 @@ public struct CheckReport: Sendable {
             let rows = items.filter { $0.area == area }
             let failed = rows.filter { !$0.ok }.count
             let summary = rows.isEmpty ? "nothing to check" : failed == 0 ? "ok" : "\(failed) of \(rows.count) failing"
-            out += paint(area.title, "1") + "  " + paint(summary, failed == 0 ? "2" : "31") + "\n"
+            out += paint(area.title, "1") + "  " + paint(summary, failed == 0 ? "32" : "31") + "\n"
             for item in rows {
                 let mark = item.isKnownOffline ? paint("off ", "33") : item.ok ? paint("ok  ", "32") : paint("FAIL", "1;31")
                 let latency = item.latencyMs.map { paint(String(format: "  %.1fms", $0), "2") } ?? ""
