@@ -216,6 +216,47 @@ struct CheckLabTests {
         #expect(try await service.outbox.entries(.pending).count == 1, "check sends nothing from the outbox")
     }
 
+    /// On a terminal (script(1) gives one): colours and a progress line; NO_COLOR turns colours off.
+    @Test func coloursAndProgressOnlyOnATerminal() async throws {
+        let binary = try #require(Netagent.binary, "the netagent binary is not built")
+        let relay = try await SMTPSink()
+        defer { relay.child.stop() }
+        let folder = try Repository.temporaryFolder("check-tty")
+        let file = folder.appendingPathComponent("netagent.yaml")
+        try """
+            cluster:
+              name: lab
+              network: 198.18.0.0/24
+              nodes: [{ name: n1, address: 198.18.0.21 }]
+            alerting:
+              smtp: { url: "\(relay.url)", from: netagent@home.test, to: [owner@home.test], starttls: none }
+            state:
+              path: \(folder.appendingPathComponent("state.sqlite").path)
+            """.write(to: file, atomically: true, encoding: .utf8)
+        func onTerminal(noColour: Bool) async throws -> (Int32, String) {
+            var environment = ProcessInfo.processInfo.environment
+            environment["NO_COLOR"] = noColour ? "1" : nil
+            environment["TERM"] = "xterm"
+            let spawned = try Spawned.start("/usr/bin/script", ["-qec", "\(binary.path) check --config \(file.path)", "/dev/null"],
+                                            environment: environment)
+            defer { spawned.removeFiles() }
+            var status: Int32?
+            try await eventually("check on a terminal ends") {
+                status = spawned.exitStatusIfEnded()
+                return status != nil
+            }
+            return (status ?? -1, spawned.output)
+        }
+        let (status, coloured) = try await onTerminal(noColour: false)
+        #expect(status == 0, "\(coloured)")
+        #expect(coloured.contains("\u{1B}[32mok  \u{1B}[0m"), "\(coloured)")
+        #expect(coloured.contains("checking 0/1 done; waiting for alerts…"), "the progress line: \(coloured)")
+        let (plainStatus, plain) = try await onTerminal(noColour: true)
+        #expect(plainStatus == 0)
+        #expect(!plain.contains("\u{1B}[32m") && !plain.contains("\u{1B}[1m"), "NO_COLOR: \(plain)")
+        #expect(plain.contains("  ok    relay smtp://127.0.0.1:"), "\(plain)")
+    }
+
     @Test func badConfigurationAndBadFlagsExitTwo() async throws {
         let binary = try #require(Netagent.binary, "the netagent binary is not built")
         let folder = try Repository.temporaryFolder("check-bad")
@@ -241,6 +282,14 @@ struct CheckLabTests {
         #expect(unknownFlag.status == 2, "\(unknownFlag.stderr)")
         let missingConfig = try await Netagent.run(binary, ["check"])
         #expect(missingConfig.status == 2, "\(missingConfig.stderr)")
+        // A valid file that sets up none of the areas asked for: nothing to check.
+        let valid = folder.appendingPathComponent("valid.yaml")
+        try "cluster: { name: lab, network: 198.18.0.0/24, nodes: [{ name: n1, address: 198.18.0.21 }] }\n"
+            .write(to: valid, atomically: true, encoding: .utf8)
+        let nothing = try await Netagent.run(binary, ["check", "--config", valid.path, "--only", "vip,tunnel"])
+        #expect(nothing.status == 2)
+        #expect(nothing.stderr.contains("nothing to check: not configured: vip (probes.vip with cluster.vip), tunnel (probes.tunnel)"),
+                "\(nothing.stderr)")
         // Other commands keep ArgumentParser's 64 for usage errors.
         #expect(try await Netagent.run(binary, ["probe", "dhcp"]).status == 64)
     }

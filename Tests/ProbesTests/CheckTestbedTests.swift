@@ -73,6 +73,12 @@ struct CheckTestbedTests {
             let split = Self.reason(vip["vip/198.18.0.10:6443"])
             #expect(split.hasPrefix("VIP 198.18.0.10 held by two nodes: "), "\(split)")
             #expect(split.contains("cp1") && split.contains("cp2") && split.contains("(split brain)"), "\(split)")
+
+            // cp1 lets go: the VIP has moved to cp2, and all is well again.
+            try await bed.script(["vip-del", "cp1"])
+            let (movedStatus, moved) = try await Self.check(bed, ["--config", config, "--only", "vip"])
+            #expect(movedStatus == 0)
+            #expect(Self.reason(moved["vip/198.18.0.10:6443"]) == "up, held by cp2")
         }
     }
 
