@@ -257,6 +257,34 @@ struct CheckLabTests {
         #expect(plain.contains("  ok    relay smtp://127.0.0.1:"), "\(plain)")
     }
 
+    /// A cloudflared whose /ready answers 503, and a DNS server whose port is closed.
+    @Test func tunnelNotReadyAndADNSServerThatIsNotThere() async throws {
+        let cloudflared = try await HTTPTestServer()
+        defer { cloudflared.child.stop() }
+        let closed = try LoopbackPort.free(udp: true)
+        let folder = try Repository.temporaryFolder("check-tunnel")
+        let file = folder.appendingPathComponent("netagent.yaml")
+        try """
+            cluster:
+              name: lab
+              network: 198.18.0.0/24
+              nodes: [{ name: n1, address: 198.18.0.21 }]
+            probes:
+              dns:
+                servers: [{ name: pihole, address: 127.0.0.1, port: \(closed) }]
+              tunnel:
+                readyURL: \(cloudflared.url("/status/503"))
+                tunnelID: "11111111-2222-3333-4444-555555555555"
+            """.write(to: file, atomically: true, encoding: .utf8)
+        let result = try await Self.check(["--config", file.path])
+        #expect(result.status == 1)
+        let reasons = Dictionary(result.checks.map { ($0["kind"] as? String ?? "", $0["reason"] as? String ?? "") }) { first, _ in first }
+        #expect(reasons["tunnel"] == "cloudflared \(cloudflared.url("/status/503")): HTTP 503 without readyConnections — "
+            + "cloudflared cannot reach Cloudflare's edge (egress to port 7844, credentials?)", "\(reasons)")
+        #expect(reasons["dns"] == "pihole (127.0.0.1:\(closed)): port closed — the DNS service is not running (dnsmasq/FTL crashed?)",
+                "\(reasons)")
+    }
+
     @Test func badConfigurationAndBadFlagsExitTwo() async throws {
         let binary = try #require(Netagent.binary, "the netagent binary is not built")
         let folder = try Repository.temporaryFolder("check-bad")
