@@ -32,8 +32,12 @@ public enum CheckCauses {
         let failed = ports.filter { outcome($0) != "connected" }
         let icmp = r.facts["icmp"]
         let echoed = icmp.map { Self.repliesReceived($0) > 0 } ?? false
-        let icmpWords = icmp == nil ? "ICMP not probed" : icmp!.hasPrefix("unavailable") ? "ICMP not available here" : echoed ? "ICMP ok" : "no ICMP echo"
-        let name = "\(r.target)"
+        let icmpWords = switch icmp {
+        case nil: "ICMP not probed"
+        case let text? where text.hasPrefix("unavailable"): "ICMP not available here"
+        default: echoed ? "ICMP ok" : "no ICMP echo"
+        }
+        let name = r.target
         switch fault {
         case .packetLoss:
             return "\(name): \(icmp ?? "echo replies lost") (TCP ok) — a lossy link, a duplex mismatch or a busy host?"
