@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import NetAgent
 import NetIO
 
@@ -7,8 +8,27 @@ struct NetAgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "netagent",
         abstract: "Keeps Cloudflare and Pi-hole in step with Gateway API routes and watches the network.",
-        subcommands: [VersionCommand.self, ResolveCommand.self, ConfigCommand.self, ProbeCommand.self, PlanCommand.self, RunCommand.self]
+        subcommands: [VersionCommand.self, ResolveCommand.self, ConfigCommand.self, ProbeCommand.self, PlanCommand.self, RunCommand.self, CheckCommand.self]
     )
+
+    /// ArgumentParser's own `main`, except that `check` exits 2 for bad flags as for a bad
+    /// configuration (ArgumentParser's usage errors exit 64, EX_USAGE, which other commands keep).
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .validationFailure, CommandLine.arguments.dropFirst().first == CheckCommand.configuration.commandName {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 struct VersionCommand: ParsableCommand {

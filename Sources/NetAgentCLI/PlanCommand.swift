@@ -132,7 +132,7 @@ struct PlanCommand: AsyncParsableCommand {
         let result = RouteSource(options: try sourceOptions())
             .endpoints(gateways: objects.gateways, routes: objects.routes, namespaces: objects.namespaces)
         for warning in result.warnings { logger.warning("\(warning.message)", metadata: ["resource": "\(warning.resource)"]) }
-        let plans = await PlanWithConfig.plans(config: loaded, secrets: secrets, objects: objects)
+        let plans = await TargetPlan.all(config: loaded, secrets: secrets, objects: objects)
         let report = PlanReport(desired: result.endpoints, explanations: result.explanations)
         let text: String
         if output == .json {

@@ -1,17 +1,10 @@
 import ArgumentParser
 import Foundation
-import Kube
-import Logging
 import NetAgent
 
-/// `netagent plan --config FILE`: the desired records from the configured sources (manifests
-/// and the cluster's API), then, per provider instance, what a reconcile would change — read
-/// only: providers are read, nothing is written.
-struct PlanWithConfig {
-    let configPath: String
-    let extraManifests: [String]
-    let manifestOptions: ManifestOptions
-
+/// Loading the configuration for the commands that use it whole (`run`, `plan --config`,
+/// `check`); the read-only plans themselves are `TargetPlan.all` in NetAgent.
+enum PlanWithConfig {
     /// Loads the configuration; exits 2 with every problem when it is invalid.
     static func load(_ path: String) throws -> (NetAgentConfig, ResolvedSecrets) {
         let config: NetAgentConfig
@@ -27,23 +20,5 @@ struct PlanWithConfig {
             FileHandle.standardError.write(Data("\(path): \(error)\n".utf8))
             throw ExitCode(2)
         }
-    }
-
-    /// Plans every target; each is planned, and fails, on its own.
-    static func plans(config: NetAgentConfig, secrets: ResolvedSecrets, objects: SourceObjects) async -> [TargetPlan] {
-        let state = FileManager.default.fileExists(atPath: config.state.path) ? try? StateStore(path: config.state.path) : nil
-        var plans: [TargetPlan] = []
-        let ledgers = config.sharedLedgers(environment: ProcessInfo.processInfo.environment)
-        for target in DNSTarget.all(config: config, secrets: secrets, state: state, ledgers: ledgers) {
-            do {
-                let desired = try objects.desired(select: target.config.select, annotationPrefixes: config.sources.annotationPrefixes)
-                plans.append(await TargetPlan.make(target, desired: desired.endpoints))
-            } catch {
-                plans.append(TargetPlan(provider: target.config.name, instance: target.instance, desiredCount: 0,
-                                        outcome: .failure(PlanFailure(message: "\(error)"))))
-            }
-            await target.close()
-        }
-        return plans
     }
 }

@@ -63,6 +63,16 @@ final class Testbed: Sendable {
                                  + arguments + ["--output", "json"], separateStderr: true)
     }
 
+    /// Runs `netagent ARGS` to the end in the observer namespace.
+    func netagent(_ arguments: [String], environment: [String: String]? = nil) async throws -> Netagent.Outcome {
+        guard let netagent = Netagent.binary?.path else { throw TestSupportError("the netagent binary is not built") }
+        let spawned = try Spawned.start("/usr/sbin/ip", ["netns", "exec", "\(prefix)obs", netagent] + arguments,
+                                        environment: environment, separateStderr: true)
+        defer { spawned.removeFiles() }
+        let status = await Self.exit(of: spawned)
+        return Netagent.Outcome(status: status, stdout: spawned.output, stderr: spawned.errorOutput)
+    }
+
     /// Runs `netagent probe` to the end and decodes its report.
     func probe(_ kind: ProbeKind, _ arguments: [String]) async throws -> ProbeReport {
         let spawned = try startProbe(kind, arguments)

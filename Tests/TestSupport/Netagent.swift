@@ -25,6 +25,12 @@ public enum Netagent {
         public let status: Int32
         public let stdout: String
         public let stderr: String
+
+        public init(status: Int32, stdout: String, stderr: String) {
+            self.status = status
+            self.stdout = stdout
+            self.stderr = stderr
+        }
     }
 
     /// Runs `binary` with `arguments` to completion, stdout and stderr kept apart. It goes through

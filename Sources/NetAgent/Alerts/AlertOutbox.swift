@@ -234,3 +234,15 @@ extension StateStore {
         }
     }
 }
+
+extension StateStore {
+    /// The alerts the engine has not resolved (pending or firing), read from its saved state.
+    func openAlerts() async throws -> [Alert] {
+        let snapshot = try await read("read alert state") { db in
+            try Data.fetchOne(db, sql: "SELECT snapshot FROM alert_engine WHERE id = 1")
+        }
+        guard let snapshot else { return [] }
+        let state = try JSONDecoder().decode(AlertEngine.State.self, from: snapshot)
+        return state.alerts.values.filter { $0.state != .resolved }.sorted { $0.key < $1.key }
+    }
+}

@@ -19,6 +19,20 @@ public final class StateStore: Sendable {
         }
     }
 
+    /// Opens an existing state file for reading only: nothing is created, migrated or written
+    /// (`netagent check`, `netagent plan --config`). Reads of tables the file does not have yet fail
+    /// with a `StateStoreError` naming the file.
+    public init(readingOnly path: String) throws(StateStoreError) {
+        self.path = path
+        var configuration = Configuration()
+        configuration.readonly = true
+        do {
+            queue = try DatabaseQueue(path: path, configuration: configuration)
+        } catch {
+            throw StateStoreError(path: path, operation: "open for reading", detail: String(describing: error))
+        }
+    }
+
     /// Every schema change, in order. Later tables append migrations here.
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()

@@ -8,6 +8,8 @@ public struct TargetPlan: Sendable {
     public var instance: String
     public var desiredCount: Int
     public var outcome: Result<Plan, PlanFailure>
+    /// The records the routes ask of this target (before the provider's adjustments).
+    public var desired: [Endpoint] = []
 
     public init(provider: String, instance: String, desiredCount: Int, outcome: Result<Plan, PlanFailure>) {
         self.provider = provider
@@ -24,7 +26,29 @@ public struct TargetPlan: Sendable {
         } catch {
             outcome = .failure(PlanFailure(message: "\(error)"))
         }
-        return TargetPlan(provider: target.config.name, instance: target.instance, desiredCount: desired.count, outcome: outcome)
+        var plan = TargetPlan(provider: target.config.name, instance: target.instance, desiredCount: desired.count, outcome: outcome)
+        plan.desired = desired
+        return plan
+    }
+
+    /// Plans every target of `config` against the records `objects` ask for, read-only: each
+    /// target is planned, and fails, on its own. The state file's ledger is read when the file
+    /// exists, never created or written.
+    public static func all(config: NetAgentConfig, secrets: ResolvedSecrets, objects: SourceObjects) async -> [TargetPlan] {
+        let state = FileManager.default.fileExists(atPath: config.state.path) ? try? StateStore(readingOnly: config.state.path) : nil
+        var plans: [TargetPlan] = []
+        let ledgers = config.sharedLedgers(environment: ProcessInfo.processInfo.environment)
+        for target in DNSTarget.all(config: config, secrets: secrets, state: state, ledgers: ledgers) {
+            do {
+                let desired = try objects.desired(select: target.config.select, annotationPrefixes: config.sources.annotationPrefixes)
+                plans.append(await make(target, desired: desired.endpoints))
+            } catch {
+                plans.append(TargetPlan(provider: target.config.name, instance: target.instance, desiredCount: 0,
+                                        outcome: .failure(PlanFailure(message: "\(error)"))))
+            }
+            await target.close()
+        }
+        return plans
     }
 }
 

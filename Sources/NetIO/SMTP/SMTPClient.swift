@@ -62,6 +62,23 @@ public struct SMTPClient: Sendable {
         self.loop = loop
     }
 
+    /// Greets the relay without sending mail: connect, EHLO (STARTTLS and AUTH as `relay` says),
+    /// NOOP, QUIT. Returns the reply code to NOOP (250 from a relay that is ready).
+    public func greet(_ relay: SMTPRelay) async throws(SMTPError) -> SMTPReceipt {
+        let display = Redaction.url(relay.url)
+        let transfer: CurlTransfer
+        do {
+            transfer = try Self.transfer(relay, display: display)
+            // No MAIL FROM, no RCPT, no upload: libcurl sends the custom command instead of a mail.
+            try transfer.easy.set(CURLOPT_CUSTOMREQUEST, "NOOP")
+            // Close the connection after the command, so QUIT is sent now rather than left in the cache.
+            try transfer.easy.set(CURLOPT_FORBID_REUSE, 1)
+        } catch {
+            throw SMTPError(underlying: error, replyCode: 0)
+        }
+        return try await perform(transfer)
+    }
+
     /// Sends one message. `message` holds its headers and body with CRLF line ends; libcurl
     /// does the dot-stuffing. Returns only when the relay accepted it (250).
     public func send(message: [UInt8], from: String, to recipients: [String], via relay: SMTPRelay)
@@ -69,39 +86,51 @@ public struct SMTPClient: Sendable {
     {
         let display = Redaction.url(relay.url)
         func setupError(_ error: NetIOError) -> SMTPError { SMTPError(underlying: error, replyCode: 0) }
-        guard let scheme = URLComponents(string: relay.url)?.scheme?.lowercased(), scheme == "smtp" || scheme == "smtps" else {
-            throw setupError(NetIOError(kind: .invalidRequest, message: "not an smtp:// or smtps:// URL", url: display))
-        }
         guard !recipients.isEmpty else {
             throw setupError(NetIOError(kind: .invalidRequest, message: "no recipients", url: display))
         }
         let transfer: CurlTransfer
         do {
-            let easy = try CurlEasy()
-            transfer = try CurlTransfer(easy: easy, displayURL: display)
-            try easy.set(CURLOPT_URL, relay.url)
+            transfer = try Self.transfer(relay, display: display)
+            let easy = transfer.easy
             try easy.set(CURLOPT_MAIL_FROM, "<\(from)>")
             try easy.set(CURLOPT_MAIL_RCPT, list: recipients.map { "<\($0)>" })
             try easy.set(CURLOPT_UPLOAD, 1)
             try easy.set(CURLOPT_INFILESIZE_LARGE, message.count)
             try transfer.setUpload(message)
-            try easy.set(CURLOPT_TIMEOUT_MS, max(1, relay.timeout.milliseconds))
-            try easy.set(CURLOPT_CONNECTTIMEOUT_MS, max(1, min(relay.timeout, .seconds(10)).milliseconds))
-            let useSSL: curl_usessl = switch relay.startTLS {
-            case .none: CURLUSESSL_NONE
-            case .opportunistic: CURLUSESSL_TRY
-            case .required: CURLUSESSL_ALL
-            }
-            try easy.set(CURLOPT_USE_SSL, Int(useSSL.rawValue))
-            if let username = relay.username { try easy.set(CURLOPT_USERNAME, username) }
-            if let password = relay.password { try easy.set(CURLOPT_PASSWORD, password) }
-            if let caFile = relay.tls.caFile { try easy.set(CURLOPT_CAINFO, caFile) }
-            if let caPEM = relay.tls.caPEM { try easy.set(CURLOPT_CAINFO_BLOB, blob: caPEM) }
-            try easy.set(CURLOPT_SSL_VERIFYPEER, relay.tls.verify ? 1 : 0)
-            try easy.set(CURLOPT_SSL_VERIFYHOST, relay.tls.verify ? 2 : 0)
         } catch {
             throw setupError(error)
         }
+        return try await perform(transfer)
+    }
+
+    /// A transfer to `relay` with its URL, time limits, STARTTLS policy, credentials and TLS settings.
+    private static func transfer(_ relay: SMTPRelay, display: String) throws(NetIOError) -> CurlTransfer {
+        guard let scheme = URLComponents(string: relay.url)?.scheme?.lowercased(), scheme == "smtp" || scheme == "smtps" else {
+            throw NetIOError(kind: .invalidRequest, message: "not an smtp:// or smtps:// URL", url: display)
+        }
+        let easy = try CurlEasy()
+        let transfer = try CurlTransfer(easy: easy, displayURL: display)
+        try easy.set(CURLOPT_URL, relay.url)
+        try easy.set(CURLOPT_TIMEOUT_MS, max(1, relay.timeout.milliseconds))
+        try easy.set(CURLOPT_CONNECTTIMEOUT_MS, max(1, min(relay.timeout, .seconds(10)).milliseconds))
+        let useSSL: curl_usessl = switch relay.startTLS {
+        case .none: CURLUSESSL_NONE
+        case .opportunistic: CURLUSESSL_TRY
+        case .required: CURLUSESSL_ALL
+        }
+        try easy.set(CURLOPT_USE_SSL, Int(useSSL.rawValue))
+        if let username = relay.username { try easy.set(CURLOPT_USERNAME, username) }
+        if let password = relay.password { try easy.set(CURLOPT_PASSWORD, password) }
+        if let caFile = relay.tls.caFile { try easy.set(CURLOPT_CAINFO, caFile) }
+        if let caPEM = relay.tls.caPEM { try easy.set(CURLOPT_CAINFO_BLOB, blob: caPEM) }
+        try easy.set(CURLOPT_SSL_VERIFYPEER, relay.tls.verify ? 1 : 0)
+        try easy.set(CURLOPT_SSL_VERIFYHOST, relay.tls.verify ? 2 : 0)
+        return transfer
+    }
+
+    /// Runs `transfer` on the loop; the relay's last reply code goes with the result either way.
+    private func perform(_ transfer: CurlTransfer) async throws(SMTPError) -> SMTPReceipt {
         do {
             try await loop.perform(transfer) { (continuation: CheckedContinuation<Void, any Error>) in
                 transfer.onFinish = { error in
