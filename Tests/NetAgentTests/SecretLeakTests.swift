@@ -43,9 +43,13 @@ struct SecretLeakTests {
         init(_ name: String, _ text: String) { self.init(name, Data(text.utf8)) }
     }
 
-    static func expectNoSecrets(_ outputs: [Output], sourceLocation: SourceLocation = #_sourceLocation) {
+    /// Records an issue for each output holding a form of a secret, or one of `also` (secrets
+    /// handed out during the run, such as Pi-hole session ids).
+    static func expectNoSecrets(_ outputs: [Output], also: [(what: String, value: String)] = [],
+                                sourceLocation: SourceLocation = #_sourceLocation) {
+        let all = forms + also.map { ($0.what, Data($0.value.utf8)) }
         for output in outputs {
-            for form in forms where output.bytes.range(of: form.bytes) != nil {
+            for form in all where output.bytes.range(of: form.bytes) != nil {
                 Issue.record("\(output.name) contains the \(form.what)", sourceLocation: sourceLocation)
             }
         }
@@ -181,7 +185,8 @@ struct SecretLeakTests {
     /// One scenario with one log format: its own simulators, relay and agent, so the text and
     /// JSON runs go side by side (each waits out the alert engine's 30 s group wait).
     /// `accepted`: every secret is the right one; else each is refused.
-    static func scenario(accepted: Bool, format: String) async throws -> (outputs: [Output], authLog: String, log: String) {
+    static func scenario(accepted: Bool, format: String) async throws
+        -> (outputs: [Output], sessionIDs: [(what: String, value: String)], authLog: String, log: String) {
         let certificates = try TestCertificates.make()
         let relay = try await AuthRelay(password: accepted ? secrets["smtp password"]! : "the-relay-wants-another",
                                         certificates: certificates)
@@ -221,7 +226,9 @@ struct SecretLeakTests {
             #expect(relay.mails.isEmpty)
             #expect(await pihole.hosts() == ["198.18.0.50 envoy-internal.home.test"])
         }
-        return (outputs, relay.authLog, log)
+        let sessionIDs = await pihole.issuedSessionIDs().map { (what: "Pi-hole session id", value: $0) }
+        if accepted { #expect(!sessionIDs.isEmpty) }
+        return (outputs, sessionIDs, relay.authLog, log)
     }
 
     @Test("every secret accepted: records written, alert mailed; no secret in logs, pages, state, mail or plan")
@@ -232,7 +239,7 @@ struct SecretLeakTests {
             #expect(run.authLog.contains("ok"), "\(run.authLog)")
             #expect(run.outputs.contains { $0.name.hasPrefix("alert mail") })
             #expect(run.outputs.count >= Self.pages.count + 4, "\(run.outputs.map(\.name))")
-            Self.expectNoSecrets(run.outputs)
+            Self.expectNoSecrets(run.outputs, also: run.sessionIDs)
         }
     }
 
@@ -241,7 +248,7 @@ struct SecretLeakTests {
         async let text = Self.scenario(accepted: false, format: "text")
         async let json = Self.scenario(accepted: false, format: "json")
         for run in [try await text, try await json] {
-            Self.expectNoSecrets(run.outputs)
+            Self.expectNoSecrets(run.outputs, also: run.sessionIDs)
             // The errors are there to read, only without the secrets.
             #expect(run.log.contains("535") || run.log.lowercased().contains("login denied"),
                     "no SMTP refusal in the log:\n\(run.log.suffix(3000))")

@@ -33,6 +33,8 @@ actor PiholeState {
     private var passwordChecks: (second: Int, count: Int) = (0, 0)
     private var lastTOTPStep: UInt64?
     private(set) var counters = PiholeSimulator.Counters()
+    /// Every session id handed out, ended or not: secrets a test can look for in logs.
+    private(set) var issuedSIDs: [String] = []
 
     init(options: PiholeSimulator.Options, dns: PiholeDNS) {
         self.options = options
@@ -73,6 +75,7 @@ actor PiholeState {
         }
         let sid = Self.newSID()
         sessions[sid] = Session(validUntil: clock + options.sessionTimeout, app: app)
+        issuedSIDs.append(sid)
         counters.logins += 1
         return Reply(status: 200, json: ["session": sessionObject(
             sid: sid, valid: true, message: app ? "app-password correct" : "password correct")])
