@@ -101,11 +101,19 @@ public final class VIPProbe: Probe {
         return ProbeResult(kind: kind, target: target, status: .ok, reason: "up, held by \(holder)", latency: elapsed, facts: facts)
     }
 
+    /// The one request netagent sends without verifying the certificate: a bare GET of
+    /// VIP:port/readyz whose answer is never read, to see that a TLS handshake completes. The
+    /// VIP is addressed by IP, which the API server's certificate need not name; it carries no
+    /// token, cookie or client certificate, so a server in the VIP's place learns nothing.
+    func handshakeRequest(timeout: Duration) -> HTTPRequest {
+        HTTPRequest(url: "https://\(vip.isIPv4 ? vip.description : "[\(vip)]"):\(port)/readyz",
+                    timeout: timeout, connectTimeout: timeout, tls: TLSOptions(verify: false))
+    }
+
     /// A TLS handshake (and any HTTP answer) from VIP:port, certificate not verified: only the
     /// handshake is checked. Nil when it worked, else the failure in words.
     private func handshake(timeout: Duration) async -> String? {
-        let request = HTTPRequest(url: "https://\(vip.isIPv4 ? vip.description : "[\(vip)]"):\(port)/readyz",
-                                  timeout: timeout, connectTimeout: timeout, tls: TLSOptions(verify: false))
+        let request = handshakeRequest(timeout: timeout)
         do {
             _ = try await http.send(request)
             return nil

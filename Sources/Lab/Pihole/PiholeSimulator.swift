@@ -96,6 +96,8 @@ public final class PiholeSimulator: Sendable {
     /// Every authorised record write so far, in order, with the session that sent it.
     public func writes() async -> [Write] { await state.writes }
     public func activeSessions() async -> Int { await state.activeSessions }
+    /// Every session id handed out so far (a secret: the agent must never print one).
+    public func issuedSessionIDs() async -> [String] { await state.issuedSIDs }
     /// Every session ends, as when the timeout passes or FTL restarts without restoring them.
     public func expireSessions() async { await state.expireSessions() }
     /// Other clients take `count` seats.

@@ -37,6 +37,8 @@ actor PiholeState {
     private(set) var writes: [PiholeSimulator.Write] = []
     /// Which login made each SID (1, 2, …), so writes can be told apart by client.
     private var sessionNumbers: [String: Int] = [:]
+    /// Every session id handed out, ended or not: secrets a test can look for in logs.
+    private(set) var issuedSIDs: [String] = []
 
     init(options: PiholeSimulator.Options, dns: PiholeDNS) {
         self.options = options
@@ -77,6 +79,7 @@ actor PiholeState {
         }
         let sid = Self.newSID()
         sessions[sid] = Session(validUntil: clock + options.sessionTimeout, app: app)
+        issuedSIDs.append(sid)
         counters.logins += 1
         sessionNumbers[sid] = counters.logins
         return Reply(status: 200, json: ["session": sessionObject(

@@ -25,7 +25,7 @@ public struct AlertingConfig: Hashable, Sendable {
         public var url: URL
         public var from: String
         public var to: [String]
-        /// STARTTLS on `smtp://` (default opportunistic).
+        /// STARTTLS on `smtp://` (default `opportunistic`, `required` when a password is set).
         public var starttls: STARTTLSPolicy
         /// CA bundle to verify the relay with; nil means the system's.
         public var caFile: String?
@@ -75,10 +75,12 @@ extension AlertingConfig {
         let from = map.required("from")?.mailbox()
         let to = map.required("to")?.list { $0.mailbox() }
         if to?.isEmpty == true { map.fail("'to' lists no recipient") }
-        let starttls = map.optional("starttls")?.choice(STARTTLSPolicy.self) ?? .opportunistic
         let caFile = map.optional("caFile")?.filePath()
         let username = map.optional("username")?.string()
         let password = map.secret("password", required: false)
+        // With a password, a relay that does not offer STARTTLS must not get it in clear text:
+        // the default is then `required`; `none` or `opportunistic` must be asked for.
+        let starttls = map.optional("starttls")?.choice(STARTTLSPolicy.self) ?? (password == nil ? .opportunistic : .required)
         if password != nil && username == nil { map.fail("a password needs a 'username'") }
         guard let url, let from, let to else { return nil }
         return SMTP(url: url, from: from, to: to, starttls: starttls, caFile: caFile, username: username,

@@ -38,10 +38,14 @@ public enum CommandRunner {
         return nil
     }
 
+    /// The whole environment a helper program gets: a fixed PATH and the C locale (stable output
+    /// to parse). Never the agent's own, which holds secrets (`passwordEnv`, `apiTokenEnv`).
+    static let helperEnvironment = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C"]
+
     static func runBlocking(_ executable: String, _ arguments: [String], timeout: Duration) throws(CommandError) -> CommandOutput {
         let process: SpawnedProcess
         do {
-            process = try SpawnedProcess.start(executable, arguments)
+            process = try SpawnedProcess.start(executable, arguments, environment: helperEnvironment)
         } catch {
             throw CommandError(program: executable, message: error.message)
         }
