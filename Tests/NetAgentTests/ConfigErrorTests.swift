@@ -122,6 +122,10 @@ struct ConfigErrorTests {
                    path: "leaderElection.leaseDuration", line: 7, message: "not a whole number of seconds"),
         BrokenFile(name: "an unknown ledger backend", yaml: minimal + "state:\n  path: /x\n  ledger: etcd\n",
                    path: "state.ledger", line: 8, message: "'etcd' is not one of file, configmap"),
+        BrokenFile(name: "credentials in a URL", yaml: minimal + """
+            providers:
+              - { name: ph, type: pihole, urls: [http://pihole, "http://admin:hunter2@pihole2"] }
+            """, path: "providers[0].urls[1]", line: 7, message: "use the secret keys"),
         BrokenFile(name: "a mapping where a list belongs", yaml: minimal + "sources:\n  manifests: { a: b }\n",
                    path: "sources.manifests", line: 7, message: "expected a list"),
         BrokenFile(name: "a boolean that is not one", yaml: minimal + "reconcile:\n  dryRun: yes\n",

@@ -122,6 +122,11 @@ struct Field {
             return nil
         }
         guard let host = url.host, !host.isEmpty else { fail("'\(text)' has no host"); return nil }
+        // A URL is printed in logs, metrics labels and the status page; credentials have their own keys.
+        guard url.user == nil && url.password == nil else {
+            fail("a user or password in the URL would show in logs and metrics; use the secret keys (…File / …Env) instead")
+            return nil
+        }
         return url
     }
 
