@@ -145,6 +145,9 @@ struct PlanCommand: AsyncParsableCommand {
             text = report.table() + TargetPlanReport.table(plans)
         }
         FileHandle.standardOutput.write(Data(text.utf8))
+        // The report above names what failed; scripts get it from the exit code.
+        let failed = plans.contains { if case .failure = $0.outcome { true } else { false } }
+        if failed || !objects.problems.isEmpty { throw ExitCode(1) }
     }
 
     /// Input problems as log lines on stderr: the message carries `file:line`, the metadata

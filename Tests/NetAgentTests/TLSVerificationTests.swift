@@ -53,6 +53,7 @@ import TestSupport
                 #expect(lines.contains { $0.contains(refuser) }, "\(name): \(refuser) did not refuse the certificate:\n\(output)")
             }
             #expect(!output.contains("tls-canary-token") && !output.contains("kube-canary-token"))
+            #expect(run.status == 1, "\(name): a plan whose sources or providers could not be read must exit 1")
         }
     }
 
