@@ -7,7 +7,7 @@ struct NetAgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "netagent",
         abstract: "Keeps Cloudflare and Pi-hole in step with Gateway API routes and watches the network.",
-        subcommands: [VersionCommand.self, ResolveCommand.self, ConfigCommand.self, ProbeCommand.self, PlanCommand.self, RunCommand.self]
+        subcommands: [VersionCommand.self, ResolveCommand.self, ConfigCommand.self, ProbeCommand.self, PlanCommand.self, RunCommand.self, LabCommand.self]
     )
 }
 

@@ -1,0 +1,400 @@
+import DNSCore
+import Foundation
+import Glibc
+import Lab
+import NetAgent
+import NetIO
+import Synchronization
+
+/// One running lab: the simulators (Kubernetes API, Cloudflare, Pi-hole with its dnsmasq) on
+/// 127.0.0.1, an SMTP sink (aiosmtpd writing a file per mail), the nodes, the agent as a child
+/// `netagent run`, and the control endpoint for faults. `start` brings everything up and
+/// writes `lab.json`; `stop` takes it all down again, in reverse order.
+final class LabSession: Sendable {
+    struct Options: Sendable {
+        var name = "lab"
+        var dir: String
+        var fixture: String?
+        var octet = 60
+        var loopback = false
+        var agentArguments: [String] = []
+    }
+
+    static let piholePassword = "pihole-lab-password"
+    static let cloudflareToken = "lab-token"
+
+    let options: Options
+    let dir: URL
+    let fixture: LabFixture
+    let nodes: any LabNodes
+    let kube = KubeAPISimulator()
+    let cloudflare: CloudflareSimulator
+    let pihole: PiholeSimulator
+    let zones: [SimulatedZone]
+    private let state = Mutex(Running())
+
+    private struct Running {
+        var tasks: [String: Task<Void, Never>] = [:]
+        var ports: [String: Int] = [:]
+        var smtp: SpawnedProcess?
+        var agent: SpawnedProcess?
+        var faults: [String] = []
+        var desired: [String: Set<RecordKey>] = [:]
+    }
+
+    struct RecordKey: Hashable, Sendable {
+        var name: String
+        var type: String
+    }
+
+    init(_ options: Options) throws {
+        self.options = options
+        dir = URL(fileURLWithPath: options.dir)
+        let root = getuid() == 0 && !options.loopback
+        nodes = root ? try NamespaceNodes(name: options.name, octet: options.octet, dir: dir)
+                     : LoopbackNodes(octet: options.octet, dir: dir)
+        fixture = try LabFixture.load(folder: options.fixture,
+                                      gatewayAddresses: (50..<60).map { "198.18.\(options.octet).\($0)" })
+        // Cloudflare's zones: the registrable part (last two labels) of every name a route gives.
+        let names = (try? fixture.objects.desired(select: SelectFilters(), annotationPrefixes: []).endpoints.map(\.name.description)) ?? []
+        let zoneNames = Set(names.map { $0.split(separator: ".").suffix(2).joined(separator: ".") }).sorted()
+        zones = zoneNames.map { SimulatedZone(name: $0) }
+        cloudflare = CloudflareSimulator(.init(tokens: [.init(Self.cloudflareToken)], zones: zones.isEmpty ? [SimulatedZone(name: "home.test")] : zones))
+        var pi = PiholeSimulator.Options(password: Self.piholePassword)
+        pi.hosts = ["127.0.0.1 pi.hole"]  // Pi-hole answers its own name; the agent's DNS probe asks for it
+        pi.dnsPort = try LoopbackPort.free(udp: true)
+        pi.folder = dir.appendingPathComponent("pihole")
+        pihole = try PiholeSimulator(pi)
+    }
+
+    var mailFolder: URL { dir.appendingPathComponent("mail/new") }
+    var configFile: URL { dir.appendingPathComponent("netagent.yaml") }
+    var agentLog: URL { dir.appendingPathComponent("agent.log") }
+
+    // MARK: start
+
+    func start() async throws -> LabInfo {
+        StaleProcesses.kill(namingFolder: dir.path)
+        if FileManager.default.fileExists(atPath: dir.path) { try FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        do {
+            return try await bringUp()
+        } catch {
+            await stop()
+            throw error
+        }
+    }
+
+    private func bringUp() async throws -> LabInfo {
+        for namespace in fixture.manifests.namespaces { try await kube.apply(.namespaces, json: LabFixture.namespaceJSON(namespace)) }
+        for gateway in fixture.manifests.gateways { try await kube.apply(.gateways, json: LabFixture.gatewayJSON(gateway)) }
+        for route in fixture.manifests.routes {
+            try await kube.apply(route.kind == .grpcRoute ? .grpcRoutes : .httpRoutes, json: LabFixture.routeJSON(route))
+        }
+        let kube = self.kube, cloudflare = self.cloudflare, pihole = self.pihole
+        try await serve("kubernetes") { port, ready in try await kube.run(port: port, onListening: ready) }
+        try await serve("cloudflare") { port, ready in try await cloudflare.run(port: port, onListening: ready) }
+        try await serve("pihole") { port, ready in try await pihole.run(port: port, onListening: ready) }
+        let smtpPort = try await startSMTP()
+        try await nodes.start()
+
+        let agentPort = try LoopbackPort.free()
+        try writeFiles(agentPort: agentPort, smtpPort: smtpPort)
+        let config = try NetAgentConfig.load(file: configFile.path)
+        try computeDesired(config)
+        try startAgent()
+        try await serve("control") { port, ready in
+            try await LabControlServer.run(port: port, handle: { method, path, body in await self.control(method, path, body) },
+                                           onListening: ready)
+        }
+        let ports = state.withLock { $0.ports }
+        let info = LabInfo(
+            pid: getpid(), name: options.name, dir: dir.path, mode: nodes is NamespaceNodes ? "namespaces" : "loopback",
+            control: "http://127.0.0.1:\(ports["control"] ?? 0)", kubernetes: "http://127.0.0.1:\(ports["kubernetes"] ?? 0)",
+            cloudflare: "http://127.0.0.1:\(ports["cloudflare"] ?? 0)/client/v4", pihole: "http://127.0.0.1:\(ports["pihole"] ?? 0)",
+            piholeDNS: pihole.dnsAddress, smtp: "smtp://127.0.0.1:\(smtpPort)", mail: mailFolder.path, config: configFile.path,
+            agentLog: agentLog.path, agent: "http://127.0.0.1:\(agentPort)",
+            nodes: Dictionary(uniqueKeysWithValues: nodes.topology.nodes.map { ($0.name, $0.address) }), vip: nodes.topology.vip,
+            unavailableFaults: nodes.unavailableFaults)
+        try info.write()
+        return info
+    }
+
+    /// Starts one server as a task of its own and waits until it listens (or failed).
+    private func serve(_ name: String, port: Int = 0,
+                       _ run: @escaping @Sendable (Int, @escaping @Sendable (Int) async -> Void) async throws -> Void) async throws {
+        let (ports, continuation) = AsyncStream<Result<Int, LabError>>.makeStream()
+        let task = Task {
+            do {
+                try await run(port) { continuation.yield(.success($0)) }
+                continuation.yield(.failure(LabError("\(name) stopped")))
+            } catch {
+                continuation.yield(.failure(LabError("\(name): \(error)")))
+            }
+            continuation.finish()
+        }
+        var iterator = ports.makeAsyncIterator()
+        guard let first = await iterator.next() else { throw LabError("\(name) did not start") }
+        let bound = try first.get()
+        state.withLock {
+            $0.tasks[name] = task
+            $0.ports[name] = bound
+        }
+    }
+
+    private func stopServer(_ name: String) async {
+        guard let task = state.withLock({ $0.tasks.removeValue(forKey: name) }) else { return }
+        task.cancel()
+        await task.value
+    }
+
+    /// Debian's aiosmtpd with its Mailbox handler: every mail becomes a file in `mail/new`.
+    private func startSMTP() async throws -> Int {
+        var lastError = "aiosmtpd did not start"
+        for _ in 0..<5 {
+            let port = try LoopbackPort.free()
+            let process = try SpawnedProcess.start("/usr/bin/python3", [
+                "-m", "aiosmtpd", "-n", "-l", "127.0.0.1:\(port)", "-c", "aiosmtpd.handlers.Mailbox",
+                dir.appendingPathComponent("mail").path,
+            ])
+            let deadline = ContinuousClock.now + .seconds(10)
+            while ContinuousClock.now < deadline {
+                if let status = process.exitStatusIfEnded() {
+                    lastError = "aiosmtpd exited (\(status)): \(process.output)"
+                    break
+                }
+                if (try? await TCPProbe.connect(to: IPAddress("127.0.0.1")!, port: port, timeout: .milliseconds(200)).outcome) == .connected {
+                    state.withLock { $0.smtp = process }
+                    return port
+                }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            process.kill()
+            _ = process.wait()
+            process.removeFiles()
+        }
+        throw LabError("\(lastError) (scripts/setup installs python3-aiosmtpd)")
+    }
+
+    private func startAgent() throws {
+        let binary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let command = ([binary, "run", "--config", configFile.path] + options.agentArguments).map(Self.quote).joined(separator: " ")
+        let agent = try SpawnedProcess.start("/bin/sh", ["-c", "exec \(command) >>\(Self.quote(agentLog.path)) 2>&1"])
+        state.withLock { $0.agent = agent }
+    }
+
+    static func quote(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+
+    // MARK: files
+
+    private func writeFiles(agentPort: Int, smtpPort: Int) throws {
+        let ports = state.withLock { $0.ports }
+        try "\(Self.cloudflareToken)\n".write(to: dir.appendingPathComponent("cloudflare-token"), atomically: true, encoding: .utf8)
+        try "\(Self.piholePassword)\n".write(to: dir.appendingPathComponent("pihole-password"), atomically: true, encoding: .utf8)
+        try """
+            apiVersion: v1
+            kind: Config
+            clusters: [{ name: lab, cluster: { server: "http://127.0.0.1:\(ports["kubernetes"] ?? 0)" } }]
+            users: [{ name: lab, user: {} }]
+            contexts: [{ name: lab, context: { cluster: lab, user: lab } }]
+            current-context: lab
+            """.write(to: dir.appendingPathComponent("kubeconfig"), atomically: true, encoding: .utf8)
+        try LabConfig.yaml(topology: nodes.topology, fixture: fixture, zones: zones.map(\.name), ports: ports,
+                           piholeDNSPort: pihole.dnsPort, smtpPort: smtpPort, agentPort: agentPort,
+                           icmp: nodes.icmp, vip: nodes.probesVIP)
+            .write(to: configFile, atomically: true, encoding: .utf8)
+    }
+
+    private func computeDesired(_ config: NetAgentConfig) throws {
+        var desired: [String: Set<RecordKey>] = [:]
+        for provider in config.providers {
+            let endpoints = try fixture.objects.desired(select: provider.select, annotationPrefixes: config.sources.annotationPrefixes).endpoints
+            desired[provider.name] = Set(endpoints.filter { $0.type != .txt }.map { RecordKey(name: $0.name.description, type: $0.type.rawValue) })
+        }
+        state.withLock { $0.desired = desired }
+    }
+
+    // MARK: progress
+
+    struct Progress: Codable, Sendable, Equatable {
+        var piholePresent = 0, piholeDesired = 0, cloudflarePresent = 0, cloudflareDesired = 0, mails = 0
+        var faults: [String] = []
+        var converged: Bool { piholePresent == piholeDesired && cloudflarePresent == cloudflareDesired }
+        var line: String {
+            "\(piholePresent)/\(piholeDesired) records in Pi-hole, \(cloudflarePresent)/\(cloudflareDesired) in Cloudflare, "
+                + "\(mails) mail(s)" + (faults.isEmpty ? "" : "; faults: \(faults.joined(separator: ", "))")
+        }
+    }
+
+    func progress() async -> Progress {
+        let (desired, faults, piholeUp, cloudflareUp) = state.withLock {
+            ($0.desired, $0.faults, $0.tasks["pihole"] != nil, $0.tasks["cloudflare"] != nil)
+        }
+        var progress = Progress(faults: faults)
+        let wantPihole = desired["pihole"] ?? []
+        let wantCloudflare = desired["cloudflare"] ?? []
+        progress.piholeDesired = wantPihole.count
+        progress.cloudflareDesired = wantCloudflare.count
+        if piholeUp {
+            var present: Set<RecordKey> = []
+            for line in await pihole.hosts() {
+                let parts = line.split(separator: " ")
+                guard parts.count >= 2 else { continue }
+                let type = parts[0].contains(":") ? "AAAA" : "A"
+                for name in parts.dropFirst() { present.insert(RecordKey(name: String(name), type: type)) }
+            }
+            for line in await pihole.cnames() {
+                if let name = line.split(separator: ",").first { present.insert(RecordKey(name: String(name), type: "CNAME")) }
+            }
+            progress.piholePresent = wantPihole.intersection(present).count
+        }
+        if cloudflareUp {
+            var present: Set<RecordKey> = []
+            for zone in zones {
+                for record in await cloudflare.records(zoneID: zone.id) { present.insert(RecordKey(name: record.name, type: record.type)) }
+            }
+            progress.cloudflarePresent = wantCloudflare.intersection(present).count
+        }
+        progress.mails = ((try? FileManager.default.contentsOfDirectory(atPath: mailFolder.path)) ?? []).count
+        return progress
+    }
+
+    // MARK: faults
+
+    func control(_ method: String, _ path: String, _ body: String) async -> LabControlServer.Reply {
+        switch (method, path) {
+        case ("GET", "/progress"):
+            let data = (try? JSONEncoder().encode(await progress())) ?? Data()
+            return .init(status: 200, body: String(decoding: data, as: UTF8.self))
+        case ("POST", "/fault"):
+            let words = body.split(whereSeparator: \.isWhitespace).map(String.init)
+            do {
+                return .init(status: 200, body: try await fault(words) + "\n")
+            } catch {
+                return .init(status: 400, body: "\(error)\n")
+            }
+        default:
+            return .init(status: 404, body: "unknown: \(method) \(path)\n")
+        }
+    }
+
+    /// The fault kinds and what they take, for help texts and errors.
+    static let faultUsage = """
+        pihole-down | pihole-up | cloudflare-down | cloudflare-up | node-down NODE | node-up NODE | \
+        mtu NODE SIZE | vip-move [NODE] | clear
+        """
+
+    func fault(_ words: [String]) async throws -> String {
+        guard let kind = words.first else { throw LabError("no fault given: \(Self.faultUsage)") }
+        let args = Array(words.dropFirst())
+        func arg(_ index: Int, _ what: String) throws -> String {
+            guard index < args.count else { throw LabError("\(kind) needs \(what)") }
+            return args[index]
+        }
+        if let why = nodes.unavailableFaults[kind] { throw LabError("\(kind) is unavailable here: \(why)") }
+        let message: String
+        switch kind {
+        case "pihole-down":
+            await stopServer("pihole")
+            message = "Pi-hole down: its API and its dnsmasq (\(pihole.dnsAddress)) are stopped"
+        case "pihole-up":
+            try await restart("pihole") { [pihole] port, ready in try await pihole.run(port: port, onListening: ready) }
+            message = "Pi-hole up again"
+        case "cloudflare-down":
+            await stopServer("cloudflare")
+            message = "Cloudflare's API is down"
+        case "cloudflare-up":
+            try await restart("cloudflare") { [cloudflare] port, ready in try await cloudflare.run(port: port, onListening: ready) }
+            message = "Cloudflare's API is up again"
+        case "node-down":
+            let node = try arg(0, "a node")
+            try await nodes.nodeDown(node)
+            message = "\(node): apid (50000), kubelet (10250)\(try nodes.topology.node(node).controlPlane ? " and the API server (6443)" : "") stopped; it still answers ping"
+        case "node-up":
+            let node = try arg(0, "a node")
+            try await nodes.nodeUp(node)
+            message = "\(node): listeners up again"
+        case "mtu":
+            let node = try arg(0, "a node")
+            guard let size = Int(try arg(1, "a size")) else { throw LabError("mtu \(node): '\(args[1])' is not a number") }
+            try await nodes.setMTU(node, size)
+            message = "\(node): its switch port now carries \(size)-byte frames; bigger ones vanish"
+        case "vip-move":
+            message = try await nodes.moveVIP(to: args.first)
+        case "clear":
+            try await nodes.clear()
+            let kinds = state.withLock { $0.tasks }
+            if kinds["pihole"] == nil { _ = try await fault(["pihole-up"]) }
+            if kinds["cloudflare"] == nil { _ = try await fault(["cloudflare-up"]) }
+            state.withLock { $0.faults = [] }
+            return "every fault cleared"
+        default:
+            throw LabError("unknown fault '\(kind)': \(Self.faultUsage)")
+        }
+        record(kind: kind, args: args)
+        return message
+    }
+
+    private func restart(_ name: String, _ run: @escaping @Sendable (Int, @escaping @Sendable (Int) async -> Void) async throws -> Void) async throws {
+        guard state.withLock({ $0.tasks[name] == nil }) else { return }
+        let port = state.withLock { $0.ports[name] ?? 0 }
+        // The port was just given up; a moment may pass before it can be bound again.
+        var lastError: (any Error)?
+        for _ in 0..<20 {
+            do {
+                try await serve(name, port: port, run)
+                return
+            } catch {
+                lastError = error
+                try await Task.sleep(for: .milliseconds(250))
+            }
+        }
+        throw lastError ?? LabError("\(name) did not start again")
+    }
+
+    /// Keeps the list of active faults: an `-up` removes its `-down`, `node-up` its `node-down`.
+    private func record(kind: String, args: [String]) {
+        state.withLock { s in
+            let node = args.first
+            switch kind {
+            case "pihole-up": s.faults.removeAll { $0 == "pihole-down" }
+            case "cloudflare-up": s.faults.removeAll { $0 == "cloudflare-down" }
+            case "node-up": s.faults.removeAll { $0 == "node-down \(node ?? "")" }
+            case "vip-move": s.faults.removeAll { $0.hasPrefix("vip-move") }; s.faults.append("vip-move")
+            case "mtu": s.faults.removeAll { $0.hasPrefix("mtu \(node ?? "") ") }; s.faults.append((["mtu"] + args).joined(separator: " "))
+            default:
+                let entry = ([kind] + args).joined(separator: " ")
+                if !s.faults.contains(entry) { s.faults.append(entry) }
+            }
+        }
+    }
+
+    // MARK: stop
+
+    /// Stops the agent (SIGTERM, SIGKILL after 10 s), the control endpoint, the nodes, the SMTP
+    /// sink and the simulators (dnsmasq with Pi-hole); removes `lab.json`. Safe to call twice.
+    func stop() async {
+        if let agent = state.withLock({ s -> SpawnedProcess? in defer { s.agent = nil }; return s.agent }) {
+            agent.kill(SIGTERM)
+            let deadline = ContinuousClock.now + .seconds(10)
+            while agent.exitStatusIfEnded() == nil {
+                if ContinuousClock.now >= deadline {
+                    agent.kill(SIGKILL)
+                    _ = agent.wait()
+                    break
+                }
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+            agent.removeFiles()
+        }
+        try? FileManager.default.removeItem(at: LabInfo.file(in: dir.path))
+        await stopServer("control")
+        await nodes.stop()
+        if let smtp = state.withLock({ s -> SpawnedProcess? in defer { s.smtp = nil }; return s.smtp }) {
+            smtp.kill()
+            _ = smtp.wait()
+            smtp.removeFiles()
+        }
+        for name in ["pihole", "cloudflare", "kubernetes"] { await stopServer(name) }
+    }
+}
