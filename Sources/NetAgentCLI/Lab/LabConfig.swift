@@ -38,7 +38,7 @@ enum LabConfig {
                 url: http://127.0.0.1:\(ports["pihole"] ?? 0)
                 passwordFile: pihole-password\(select("internal"))
 
-            reconcile: { debounce: 200ms, resync: 30s }
+            reconcile: { debounce: 200ms, resync: 10s }
 
             probes:
               interval: 5s
