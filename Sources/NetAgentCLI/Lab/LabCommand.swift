@@ -125,7 +125,8 @@ struct LabStart: AsyncParsableCommand {
             "  status page   \(info.agent)/status   (/metrics, /readyz)",
             "  check         netagent check --config \(info.config)",
             "  faults        netagent lab fault \(LabSession.faultUsage)\(info.dir == LabInfo.defaultDir(name: info.name) ? "" : " --dir \(info.dir)")",
-        ] + unavailable + ["  stop          Ctrl-C (or SIGTERM to pid \(info.pid))"]).joined(separator: "\n")
+        ] + unavailable + session.warnings.map { "  note          \($0)" }
+          + ["  stop          Ctrl-C (or SIGTERM to pid \(info.pid))"]).joined(separator: "\n")
     }
 }
 

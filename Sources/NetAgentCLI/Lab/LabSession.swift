@@ -214,6 +214,15 @@ final class LabSession: Sendable {
         state.withLock { $0.desired = desired }
     }
 
+    /// What a person should know about the routes: a fixture that gives a provider nothing.
+    var warnings: [String] {
+        let desired = state.withLock { $0.desired }
+        return desired.keys.sorted().compactMap { provider in
+            guard desired[provider]?.isEmpty ?? true else { return nil }
+            return "the routes give \(provider) no records; `netagent plan --manifests \(options.fixture ?? "FOLDER") --explain` says why"
+        }
+    }
+
     // MARK: progress
 
     struct Progress: Codable, Sendable, Equatable {
