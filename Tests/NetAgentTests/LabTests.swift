@@ -52,7 +52,8 @@ struct LabProcess {
     func converged() async throws -> Bool {
         let p = try await progress()
         let counts = ["piholePresent", "piholeDesired", "cloudflarePresent", "cloudflareDesired"].map { p[$0] as? Int ?? -1 }
-        return counts[1] > 0 && counts[0] == counts[1] && counts[2] == counts[3]
+        let stale = ["piholeStale", "cloudflareStale"].map { p[$0] as? Int ?? -1 }
+        return counts[1] > 0 && counts[0] == counts[1] && counts[2] == counts[3] && stale == [0, 0]
     }
 
     func metrics() async throws -> String { try await get(info.agent + "/metrics") }
@@ -180,7 +181,7 @@ struct LabNamespaceTests {
 
 @Suite(.enabled(if: installed("dnsmasq"), "needs dnsmasq"))
 struct LabLoopbackTests {
-    @Test("netagent lab --loopback: nodes on 127.0.N.x, node-down reaches the probes, mtu is refused as unavailable, Ctrl-C cleans up")
+    @Test("netagent lab --loopback: nodes on 127.0.N.x, a route added and deleted, node-down reaches the probes, mtu is refused as unavailable, Ctrl-C cleans up")
     func loopbackNodes() async throws {
         let dir = try Repository.temporaryFolder("lab-lo")
         let lab = try await LabProcess.start(name: "lt2", octet: 202, dir: dir, extra: ["--loopback"])
@@ -190,6 +191,22 @@ struct LabLoopbackTests {
             try await eventually("k8s-6 up", timeout: .seconds(30)) {
                 try await lab.metrics().contains(#"probe_success{kind="nodes",target="k8s-6"} 1"#)
             }
+            // A route added in the lab's cluster reaches Pi-hole's dnsmasq; deleted, it goes again.
+            let add = try await Netagent.run(lab.binary, ["lab", "route", "--dir", lab.info.dir, "add", "wiki", "wiki.home.test"])
+            #expect(add.status == 0, "\(add.stdout)\(add.stderr)")
+            let resolver = Resolver(options: .init(timeout: .seconds(1)))
+            defer { resolver.shutdown() }
+            let server = try DNSServer(parsing: lab.info.piholeDNS)
+            try await eventually("wiki resolves through Pi-hole", timeout: .seconds(30)) {
+                try await resolver.query("wiki.home.test", type: .a, server: server).records.map(\.data) == [.a("198.18.60.50")]
+            }
+            #expect(try await lab.progress()["piholeDesired"] as? Int == 9)
+            #expect(try await Netagent.run(lab.binary, ["lab", "route", "--dir", lab.info.dir, "delete", "wiki"]).status == 0)
+            try await eventually("wiki gone from Pi-hole", timeout: .seconds(30)) {
+                try await resolver.query("wiki.home.test", type: .a, server: server).records.isEmpty
+            }
+            try await eventually("converged on 8 again", timeout: .seconds(30)) { try await lab.converged() }
+
             #expect(try await lab.fault("node-down", "k8s-6").status == 0)
             try await eventually("k8s-6 down in the agent's probes", timeout: .seconds(30)) {
                 try await lab.metrics().contains(#"probe_success{kind="nodes",target="k8s-6"} 0"#)

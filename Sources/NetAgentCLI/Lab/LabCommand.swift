@@ -11,7 +11,7 @@ struct LabCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lab",
         abstract: "Run netagent against simulated peers on this machine, and inject faults into it.",
-        subcommands: [LabStart.self, LabFault.self, LabStatus.self, LabWait.self],
+        subcommands: [LabStart.self, LabFault.self, LabRoute.self, LabStatus.self, LabWait.self],
         defaultSubcommand: LabStart.self)
 }
 
@@ -149,12 +149,38 @@ struct LabFault: AsyncParsableCommand {
     var words: [String]
 
     func run() async throws {
-        let info = try LabInfo.read(dir: lab.folder)
+        try await LabControl.post(dir: lab.folder, path: "/fault", words: words, what: "lab fault")
+    }
+}
+
+struct LabRoute: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "route",
+        abstract: "Add or delete an HTTPRoute in a running lab's Kubernetes API (the agent follows it).",
+        discussion: """
+            add NAME HOSTNAME [GATEWAY]   an HTTPRoute default/NAME for HOSTNAME on GATEWAY (default: the *internal* one)
+            delete NAME                   deletes HTTPRoute default/NAME
+            """)
+
+    @OptionGroup var lab: LabSelection
+
+    @Argument(help: "add NAME HOSTNAME [GATEWAY] | delete NAME")
+    var words: [String]
+
+    func run() async throws {
+        try await LabControl.post(dir: lab.folder, path: "/route", words: words, what: "lab route")
+    }
+}
+
+/// The client side of the lab's control endpoint.
+enum LabControl {
+    static func post(dir: String, path: String, words: [String], what: String) async throws {
+        let info = try LabInfo.read(dir: dir)
         let body = Data(words.joined(separator: " ").utf8)
-        let response = try await HTTPClient().send(HTTPRequest(method: "POST", url: info.control + "/fault", body: body, timeout: .seconds(60)))
+        let response = try await HTTPClient().send(HTTPRequest(method: "POST", url: info.control + path, body: body, timeout: .seconds(60)))
         let text = String(decoding: response.body, as: UTF8.self)
         guard response.status == 200 else {
-            FileHandle.standardError.write(Data(("lab fault: " + text).utf8))
+            FileHandle.standardError.write(Data("\(what): \(text)".utf8))
             throw ExitCode(2)
         }
         print(text, terminator: "")
@@ -175,7 +201,7 @@ struct LabStatus: AsyncParsableCommand {
         let progress = try await Self.progress(info)
         if json {
             let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             let data = try encoder.encode(["lab": AnyEncodable(info), "progress": AnyEncodable(progress)])
             print(String(decoding: data, as: UTF8.self))
         } else {

@@ -1,6 +1,7 @@
 import DNSCore
 import Foundation
 import Glibc
+import Kube
 import Lab
 import NetAgent
 import NetIO
@@ -40,6 +41,11 @@ final class LabSession: Sendable {
         var agent: SpawnedProcess?
         var faults: [String] = []
         var desired: [String: Set<RecordKey>] = [:]
+        /// What the simulated cluster holds, for the progress line's counts: the fixture plus `lab route add`.
+        var objects = SourceObjects()
+        var config: NetAgentConfig?
+        /// Every record a provider was ever meant to hold: those no longer desired but still there are to delete.
+        var everDesired: [String: Set<RecordKey>] = [:]
     }
 
     struct RecordKey: Hashable, Sendable {
@@ -206,12 +212,68 @@ final class LabSession: Sendable {
     }
 
     private func computeDesired(_ config: NetAgentConfig) throws {
+        let objects = fixture.objects
+        state.withLock {
+            $0.objects = objects
+            $0.config = config
+        }
+        try recount()
+    }
+
+    /// The records each provider should hold, from the cluster's objects as the lab knows them.
+    private func recount() throws {
+        let (objects, config) = state.withLock { ($0.objects, $0.config) }
+        guard let config else { return }
         var desired: [String: Set<RecordKey>] = [:]
         for provider in config.providers {
-            let endpoints = try fixture.objects.desired(select: provider.select, annotationPrefixes: config.sources.annotationPrefixes).endpoints
+            let endpoints = try objects.desired(select: provider.select, annotationPrefixes: config.sources.annotationPrefixes).endpoints
             desired[provider.name] = Set(endpoints.filter { $0.type != .txt }.map { RecordKey(name: $0.name.description, type: $0.type.rawValue) })
         }
-        state.withLock { $0.desired = desired }
+        state.withLock { s in
+            s.desired = desired
+            for (provider, keys) in desired { s.everDesired[provider, default: []].formUnion(keys) }
+        }
+    }
+
+    // MARK: routes
+
+    /// `lab route add NAME HOSTNAME [GATEWAY]`: an HTTPRoute in `default` on GATEWAY (default the
+    /// `*internal*` one, else the first), accepted as its controller would; `lab route delete NAME`.
+    func route(_ words: [String]) async throws -> String {
+        guard words.count >= 2 else { throw LabError("route: give `add NAME HOSTNAME [GATEWAY]` or `delete NAME`") }
+        let name = words[1]
+        switch words[0] {
+        case "add":
+            guard words.count >= 3 else { throw LabError("route add \(name): give a hostname") }
+            let gateways = fixture.manifests.gateways
+            let wanted = words.count > 3 ? words[3] : (fixture.gatewayName(containing: "internal") ?? gateways.first?.metadata.name ?? "")
+            guard let gateway = gateways.first(where: { $0.metadata.name == wanted }) else {
+                throw LabError("route add \(name): no Gateway \(wanted); there are \(gateways.map(\.metadata.name).joined(separator: ", "))")
+            }
+            let ref = ParentReference(namespace: gateway.metadata.namespace, name: gateway.metadata.name)
+            let route = Route(kind: .httpRoute, metadata: ObjectMeta(name: name, namespace: "default"), hostnames: [words[2]],
+                              parentRefs: [ref],
+                              status: RouteStatus(parents: [RouteParentStatus(parentRef: ref, controllerName: "netagent.local/lab",
+                                                                              conditions: [Condition(type: "Accepted", status: "True")])]))
+            try await kube.apply(.httpRoutes, json: LabFixture.routeJSON(route))
+            state.withLock { s in
+                s.objects.routes.removeAll { $0.id == route.id }
+                s.objects.routes.append(route)
+            }
+            try recount()
+            return "HTTPRoute default/\(name) with \(words[2]) on \(gateway.metadata.namespace)/\(gateway.metadata.name)"
+        case "delete":
+            do {
+                try await kube.delete(.httpRoutes, namespace: "default", name: name)
+            } catch {
+                throw LabError("route delete \(name): no HTTPRoute default/\(name)")
+            }
+            state.withLock { s in s.objects.routes.removeAll { $0.kind == .httpRoute && $0.metadata.namespace == "default" && $0.metadata.name == name } }
+            try recount()
+            return "HTTPRoute default/\(name) deleted"
+        default:
+            throw LabError("route: '\(words[0])' is neither add nor delete")
+        }
     }
 
     /// What a person should know about the routes: a fixture that gives a provider nothing.
@@ -227,17 +289,23 @@ final class LabSession: Sendable {
 
     struct Progress: Codable, Sendable, Equatable {
         var piholePresent = 0, piholeDesired = 0, cloudflarePresent = 0, cloudflareDesired = 0, mails = 0
+        /// Records of routes that are gone, still in the provider.
+        var piholeStale = 0, cloudflareStale = 0
         var faults: [String] = []
-        var converged: Bool { piholePresent == piholeDesired && cloudflarePresent == cloudflareDesired }
+        var converged: Bool {
+            piholePresent == piholeDesired && cloudflarePresent == cloudflareDesired && piholeStale == 0 && cloudflareStale == 0
+        }
         var line: String {
-            "\(piholePresent)/\(piholeDesired) records in Pi-hole, \(cloudflarePresent)/\(cloudflareDesired) in Cloudflare, "
+            func stale(_ count: Int) -> String { count == 0 ? "" : " (\(count) to delete)" }
+            return "\(piholePresent)/\(piholeDesired) records in Pi-hole\(stale(piholeStale)), "
+                + "\(cloudflarePresent)/\(cloudflareDesired) in Cloudflare\(stale(cloudflareStale)), "
                 + "\(mails) mail(s)" + (faults.isEmpty ? "" : "; faults: \(faults.joined(separator: ", "))")
         }
     }
 
     func progress() async -> Progress {
-        let (desired, faults, piholeUp, cloudflareUp) = state.withLock {
-            ($0.desired, $0.faults, $0.tasks["pihole"] != nil, $0.tasks["cloudflare"] != nil)
+        let (desired, ever, faults, piholeUp, cloudflareUp) = state.withLock {
+            ($0.desired, $0.everDesired, $0.faults, $0.tasks["pihole"] != nil, $0.tasks["cloudflare"] != nil)
         }
         var progress = Progress(faults: faults)
         let wantPihole = desired["pihole"] ?? []
@@ -256,6 +324,7 @@ final class LabSession: Sendable {
                 if let name = line.split(separator: ",").first { present.insert(RecordKey(name: String(name), type: "CNAME")) }
             }
             progress.piholePresent = wantPihole.intersection(present).count
+            progress.piholeStale = (ever["pihole"] ?? []).subtracting(wantPihole).intersection(present).count
         }
         if cloudflareUp {
             var present: Set<RecordKey> = []
@@ -263,6 +332,7 @@ final class LabSession: Sendable {
                 for record in await cloudflare.records(zoneID: zone.id) { present.insert(RecordKey(name: record.name, type: record.type)) }
             }
             progress.cloudflarePresent = wantCloudflare.intersection(present).count
+            progress.cloudflareStale = (ever["cloudflare"] ?? []).subtracting(wantCloudflare).intersection(present).count
         }
         progress.mails = ((try? FileManager.default.contentsOfDirectory(atPath: mailFolder.path)) ?? []).count
         return progress
@@ -275,6 +345,12 @@ final class LabSession: Sendable {
         case ("GET", "/progress"):
             let data = (try? JSONEncoder().encode(await progress())) ?? Data()
             return .init(status: 200, body: String(decoding: data, as: UTF8.self))
+        case ("POST", "/route"):
+            do {
+                return .init(status: 200, body: try await route(body.split(whereSeparator: \.isWhitespace).map(String.init)) + "\n")
+            } catch {
+                return .init(status: 400, body: "\(error)\n")
+            }
         case ("POST", "/fault"):
             let words = body.split(whereSeparator: \.isWhitespace).map(String.init)
             do {
