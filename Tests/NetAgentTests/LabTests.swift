@@ -139,7 +139,7 @@ struct LabNamespaceTests {
             try await lab.metrics().contains(#"probe_success{kind="nodes",target="k8s-6"} 1"#)
         }
 
-        for fault in [["node-down", "k8s-6"], ["mtu", "k8s-8", "1400"], ["pihole-down"], ["cloudflare-down"]] {
+        for fault in [["node-down", "k8s-6"], ["mtu", "k8s-8", "1400"], ["pihole-down"], ["cloudflare-down"], ["tunnel-down"]] {
             let outcome = try await lab.fault(words: fault)
             #expect(outcome.status == 0, "\(fault): \(outcome.stdout)\(outcome.stderr)")
         }
@@ -148,6 +148,7 @@ struct LabNamespaceTests {
             return metrics.contains(#"probe_success{kind="nodes",target="k8s-6"} 0"#)
                 && metrics.contains(#"probe_success{kind="mtu",target="k8s-8"} 0"#)
                 && metrics.contains(#"probe_success{kind="dns-server",target="pihole (\#(lab.info.piholeDNS))"} 0"#)
+                && metrics.contains(#"probe_success{kind="tunnel",target="cloudflared http"#) && metrics.contains(#"/ready"} 0"#)
                 && metrics.contains(#"netagent_reconcile_total{provider="cloudflare"#) && metrics.contains(#"outcome="failure"}"#)
         }
 
@@ -161,7 +162,7 @@ struct LabNamespaceTests {
         try await eventually("alert mail for every fault", timeout: .seconds(150)) {
             let subjects = lab.mailSubjects().joined(separator: "\n")
             return subjects.contains("k8s-6") && subjects.contains("path MTU") && subjects.contains("DNS servers failing")
-                && subjects.contains("DNS providers failing")
+                && subjects.contains("DNS providers failing") && subjects.contains("Cloudflare tunnel unhealthy")
         }
 
         // A fault on an offline node or an unknown fault is refused with the reason.

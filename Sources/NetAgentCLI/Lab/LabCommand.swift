@@ -118,6 +118,7 @@ struct LabStart: AsyncParsableCommand {
             "  Kubernetes    \(info.kubernetes)   (kubeconfig \(info.dir)/kubeconfig)",
             "  Cloudflare    \(info.cloudflare)   (token lab-token; zones \(session.zones.map(\.name).joined(separator: ", ")))",
             "  Pi-hole       \(info.pihole)   (password \(LabSession.piholePassword)); its dnsmasq on \(info.piholeDNS)",
+            "  cloudflared   \(info.cloudflared)   (tunnel \(LabSession.tunnelID), 2 connections)",
             "  SMTP sink     \(info.smtp)   mail as files in \(info.mail)",
             "  nodes         \(session.nodes.summary)",
             "                \(nodes.joined(separator: "; "))",
@@ -137,6 +138,7 @@ struct LabFault: AsyncParsableCommand {
         discussion: """
             pihole-down / pihole-up      Pi-hole's API and its dnsmasq stop / start again
             cloudflare-down / -up        Cloudflare's API stops / starts again
+            tunnel-down / tunnel-up      cloudflared has no ready connection (/ready 503), the API says the tunnel is down / back
             node-down NODE / node-up     the node's apid, kubelet (and API server) stop; ping still answers
             mtu NODE SIZE                the node's switch port carries at most SIZE bytes (a black hole); root only
             vip-move [NODE]              the VIP moves to NODE or the next control plane, with a gratuitous ARP; root only

@@ -48,7 +48,9 @@ enum LabConfig {
                 question: pi.hole
               nodes: { tcpPorts: [50000, 10250], controlPlanePorts: [6443], icmp: \(icmp) }
               mtu: { expected: 1500, timeout: 4s }
-            \(vip ? "  vip: { port: 6443, interval: 2s }\n" : "")
+            \(vip ? "  vip: { port: 6443, interval: 2s }\n" : "")\
+              tunnel: { readyURL: "http://127.0.0.1:\(ports["cloudflared"] ?? 0)/ready", tunnelID: "\(LabSession.tunnelID)", minConnections: 2 }
+
             alerting:
               smtp: { url: "smtp://127.0.0.1:\(smtpPort)", from: netagent@lab.test, to: [owner@lab.test], starttls: none }
               for: 10s

@@ -16,6 +16,8 @@ struct LabInfo: Codable, Sendable {
     var pihole: String
     /// dnsmasq behind the Pi-hole simulator: `127.0.0.1:PORT`.
     var piholeDNS: String
+    /// cloudflared's `/ready` as the lab simulates it.
+    var cloudflared: String
     var smtp: String
     /// One file per mail (a maildir's `new/`).
     var mail: String

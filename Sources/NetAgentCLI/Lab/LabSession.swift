@@ -23,6 +23,12 @@ final class LabSession: Sendable {
 
     static let piholePassword = "pihole-lab-password"
     static let cloudflareToken = "lab-token"
+    /// The seed's Cloudflare Tunnel, with two connections from cloudflared.
+    static let tunnelID = "11111111-2222-3333-4444-555555555555"
+    static func tunnel(up: Bool) -> CloudflareSimulator.Tunnel {
+        .init(id: tunnelID, name: "home", status: up ? "healthy" : "down",
+              connectors: up ? [.init(connections: [.init(colo: "fra08"), .init(colo: "ams01")])] : [])
+    }
 
     let options: Options
     let dir: URL
@@ -40,6 +46,8 @@ final class LabSession: Sendable {
         var smtp: SpawnedProcess?
         var agent: SpawnedProcess?
         var faults: [String] = []
+        /// cloudflared's ready connections, as its `/ready` reports them.
+        var tunnelConnections = 2
         var desired: [String: Set<RecordKey>] = [:]
         /// What the simulated cluster holds, for the progress line's counts: the fixture plus `lab route add`.
         var objects = SourceObjects()
@@ -65,7 +73,9 @@ final class LabSession: Sendable {
         let names = (try? fixture.objects.desired(select: SelectFilters(), annotationPrefixes: []).endpoints.map(\.name.description)) ?? []
         let zoneNames = Set(names.map { $0.split(separator: ".").suffix(2).joined(separator: ".") }).sorted()
         zones = zoneNames.map { SimulatedZone(name: $0) }
-        cloudflare = CloudflareSimulator(.init(tokens: [.init(Self.cloudflareToken)], zones: zones.isEmpty ? [SimulatedZone(name: "home.test")] : zones))
+        var cf = CloudflareSimulator.Options(tokens: [.init(Self.cloudflareToken)], zones: zones.isEmpty ? [SimulatedZone(name: "home.test")] : zones)
+        cf.tunnels = [Self.tunnel(up: true)]
+        cloudflare = CloudflareSimulator(cf)
         var pi = PiholeSimulator.Options(password: Self.piholePassword)
         pi.hosts = ["127.0.0.1 pi.hole"]  // Pi-hole answers its own name; the agent's DNS probe asks for it
         pi.dnsPort = try LoopbackPort.free(udp: true)
@@ -101,6 +111,9 @@ final class LabSession: Sendable {
         try await serve("kubernetes") { port, ready in try await kube.run(port: port, onListening: ready) }
         try await serve("cloudflare") { port, ready in try await cloudflare.run(port: port, onListening: ready) }
         try await serve("pihole") { port, ready in try await pihole.run(port: port, onListening: ready) }
+        try await serve("cloudflared") { port, ready in
+            try await LabControlServer.run(port: port, handle: { _, path, _ in self.cloudflaredReady(path) }, onListening: ready)
+        }
         let smtpPort = try await startSMTP()
         try await nodes.start()
 
@@ -118,7 +131,7 @@ final class LabSession: Sendable {
             pid: getpid(), name: options.name, dir: dir.path, mode: nodes is NamespaceNodes ? "namespaces" : "loopback",
             control: "http://127.0.0.1:\(ports["control"] ?? 0)", kubernetes: "http://127.0.0.1:\(ports["kubernetes"] ?? 0)",
             cloudflare: "http://127.0.0.1:\(ports["cloudflare"] ?? 0)/client/v4", pihole: "http://127.0.0.1:\(ports["pihole"] ?? 0)",
-            piholeDNS: pihole.dnsAddress, smtp: "smtp://127.0.0.1:\(smtpPort)", mail: mailFolder.path, config: configFile.path,
+            piholeDNS: pihole.dnsAddress, cloudflared: "http://127.0.0.1:\(ports["cloudflared"] ?? 0)/ready", smtp: "smtp://127.0.0.1:\(smtpPort)", mail: mailFolder.path, config: configFile.path,
             agentLog: agentLog.path, agent: "http://127.0.0.1:\(agentPort)",
             nodes: Dictionary(uniqueKeysWithValues: nodes.topology.nodes.map { ($0.name, $0.address) }), vip: nodes.topology.vip,
             unavailableFaults: nodes.unavailableFaults)
@@ -190,6 +203,15 @@ final class LabSession: Sendable {
     }
 
     static func quote(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+
+    /// cloudflared's metrics server: `/ready` answers 200 with `readyConnections` while the tunnel
+    /// has connections, 503 without.
+    private func cloudflaredReady(_ path: String) -> LabControlServer.Reply {
+        guard path == "/ready" else { return .init(status: 404, body: "404 page not found\n") }
+        let connections = state.withLock { $0.tunnelConnections }
+        let status = connections > 0 ? 200 : 503
+        return .init(status: status, body: #"{"status":\#(status),"readyConnections":\#(connections),"connectorId":"6a4b0f8e-0000-4000-8000-000000000001"}"#)
+    }
 
     // MARK: files
 
@@ -365,8 +387,8 @@ final class LabSession: Sendable {
 
     /// The fault kinds and what they take, for help texts and errors.
     static let faultUsage = """
-        pihole-down | pihole-up | cloudflare-down | cloudflare-up | node-down NODE | node-up NODE | \
-        mtu NODE SIZE | vip-move [NODE] | clear
+        pihole-down | pihole-up | cloudflare-down | cloudflare-up | tunnel-down | tunnel-up | node-down NODE | \
+        node-up NODE | mtu NODE SIZE | vip-move [NODE] | clear
         """
 
     func fault(_ words: [String]) async throws -> String {
@@ -406,11 +428,18 @@ final class LabSession: Sendable {
             message = "\(node): its switch port now carries \(size)-byte frames; bigger ones vanish"
         case "vip-move":
             message = try await nodes.moveVIP(to: args.first)
+        case "tunnel-down", "tunnel-up":
+            let up = kind == "tunnel-up"
+            state.withLock { $0.tunnelConnections = up ? 2 : 0 }
+            await cloudflare.setTunnel(Self.tunnel(up: up))
+            message = up ? "tunnel \(Self.tunnelID): cloudflared has 2 connections again"
+                         : "tunnel \(Self.tunnelID): cloudflared has no connection; the API says down"
         case "clear":
             try await nodes.clear()
             let kinds = state.withLock { $0.tasks }
             if kinds["pihole"] == nil { _ = try await fault(["pihole-up"]) }
             if kinds["cloudflare"] == nil { _ = try await fault(["cloudflare-up"]) }
+            _ = try await fault(["tunnel-up"])
             state.withLock { $0.faults = [] }
             return "every fault cleared"
         default:
@@ -444,6 +473,7 @@ final class LabSession: Sendable {
             switch kind {
             case "pihole-up": s.faults.removeAll { $0 == "pihole-down" }
             case "cloudflare-up": s.faults.removeAll { $0 == "cloudflare-down" }
+            case "tunnel-up": s.faults.removeAll { $0 == "tunnel-down" }
             case "node-up": s.faults.removeAll { $0 == "node-down \(node ?? "")" }
             case "vip-move": s.faults.removeAll { $0.hasPrefix("vip-move") }; s.faults.append("vip-move")
             case "mtu": s.faults.removeAll { $0.hasPrefix("mtu \(node ?? "") ") }; s.faults.append((["mtu"] + args).joined(separator: " "))
@@ -480,6 +510,6 @@ final class LabSession: Sendable {
             _ = smtp.wait()
             smtp.removeFiles()
         }
-        for name in ["pihole", "cloudflare", "kubernetes"] { await stopServer(name) }
+        for name in ["cloudflared", "pihole", "cloudflare", "kubernetes"] { await stopServer(name) }
     }
 }
