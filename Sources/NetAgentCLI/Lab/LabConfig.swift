@@ -3,6 +3,9 @@
 /// instances are), every probe the nodes can answer, and alert mail to the SMTP sink with short
 /// timings so a fault mails within a minute. Paths are relative to the lab folder.
 enum LabConfig {
+    /// The first line of every lab configuration: how a lab recognises a folder it may empty.
+    static let marker = "# Written by `netagent lab`"
+
     static func yaml(topology: LabTopology, fixture: LabFixture, zones: [String], ports: [String: Int],
                      piholeDNSPort: Int, smtpPort: Int, agentPort: Int, icmp: Bool, vip: Bool) -> String {
         let nodes = topology.nodes.map { node in
@@ -13,7 +16,7 @@ enum LabConfig {
             fixture.gatewayName(containing: word).map { "\n    select: { gatewayName: \($0) }" } ?? ""
         }
         return """
-            # Written by `netagent lab`: the lab's cluster, its simulators and its SMTP sink. Not for a real cluster.
+            \(marker): the lab's cluster, its simulators and its SMTP sink. Not for a real cluster.
             cluster:
               name: lab
               network: \(topology.network)
