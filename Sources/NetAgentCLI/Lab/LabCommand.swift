@@ -81,13 +81,21 @@ struct LabStart: AsyncParsableCommand {
         }
         say(Self.banner(info, session: session))
         let limit = duration.flatMap(CLIDuration.parse)
-        await withTaskGroup(of: String.self) { group in
+        let agentLog = info.agentLog
+        let failure = await withTaskGroup(of: String?.self) { group -> String? in
             group.addTask { await signals.next().map { "signal \($0)" } ?? "signals ended" }
             if let limit {
                 group.addTask {
                     try? await Task.sleep(for: limit)
                     return "--for \(duration ?? "")"
                 }
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    if let status = session.agentExitStatus() { return "the agent exited (\(status)); see \(agentLog)" }
+                    try? await Task.sleep(for: .seconds(1))
+                }
+                return ""
             }
             group.addTask {
                 var last: LabSession.Progress?
@@ -99,12 +107,15 @@ struct LabStart: AsyncParsableCommand {
                 }
                 return "cancelled"
             }
-            let reason = await group.next() ?? ""
+            let reason = (await group.next() ?? "") ?? ""
             group.cancelAll()
             say("stopping the lab (\(reason))…")
+            // Exit 0 is the agent's answer to a signal (Ctrl-C reaches the whole process group): not a failure.
+            return reason.hasPrefix("the agent exited") && !reason.hasPrefix("the agent exited (0)") ? reason : nil
         }
         await session.stop()
         say("lab stopped: agent, simulators, dnsmasq, SMTP sink and nodes are gone; mail and logs stay in \(info.dir)")
+        if let failure { throw LabError(failure) }
     }
 
     static func banner(_ info: LabInfo, session: LabSession) -> String {

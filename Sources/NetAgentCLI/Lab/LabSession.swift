@@ -218,6 +218,16 @@ final class LabSession: Sendable {
         state.withLock { $0.agent = agent }
     }
 
+    /// The agent's exit status once it has ended by itself (it is then reaped and forgotten); nil while it runs.
+    func agentExitStatus() -> Int32? {
+        state.withLock { s in
+            guard let status = s.agent?.exitStatusIfEnded() else { return nil }
+            s.agent?.removeFiles()
+            s.agent = nil
+            return status
+        }
+    }
+
     static func quote(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
 
     /// cloudflared's metrics server: `/ready` answers 200 with `readyConnections` while the tunnel
