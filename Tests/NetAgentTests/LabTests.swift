@@ -50,7 +50,13 @@ struct LabNamespaceTests {
             try await lab.metrics().contains(#"probe_success{kind="nodes",target="k8s-6"} 1"#)
         }
 
-        for fault in [["node-down", "k8s-6"], ["mtu", "k8s-8", "1400"], ["pihole-down"], ["cloudflare-down"], ["tunnel-down"]] {
+        // The VIP moves: netagent's VIP probe sees the new holder.
+        let move = try await lab.fault("vip-move", "k8s-3")
+        #expect(move.status == 0 && move.stdout.contains("k8s-1 -> k8s-3"), "\(move.stdout)\(move.stderr)")
+        let probe = try await Netagent.run(lab.binary, ["probe", "vip", "--config", lab.info.config, "--output", "json"])
+        #expect(probe.stdout.contains(#""holder" : "k8s-3""#) || probe.stdout.contains(#""holder":"k8s-3""#), "\(probe.stdout)\(probe.stderr)")
+
+        for fault in [["node-down", "k8s-6"], ["mtu", "k8s-8", "1400"], ["pihole-down"], ["cloudflare-down"], ["tunnel-down"], ["vip-down"]] {
             let outcome = try await lab.fault(words: fault)
             #expect(outcome.status == 0, "\(fault): \(outcome.stdout)\(outcome.stderr)")
         }
@@ -59,21 +65,17 @@ struct LabNamespaceTests {
             return metrics.contains(#"probe_success{kind="nodes",target="k8s-6"} 0"#)
                 && metrics.contains(#"probe_success{kind="mtu",target="k8s-8"} 0"#)
                 && metrics.contains(#"probe_success{kind="dns-server",target="pihole (\#(lab.info.piholeDNS))"} 0"#)
+                && metrics.contains(#"probe_success{kind="vip",target="198.18.201.10:6443"} 0"#)
                 && metrics.contains(#"probe_success{kind="tunnel",target="cloudflared http"#) && metrics.contains(#"/ready"} 0"#)
                 && metrics.contains(#"netagent_reconcile_total{provider="cloudflare"#) && metrics.contains(#"outcome="failure"}"#)
         }
-
-        // The VIP moves: netagent's VIP probe sees the new holder.
-        let move = try await lab.fault("vip-move", "k8s-3")
-        #expect(move.status == 0 && move.stdout.contains("k8s-1 -> k8s-3"), "\(move.stdout)\(move.stderr)")
-        let probe = try await Netagent.run(lab.binary, ["probe", "vip", "--config", lab.info.config, "--output", "json"])
-        #expect(probe.stdout.contains(#""holder" : "k8s-3""#) || probe.stdout.contains(#""holder":"k8s-3""#), "\(probe.stdout)\(probe.stderr)")
 
         // Alert mail for each, in the mail folder.
         try await eventually("alert mail for every fault", timeout: .seconds(150)) {
             let subjects = lab.mailSubjects().joined(separator: "\n")
             return subjects.contains("k8s-6") && subjects.contains("path MTU") && subjects.contains("DNS servers failing")
                 && subjects.contains("DNS providers failing") && subjects.contains("Cloudflare tunnel unhealthy")
+                && subjects.contains("control-plane VIP down")
         }
 
         // A fault on an offline node or an unknown fault is refused with the reason.
@@ -86,6 +88,7 @@ struct LabNamespaceTests {
             let metrics = try await lab.metrics()
             let converged = try await lab.converged()
             return converged && metrics.contains(#"probe_success{kind="nodes",target="k8s-6"} 1"#)
+                && metrics.contains(#"probe_success{kind="vip",target="198.18.201.10:6443"} 1"#)
                 && metrics.contains(#"probe_success{kind="mtu",target="k8s-8"} 1"#)
         }
     }

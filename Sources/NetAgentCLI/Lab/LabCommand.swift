@@ -153,6 +153,7 @@ struct LabFault: AsyncParsableCommand {
             node-down NODE / node-up     the node's apid, kubelet (and API server) stop; ping still answers
             mtu NODE SIZE                the node's switch port carries at most SIZE bytes (a black hole); root only
             vip-move [NODE]              the VIP moves to NODE or the next control plane, with a gratuitous ARP; root only
+            vip-down                     nobody holds the VIP (vip-move or clear gives it back); root only
             clear                        every fault undone
             """)
 

@@ -30,7 +30,7 @@ extension LabSession {
     /// The fault kinds and what they take, for help texts and errors.
     static let faultUsage = """
         pihole-down | pihole-up | cloudflare-down | cloudflare-up | tunnel-down | tunnel-up | node-down NODE | \
-        node-up NODE | mtu NODE SIZE | vip-move [NODE] | clear
+        node-up NODE | mtu NODE SIZE | vip-move [NODE] | vip-down | clear
         """
 
     func fault(_ words: [String]) async throws -> String {
@@ -70,6 +70,8 @@ extension LabSession {
             message = "\(node): its switch port now carries \(size)-byte frames; bigger ones vanish"
         case "vip-move":
             message = try await nodes.moveVIP(to: args.first)
+        case "vip-down":
+            message = try await nodes.dropVIP()
         case "tunnel-down", "tunnel-up":
             let up = kind == "tunnel-up"
             state.withLock { $0.tunnelConnections = up ? 2 : 0 }
@@ -117,7 +119,7 @@ extension LabSession {
             case "cloudflare-up": s.faults.removeAll { $0 == "cloudflare-down" }
             case "tunnel-up": s.faults.removeAll { $0 == "tunnel-down" }
             case "node-up": s.faults.removeAll { $0 == "node-down \(node ?? "")" }
-            case "vip-move": s.faults.removeAll { $0.hasPrefix("vip-move") }; s.faults.append("vip-move")
+            case "vip-move": s.faults.removeAll { $0.hasPrefix("vip-") }; s.faults.append("vip-move")
             case "mtu": s.faults.removeAll { $0.hasPrefix("mtu \(node ?? "") ") }; s.faults.append((["mtu"] + args).joined(separator: " "))
             default:
                 let entry = ([kind] + args).joined(separator: " ")

@@ -61,6 +61,8 @@ protocol LabNodes: Sendable {
     func nodeUp(_ name: String) async throws
     func setMTU(_ name: String, _ mtu: Int) async throws
     func moveVIP(to name: String?) async throws -> String
+    /// The VIP is held by nobody.
+    func dropVIP() async throws -> String
     /// Undoes every node fault.
     func clear() async throws
     /// One line for the banner.
@@ -189,7 +191,8 @@ struct LoopbackNodes: LabNodes {
 
     var unavailableFaults: [String: String] {
         ["mtu": "the nodes share the loopback interface, whose MTU cannot differ per node (run as root for namespaces)",
-         "vip-move": "no ARP on loopback, so there is no VIP holder to move (run as root for namespaces)"]
+         "vip-move": "no ARP on loopback, so there is no VIP holder to move (run as root for namespaces)",
+         "vip-down": "the VIP is not probed on loopback (no ARP; run as root for namespaces)"]
     }
     var probesVIP: Bool { false }
 
@@ -201,7 +204,7 @@ struct LoopbackNodes: LabNodes {
         return bounds.count == 2 && bounds[0] <= getgid() && getgid() <= bounds[1]
     }
 
-    var summary: String { "nodes on loopback \(topology.prefix).x (not root: no namespaces; mtu and vip-move unavailable)" }
+    var summary: String { "nodes on loopback \(topology.prefix).x (no namespaces: mtu, vip-move and vip-down unavailable)" }
 
     func start() async throws {
         try await NodeListener.prepare(in: dir)
@@ -213,5 +216,6 @@ struct LoopbackNodes: LabNodes {
     func nodeUp(_ name: String) async throws { try await listeners.up(try topology.node(name)) }
     func setMTU(_ name: String, _ mtu: Int) async throws { throw LabError("mtu: \(unavailableFaults["mtu"] ?? "")") }
     func moveVIP(to name: String?) async throws -> String { throw LabError("vip-move: \(unavailableFaults["vip-move"] ?? "")") }
+    func dropVIP() async throws -> String { throw LabError("vip-down: \(unavailableFaults["vip-down"] ?? "")") }
     func clear() async throws { for node in topology.online { try await listeners.up(node) } }
 }

@@ -155,10 +155,18 @@ struct NamespaceNodes: LabNodes {
         return "VIP \(topology.vip): \(current.isEmpty ? "nobody" : current.joined(separator: ", ")) -> \(next)"
     }
 
+    /// Nobody holds the VIP any more, as when every control plane lost its etcd quorum.
+    func dropVIP() async throws -> String {
+        let current = await holders()
+        for holder in current { try await run(["-n", ns(holder), "addr", "del", "\(topology.vip)/32", "dev", "eth0"]) }
+        return "VIP \(topology.vip): released by \(current.isEmpty ? "nobody" : current.joined(separator: ", ")); no node holds it"
+    }
+
     func clear() async throws {
         for node in topology.online {
             try await listeners.up(node)
             try await run(["-n", bridge, "link", "set", port(node.name), "mtu", "1500"])
         }
+        if await holders().isEmpty, let first = topology.online.first(where: \.controlPlane) { try await addVIP(first.name) }
     }
 }
