@@ -11,12 +11,13 @@ struct LabNamespaceTests {
     func namespacesFaultsAndCleanup() async throws {
         let dir = try Repository.temporaryFolder("lab-ns")
         // A lab killed outright leaves its namespaces and children; the next start of that name clears them.
-        let stale = try await LabProcess.start(name: "lt1", octet: 201, dir: dir)
+        let (name, octet) = LabProcess.uniqueName("t")
+        let stale = try await LabProcess.start(name: name, octet: octet, dir: dir)
         stale.child.spawned.kill(SIGKILL)
         _ = stale.child.spawned.wait()
-        #expect(try !LabProcess.namespaces(prefix: "lt1").isEmpty)
+        #expect(try !LabProcess.namespaces(prefix: name).isEmpty)
 
-        let lab = try await LabProcess.start(name: "lt1", octet: 201, dir: dir)
+        let lab = try await LabProcess.start(name: name, octet: octet, dir: dir)
         do {
             try await exercise(lab)
         } catch {
@@ -26,8 +27,8 @@ struct LabNamespaceTests {
         let status = try await lab.stop()
         #expect(status == 0, "\(lab.child.output)")
         #expect(lab.child.output.contains("lab stopped"))
-        #expect(try LabProcess.namespaces(prefix: "lt1").isEmpty)
-        #expect(try runCommand("/usr/sbin/ip", ["link", "show", "lt1-lab0"]).status != 0, "the root namespace's link is gone")
+        #expect(try LabProcess.namespaces(prefix: name).isEmpty)
+        #expect(try runCommand("/usr/sbin/ip", ["link", "show", "\(name)-lab0"]).status != 0, "the root namespace's link is gone")
         #expect(LabProcess.processes(naming: dir.path).isEmpty, "\(LabProcess.processes(naming: dir.path))")
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("lab.json").path))
     }
@@ -65,7 +66,7 @@ struct LabNamespaceTests {
             return metrics.contains(#"probe_success{kind="nodes",target="k8s-6"} 0"#)
                 && metrics.contains(#"probe_success{kind="mtu",target="k8s-8"} 0"#)
                 && metrics.contains(#"probe_success{kind="dns-server",target="pihole (\#(lab.info.piholeDNS))"} 0"#)
-                && metrics.contains(#"probe_success{kind="vip",target="198.18.201.10:6443"} 0"#)
+                && metrics.contains(#"probe_success{kind="vip",target="198.18.\#(lab.octet).10:6443"} 0"#)
                 && metrics.contains(#"probe_success{kind="tunnel",target="cloudflared http"#) && metrics.contains(#"/ready"} 0"#)
                 && metrics.contains(#"netagent_reconcile_total{provider="cloudflare"#) && metrics.contains(#"outcome="failure"}"#)
         }
@@ -88,7 +89,7 @@ struct LabNamespaceTests {
             let metrics = try await lab.metrics()
             let converged = try await lab.converged()
             return converged && metrics.contains(#"probe_success{kind="nodes",target="k8s-6"} 1"#)
-                && metrics.contains(#"probe_success{kind="vip",target="198.18.201.10:6443"} 1"#)
+                && metrics.contains(#"probe_success{kind="vip",target="198.18.\#(lab.octet).10:6443"} 1"#)
                 && metrics.contains(#"probe_success{kind="mtu",target="k8s-8"} 1"#)
         }
     }
@@ -99,7 +100,8 @@ struct LabLoopbackTests {
     @Test("netagent lab --loopback: nodes on 127.0.N.x, a route added and deleted, node-down reaches the probes, mtu is refused as unavailable, Ctrl-C cleans up")
     func loopbackNodes() async throws {
         let dir = try Repository.temporaryFolder("lab-lo")
-        let lab = try await LabProcess.start(name: "lt2", octet: 202, dir: dir, extra: ["--loopback"])
+        let (name, octet) = LabProcess.uniqueName("t")
+        let lab = try await LabProcess.start(name: name, octet: octet, dir: dir, extra: ["--loopback"])
         do {
             #expect(lab.child.output.contains("mtu: unavailable"), "\(lab.child.output)")
             try await eventually("records converge", timeout: .seconds(60)) { try await lab.converged() }

@@ -23,6 +23,8 @@ public struct LabProcess: Sendable {
     public let child: ChildProcess
     public let info: Info
     public let name: String
+    /// N of the lab's 198.18.N.0/24 (127.0.N.0/24 on loopback).
+    public let octet: Int
 
     /// Starts `netagent lab` and waits until it is up and has written lab.json.
     public static func start(name: String, octet: Int, dir: URL, extra: [String] = []) async throws -> LabProcess {
@@ -30,7 +32,14 @@ public struct LabProcess: Sendable {
         let child = try ChildProcess(binary.path, ["lab", "--name", name, "--octet", "\(octet)", "--dir", dir.path, "--for", "10m"] + extra)
         try await child.waitForOutput(timeout: .seconds(60)) { $0.contains("is up") }
         let data = try Data(contentsOf: dir.appendingPathComponent("lab.json"))
-        return LabProcess(binary: binary, child: child, info: try JSONDecoder().decode(Info.self, from: data), name: name)
+        return LabProcess(binary: binary, child: child, info: try JSONDecoder().decode(Info.self, from: data), name: name, octet: octet)
+    }
+
+    /// A lab name and octet of its own for each run (`prefix` and 4 random characters, N in
+    /// 100…250), so test runs at once on one machine do not take each other's namespaces.
+    public static func uniqueName(_ prefix: String) -> (name: String, octet: Int) {
+        let characters = Array("abcdefghijklmnopqrstuvwxyz0123456789")
+        return (prefix + String((0..<4).map { _ in characters.randomElement()! }), Int.random(in: 100...250))
     }
 
     public func fault(_ words: String...) async throws -> Netagent.Outcome { try await fault(words: words) }
