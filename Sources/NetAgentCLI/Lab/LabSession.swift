@@ -72,8 +72,8 @@ final class LabSession: Sendable {
         // Cloudflare's zones: the registrable part (last two labels) of every name a route gives.
         let names = (try? fixture.objects.desired(select: SelectFilters(), annotationPrefixes: []).endpoints.map(\.name.description)) ?? []
         let zoneNames = Set(names.map { $0.split(separator: ".").suffix(2).joined(separator: ".") }).sorted()
-        zones = zoneNames.map { SimulatedZone(name: $0) }
-        var cf = CloudflareSimulator.Options(tokens: [.init(Self.cloudflareToken)], zones: zones.isEmpty ? [SimulatedZone(name: "home.test")] : zones)
+        zones = (zoneNames.isEmpty ? ["home.test"] : zoneNames).map { SimulatedZone(name: $0) }
+        var cf = CloudflareSimulator.Options(tokens: [.init(Self.cloudflareToken)], zones: zones)
         cf.tunnels = [Self.tunnel(up: true)]
         cloudflare = CloudflareSimulator(cf)
         var pi = PiholeSimulator.Options(password: Self.piholePassword)
@@ -147,8 +147,8 @@ final class LabSession: Sendable {
             pid: getpid(), name: options.name, dir: dir.path, mode: nodes is NamespaceNodes ? "namespaces" : "loopback",
             control: "http://127.0.0.1:\(ports["control"] ?? 0)", kubernetes: "http://127.0.0.1:\(ports["kubernetes"] ?? 0)",
             cloudflare: "http://127.0.0.1:\(ports["cloudflare"] ?? 0)/client/v4", pihole: "http://127.0.0.1:\(ports["pihole"] ?? 0)",
-            piholeDNS: pihole.dnsAddress, cloudflared: "http://127.0.0.1:\(ports["cloudflared"] ?? 0)/ready", smtp: "smtp://127.0.0.1:\(smtpPort)", mail: mailFolder.path, config: configFile.path,
-            agentLog: agentLog.path, agent: "http://127.0.0.1:\(agentPort)",
+            piholeDNS: pihole.dnsAddress, cloudflared: "http://127.0.0.1:\(ports["cloudflared"] ?? 0)/ready",
+            smtp: "smtp://127.0.0.1:\(smtpPort)", mail: mailFolder.path, config: configFile.path, agentLog: agentLog.path, agent: "http://127.0.0.1:\(agentPort)",
             nodes: Dictionary(uniqueKeysWithValues: nodes.topology.nodes.map { ($0.name, $0.address) }), vip: nodes.topology.vip,
             unavailableFaults: nodes.unavailableFaults)
         try info.write()
@@ -157,7 +157,7 @@ final class LabSession: Sendable {
 
     /// Starts one server as a task of its own and waits until it listens (or failed).
     func serve(_ name: String, port: Int = 0,
-                       _ run: @escaping @Sendable (Int, @escaping @Sendable (Int) async -> Void) async throws -> Void) async throws {
+               _ run: @escaping @Sendable (Int, @escaping @Sendable (Int) async -> Void) async throws -> Void) async throws {
         let (ports, continuation) = AsyncStream<Result<Int, LabError>>.makeStream()
         let task = Task {
             do {
