@@ -67,7 +67,7 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
         ], swiftSettings: strict),
         .executableTarget(name: "NetAgentCLI", dependencies: [
-            "NetAgent", "NetIO", "DNSCore", "Probes", "Kube",
+            "NetAgent", "NetIO", "DNSCore", "Probes", "Kube", "Lab",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),

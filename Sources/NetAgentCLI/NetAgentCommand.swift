@@ -8,7 +8,8 @@ struct NetAgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "netagent",
         abstract: "Keeps Cloudflare and Pi-hole in step with Gateway API routes and watches the network.",
-        subcommands: [VersionCommand.self, ResolveCommand.self, ConfigCommand.self, ProbeCommand.self, PlanCommand.self, RunCommand.self, CheckCommand.self]
+        subcommands: [VersionCommand.self, ResolveCommand.self, ConfigCommand.self, ProbeCommand.self, PlanCommand.self, RunCommand.self,
+                      CheckCommand.self, LabCommand.self]
     )
 
     /// ArgumentParser's own `main`, except that `check` exits 2 for bad flags as for a bad

@@ -8,9 +8,11 @@ actor PiholeDNS {
     let folder: URL
     private let chosenPort = Mutex(0)
     private var process: SpawnedProcess?
+    private let fixedPort: Int?
 
-    init(folder: URL) {
+    init(folder: URL, fixedPort: Int? = nil) {
         self.folder = folder
+        self.fixedPort = fixedPort
     }
 
     /// The UDP port dnsmasq serves on; 0 until `start` found a free one.
@@ -24,7 +26,11 @@ actor PiholeDNS {
         try writeHosts(hosts)
         try writeCNAMEs(cnames)
         // A port free a moment ago may be taken by another process before dnsmasq binds it
-        // (dnsmasq exits 2): take another one, as the tests' servers do.
+        // (dnsmasq exits 2): take another one, as the tests' servers do. A fixed port is tried once.
+        if let fixedPort {
+            chosenPort.withLock { $0 = fixedPort }
+            return try await launch()
+        }
         for attempt in 1...5 {
             let port = try LoopbackPort.free(udp: true)
             chosenPort.withLock { $0 = port }

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import HTTPTypes
 import Hummingbird
 import NetIO
@@ -20,6 +20,11 @@ public final class PiholeSimulator: Sendable {
         /// Records present at start, as FTL stores them.
         public var hosts: [String] = []
         public var cnames: [String] = []
+        /// The UDP port of dnsmasq on 127.0.0.1; nil: a free one at each start. `netagent lab`
+        /// fixes it so the agent's DNS probe finds dnsmasq again after a restart.
+        public var dnsPort: Int?
+        /// Where dnsmasq's hosts and configuration live; nil: a new folder under the temporary folder.
+        public var folder: URL?
 
         public init(password: String? = "pihole-lab-password", appPassword: String? = nil) {
             self.password = password
@@ -65,8 +70,9 @@ public final class PiholeSimulator: Sendable {
 
     /// Prepares a simulator; `run` or `withRunning` starts its API and its dnsmasq.
     public init(_ options: Options = Options()) throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pihole-lab-\(UUID().uuidString.prefix(8))")
-        state = PiholeState(options: options, dns: PiholeDNS(folder: folder))
+        let folder = options.folder
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("pihole-lab-\(UUID().uuidString.prefix(8))")
+        state = PiholeState(options: options, dns: PiholeDNS(folder: folder, fixedPort: options.dnsPort))
     }
 
     /// Starts dnsmasq, then serves the API on 127.0.0.1:`port` (0: a free port) until the task is

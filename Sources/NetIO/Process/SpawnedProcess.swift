@@ -5,7 +5,7 @@ import Foundation
 /// with Foundation's `Process`, whose shared reaper thread on Linux blocked in wait4 and hung
 /// parallel tests here. The child gets an empty signal mask (Dispatch threads block SIGTERM,
 /// and a mask is inherited, so SIGTERM would never arrive) and writes stdout and stderr to a
-/// file that the parent reads.
+/// file that the parent reads. Only stdin, stdout and stderr are inherited.
 public struct SpawnedProcess: Sendable {
     public let pid: pid_t
     public let outputFile: String
@@ -29,6 +29,9 @@ public struct SpawnedProcess: Sendable {
         } else {
             posix_spawn_file_actions_adddup2(&actions, 1, 2)
         }
+        // Nothing else of the parent's: a listening socket inherited by a child outlives the
+        // server that closed it (the port keeps accepting and can never be bound again).
+        _ = closeFrom?(&actions, 3)
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -97,3 +100,10 @@ private func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer
     defer { for pointer in pointers { free(pointer) } }
     return body(pointers)
 }
+
+/// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), which Swift's Glibc module does
+/// not declare (it needs _GNU_SOURCE); nil on an older libc.
+private let closeFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+    return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+}()
