@@ -15,7 +15,7 @@ struct DaemonTests {
 
     /// A configuration with the simulated cluster as the source and `piholeURL` as the target.
     static func write(folder: URL, kubeURL: String, piholeURL: String, dns: String, httpPort: Int,
-                      question: String = "envoy-internal.home.test") throws -> String {
+                      question: String = "envoy-internal.home.test", records: Bool = false) throws -> String {
         let kubeconfig = folder.appendingPathComponent("kubeconfig")
         try """
             apiVersion: v1
@@ -46,6 +46,7 @@ struct DaemonTests {
               dns:
                 servers: [{ name: pihole, address: \(parts[0]), port: \(parts[1]) }]
                 question: \(question)
+              \(records ? "dnsRecords: {}" : "")
             state:
               path: \(folder.appendingPathComponent("state.sqlite").path)
             server:
@@ -163,6 +164,29 @@ struct DaemonTests {
                 let failing = try await Netagent.run(binary, ["run", "--config", bad, "--once"], environment: Self.environment)
                 #expect(failing.status == 1, "\(failing.stdout)\(failing.stderr)")
                 #expect(failing.stdout.contains("FAIL  probe dns-server"), "\(failing.stdout)")
+            }
+        }
+    }
+
+    @Test("--once with probes.dnsRecords asks the Pi-hole's dnsmasq for every desired name; a dry run leaves one unanswered")
+    func onceAsksEveryDesiredName() async throws {
+        let binary = try #require(Netagent.binary, "the netagent binary is not built")
+        let folder = try Repository.temporaryFolder("daemon-records")
+        let (kube, pihole) = try await Self.clusterAndPihole()
+        try await kube.withRunning { kubeURL in
+            try await pihole.withRunning { piholeURL in
+                let config = try Self.write(folder: folder, kubeURL: kubeURL, piholeURL: piholeURL, dns: pihole.dnsAddress,
+                                            httpPort: try freeLoopbackPort(), records: true)
+                let run = try await Netagent.run(binary, ["run", "--config", config, "--once"], environment: Self.environment)
+                #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+                #expect(run.stdout.contains("ok    probe dns-records grafana.home.test"), "\(run.stdout)")
+
+                // A route the dry run does not write: its name is desired but not answered.
+                _ = try await kube.create(.httpRoutes, json: GatewayFixtures.routeJSON("wiki", hosts: ["wiki.home.test"]))
+                let dry = try await Netagent.run(binary, ["run", "--config", config, "--once", "--dry-run"], environment: Self.environment)
+                #expect(dry.status == 1, "\(dry.stdout)\(dry.stderr)")
+                #expect(dry.stdout.contains("FAIL  probe dns-records wiki.home.test"), "\(dry.stdout)")
+                #expect(dry.stdout.contains("ok    probe dns-records grafana.home.test"), "\(dry.stdout)")
             }
         }
     }

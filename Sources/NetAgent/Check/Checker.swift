@@ -128,26 +128,17 @@ public final class Checker: Sendable {
         return items + (await recordsAnswered(plans))
     }
 
-    /// "DNS truth" for `check`: each provider's desired records (A, AAAA, CNAME; not proxied
-    /// Cloudflare records, whose public answers are Cloudflare's own addresses) asked of the
-    /// `probes.dns.servers` entry named as the provider. Only failures are listed, plus one line
-    /// per provider for the names that match.
+    /// "DNS truth" for `check`: each provider's desired records asked as `RecordsToAsk` says.
+    /// Only failures are listed, plus one line per provider for the names that match.
     private func recordsAnswered(_ plans: [TargetPlan]) async -> [CheckItem] {
         guard let schedule = config.probes.dnsRecords, schedule.enabled, let dns = config.probes.dns else { return [] }
         var items: [CheckItem] = []
         for provider in config.providers {
-            guard let server = dns.servers.first(where: { $0.name == provider.name }),
-                  let address = try? DNSServer(address: server.address.description, port: server.port),
-                  let desired = plans.first(where: { $0.provider == provider.name })?.desired else { continue }
-            let proxiedByDefault: Bool? = if case .cloudflare(let settings) = provider.kind { settings.proxied } else { nil }
-            let target = DNSServerTarget(name: server.name, server: address)
-            let asked = desired.filter { endpoint in
-                guard endpoint.type != .txt else { return false }
-                guard let proxiedByDefault else { return true }
-                return !(endpoint.providerSpecific.cloudflareProxied ?? proxiedByDefault)
-            }
-            guard !asked.isEmpty else { continue }
-            let probe = DNSRecordsProbe(records: asked.map { ExpectedRecord(endpoint: $0, server: target) }, resolver: resolver)
+            guard let desired = plans.first(where: { $0.provider == provider.name })?.desired,
+                  let ask = RecordsToAsk(provider: provider, desired: desired, dns: dns) else { continue }
+            let server = ask.server
+            let address = server.server
+            let probe = DNSRecordsProbe(records: ask.records, resolver: resolver)
             let results = await probe.run(timeout: schedule.timeout)
             let who = provider.kind.typeName == "pihole" ? "Pi-hole" : server.name
             for result in results where !result.ok {

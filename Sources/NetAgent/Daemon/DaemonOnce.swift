@@ -37,7 +37,10 @@ extension Daemon {
             await alerts?.observe(outcome.alert, at: Date())
         }
         let resolver = Resolver()
-        let scheduler = ProbeScheduler(probes: config.scheduledProbes(resolver: resolver), history: ProbeHistory(),
+        // After the reconciles, so the records they wrote are what the dns-records probe asks for.
+        let records = config.scheduledRecordsProbe(resolver: resolver) { clusterUnreachable ? nil : objects }
+        let scheduler = ProbeScheduler(probes: config.scheduledProbes(resolver: resolver) + (records.map { [$0] } ?? []),
+                                       history: ProbeHistory(),
                                        clock: ContinuousClock(), onResults: { alerts?.record($0) })
         report.probes = await scheduler.runOnce()
         resolver.shutdown()

@@ -3,8 +3,8 @@ public import Probes
 
 extension NetAgentConfig {
     /// The probes `netagent run` schedules: each kind configured under `probes:` and not
-    /// `enabled: false`, with its interval and deadline. `dnsRecords` needs the desired
-    /// records and is not scheduled here.
+    /// `enabled: false`, with its interval and deadline. `dnsRecords` needs the sources and
+    /// is `scheduledRecordsProbe` (DaemonRecordsProbe.swift).
     public func scheduledProbes(resolver: Resolver) -> [ScheduledProbe] {
         let nodes = nodeTargets
         var scheduled: [ScheduledProbe] = []
