@@ -24,7 +24,7 @@ public final class Checker: Sendable {
         self.secrets = secrets
         resolver = Resolver()
         let selected = only ?? Set(CheckArea.allCases)
-        let scheduled = config.scheduledProbes(resolver: resolver).filter { selected.contains(CheckArea($0.probe.kind)) }
+        let scheduled = config.scheduledProbes(resolver: resolver, tunnelStatus: config.tunnelStatusSource(secrets: secrets)).filter { selected.contains(CheckArea($0.probe.kind)) }
         probes = scheduled
         var areas: [CheckArea] = []
         var missing: [CheckArea: String] = [:]

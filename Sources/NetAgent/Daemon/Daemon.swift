@@ -50,7 +50,7 @@ public struct Daemon: Sendable {
         let triggers = reconcilers.map(\.trigger)
         let page = StatusPage(config: config, targets: targets, status: status, alerts: alerts)
         let records = config.scheduledRecordsProbe(resolver: resolver) { await sources.isReady() ? await sources.objects() : nil }
-        let scheduler = ProbeScheduler(probes: config.scheduledProbes(resolver: resolver) + (records.map { [$0] } ?? []), history: page.history, clock: clock,
+        let scheduler = ProbeScheduler(probes: config.scheduledProbes(resolver: resolver, tunnelStatus: config.tunnelStatusSource(secrets: secrets)) + (records.map { [$0] } ?? []), history: page.history, clock: clock,
                                        onResults: { results in
                                            alerts?.record(results)
                                            AgentMetrics.record(results)

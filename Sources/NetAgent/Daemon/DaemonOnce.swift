@@ -39,7 +39,7 @@ extension Daemon {
         let resolver = Resolver()
         // After the reconciles, so the records they wrote are what the dns-records probe asks for.
         let records = config.scheduledRecordsProbe(resolver: resolver) { clusterUnreachable ? nil : objects }
-        let scheduler = ProbeScheduler(probes: config.scheduledProbes(resolver: resolver) + (records.map { [$0] } ?? []),
+        let scheduler = ProbeScheduler(probes: config.scheduledProbes(resolver: resolver, tunnelStatus: config.tunnelStatusSource(secrets: secrets)) + (records.map { [$0] } ?? []),
                                        history: ProbeHistory(),
                                        clock: ContinuousClock(), onResults: { alerts?.record($0) })
         report.probes = await scheduler.runOnce()

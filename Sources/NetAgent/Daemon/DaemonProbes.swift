@@ -5,7 +5,8 @@ extension NetAgentConfig {
     /// The probes `netagent run` schedules: each kind configured under `probes:` and not
     /// `enabled: false`, with its interval and deadline. `dnsRecords` needs the sources and
     /// is `scheduledRecordsProbe` (DaemonRecordsProbe.swift).
-    public func scheduledProbes(resolver: Resolver) -> [ScheduledProbe] {
+    /// `tunnelStatus` is the Cloudflare API's view of the tunnel (`tunnelStatusSource(secrets:)`).
+    public func scheduledProbes(resolver: Resolver, tunnelStatus: (any TunnelStatusSource)? = nil) -> [ScheduledProbe] {
         let nodes = nodeTargets
         var scheduled: [ScheduledProbe] = []
         func add(_ schedule: ProbesConfig.Schedule, _ probe: () -> (any Probe)?) {
@@ -37,7 +38,7 @@ extension NetAgentConfig {
         if let tunnel = probes.tunnel {
             add(tunnel.schedule) {
                 TunnelProbe(readyURL: tunnel.readyURL.absoluteString, tunnelID: tunnel.tunnelID.uuidString.lowercased(),
-                            minConnections: tunnel.minConnections, resolver: resolver)
+                            minConnections: tunnel.minConnections, statusSource: tunnelStatus, resolver: resolver)
             }
         }
         return scheduled

@@ -23,3 +23,18 @@ public struct CloudflareTunnelStatusSource: TunnelStatusSource {
         return TunnelStatus(health: health, connections: state.activeConnections)
     }
 }
+
+extension NetAgentConfig {
+    /// The Cloudflare API's view of the tunnel for the tunnel probe: the first Cloudflare
+    /// provider with an `accountID` and a token that was read. Nil when there is none; the
+    /// probe then checks cloudflared's `/ready` and the names only.
+    public func tunnelStatusSource(secrets: ResolvedSecrets) -> (any TunnelStatusSource)? {
+        for provider in providers {
+            guard case .cloudflare(let settings) = provider.kind, let accountID = settings.accountID,
+                  let token = secrets.cloudflareTokens[provider.name] else { continue }
+            let client = CloudflareClient(baseURL: settings.apiURL.absoluteString, token: token.value)
+            return CloudflareTunnelStatusSource(client: client, accountID: accountID)
+        }
+        return nil
+    }
+}
