@@ -50,6 +50,12 @@ actor PiholeDNS {
         try await launch()
     }
 
+    /// Starts dnsmasq again on the port it had, after `stop`.
+    func relaunch() async throws {
+        guard process == nil else { return }
+        try await launch()
+    }
+
     func stop() {
         guard let process else { return }
         process.kill()

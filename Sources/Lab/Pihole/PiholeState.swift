@@ -30,6 +30,8 @@ actor PiholeState {
     private(set) var hosts: [String]
     private(set) var cnames: [String]
     private var sessions: [String: Session] = [:]
+    /// Seats taken by `occupySeats`.
+    private var foreignSessions: [String] = []
     private var passwordChecks: (second: Int, count: Int) = (0, 0)
     private var lastTOTPStep: UInt64?
     private(set) var counters = PiholeSimulator.Counters()
@@ -179,10 +181,23 @@ actor PiholeState {
 
     func expireSessions() { sessions.removeAll() }
 
-    /// Other clients take `count` seats and never give them back.
+    /// Other clients take `count` seats and hold them until `freeSeats`.
     func occupySeats(_ count: Int) {
-        for _ in 0..<count { sessions[Self.newSID()] = Session(validUntil: .now + options.sessionTimeout, app: false) }
+        for _ in 0..<count {
+            let sid = Self.newSID()
+            sessions[sid] = Session(validUntil: .now + options.sessionTimeout, app: false)
+            foreignSessions.append(sid)
+        }
     }
+
+    /// The other clients log out.
+    func freeSeats() {
+        for sid in foreignSessions { sessions[sid] = nil }
+        foreignSessions = []
+    }
+
+    /// FTL restarts its resolver on its own (as after `pihole restartdns`).
+    func restartResolverByHand() async throws { try await restartResolver() }
 
     func addByHand(host line: String) async throws {
         hosts.append(line)

@@ -107,6 +107,6 @@ public struct Daemon: Sendable {
         guard let alerting = config.alerting else { return nil }
         return try await AlertService(policy: AlertPolicy(config: alerting, cluster: config.cluster), store: store,
                                       mailer: AlertMailer(config: alerting.smtp, password: secrets.smtpPassword),
-                                      logger: logger)
+                                      retry: RetryPolicy(initial: alerting.retryDelay.seconds), logger: logger)
     }
 }

@@ -29,6 +29,14 @@ public struct SpawnedProcess: Sendable {
         } else {
             posix_spawn_file_actions_adddup2(&actions, 1, 2)
         }
+        // Only 0, 1 and 2 go to the child. A descriptor the parent holds without FD_CLOEXEC
+        // (a simulator's listening socket) would otherwise stay open in the child for its whole
+        // life, so a server stopped here could not bind its port again while the child runs.
+        // glibc 2.34+ has posix_spawn_file_actions_addclosefrom_np, declared only under _GNU_SOURCE.
+        typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32
+        if let handle = dlopen(nil, RTLD_NOW), let symbol = dlsym(handle, "posix_spawn_file_actions_addclosefrom_np") {
+            _ = unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 3)
+        }
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
