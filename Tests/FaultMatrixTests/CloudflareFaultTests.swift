@@ -61,14 +61,18 @@ struct CloudflareFaultTests {
                 try lab.startAgent()
                 try await eventually("the write is held", timeout: .seconds(30)) { await cloudflare.faults.stallsStarted() == 1 }
                 try await lab.waitUntilConverged("after the stalled write", timeout: .seconds(120))
-                // The held batch lands after the client gave up: still one record per name.
-                try await Task.sleep(for: .seconds(1))
-                try await lab.waitUntilConverged("once the held write landed", timeout: .seconds(60))
-                let batches = await cloudflare.requests().filter(\.isBatch).count
+                // The held batch is answered (logged) only when it lands, after the client gave up
+                // and its retry wrote the records: it must not leave a second copy of any.
+                try await eventually("the held batch landed", timeout: .seconds(60)) {
+                    await cloudflare.requests().filter(\.isBatch).count >= 2
+                }
+                let problems = await lab.differences()
+                #expect(problems.isEmpty, "once the held write landed: \(problems)")
+                let batches = await cloudflare.requests().filter(\.isBatch).map(\.status)
                 try await lab.stopAgent()
                 let mail = try await lab.mailLedger()
                 #expect(mail.invariantFailures.isEmpty, "\(mail.invariantFailures)")
-                return "timed out, retried; \(batches) batch request(s) served; \(mail.summary)"
+                return "timed out after 30 s, retried; batches answered \(batches.map(String.init).joined(separator: ", ")) (the held one last); \(mail.summary)"
             }
         }
     }

@@ -82,8 +82,8 @@ struct KubeFaultTests {
 
     @Test("k8s-crd-missing") func gatewayAPINotServed() async throws {
         try await Scenario(
-            id: "k8s-crd-missing", area: "Kubernetes", fault: "the Gateway API group stops being served (CRDs removed, 404) mid-run, resyncs every 2 s",
-            assertions: "no record deleted while it is missing; a clear error names the group; after the CRDs return, converged; mails exact"
+            id: "k8s-crd-missing", area: "Kubernetes", fault: "the Gateway API group stops being served (CRDs removed, 404) mid-run, resyncs every 2 s; the agent restarts while it is missing",
+            assertions: "no record deleted, before or after the restart; a warning names the group; delete-guard fired once, resolved once; converged after the CRDs return; mails exact"
         ).run {
             var setup = FaultLab.Setup()
             setup.resync = "2s"
@@ -99,13 +99,22 @@ struct KubeFaultTests {
                     let problems = await lab.differences()
                     #expect(problems.isEmpty, "while the CRDs are missing: \(problems)")
                 }
+                // A restart while they are missing: the agent has nothing cached, reads no route
+                // at all, and must still delete nothing (the guard holds an empty desired state).
+                #expect(try await lab.stopAgent() == 0)
+                try lab.startAgent()
+                try await lab.waitForMail("FIRING", key: "delete-guard")
+                let problems = await lab.differences()
+                #expect(problems.isEmpty, "after a restart without the CRDs: \(problems)")
                 await lab.kube.faults.showGroup("gateway.networking.k8s.io")
                 try await lab.addRoute("blog", hosts: ["blog.home.test"])
                 try await lab.waitUntilConverged("after the CRDs returned")
+                try await lab.waitForMail("RESOLVED", key: "delete-guard")
                 try await lab.stopAgent()
                 let mail = try await lab.mailLedger()
                 #expect(mail.invariantFailures.isEmpty, "\(mail.invariantFailures)")
-                return "planned nothing while the group was missing; \(mail.summary)"
+                #expect(mail.episodes.filter { $0.key.hasPrefix("delete-guard") }.allSatisfy { $0.value.fired == 1 }, "\(mail.summary)")
+                return "kept the cache while the group was missing; after a restart without it the guard withheld every delete; \(mail.summary)"
             }
         }
     }
