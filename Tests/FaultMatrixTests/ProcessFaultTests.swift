@@ -20,6 +20,11 @@ struct ProcessFaultTests {
                 await cloudflare.faults.stall(for: .seconds(3), writesOnly: true)
                 try lab.startAgent()
                 try await lab.waitForMail("FIRING", key: "provider-failing pihole")
+                // Killed only once the outbox marked the mail delivered: a kill between the relay's
+                // 250 and that mark resends it by design (docs/alerts.md), which is not this test.
+                try await eventually("the outbox marked the mail delivered") {
+                    (try? await AlertOutboxReader.entries(lab.statePath))?.contains { $0.status == .delivered } ?? false
+                }
                 try await eventually("the batch is on the wire") { await cloudflare.faults.stallsStarted() == 1 }
                 lab.killAgent()
                 await pihole.faults.freeSeats()

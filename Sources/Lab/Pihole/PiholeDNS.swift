@@ -78,8 +78,11 @@ actor PiholeDNS {
             "--bind-interfaces", "--no-resolv", "--no-hosts", "--local-ttl=2", "--user=root",
             "--hostsdir=\(hostsFile.deletingLastPathComponent().path)", "--conf-file=\(configFile.path)",
         ])
-        let deadline = ContinuousClock.now + .seconds(5)
-        while ContinuousClock.now < deadline {
+        let deadline = ContinuousClock.now + .seconds(10)
+        // Asked once more after the deadline: on a busy machine this task may wake late.
+        var lastLook = false
+        while !lastLook {
+            lastLook = ContinuousClock.now >= deadline
             if spawned.output.contains("started, version") {
                 process = spawned
                 return
