@@ -264,6 +264,11 @@ final class FaultLab: Sendable {
         routeState.withLock { $0[name] = nil }
     }
 
+    /// The route that asks for `host`.
+    func routeName(serving host: String) -> String? {
+        routeState.withLock { routes in routes.first { $0.value.contains(host) }?.key }
+    }
+
     /// The hostnames the cluster's routes ask for now.
     var desiredHosts: Set<String> { Set(routeState.withLock { $0.values.flatMap { $0 } }) }
 

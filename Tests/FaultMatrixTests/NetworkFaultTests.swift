@@ -105,7 +105,7 @@ struct NetworkFaultTests {
 
     @Test("net-vip-move") func vipMove() async throws {
         try await Scenario(
-            id: "net-vip-move", area: "network", fault: "the VIP leaves cp1, is gone 4 s, then cp2 takes it (gratuitous ARP)",
+            id: "net-vip-move", area: "network", fault: "the VIP leaves cp1; once vip-down is mailed, cp2 takes it (gratuitous ARP)",
             assertions: "vip-down fired once, resolved once after cp2 holds it; no other alert; mails exact"
         ).run {
             let ledger = try await Self.withAgent { bed, relay, agent in
@@ -119,6 +119,7 @@ struct NetworkFaultTests {
             }
             #expect(ledger.invariantFailures.isEmpty, "\(ledger.invariantFailures)")
             #expect(ledger.episodes(of: "vip-down").map(\.fired) == [1], "\(ledger.summary)")
+            #expect(ledger.episodes.keys.allSatisfy { $0.hasPrefix("vip-down") }, "no other alert: \(ledger.summary)")
             return "VIP down while nobody held it, up on cp2; \(ledger.summary)"
         }
     }

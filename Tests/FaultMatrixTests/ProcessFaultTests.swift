@@ -47,6 +47,37 @@ struct ProcessFaultTests {
         }
     }
 
+    @Test("proc-sigkill-pihole-write") func killedMidPiholeWrite() async throws {
+        try await Scenario(
+            id: "proc-sigkill-pihole-write", area: "process",
+            fault: "SIGKILL while a Pi-hole hosts write is held (3 s; it lands after the kill, unrecorded in the ledger); then restart",
+            assertions: "converges without a second copy of the landed line; the route whose line landed while nobody watched is later deleted from the Pi-hole (ownership known); foreign lines intact"
+        ).run {
+            try await FaultLab.with(FaultLab.Setup(cloudflare: false)) { lab in
+                let pihole = lab.piholes[0]
+                await pihole.faults.stall(for: .seconds(3))
+                try lab.startAgent()
+                try await eventually("a write is held") { await pihole.faults.stallsStarted() == 1 }
+                lab.killAgent()
+                var landed: String?
+                try await eventually("the held write landed") {
+                    landed = await pihole.hosts().first { $0.hasPrefix(FaultLab.gatewayAddress + " ") }
+                    return landed != nil
+                }
+                let host = String(try #require(landed).split(separator: " ")[1])
+                try lab.startAgent()
+                try await lab.waitUntilConverged("after the restart")
+                let route = try #require(lab.routeName(serving: host))
+                try await lab.deleteRoute(route)
+                try await lab.waitUntilConverged("after deleting \(route), whose line landed during the kill")
+                try await lab.stopAgent()
+                let mail = try await lab.mailLedger()
+                #expect(mail.invariantFailures.isEmpty, "\(mail.invariantFailures)")
+                return "\(host) landed unseen; the restarted agent took it as its own and deleted it with its route; \(mail.summary)"
+            }
+        }
+    }
+
     @Test("proc-restart-changed") func restartIntoChangedState() async throws {
         try await Scenario(
             id: "proc-restart-changed", area: "process",

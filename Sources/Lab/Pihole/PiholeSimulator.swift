@@ -107,6 +107,14 @@ public final class PiholeSimulator: Sendable {
         /// The clients of `occupySeats` log out.
         public func freeSeats() async { await state.freeSeats() }
 
+        /// The next `times` record writes (PUT or DELETE of a hosts or CNAME line) wait
+        /// `duration` before they are applied, then are applied in full, whether or not the
+        /// client still waits for the answer.
+        public func stall(for duration: Duration, times: Int = 1) async { await state.stallWrites(duration, times: times) }
+
+        /// How many writes a stall has held so far (a held write has arrived and waits).
+        public func stallsStarted() async -> Int { await state.stallsStarted }
+
         /// FTL restarts dnsmasq (same port): queries in that moment go unanswered.
         public func restartResolver() async throws { try await state.restartResolverByHand() }
 
@@ -135,6 +143,7 @@ public final class PiholeSimulator: Sendable {
                 let raw = context.parameters.get("value") ?? ""
                 let value = raw.removingPercentEncoding ?? raw
                 let restart = request.uri.queryParameters.get("restart").map { $0 != "false" } ?? true
+                if let stall = await state.takeStall() { try? await Task.sleep(for: stall) }
                 return Self.response(await state.change(
                     method == .put ? "PUT" : "DELETE", array: context.parameters.get("array") ?? "", value: value,
                     restart: restart, sid: Self.sid(request)))

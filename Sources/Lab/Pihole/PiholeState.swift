@@ -32,6 +32,9 @@ actor PiholeState {
     private var sessions: [String: Session] = [:]
     /// Seats taken by `occupySeats`.
     private var foreignSessions: [String] = []
+    /// Holds for the next record writes (`Faults.stall`), and how many were served.
+    private var stalls: [Duration] = []
+    private(set) var stallsStarted = 0
     private var passwordChecks: (second: Int, count: Int) = (0, 0)
     private var lastTOTPStep: UInt64?
     private(set) var counters = PiholeSimulator.Counters()
@@ -188,6 +191,15 @@ actor PiholeState {
             sessions[sid] = Session(validUntil: .now + options.sessionTimeout, app: false)
             foreignSessions.append(sid)
         }
+    }
+
+    func stallWrites(_ duration: Duration, times: Int) { stalls += Array(repeating: duration, count: max(times, 0)) }
+
+    /// The hold the next record write waits, if one is due.
+    func takeStall() -> Duration? {
+        guard !stalls.isEmpty else { return nil }
+        stallsStarted += 1
+        return stalls.removeFirst()
     }
 
     /// The other clients log out.
