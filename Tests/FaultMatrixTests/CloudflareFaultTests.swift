@@ -9,7 +9,7 @@ struct CloudflareFaultTests {
     @Test("cf-429-storm") func rateLimitStorm() async throws {
         try await Scenario(
             id: "cf-429-storm", area: "Cloudflare", fault: "8 × 429 (code 971, Retry-After: 1) on the agent's first requests",
-            assertions: "converged; foreign records intact; all 8 429s served, none skipped; mails exact"
+            assertions: "converged; every Retry-After waited out before the next request; foreign records intact; mails exact"
         ).run {
             try await FaultLab.with { lab in
                 let cloudflare = try #require(lab.cloudflare)
@@ -18,6 +18,9 @@ struct CloudflareFaultTests {
                 try await lab.waitUntilConverged("after the 429 storm")
                 let requests = await cloudflare.requests()
                 #expect(requests.filter { $0.status == 429 }.count == 8)
+                // Each 429 said Retry-After: 1; the client asked nothing sooner.
+                let gaps = zip(requests, requests.dropFirst()).filter { $0.0.status == 429 }.map { $0.1.at - $0.0.at }
+                #expect(gaps.count == 8 && gaps.allSatisfy { $0 >= .milliseconds(950) }, "\(gaps)")
                 try await lab.stopAgent()
                 let mail = try await lab.mailLedger()
                 #expect(mail.invariantFailures.isEmpty, "\(mail.invariantFailures)")

@@ -100,6 +100,8 @@ public final class CloudflareSimulator: Sendable {
         public var path: String
         public var query: [String: String]
         public var status: Int
+        /// When it was answered.
+        public var at: ContinuousClock.Instant = .now
 
         public var isBatch: Bool { method == "POST" && path.hasSuffix("/dns_records/batch") }
         public var isRecordList: Bool { method == "GET" && path.hasSuffix("/dns_records") }
