@@ -3,10 +3,10 @@ import TestSupport
 
 /// aiosmtpd with Tests/Fixtures/fault_relay.py: the alert relay of the fault matrix. It keeps
 /// every mail it takes, and its answer to DATA can be switched (`accept`, `tempfail` 451,
-/// `reject` 550) while it runs; `stop` and `start` play an outage on the same port and folder.
+/// `reject` 550, `slow`: 250 three seconds after storing) while it runs; `stop` and `start` play an outage on the same port and folder.
 /// With `namespace`, it runs inside that network namespace on 127.0.0.1:2525.
 final class FaultRelay: Sendable {
-    enum Mode: String { case accept, tempfail, reject }
+    enum Mode: String { case accept, tempfail, reject, slow }
 
     let folder: URL
     let port: Int

@@ -96,4 +96,26 @@ import TestSupport
             }
         }
     }
+
+    @Test("smtp-slow-250-shutdown") func shutdownWhileTheRelayAnswers() async throws {
+        try await Scenario(
+            id: "smtp-slow-250-shutdown", area: "SMTP",
+            fault: "the relay stores the firing mail but answers 250 only 3 s later; SIGTERM comes in between",
+            assertions: "the agent waits for the 250 before it exits; the mail is marked delivered and taken once, not sent again by the last step"
+        ).run {
+            try await FaultLab.with(FaultLab.Setup(piholes: 0)) { lab in
+                let cloudflare = try #require(lab.cloudflare)
+                try lab.relay.setMode(.slow)
+                await cloudflare.faults.revokeToken(FaultLab.token)
+                try lab.startAgent()
+                try await lab.waitForMail("FIRING", key: Self.key)
+                #expect(try await lab.stopAgent() == 0)
+                let mail = try await lab.mailLedger()
+                #expect(mail.sentTwice.isEmpty && mail.lost.isEmpty, "\(mail.sentTwice) \(mail.lost)")
+                #expect(mail.mails.count == 1, "\(mail.summary)")
+                #expect(mail.outbox.map(\.status) == [.delivered], "\(mail.outbox)")
+                return "the shutdown waited for the relay's answer; \(mail.summary)"
+            }
+        }
+    }
 }

@@ -4,11 +4,13 @@ time, that keeps every message it takes and logs every one it refuses.
     PYTHONPATH=Tests/Fixtures /usr/bin/python3 -m aiosmtpd -n -l 127.0.0.1:PORT -c fault_relay.Relay FOLDER
 
 FOLDER/mode holds how the next DATA is answered: `accept` (or no file) 250, `tempfail` 451,
-`reject` 550. Each accepted message is summarised in FOLDER/NNNN.json by Python's email
+`reject` 550, `slow` 250 three seconds after the message is stored (a relay slow to answer).
+Each accepted message is summarised in FOLDER/NNNN.json by Python's email
 package (Message-ID, subject, the X-Netagent-Group header, the decoded text part); each refusal
 appends its Message-ID and code to FOLDER/refused.log.
 """
 
+import asyncio
 import email
 import email.policy
 import json
@@ -54,4 +56,6 @@ class Relay:
         with open(base + ".tmp", "w") as f:
             json.dump(summary, f)
         os.rename(base + ".tmp", base + ".json")
+        if mode == "slow":
+            await asyncio.sleep(3)
         return "250 2.0.0 OK queued as %04d" % (count + 1)

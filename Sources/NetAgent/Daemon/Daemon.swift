@@ -68,7 +68,15 @@ public struct Daemon: Sendable {
             add("probes") { await cancelWhenGracefulShutdown { await scheduler.run() } }
         }
         if let alerts {
-            add("alerts") { await cancelWhenGracefulShutdown { await alerts.run(clock: clock, every: .seconds(5)) } }
+            // Only the wait between steps ends early on shutdown: a step cancelled while the relay
+            // takes a mail would leave it pending after the relay's 250, and the last step below
+            // would send it again.
+            add("alerts") {
+                while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                    do { _ = try await alerts.step(now: Date()) } catch { logger.error("alert step failed: \(error)") }
+                    do { try await cancelWhenGracefulShutdown { try await clock.sleep(for: .seconds(5)) } } catch { return }
+                }
+            }
         }
         services.append(.init(
             service: StatusServer.service(listen: config.server.listen, status: status, metrics: metrics, logger: logger,
