@@ -87,6 +87,8 @@ let package = Package(
         .testTarget(name: "NetAgentTests", dependencies: ["NetAgent", "NetIO", "DNSCore", "Kube", "Cloudflare", "Probes", "Lab", "TestSupport",
                                                    .product(name: "Yams", package: "Yams")], swiftSettings: strict),
         // The alert engine's state machine, the message, and the outbox against a real aiosmtpd.
+        // The fault matrix (RELIABILITY.md, scripts/reliability): real faults against the Lab and the built binary.
+        .testTarget(name: "FaultMatrixTests", dependencies: ["NetAgent", "NetIO", "DNSCore", "Lab", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "AlertsTests", dependencies: ["NetAgent", "Probes", "NetIO", "DNSCore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

@@ -170,6 +170,19 @@ struct ZoneRecords: Sendable {
 }
 
 extension ZoneRecords {
+    /// The record names a batch body touches: those it creates or replaces, and those of the
+    /// records it deletes or patches.
+    func names(in body: [String: Any]) -> [String] {
+        var names: [String] = []
+        for key in ["deletes", "patches", "puts", "posts"] {
+            for item in (body[key] as? [[String: Any]]) ?? [] {
+                if let name = item["name"] as? String { names.append(name.lowercased()) }
+                if let id = item["id"] as? String, let record = byID[id] { names.append(record.name) }
+            }
+        }
+        return names
+    }
+
     /// The batch endpoint: deletes, patches, puts, posts in that order, each list in the order
     /// given, as one transaction: on the first refusal nothing is kept (API-FACTS §B.5).
     mutating func batch(_ body: [String: Any], limit: Int) throws(SimFailure) -> [String: Any] {

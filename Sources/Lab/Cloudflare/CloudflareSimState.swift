@@ -14,9 +14,16 @@ actor CloudflareSimState {
     private var zones: [String: ZoneRecords] = [:]
     private var tunnels: [String: CloudflareSimulator.Tunnel] = [:]
     private(set) var log: [CloudflareSimulator.LoggedRequest] = []
-    private var throttled = 0
-    private var throttleRetryAfter = 1
-    private var failures: [Int] = []
+    /// Injected replies still to give, in order (`Faults.respond`): status and Retry-After.
+    private var injected: [(status: Int, retryAfter: Int)] = []
+    /// Injected stalls still to serve (`Faults.stall`).
+    private var stalls: [(duration: Duration, writesOnly: Bool)] = []
+    /// Requests a stall has held so far.
+    private(set) var stallsStarted = 0
+    /// Names whose batches are refused (`Faults.failChunk`).
+    private var failingNames: Set<String> = []
+    /// Tokens revoked (`Faults.revokeToken`), with what they were.
+    private var revoked: [String: CloudflareSimulator.Token] = [:]
     private var recent: [ContinuousClock.Instant] = []
 
     init(options: CloudflareSimulator.Options) {
@@ -28,12 +35,38 @@ actor CloudflareSimState {
 
     // MARK: Knobs
 
-    func throttle(next count: Int, retryAfter seconds: Int) {
-        throttled = count
-        throttleRetryAfter = seconds
+    func inject(status: Int, times: Int, retryAfter: Int) {
+        injected += Array(repeating: (status, retryAfter), count: max(times, 0))
     }
 
-    func fail(next count: Int, status: Int) { failures += Array(repeating: status, count: count) }
+    func stall(_ duration: Duration, times: Int, writesOnly: Bool) {
+        stalls += Array(repeating: (duration, writesOnly), count: max(times, 0))
+    }
+
+    /// The stall a request with `method` waits, if one is due for it.
+    func takeStall(method: String) -> Duration? {
+        guard let first = stalls.first, !first.writesOnly || method != "GET" else { return nil }
+        stalls.removeFirst()
+        stallsStarted += 1
+        return first.duration
+    }
+
+    func failChunks(containing name: String) { failingNames.insert(name.lowercased()) }
+
+    func revoke(_ value: String) {
+        if let token = tokens.removeValue(forKey: value) { revoked[value] = token }
+    }
+
+    func restore(_ value: String) {
+        if let token = revoked.removeValue(forKey: value) { tokens[value] = token }
+    }
+
+    func clearFaults() {
+        injected = []
+        stalls = []
+        failingNames = []
+        for value in Array(revoked.keys) { restore(value) }
+    }
     func resetLog() { log = [] }
     func setTunnel(_ tunnel: CloudflareSimulator.Tunnel) { tunnels[tunnel.id] = tunnel }
 
@@ -50,15 +83,12 @@ actor CloudflareSimState {
     }
 
     private func route(method: String, path: String, query: [String: String], authorization: String?, body: Data) -> Reply {
-        if throttled > 0 {
-            throttled -= 1
-            return Self.tooMany(retryAfter: throttleRetryAfter)
-        }
-        if overLimit() { return Self.tooMany(retryAfter: Int(options.rateWindow.components.seconds)) }
-        if !failures.isEmpty {
-            let status = failures.removeFirst()
+        if !injected.isEmpty {
+            let (status, retryAfter) = injected.removeFirst()
+            if status == 429 { return Self.tooMany(retryAfter: retryAfter) }
             return Self.failure(status, [(10000 + status, "Internal server error (injected)")])
         }
+        if overLimit() { return Self.tooMany(retryAfter: Int(options.rateWindow.components.seconds)) }
         guard let authorization, authorization.hasPrefix("Bearer "), authorization.count > 7 else {
             return Self.failure(400, [(6003, "Invalid request headers")], chain: (6111, "Invalid format for Authorization header"))
         }
@@ -91,7 +121,11 @@ actor CloudflareSimState {
             switch (method, parts.count > 3 ? parts[3] : nil) {
             case ("GET", nil): return listRecords(zone, query)
             case ("POST", nil): return Self.success(try zones[zone.zone.id]!.create(fields).json(zone: zone.zone))
-            case ("POST", "batch"?): return Self.success(try zones[zone.zone.id]!.batch(fields, limit: options.batchLimit))
+            case ("POST", "batch"?):
+                if let name = zone.names(in: fields).first(where: failingNames.contains) {
+                    return Self.failure(400, [(1004, "DNS Validation Error: \(name) was refused (injected)")])
+                }
+                return Self.success(try zones[zone.zone.id]!.batch(fields, limit: options.batchLimit))
             case ("GET", let id?): return Self.success(try zone.record(id).json(zone: zone.zone))
             case ("PATCH", let id?): return Self.success(try zones[zone.zone.id]!.update(id, fields, replace: false).json(zone: zone.zone))
             case ("PUT", let id?): return Self.success(try zones[zone.zone.id]!.update(id, fields, replace: true).json(zone: zone.zone))

@@ -7,7 +7,7 @@ import Hummingbird
 /// (list with page/per_page/result_info and `name`/`type` filters, create, PUT, PATCH, delete,
 /// and the batch endpoint in its real order as one transaction), conflict errors 81053/81054,
 /// duplicate 81057, bad ids 7003, tunnels with status and connections, rate limiting (429 with
-/// Retry-After), injected 5xx and latency, and a request log tests read to count calls. It
+/// Retry-After), latency, the fault knobs of `faults`, and a request log tests read to count calls. It
 /// follows the API facts, not netagent's client.
 public final class CloudflareSimulator: Sendable {
     /// What a token may do.
@@ -100,6 +100,8 @@ public final class CloudflareSimulator: Sendable {
         public var path: String
         public var query: [String: String]
         public var status: Int
+        /// When it was answered.
+        public var at: ContinuousClock.Instant = .now
 
         public var isBatch: Bool { method == "POST" && path.hasSuffix("/dns_records/batch") }
         public var isRecordList: Bool { method == "GET" && path.hasSuffix("/dns_records") }
@@ -144,16 +146,58 @@ public final class CloudflareSimulator: Sendable {
     public func insert(_ record: SimulatedDNSRecord, zoneID: String) async { await state.insert(record, zoneID: zoneID) }
     /// A record deleted by hand in the dashboard.
     public func remove(recordID: String, zoneID: String) async { await state.remove(recordID, zoneID: zoneID) }
-    /// The next `count` requests are answered 429 with `Retry-After: seconds`.
-    public func throttle(next count: Int, retryAfter seconds: Int = 1) async { await state.throttle(next: count, retryAfter: seconds) }
-    /// The next `count` requests are answered with `status` (a 5xx).
-    public func fail(next count: Int, status: Int = 502) async { await state.fail(next: count, status: status) }
+    /// The next `count` requests are answered 429 with `Retry-After: seconds` (`faults.respond`).
+    public func throttle(next count: Int, retryAfter seconds: Int = 1) async { await faults.respond(status: 429, times: count, retryAfter: seconds) }
+    /// The next `count` requests are answered with `status` (a 5xx) (`faults.respond`).
+    public func fail(next count: Int, status: Int = 502) async { await faults.respond(status: status, times: count) }
     public func setTunnel(_ tunnel: Tunnel) async { await state.setTunnel(tunnel) }
+
+    /// The fault knobs: the one way tests and `netagent lab` break this API on purpose.
+    public var faults: Faults { Faults(state: state) }
+
+    /// Faults to inject into the simulated API. Each call queues or sets one fault; they apply
+    /// to requests from then on, in the order they were queued, and `clear()` ends them all.
+    /// Requests a fault answered are logged like any other, with the status they got.
+    public struct Faults: Sendable {
+        let state: CloudflareSimState
+
+        /// The next `times` requests are answered `status` in Cloudflare's error envelope,
+        /// whatever they asked: 429 is code 971 with `Retry-After: retryAfter` seconds (a rate
+        /// limit storm), anything else code 10000+status (a 5xx from Cloudflare's edge).
+        public func respond(status: Int, times: Int = 1, retryAfter: Int = 1) async {
+            await state.inject(status: status, times: times, retryAfter: retryAfter)
+        }
+
+        /// The next `times` requests (with `writesOnly`, the next writes) wait `duration` before
+        /// they are served, then are served in full: a write whose client timed out still
+        /// lands, as on a slow Cloudflare.
+        public func stall(for duration: Duration, times: Int = 1, writesOnly: Bool = false) async {
+            await state.stall(duration, times: times, writesOnly: writesOnly)
+        }
+
+        /// How many requests a stall has held so far (a held request has arrived and waits).
+        public func stallsStarted() async -> Int { await state.stallsStarted }
+
+        /// Every batch that creates, replaces, patches or deletes a record named `name` is
+        /// refused whole (400, code 1004), as a batch is one transaction, until `clear()`.
+        public func failChunk(containing name: String) async { await state.failChunks(containing: name) }
+
+        /// The token is revoked: every request with it gets 403 code 9109 "Invalid access
+        /// token" (API-FACTS §B.7), token verification included, until `restoreToken`.
+        public func revokeToken(_ value: String) async { await state.revoke(value) }
+
+        /// Gives a revoked token back.
+        public func restoreToken(_ value: String) async { await state.restore(value) }
+
+        /// Ends every fault: queued replies and stalls are dropped, refused names and revoked tokens restored.
+        public func clear() async { await state.clearFaults() }
+    }
 
     private func respond(_ request: Request) async -> Response {
         var request = request
         let body = (try? await request.collectBody(upTo: 64 << 20)).map { Data(buffer: $0) } ?? Data()
         if options.latency > .zero { try? await Task.sleep(for: options.latency) }
+        if let stall = await state.takeStall(method: request.method.rawValue) { try? await Task.sleep(for: stall) }
         var path = request.uri.path
         if path.hasPrefix("/client/v4") { path.removeFirst("/client/v4".count) }
         var query: [String: String] = [:]

@@ -150,6 +150,34 @@ public final class KubeAPISimulator: Sendable {
 
     // MARK: fault knobs
 
+    /// The fault knobs in one place, as the other simulators have them. To take the API server
+    /// down (connections refused), stop serving it: run it under a `LabServer` and call
+    /// `stop()`, then `start()` again on the same port; the objects and versions stay.
+    public var faults: Faults { Faults(simulator: self) }
+
+    /// Faults to inject into the simulated API server; each takes effect at once.
+    public struct Faults: Sendable {
+        let simulator: KubeAPISimulator
+
+        /// Breaks every open watch connection mid-stream (no final chunk).
+        public func dropWatches() async { await simulator.dropWatches() }
+        /// The versions clients hold become too old: open watches end with an ERROR 410
+        /// Expired event and watching again from them gets 410; clients must relist.
+        public func expireResourceVersions() async { await simulator.expireWatches() }
+        /// Answers the next `times` requests 429 with `Retry-After: retryAfter`.
+        public func throttle(times: Int, retryAfter: Int = 1) async {
+            await simulator.throttle(next: times, retryAfterSeconds: retryAfter)
+        }
+        /// The API group is no longer served (its CRDs were removed): 404 for it and all under
+        /// it, and open watches of it are dropped, until `showGroup`.
+        public func hideGroup(_ group: String) async {
+            await simulator.setGroup(group, .missing)
+            await simulator.dropWatches()
+        }
+        /// Serves the group again (its CRDs are back).
+        public func showGroup(_ group: String) async { await simulator.setGroup(group, .served) }
+    }
+
     /// Breaks every open watch connection mid-stream (no final chunk).
     public func dropWatches() async { await store.dropWatches() }
     /// Ends every open watch normally, as the server does at `timeoutSeconds`.

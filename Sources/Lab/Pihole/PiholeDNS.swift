@@ -56,6 +56,12 @@ actor PiholeDNS {
         try await launch()
     }
 
+    /// Starts dnsmasq again on the port it had, after `stop`.
+    func relaunch() async throws {
+        guard process == nil else { return }
+        try await launch()
+    }
+
     func stop() {
         guard let process else { return }
         process.kill()
@@ -78,8 +84,11 @@ actor PiholeDNS {
             "--bind-interfaces", "--no-resolv", "--no-hosts", "--local-ttl=2", "--user=root",
             "--hostsdir=\(hostsFile.deletingLastPathComponent().path)", "--conf-file=\(configFile.path)",
         ])
-        let deadline = ContinuousClock.now + .seconds(5)
-        while ContinuousClock.now < deadline {
+        let deadline = ContinuousClock.now + .seconds(10)
+        // Asked once more after the deadline: on a busy machine this task may wake late.
+        var lastLook = false
+        while !lastLook {
+            lastLook = ContinuousClock.now >= deadline
             if spawned.output.contains("started, version") {
                 process = spawned
                 return

@@ -104,10 +104,48 @@ public final class PiholeSimulator: Sendable {
     public func activeSessions() async -> Int { await state.activeSessions }
     /// Every session id handed out so far (a secret: the agent must never print one).
     public func issuedSessionIDs() async -> [String] { await state.issuedSIDs }
-    /// Every session ends, as when the timeout passes or FTL restarts without restoring them.
-    public func expireSessions() async { await state.expireSessions() }
-    /// Other clients take `count` seats.
-    public func occupySeats(_ count: Int) async { await state.occupySeats(count) }
+    /// Every session ends, as when the timeout passes or FTL restarts without restoring them (`faults`).
+    public func expireSessions() async { await faults.expireSessions() }
+    /// Other clients take `count` seats (`faults`).
+    public func occupySeats(_ count: Int) async { await faults.occupySeats(count) }
+
+    /// The fault knobs: the one way tests and `netagent lab` break this Pi-hole on purpose.
+    /// To take the whole instance down (connections refused), stop serving it: run it under a
+    /// `LabServer` and call `stop()`, then `start()` again on the same port.
+    public var faults: Faults { Faults(state: state) }
+
+    /// Faults to inject into the simulated Pi-hole; each takes effect at once.
+    public struct Faults: Sendable {
+        let state: PiholeState
+
+        /// Every session ends, as when the timeout passes or FTL restarts without restoring
+        /// them: the next request with an old SID gets 401.
+        public func expireSessions() async { await state.expireSessions() }
+
+        /// Other clients take `count` of the `maxSessions` seats and keep them until `freeSeats`;
+        /// with every seat taken a login gets 429 `api_seats_exceeded`.
+        public func occupySeats(_ count: Int) async { await state.occupySeats(count) }
+
+        /// The clients of `occupySeats` log out.
+        public func freeSeats() async { await state.freeSeats() }
+
+        /// The next `times` record writes (PUT or DELETE of a hosts or CNAME line) wait
+        /// `duration` before they are applied, then are applied in full, whether or not the
+        /// client still waits for the answer.
+        public func stall(for duration: Duration, times: Int = 1) async { await state.stallWrites(duration, times: times) }
+
+        /// How many writes a stall has held so far (a held write has arrived and waits).
+        public func stallsStarted() async -> Int { await state.stallsStarted }
+
+        /// FTL restarts dnsmasq (same port): queries in that moment go unanswered.
+        public func restartResolver() async throws { try await state.restartResolverByHand() }
+
+        /// dnsmasq stops (queries go unanswered) until `startResolver`; the API keeps serving.
+        public func stopResolver() async { await state.dns.stop() }
+
+        /// dnsmasq starts again on its port, with what the API stored.
+        public func startResolver() async throws { try await state.dns.relaunch() }
+    }
     /// A record added in Pi-hole's web interface.
     public func addByHand(host line: String) async throws { try await state.addByHand(host: line) }
 
@@ -127,6 +165,7 @@ public final class PiholeSimulator: Sendable {
                 let raw = context.parameters.get("value") ?? ""
                 let value = raw.removingPercentEncoding ?? raw
                 let restart = request.uri.queryParameters.get("restart").map { $0 != "false" } ?? true
+                if let stall = await state.takeStall() { try? await Task.sleep(for: stall) }
                 return Self.response(await state.change(
                     method == .put ? "PUT" : "DELETE", array: context.parameters.get("array") ?? "", value: value,
                     restart: restart, sid: Self.sid(request)))

@@ -30,6 +30,11 @@ actor PiholeState {
     private(set) var hosts: [String]
     private(set) var cnames: [String]
     private var sessions: [String: Session] = [:]
+    /// Seats taken by `occupySeats`.
+    private var foreignSessions: [String] = []
+    /// Holds for the next record writes (`Faults.stall`), and how many were served.
+    private var stalls: [Duration] = []
+    private(set) var stallsStarted = 0
     private var passwordChecks: (second: Int, count: Int) = (0, 0)
     private var lastTOTPStep: UInt64?
     private(set) var counters = PiholeSimulator.Counters()
@@ -194,10 +199,32 @@ actor PiholeState {
 
     func expireSessions() { sessions.removeAll() }
 
-    /// Other clients take `count` seats and never give them back.
+    /// Other clients take `count` seats and hold them until `freeSeats`.
     func occupySeats(_ count: Int) {
-        for _ in 0..<count { sessions[Self.newSID()] = Session(validUntil: .now + options.sessionTimeout, app: false) }
+        for _ in 0..<count {
+            let sid = Self.newSID()
+            sessions[sid] = Session(validUntil: .now + options.sessionTimeout, app: false)
+            foreignSessions.append(sid)
+        }
     }
+
+    func stallWrites(_ duration: Duration, times: Int) { stalls += Array(repeating: duration, count: max(times, 0)) }
+
+    /// The hold the next record write waits, if one is due.
+    func takeStall() -> Duration? {
+        guard !stalls.isEmpty else { return nil }
+        stallsStarted += 1
+        return stalls.removeFirst()
+    }
+
+    /// The other clients log out.
+    func freeSeats() {
+        for sid in foreignSessions { sessions[sid] = nil }
+        foreignSessions = []
+    }
+
+    /// FTL restarts its resolver on its own (as after `pihole restartdns`).
+    func restartResolverByHand() async throws { try await restartResolver() }
 
     func addByHand(host line: String) async throws {
         hosts.append(line)

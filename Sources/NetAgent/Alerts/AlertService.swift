@@ -2,6 +2,7 @@ public import Foundation
 import GRDB
 public import Logging
 public import Probes
+import ServiceLifecycle
 import Synchronization
 
 /// Alerts by mail, end to end: observations in, the engine's decisions queued in the outbox
@@ -143,16 +144,18 @@ public actor AlertService {
         return report
     }
 
-    /// Steps every `interval` of `clock` until the task is cancelled, with `now` as the wall
-    /// time; a state-file failure is logged and the next step tries again. `mailing` is asked
-    /// at every step (leader election: only the leader mails).
+    /// Steps every `interval` of `clock` until the task is cancelled or a graceful shutdown
+    /// begins, with `now` as the wall time; a state-file failure is logged and the next step
+    /// tries again. `mailing` is asked at every step (leader election: only the leader mails).
+    /// A shutdown ends only the wait between steps: a step cut short while the relay takes a
+    /// mail would leave it pending after the relay's 250, and a later step would send it again.
     public func run<C: Clock>(clock: C, every interval: C.Duration, now: @Sendable () -> Date = { Date() },
                               mailing: @Sendable () -> Bool = { true }) async {
-        while !Task.isCancelled {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do { _ = try await step(now: now(), mailing: mailing()) } catch {
                 logger.error("alert step failed", metadata: ["error": "\(error)"])
             }
-            do { try await clock.sleep(for: interval) } catch { return }
+            do { try await cancelWhenGracefulShutdown { try await clock.sleep(for: interval) } } catch { return }
         }
     }
 }

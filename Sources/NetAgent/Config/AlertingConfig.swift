@@ -10,13 +10,23 @@ public struct AlertingConfig: Hashable, Sendable {
     public var repeatInterval: Duration
     /// Silences written in the configuration.
     public var silences: [Silence]
+    /// A new group waits this long so alerts firing together share a mail (default 30s).
+    public var groupWait: Duration
+    /// A mailed group waits this long before a mail about a change to it (default 5m).
+    public var groupInterval: Duration
+    /// The first wait before mail the relay did not take is tried again; it doubles per try up to 30m (default 30s).
+    public var retryDelay: Duration
 
     public init(smtp: SMTP, forDuration: Duration = .seconds(120), repeatInterval: Duration = .seconds(4 * 3600),
-                silences: [Silence] = []) {
+                silences: [Silence] = [], groupWait: Duration = .seconds(30), groupInterval: Duration = .seconds(300),
+                retryDelay: Duration = .seconds(30)) {
         self.smtp = smtp
         self.forDuration = forDuration
         self.repeatInterval = repeatInterval
         self.silences = silences
+        self.groupWait = groupWait
+        self.groupInterval = groupInterval
+        self.retryDelay = retryDelay
     }
 
     /// The relay and the envelope (`alerting.smtp`).
@@ -64,8 +74,12 @@ extension AlertingConfig {
         let forDuration = map.optional("for")?.duration(minimum: .zero) ?? .seconds(120)
         let repeatInterval = map.optional("repeatInterval")?.duration(minimum: .seconds(60)) ?? .seconds(4 * 3600)
         let silences = map.optional("silences")?.list(readSilence) ?? []
+        let groupWait = map.optional("groupWait")?.duration(minimum: .zero) ?? .seconds(30)
+        let groupInterval = map.optional("groupInterval")?.duration(minimum: .zero) ?? .seconds(300)
+        let retryDelay = map.optional("retryDelay")?.duration(minimum: .seconds(1)) ?? .seconds(30)
         guard let smtp else { return nil }
-        return AlertingConfig(smtp: smtp, forDuration: forDuration, repeatInterval: repeatInterval, silences: silences)
+        return AlertingConfig(smtp: smtp, forDuration: forDuration, repeatInterval: repeatInterval, silences: silences,
+                              groupWait: groupWait, groupInterval: groupInterval, retryDelay: retryDelay)
     }
 
     private static func readSMTP(_ field: Field) -> SMTP? {

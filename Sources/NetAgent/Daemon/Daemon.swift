@@ -82,9 +82,7 @@ public struct Daemon: Sendable {
         if let alerts {
             // Every replica evaluates; only the leader mails (a follower's mails are the leader's to send).
             add("alerts") {
-                await cancelWhenGracefulShutdown {
-                    await alerts.run(clock: clock, every: .seconds(5), mailing: { leadership.isLeader })
-                }
+                await alerts.run(clock: clock, every: .seconds(5), mailing: { leadership.isLeader })
             }
         }
         services.append(.init(
@@ -125,6 +123,6 @@ public struct Daemon: Sendable {
         guard let alerting = config.alerting else { return nil }
         return try await AlertService(policy: AlertPolicy(config: alerting, cluster: config.cluster), store: store,
                                       mailer: AlertMailer(config: alerting.smtp, password: secrets.smtpPassword),
-                                      logger: logger)
+                                      retry: RetryPolicy(initial: alerting.retryDelay.seconds), logger: logger)
     }
 }

@@ -103,7 +103,11 @@ public struct TargetReconciler<C: Clock>: Sendable where C.Duration == Duration 
     /// applied. Never throws: a failure is the outcome's `error`.
     public func reconcileOnce() async -> CycleOutcome {
         let started = ContinuousClock.now
-        let outcome = await Self.cycle(target, objects: await sources.objects(), annotationPrefixes: annotationPrefixes,
+        let objects = await sources.objects()
+        // A kind that cannot be read (CRDs missing, RBAC, the API down) keeps its last objects or
+        // none: say so at every cycle, since nothing else in `run` would.
+        for problem in objects.problems { logger.warning("source problem (planning with what was last read): \(problem)") }
+        let outcome = await Self.cycle(target, objects: objects, annotationPrefixes: annotationPrefixes,
                                        dryRun: dryRun, leadership: leadership)
         AgentMetrics.record(outcome, duration: ContinuousClock.now - started)
         status.record(outcome, dryRun: dryRun)
