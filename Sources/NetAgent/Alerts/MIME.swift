@@ -76,10 +76,10 @@ enum MIME {
         return out.joined(separator: "\r\n")
     }
 
-    /// Text made safe inside HTML elements and attributes.
+    /// Text made safe inside HTML elements and attributes (the status page's rule too).
     static func escapeHTML(_ text: String) -> String {
         var out = ""
-        out.reserveCapacity(text.count)
+        out.reserveCapacity(text.utf8.count)
         for character in text {
             switch character {
             case "&": out += "&amp;"

@@ -29,22 +29,8 @@ public enum StatusPageHTML {
         return html.text
     }
 
-    /// `text` safe inside an element or a quoted attribute.
-    public static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(character)
-            }
-        }
-        return out
-    }
+    /// `text` safe inside an element or a quoted attribute (the mails' rule).
+    public static func escape(_ text: String) -> String { MIME.escapeHTML(text) }
 
     // MARK: sections
 
