@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import Synchronization
 
 /// How every simulator serves its router: on 127.0.0.1, a port the caller names (0: a free
 /// one), until the task that runs it is cancelled.
@@ -48,5 +49,23 @@ enum LabHTTP {
                 throw error
             }
         }
+    }
+}
+
+/// A simulator's slow-write knob: every write waits `delay` before it is applied, so a test
+/// can catch a client in the middle of an apply (`started` counts the writes that began).
+final class WriteDelay: Sendable {
+    private let state = Mutex<(delay: Duration, started: Int)>((.zero, 0))
+
+    func set(_ delay: Duration) { state.withLock { $0.delay = delay } }
+    var started: Int { state.withLock { $0.started } }
+
+    /// Waits out the delay; the write is then applied whatever the client did meanwhile.
+    func wait() async {
+        let delay = state.withLock { state in
+            state.started += 1
+            return state.delay
+        }
+        if delay > .zero { try? await Task.sleep(for: delay) }
     }
 }

@@ -109,6 +109,7 @@ public final class CloudflareSimulator: Sendable {
 
     let state: CloudflareSimState
     public let options: Options
+    let writeDelay = WriteDelay()
 
     public init(_ options: Options = Options()) {
         self.options = options
@@ -149,11 +150,16 @@ public final class CloudflareSimulator: Sendable {
     /// The next `count` requests are answered with `status` (a 5xx).
     public func fail(next count: Int, status: Int = 502) async { await state.fail(next: count, status: status) }
     public func setTunnel(_ tunnel: Tunnel) async { await state.setTunnel(tunnel) }
+    /// Every later write (any method but GET) waits `delay` before it is applied.
+    public func delayWrites(by delay: Duration) { writeDelay.set(delay) }
+    /// Writes that have begun (entered the delay) so far.
+    public var writesStarted: Int { writeDelay.started }
 
     private func respond(_ request: Request) async -> Response {
         var request = request
         let body = (try? await request.collectBody(upTo: 64 << 20)).map { Data(buffer: $0) } ?? Data()
         if options.latency > .zero { try? await Task.sleep(for: options.latency) }
+        if request.method != .get { await writeDelay.wait() }
         var path = request.uri.path
         if path.hasPrefix("/client/v4") { path.removeFirst("/client/v4".count) }
         var query: [String: String] = [:]

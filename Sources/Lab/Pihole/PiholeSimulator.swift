@@ -48,6 +48,7 @@ public final class PiholeSimulator: Sendable {
     }
 
     let state: PiholeState
+    let writeDelay = WriteDelay()
     /// The port of the dnsmasq that serves what the API stored, once the simulator runs.
     public var dnsPort: Int { state.dns.port }
 
@@ -62,7 +63,7 @@ public final class PiholeSimulator: Sendable {
     public func run(port: Int = 0, onListening: @escaping @Sendable (Int) async -> Void) async throws {
         try await state.startDNS()
         do {
-            try await LabHTTP.serve(Self.router(state), name: "pihole", port: port, onListening: onListening)
+            try await LabHTTP.serve(Self.router(state, writeDelay: writeDelay), name: "pihole", port: port, onListening: onListening)
         } catch {
             await state.dns.stop()
             throw error
@@ -88,8 +89,12 @@ public final class PiholeSimulator: Sendable {
     public func occupySeats(_ count: Int) async { await state.occupySeats(count) }
     /// A record added in Pi-hole's web interface.
     public func addByHand(host line: String) async throws { try await state.addByHand(host: line) }
+    /// Every later change of a DNS array (PUT or DELETE) waits `delay` before it is applied.
+    public func delayWrites(by delay: Duration) { writeDelay.set(delay) }
+    /// Changes that have begun (entered the delay) so far.
+    public var writesStarted: Int { writeDelay.started }
 
-    static func router(_ state: PiholeState) -> Router<BasicRequestContext> {
+    static func router(_ state: PiholeState, writeDelay: WriteDelay) -> Router<BasicRequestContext> {
         let router = Router()
         router.post("/api/auth") { request, _ in
             var request = request
@@ -105,6 +110,7 @@ public final class PiholeSimulator: Sendable {
                 let raw = context.parameters.get("value") ?? ""
                 let value = raw.removingPercentEncoding ?? raw
                 let restart = request.uri.queryParameters.get("restart").map { $0 != "false" } ?? true
+                await writeDelay.wait()
                 return Self.response(await state.change(
                     method == .put ? "PUT" : "DELETE", array: context.parameters.get("array") ?? "", value: value,
                     restart: restart, sid: Self.sid(request)))

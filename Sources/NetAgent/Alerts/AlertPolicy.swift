@@ -45,12 +45,12 @@ public struct AlertPolicy: Hashable, Sendable {
         self.offlineNodes = offlineNodes
     }
 
-    /// The policy of a loaded configuration: `alerting.for`, `repeatInterval`, `silences`,
+    /// The policy of a loaded configuration: `alerting.for`, `repeatInterval`, `groupWait`, `groupInterval`, `silences`,
     /// the envelope from `alerting.smtp`, the offline nodes from `cluster.nodes`.
     public init(config: AlertingConfig, cluster: ClusterConfig) {
         self.init(cluster: cluster.name, from: config.smtp.from, to: config.smtp.to,
                   forDuration: config.forDuration.seconds, repeatInterval: config.repeatInterval.seconds,
-                  silences: config.silences, offlineNodes: Set(cluster.offlineNodes.map(\.name)))
+                  groupWait: config.groupWait.seconds, groupInterval: config.groupInterval.seconds, silences: config.silences, offlineNodes: Set(cluster.offlineNodes.map(\.name)))
     }
 
     /// The domain of the sender's address, for Message-IDs.

@@ -8,6 +8,10 @@ public struct AlertingConfig: Hashable, Sendable {
     public var forDuration: Duration
     /// A firing group is mailed again after this long (default 4h).
     public var repeatInterval: Duration
+    /// A new group waits this long so alerts firing together share a mail (default 30s).
+    public var groupWait: Duration = .seconds(30)
+    /// A mailed group waits this long after its last mail before a mail about a change (default 5m).
+    public var groupInterval: Duration = .seconds(300)
     /// Silences written in the configuration.
     public var silences: [Silence]
 
@@ -63,9 +67,14 @@ extension AlertingConfig {
         let smtp = map.required("smtp").flatMap(readSMTP)
         let forDuration = map.optional("for")?.duration(minimum: .zero) ?? .seconds(120)
         let repeatInterval = map.optional("repeatInterval")?.duration(minimum: .seconds(60)) ?? .seconds(4 * 3600)
+        let groupWait = map.optional("groupWait")?.duration(minimum: .zero) ?? .seconds(30)
+        let groupInterval = map.optional("groupInterval")?.duration(minimum: .zero) ?? .seconds(300)
         let silences = map.optional("silences")?.list(readSilence) ?? []
         guard let smtp else { return nil }
-        return AlertingConfig(smtp: smtp, forDuration: forDuration, repeatInterval: repeatInterval, silences: silences)
+        var config = AlertingConfig(smtp: smtp, forDuration: forDuration, repeatInterval: repeatInterval, silences: silences)
+        config.groupWait = groupWait
+        config.groupInterval = groupInterval
+        return config
     }
 
     private static func readSMTP(_ field: Field) -> SMTP? {

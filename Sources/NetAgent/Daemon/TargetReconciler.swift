@@ -36,6 +36,9 @@ public struct CycleOutcome: Sendable {
     public var result: Result<Plan, PlanFailure>
     /// What the apply did; nil in a dry run, with nothing to change, and when the cycle failed.
     public var report: ApplyReport?
+    /// The records the target's owner holds after the cycle, by type (bookkeeping TXT records
+    /// not counted); nil when the cycle failed.
+    public var owned: [RecordType: Int]?
 
     public var error: String? {
         if case .failure(let failure) = result { return failure.message }
@@ -109,14 +112,32 @@ public struct TargetReconciler<C: Clock>: Sendable where C.Duration == Duration 
         var plan: Plan?
         do {
             let desired = try objects.desired(select: target.config.select, annotationPrefixes: annotationPrefixes)
-            let made = try await target.planning.plan(desired: desired.endpoints, registry: target.registry)
+            let (made, current) = try await target.planning.planReading(desired: desired.endpoints, registry: target.registry)
             plan = made
             let report = dryRun || made.changes.isEmpty ? nil : try await target.registry.apply(made.changes)
-            return CycleOutcome(instance: target.instance, result: .success(made), report: report)
+            let owner = target.registry.ownerID
+            return CycleOutcome(instance: target.instance, result: .success(made), report: report,
+                                owned: owned(current.filter { $0.labels.owner == owner }, after: report.map { _ in made.changes }, report))
         } catch {
             let stage = plan == nil ? "" : "apply: "
             return CycleOutcome(instance: target.instance, result: .failure(PlanFailure(message: stage + "\(error)")))
         }
+    }
+
+    /// Counts `owned` by type as it stands once `applied` went through, less what `report` says failed.
+    static func owned(_ owned: [Endpoint], after applied: Plan.Changes?, _ report: ApplyReport?) -> [RecordType: Int] {
+        var counts = Dictionary(RecordType.allCases.map { ($0, 0) }, uniquingKeysWith: { a, _ in a })
+        for record in owned { counts[record.type, default: 0] += 1 }
+        for record in applied?.creates ?? [] { counts[record.type, default: 0] += 1 }
+        for record in applied?.deletes ?? [] { counts[record.type, default: 0] -= 1 }
+        for failure in report?.failures ?? [] {
+            switch failure.operation {
+            case .create: counts[failure.key.type, default: 0] -= 1
+            case .delete: counts[failure.key.type, default: 0] += 1
+            case .update: break
+            }
+        }
+        return counts
     }
 
     /// Runs until the trigger is finished (graceful shutdown) or the task is cancelled, then

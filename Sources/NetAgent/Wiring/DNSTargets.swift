@@ -42,8 +42,10 @@ extension DNSTarget {
             switch provider.kind {
             case .pihole(let settings):
                 return settings.urls.map { url in
-                    let client = PiholeClient(url: url.absoluteString, password: secrets.piholePasswords[provider.name]?.value)
-                    let pihole = PiholeProvider(client: client, name: "\(provider.name) \(client.baseURL)")
+                    let name = "\(provider.name) \(PiholeClient.normalizedBaseURL(url.absoluteString))"
+                    let client = PiholeClient(url: url.absoluteString, password: secrets.piholePasswords[provider.name]?.value,
+                                              onCall: AgentMetrics.apiCallCounter(provider: name))
+                    let pihole = PiholeProvider(client: client, name: name)
                     let ledger: any OwnershipLedger = state.map { $0.ledger(scope: "pihole/\(provider.name)/\(client.baseURL)") }
                         ?? InMemoryLedger()
                     return DNSTarget(
