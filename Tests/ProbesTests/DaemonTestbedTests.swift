@@ -70,8 +70,12 @@ struct DaemonTestbedTests {
             #expect(samples[#"netagent_vip_holder{vip="\#(vip)",node="cp1"}"#] == 0, "\(samples)")
 
             agent.kill(SIGTERM)
-            try await eventually("exit after SIGTERM", timeout: .seconds(10)) { agent.exitStatusIfEnded() != nil }
-            #expect(agent.exitStatusIfEnded() == 0, "\(agent.output)")
+            var exit: Int32?
+            try await eventually("exit after SIGTERM", timeout: .seconds(10)) {
+                exit = agent.exitStatusIfEnded()
+                return exit != nil
+            }
+            #expect(exit == 0, "\(agent.output)")
         }
     }
 }
