@@ -76,7 +76,7 @@ enum DaemonBench {
             throw BenchError(usage)
         }
         let kube = try await seededCluster()
-        for i in 0..<routes { _ = try await kube.create(.httpRoutes, json: routeJSON("r\(i)", host: "r\(i).home.test")) }
+        for i in 1..<routes { _ = try await kube.create(.httpRoutes, json: routeJSON("r\(i)", host: "r\(i).home.test")) }
         let zone = SimulatedZone(name: "home.test")
         var options = CloudflareSimulator.Options(zones: [zone])
         options.batchLimit = 3500
@@ -123,6 +123,8 @@ enum DaemonBench {
                     result.idleCPUSeconds = cpuSeconds
                     result.idleCPUPercent = cpuSeconds / (at1 - at0).seconds * 100
                     result.threads = fields["Threads"] ?? 0
+                    result.rssAnon = fields["RssAnon"] ?? 0
+                    result.rssFile = fields["RssFile"] ?? 0
                     return result
                 }
             }
@@ -130,7 +132,8 @@ enum DaemonBench {
         try printJSON(["routes": routes, "idleSeconds": idle, "convergeSeconds": measured.convergeSeconds,
                        "vmHWMKiB": measured.vmHWM, "vmRSSKiB": measured.vmRSS.last ?? 0, "vmRSSSamplesKiB": measured.vmRSS,
                        "vmRSSAfterIdleKiB": measured.vmRSSAfterIdle, "idleCPUSeconds": measured.idleCPUSeconds,
-                       "idleCPUPercent": measured.idleCPUPercent, "threads": measured.threads])
+                       "idleCPUPercent": measured.idleCPUPercent, "threads": measured.threads,
+                       "rssAnonKiB": measured.rssAnon, "rssFileKiB": measured.rssFile])
     }
 
     struct Footprint: Sendable {
@@ -141,6 +144,9 @@ enum DaemonBench {
         var idleCPUSeconds = 0.0
         var idleCPUPercent = 0.0
         var threads = 0
+        /// After the idle time: anonymous memory (the heap) and mapped files (code, ICU data).
+        var rssAnon = 0
+        var rssFile = 0
     }
 
     // MARK: - The agent as a process
@@ -243,7 +249,7 @@ enum DaemonBench {
         var fields: [String: Int] = [:]
         for line in text.split(separator: "\n") {
             let parts = line.split(separator: ":", maxSplits: 1)
-            guard parts.count == 2, let value = Int(parts[1].split(separator: " ").first ?? "") else { continue }
+            guard parts.count == 2, let value = Int(parts[1].split(whereSeparator: \.isWhitespace).first ?? "") else { continue }
             fields[String(parts[0])] = value
         }
         return fields
