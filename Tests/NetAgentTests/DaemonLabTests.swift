@@ -338,8 +338,12 @@ struct DaemonLabTests {
                     try await eventually("the firing mail", timeout: .seconds(60)) { sink.messages().count == 1 }
                     let firing = sink.messages()[0]
                     #expect(firing.contains("FIRING") && firing.contains("DNS servers failing"), "\(firing)")
-                    var samples = try await Self.metrics(port: port)
-                    #expect(samples[#"netagent_alerts{state="firing"}"#] == 1, "\(samples)")
+                    // The step that sent the mail records the states just after.
+                    var samples: [String: Double] = [:]
+                    try await eventually("the firing alert in /metrics") {
+                        samples = try await Self.metrics(port: port)
+                        return samples[#"netagent_alerts{state="firing"}"#] == 1
+                    }
                     #expect(samples[#"probe_success{kind="dns-server",target="pihole (\#(pihole.dnsAddress))"}"#] == 0, "\(samples)")
                     try await eventually("the outbox emptied") {
                         try await Self.metrics(port: port)[#"netagent_alert_outbox_pending"#] == 0

@@ -116,7 +116,12 @@ struct DaemonTests {
                 #expect(grafana.records.isEmpty, "\(grafana)")
 
                 // /metrics: the reconciles per target and the probe results, in Prometheus' text format.
-                let metrics = try await Self.get("http://127.0.0.1:\(port)/metrics")
+                // The cycle records its metrics just after its write lands: wait for the delete's.
+                var metrics = (status: 0, body: "")
+                try await eventually("the delete in /metrics") {
+                    metrics = try await Self.get("http://127.0.0.1:\(port)/metrics")
+                    return metrics.body.contains(#"action="delete"}"#)
+                }
                 #expect(metrics.status == 200)
                 #expect(metrics.body.contains(#"netagent_reconcile_total{provider="pihole \#(piholeURL)",outcome="success"}"#), "\(metrics.body)")
                 #expect(metrics.body.contains(#"probe_success{kind="dns-server",target="pihole (\#(pihole.dnsAddress))"} 1"#), "\(metrics.body)")
