@@ -44,11 +44,17 @@ public struct PlanningRun: Sendable {
 
     /// Plans against `registry`; throws what the registry's `records` throws.
     public func plan(desired: [Endpoint], registry: some Registry) async throws -> Plan {
+        try await planReading(desired: desired, registry: registry).plan
+    }
+
+    /// Plans against `registry` and returns, with the plan, the records it read (owners labelled).
+    public func planReading(desired: [Endpoint], registry: some Registry) async throws -> (plan: Plan, current: [Endpoint]) {
         let adjusted = registry.adjust(desired)
         let current = try await registry.records(desired: adjusted)
-        return Planner.plan(
+        let plan = Planner.plan(
             desired: adjusted, current: current, ownerID: registry.ownerID,
             policy: policy, filters: filters, deleteGuard: deleteGuard)
+        return (plan, current)
     }
 
     /// Plans, then applies the plan's changes through `registry`.

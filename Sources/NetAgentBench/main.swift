@@ -29,6 +29,8 @@ do {
     case "cloudflare": try await CloudflareBench.run(rest)
     case "nodes": try await ProbesBench.nodes(rest)
     case "dns-records": try await ProbesBench.dnsRecords(rest)
+    case "daemon-latency": try await DaemonBench.latency(rest)
+    case "daemon-footprint": try await DaemonBench.footprint(rest)
     default:
         throw BenchError("""
             usage: netagent-bench planner [--records N] [--changed-percent P] [--repeat K]
@@ -37,6 +39,8 @@ do {
                    netagent-bench cloudflare [--routes N] [--chunk N]
                    netagent-bench nodes --node NAME=ADDRESS … [--timeout-ms N]
                    netagent-bench dns-records [--server HOST:PORT] [--names N] [--zone Z] [--in-flight N]
+                   netagent-bench daemon-latency --netagent PATH [--changes N]
+                   netagent-bench daemon-footprint --netagent PATH [--routes N] [--idle-seconds S]
             """)
     }
 } catch {

@@ -120,6 +120,13 @@ public struct AlertOutbox: Sendable {
         }
     }
 
+    /// How many mails wait for the relay (`pending`; rejected mail is not counted).
+    public func pendingCount() async throws(StateStoreError) -> Int {
+        try await store.read("count outbox") { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE status = 'pending'") ?? 0
+        }
+    }
+
     /// Sends every pending mail that is due at `now`, oldest first. Mails of one group keep
     /// their order: while an earlier one waits, later ones of its group wait too. A relay that
     /// cannot be reached or fails TLS ends the pass (each try would only fail again).

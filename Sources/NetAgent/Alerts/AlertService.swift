@@ -141,6 +141,7 @@ public actor AlertService {
                 "subject": "\(entry.subject)", "attempts": "\(entry.attempts)", "error": "\(entry.lastError ?? "")"])
         }
         report.delivery = delivery
+        AgentMetrics.recordAlerts(engine.state.alerts.values, outboxPending: try? await outbox.pendingCount())
         return report
     }
 

@@ -40,6 +40,9 @@ public struct CycleOutcome: Sendable {
     public var report: ApplyReport?
     /// Planned but not applied: another replica leads (leader election). Not a failure.
     public var notLeader = false
+    /// The records the target's owner holds after the cycle, by type (bookkeeping TXT records
+    /// not counted); nil when the cycle failed.
+    public var owned: [RecordType: Int]?
 
     public var error: String? {
         if case .failure(let failure) = result { return failure.message }
@@ -123,23 +126,41 @@ public struct TargetReconciler<C: Clock>: Sendable where C.Duration == Duration 
         var plan: Plan?
         do {
             let desired = try objects.desired(select: target.config.select, annotationPrefixes: annotationPrefixes)
-            let made = try await target.planning.plan(desired: desired.endpoints, registry: target.registry)
+            let (made, current) = try await target.planning.planReading(desired: desired.endpoints, registry: target.registry)
             plan = made
-            if dryRun { return CycleOutcome(instance: target.instance, result: .success(made)) }
-            // The apply writes the registry's bookkeeping too (a ledger's adoptions), so a
-            // follower skips it even with no changes.
-            guard leadership.isLeader else {
-                var outcome = CycleOutcome(instance: target.instance, result: .success(made))
-                outcome.notLeader = true
+            let owner = target.registry.ownerID
+            let ownedBefore = current.filter { $0.labels.owner == owner }
+            // A dry run and a follower (another replica leads) plan without applying.
+            guard !dryRun, leadership.isLeader else {
+                var outcome = CycleOutcome(instance: target.instance, result: .success(made), owned: Self.owned(ownedBefore, after: nil, nil))
+                outcome.notLeader = !dryRun
                 return outcome
             }
             // Called with no changes too: it records adoptions (the provider is not called).
             let report = try await target.registry.apply(made.changes)
-            return CycleOutcome(instance: target.instance, result: .success(made), report: made.changes.isEmpty ? nil : report)
+            let applied = made.changes.isEmpty ? nil : report
+            return CycleOutcome(instance: target.instance, result: .success(made), report: applied,
+                                owned: Self.owned(ownedBefore, after: applied.map { _ in made.changes }, applied))
         } catch {
             let stage = plan == nil ? "" : "apply: "
             return CycleOutcome(instance: target.instance, result: .failure(PlanFailure(message: stage + "\(error)")))
         }
+    }
+
+    /// Counts `owned` by type as it stands once `applied` went through, less what `report` says failed.
+    static func owned(_ owned: [Endpoint], after applied: Plan.Changes?, _ report: ApplyReport?) -> [RecordType: Int] {
+        var counts = Dictionary(RecordType.allCases.map { ($0, 0) }, uniquingKeysWith: { a, _ in a })
+        for record in owned { counts[record.type, default: 0] += 1 }
+        for record in applied?.creates ?? [] { counts[record.type, default: 0] += 1 }
+        for record in applied?.deletes ?? [] { counts[record.type, default: 0] -= 1 }
+        for failure in report?.failures ?? [] {
+            switch failure.operation {
+            case .create: counts[failure.key.type, default: 0] -= 1
+            case .delete: counts[failure.key.type, default: 0] += 1
+            case .update: break
+            }
+        }
+        return counts
     }
 
     /// Runs until the trigger is finished (graceful shutdown) or the task is cancelled, then

@@ -10,7 +10,8 @@ extension CloudflareSettings {
     ///   - token: the API token read by `resolveSecrets`; it goes to the client only.
     /// - Throws: `TXTConfigError` when the owner id is empty or both affixes are set.
     public func makeZoneRegistries(name: String, token: Secret) throws(TXTConfigError) -> [(provider: CloudflareProvider, registry: TXTRegistry)] {
-        let client = CloudflareClient(baseURL: apiURL.absoluteString, token: token.value)
+        let client = CloudflareClient(baseURL: apiURL.absoluteString, token: token.value,
+                                      onCall: AgentMetrics.apiCallCounter(provider: name))
         let mapper = try TXTNameMapper(prefix: txtPrefix ?? "", suffix: txtSuffix ?? "")
         // Zones by id are found only at run time, so they share one provider, which routes by name.
         let zoneOptions = zones.map { CloudflareProvider.Options(zones: [$0]) }

@@ -44,8 +44,10 @@ extension DNSTarget {
             switch provider.kind {
             case .pihole(let settings):
                 return settings.urls.map { url in
-                    let client = PiholeClient(url: url.absoluteString, password: secrets.piholePasswords[provider.name]?.value)
-                    let pihole = PiholeProvider(client: client, name: "\(provider.name) \(client.baseURL)")
+                    let name = "\(provider.name) \(PiholeClient.normalizedBaseURL(url.absoluteString))"
+                    let client = PiholeClient(url: url.absoluteString, password: secrets.piholePasswords[provider.name]?.value,
+                                              onCall: AgentMetrics.apiCallCounter(provider: name))
+                    let pihole = PiholeProvider(client: client, name: name)
                     let scope = "pihole/\(provider.name)/\(client.baseURL)"
                     let ledger: any OwnershipLedger = ledgers?(scope) ?? state.map { $0.ledger(scope: scope) } ?? InMemoryLedger()
                     return DNSTarget(

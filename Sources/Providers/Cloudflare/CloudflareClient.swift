@@ -25,11 +25,14 @@ public actor CloudflareClient {
     private let pacing: CloudflarePacing
     private let timeout: Duration
     private var window = RequestWindow()
+    private let onCall: @Sendable (_ status: Int?) -> Void
     public private(set) var counts = CloudflareCallCounts()
 
+    /// - Parameter onCall: told of every HTTP request sent, retries included: the reply's
+    ///   status, or nil when none came (refused, timed out). The agent's metrics count them.
     public init(baseURL: String, token: String, http: HTTPClient = HTTPClient(),
                 policy: CloudflareRetryPolicy = CloudflareRetryPolicy(), pacing: CloudflarePacing = .live,
-                timeout: Duration = .seconds(30)) {
+                timeout: Duration = .seconds(30), onCall: @escaping @Sendable (_ status: Int?) -> Void = { _ in }) {
         var base = baseURL
         while base.hasSuffix("/") { base.removeLast() }
         self.baseURL = base
@@ -38,6 +41,7 @@ public actor CloudflareClient {
         self.policy = policy
         self.pacing = pacing
         self.timeout = timeout
+        self.onCall = onCall
     }
 
     /// `GET /user/tokens/verify`: throws `.invalidToken` unless the token is active.
@@ -117,7 +121,9 @@ public actor CloudflareClient {
             let response: HTTPResponse
             do {
                 response = try await http.send(request)
+                onCall(response.status)
             } catch {
+                onCall(nil)
                 // Timeouts and refused connections: nothing was answered, so try again later.
                 guard attempt < policy.attempts, error.kind == .transfer else {
                     throw CloudflareError(kind: .unreachable, operation: operation, detail: error.description)

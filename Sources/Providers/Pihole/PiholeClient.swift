@@ -30,25 +30,35 @@ public actor PiholeClient {
     private let sleep: @Sendable (Duration) async throws -> Void
     private var sid: String?
     private var authenticated = false
+    private let onCall: @Sendable (_ status: Int?) -> Void
     public private(set) var counts = PiholeCallCounts()
 
     /// - Parameters:
     ///   - url: the instance, e.g. `http://pihole.network.svc.cluster.local` (`/api` is added).
     ///   - sleep: how back-off waits; tests pass one that does not.
+    ///   - onCall: told of every HTTP request sent (logins and logouts included): the reply's
+    ///     status, or nil when none came. The agent's metrics count them.
     public init(
         url: String, password: String?, tls: TLSOptions = TLSOptions(), http: HTTPClient = HTTPClient(),
         timeout: Duration = .seconds(10),
-        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
+        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
+        onCall: @escaping @Sendable (_ status: Int?) -> Void = { _ in }
     ) {
-        var base = url
-        while base.hasSuffix("/") { base.removeLast() }
-        if base.hasSuffix("/api") { base.removeLast(4) }
-        baseURL = base
+        baseURL = Self.normalizedBaseURL(url)
         self.password = password.flatMap { $0.isEmpty ? nil : $0 }
         self.tls = tls
         self.http = http
         self.timeout = timeout
         self.sleep = sleep
+        self.onCall = onCall
+    }
+
+    /// The instance's base URL as the client uses it: `url` without trailing slashes or `/api`.
+    public static func normalizedBaseURL(_ url: String) -> String {
+        var base = url
+        while base.hasSuffix("/") { base.removeLast() }
+        if base.hasSuffix("/api") { base.removeLast(4) }
+        return base
     }
 
     /// The lines of one array, exactly as stored.
@@ -95,10 +105,22 @@ public actor PiholeClient {
         self.sid = nil
         authenticated = false
         counts.logouts += 1
-        counts.calls += 1
-        _ = try? await http.send(HTTPRequest(
+        _ = try? await exchange(HTTPRequest(
             method: "DELETE", url: baseURL + "/api/auth", headers: [HTTPHeader(name: "X-FTL-SID", value: sid)],
             timeout: timeout, tls: tls))
+    }
+
+    /// Every request goes out here: counted, and reported to `onCall`.
+    private func exchange(_ request: HTTPRequest) async throws(NetIOError) -> HTTPResponse {
+        counts.calls += 1
+        do {
+            let response = try await http.send(request)
+            onCall(response.status)
+            return response
+        } catch {
+            onCall(nil)
+            throw error
+        }
     }
 
     /// Percent-encodes a whole config element for the path: everything but RFC 3986's unreserved characters.
@@ -126,9 +148,8 @@ public actor PiholeClient {
         if let restart { url += "?restart=\(restart)" }
         var headers: [HTTPHeader] = []
         if let sid { headers.append(HTTPHeader(name: "X-FTL-SID", value: sid)) }
-        counts.calls += 1
         do {
-            let response = try await http.send(HTTPRequest(method: method, url: url, headers: headers, timeout: timeout, tls: tls))
+            let response = try await exchange(HTTPRequest(method: method, url: url, headers: headers, timeout: timeout, tls: tls))
             return (response.status, response.body)
         } catch {
             throw PiholeError(kind: .unreachable, instance: baseURL, status: 0, message: error.description)
@@ -145,11 +166,10 @@ public actor PiholeClient {
         var delay = Duration.milliseconds(400)
         for attempt in 1...4 {
             let body = try? JSONSerialization.data(withJSONObject: ["password": password ?? ""])
-            counts.calls += 1
             counts.logins += 1
             let response: HTTPResponse
             do {
-                response = try await http.send(HTTPRequest(
+                response = try await exchange(HTTPRequest(
                     method: "POST", url: baseURL + "/api/auth",
                     headers: [HTTPHeader(name: "Content-Type", value: "application/json")], body: body,
                     timeout: max(timeout, Self.loginTimeoutFloor), tls: tls))
