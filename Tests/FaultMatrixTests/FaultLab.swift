@@ -145,15 +145,7 @@ final class FaultLab: Sendable {
     var statePath: String { folder.appendingPathComponent("state.sqlite").path }
 
     func writeConfig() throws {
-        let kubeconfig = folder.appendingPathComponent("kubeconfig")
-        try """
-            apiVersion: v1
-            kind: Config
-            clusters: [{ name: lab, cluster: { server: "http://127.0.0.1:\(kubeServer.port)" } }]
-            users: [{ name: lab, user: {} }]
-            contexts: [{ name: lab, context: { cluster: lab, user: lab } }]
-            current-context: lab
-            """.write(to: kubeconfig, atomically: true, encoding: .utf8)
+        let kubeconfig = try Kubeconfig.write(in: folder, server: "http://127.0.0.1:\(kubeServer.port)")
         var providers = ""
         if !piholes.isEmpty {
             providers += """

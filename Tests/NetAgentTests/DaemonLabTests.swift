@@ -28,15 +28,7 @@ struct DaemonLabTests {
     }
 
     static func write(_ setup: Setup, folder: URL) throws -> String {
-        let kubeconfig = folder.appendingPathComponent("kubeconfig")
-        try """
-            apiVersion: v1
-            kind: Config
-            clusters: [{ name: lab, cluster: { server: "\(setup.kubeURL)" } }]
-            users: [{ name: lab, user: {} }]
-            contexts: [{ name: lab, context: { cluster: lab, user: lab } }]
-            current-context: lab
-            """.write(to: kubeconfig, atomically: true, encoding: .utf8)
+        let kubeconfig = try Kubeconfig.write(in: folder, server: setup.kubeURL)
         var config = """
             cluster:
               name: lab

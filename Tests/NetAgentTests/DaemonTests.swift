@@ -16,15 +16,7 @@ struct DaemonTests {
     /// A configuration with the simulated cluster as the source and `piholeURL` as the target.
     static func write(folder: URL, kubeURL: String, piholeURL: String, dns: String, httpPort: Int,
                       question: String = "envoy-internal.home.test", records: Bool = false) throws -> String {
-        let kubeconfig = folder.appendingPathComponent("kubeconfig")
-        try """
-            apiVersion: v1
-            kind: Config
-            clusters: [{ name: lab, cluster: { server: "\(kubeURL)" } }]
-            users: [{ name: lab, user: {} }]
-            contexts: [{ name: lab, context: { cluster: lab, user: lab } }]
-            current-context: lab
-            """.write(to: kubeconfig, atomically: true, encoding: .utf8)
+        let kubeconfig = try Kubeconfig.write(in: folder, server: kubeURL)
         let parts = dns.split(separator: ":")
         let config = """
             cluster:

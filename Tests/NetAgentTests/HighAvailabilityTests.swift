@@ -14,15 +14,7 @@ struct HighAvailabilityTests {
     /// the Pi-hole as the target, short election timings, the ledger in a ConfigMap.
     static func write(folder: URL, kubeURL: String, piholeURL: String, httpPort: Int) throws -> String {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let kubeconfig = folder.appendingPathComponent("kubeconfig")
-        try """
-            apiVersion: v1
-            kind: Config
-            clusters: [{ name: lab, cluster: { server: "\(kubeURL)" } }]
-            users: [{ name: lab, user: {} }]
-            contexts: [{ name: lab, context: { cluster: lab, user: lab, namespace: default } }]
-            current-context: lab
-            """.write(to: kubeconfig, atomically: true, encoding: .utf8)
+        let kubeconfig = try Kubeconfig.write(in: folder, server: kubeURL, namespace: "default")
         let file = folder.appendingPathComponent("netagent.yaml")
         try """
             cluster:

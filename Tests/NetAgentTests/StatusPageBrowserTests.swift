@@ -63,15 +63,7 @@ struct StatusPageBrowserTests {
     }
 
     static func write(folder: URL, kubeURL: String, piholeURL: String, dns: String, smtpURL: String, httpPort: Int) throws -> String {
-        let kubeconfig = folder.appendingPathComponent("kubeconfig")
-        try """
-            apiVersion: v1
-            kind: Config
-            clusters: [{ name: lab, cluster: { server: "\(kubeURL)" } }]
-            users: [{ name: lab, user: {} }]
-            contexts: [{ name: lab, context: { cluster: lab, user: lab } }]
-            current-context: lab
-            """.write(to: kubeconfig, atomically: true, encoding: .utf8)
+        let kubeconfig = try Kubeconfig.write(in: folder, server: kubeURL)
         let parts = dns.split(separator: ":")
         let file = folder.appendingPathComponent("netagent.yaml")
         try """

@@ -14,15 +14,7 @@ import TestSupport
         let certs = try TestCertificates.make()
         let server = try await HTTPTestServer(tls: certs)
         let folder = try Repository.temporaryFolder("tls-verify")
-        let kubeconfig = folder.appendingPathComponent("kubeconfig")
-        try """
-            apiVersion: v1
-            kind: Config
-            clusters: [{ name: lab, cluster: { server: "\(server.url(""))" } }]
-            users: [{ name: lab, user: { token: kube-canary-token } }]
-            contexts: [{ name: lab, context: { cluster: lab, user: lab } }]
-            current-context: lab
-            """.write(to: kubeconfig, atomically: true, encoding: .utf8)
+        let kubeconfig = try Kubeconfig.write(in: folder, server: server.url(""), token: "kube-canary-token")
         let routes = folder.appendingPathComponent("routes.yaml")
         try [GatewayFixtures.gatewayYAML, GatewayFixtures.routeYAML("wiki", namespace: "docs", hosts: ["wiki.home.test"])]
             .joined(separator: "\n---\n").write(to: routes, atomically: true, encoding: .utf8)

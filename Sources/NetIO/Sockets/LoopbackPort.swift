@@ -1,20 +1,56 @@
+import Foundation
 import Glibc
 
 /// Free ports on 127.0.0.1, for simulators and tests that start servers.
 public enum LoopbackPort {
-    /// A port the system had free a moment ago: bound to 0, read back, closed. Another process
-    /// can take it in between; callers retry when the server fails to bind.
+    /// A port that was free a moment ago. It is chosen below the kernel's ephemeral range
+    /// (`net.ipv4.ip_local_port_range`, 32768–60999 by default): a port from that range (what
+    /// binding to port 0 gives) is also handed out as the source port of outgoing connections,
+    /// so under many parallel connections it is often taken again before the server binds it.
+    /// Another process can still take the port in between; callers retry when the server fails to bind.
     public static func free(udp: Bool = false) throws(NetIOError) -> Int {
+        let ephemeralStart = ephemeralRangeStart()
+        if ephemeralStart > 10_000 {
+            var generator = SystemRandomNumberGenerator()
+            for _ in 0..<64 {
+                let port = Int.random(in: 10_000..<ephemeralStart, using: &generator)
+                if try bindable(port, udp: udp) { return port }
+            }
+        }
+        guard let port = try boundPort(0, udp: udp) else {
+            throw NetIOError(kind: .setup, code: Int(EADDRINUSE), message: "no free port on 127.0.0.1")
+        }
+        return port
+    }
+
+    /// The first port of `/proc/sys/net/ipv4/ip_local_port_range`; 32768 when it cannot be read.
+    static func ephemeralRangeStart() -> Int {
+        let text = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)) ?? ""
+        return text.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) } ?? 32768
+    }
+
+    private static func bindable(_ port: Int, udp: Bool) throws(NetIOError) -> Bool {
+        try boundPort(port, udp: udp) == port
+    }
+
+    /// Binds a socket to 127.0.0.1:`port` (0: any), reads the port back and closes it; nil
+    /// when the port is taken.
+    private static func boundPort(_ port: Int, udp: Bool) throws(NetIOError) -> Int? {
         let fd = socket(AF_INET, Int32(udp ? SOCK_DGRAM.rawValue : SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw NetIOError(kind: .setup, code: Int(errno), message: "socket: errno \(errno)") }
         defer { close(fd) }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
         let bound = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard bound == 0 else { throw NetIOError(kind: .setup, code: Int(errno), message: "bind: errno \(errno)") }
+        guard bound == 0 else {
+            let code = errno
+            if code == EADDRINUSE || code == EACCES { return nil }
+            throw NetIOError(kind: .setup, code: Int(code), message: "bind: errno \(code)")
+        }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
