@@ -152,7 +152,8 @@ struct CheckAgainstLabTests {
         // The tunnel's status comes from the same API: its line blames the API, not cloudflared.
         let tunnelAPI = try #require(cloudflare.entries("tunnel").first { ($0["target"] as? String ?? "").hasPrefix("tunnel ") }, "\(cloudflare.failing)")
         let tunnelAPIReason = tunnelAPI["reason"] as? String ?? ""
-        #expect(tunnelAPI["ok"] as? Bool == false && tunnelAPIReason.contains("the Cloudflare API cannot be read (Couldn't connect to server)"),
+        #expect(tunnelAPI["ok"] as? Bool == false && tunnelAPIReason.contains("the Cloudflare API cannot be read (Failed to connect to 127.0.0.1 port ")
+                && tunnelAPIReason.contains("Couldn't connect to server) — Cloudflare's API unreachable from here"),
                 "\(tunnelAPIReason)")
         #expect(!tunnelAPIReason.contains("cloudflared not running"), "\(tunnelAPIReason)")
         #expect(cloudflare.failing.allSatisfy { $0.hasPrefix("records cloudflare") || $0.hasPrefix("tunnel tunnel ") || $0.hasPrefix("alerts open alerts") },

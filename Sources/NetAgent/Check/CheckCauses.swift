@@ -253,9 +253,14 @@ public enum CheckCauses {
         return Int(message[range.upperBound...].prefix { $0.isNumber })
     }
 
-    /// curl's own words for a transport error: the text between the last `: ` and ` (curl code`.
+    /// curl's own words for a transport error (`… URL: WORDS (curl code N)`): the text after the
+    /// last URL's `: ` (or after the last `: ` when no URL is named).
     static func curlError(_ message: String) -> String {
         let head = message.range(of: " (curl code ", options: .backwards).map { String(message[..<$0.lowerBound]) } ?? message
+        if let scheme = head.range(of: "://", options: .backwards),
+           let end = head.range(of: ": ", range: scheme.upperBound..<head.endIndex) {
+            return String(head[end.upperBound...])
+        }
         return head.components(separatedBy: ": ").last ?? head
     }
 }
