@@ -48,12 +48,16 @@ public enum CheckCauses {
         }
         let grouped = Dictionary(grouping: failed, by: outcome).sorted { $0.key < $1.key }
             .map { "TCP \($0.value.map(String.init).joined(separator: ", ")) \(Self.word($0.key))" }.joined(separator: "; ")
+        if !failed.isEmpty, failed.count == ports.count, failed.allSatisfy({ outcome($0) == "refused" }) {
+            // Resets from every port: the host is up, whatever ICMP says, and no service runs.
+            let names = failed.map { services[$0] ?? "port \($0)" }.joined(separator: ", ")
+            return "\(name): \(grouped), \(icmpWords) — the host is up but nothing listens (\(names)): "
+                + "Talos services not running (booting, maintenance mode, or stopped?)"
+        }
         if failed.count == ports.count && !echoed {
             let why = failed.contains { outcome($0) == "unreachable" }
                 ? "host unreachable (no ARP reply): node down, unplugged or on another address?"
-                : failed.allSatisfy({ outcome($0) == "refused" })
-                    ? "the host is up but nothing listens: Talos services not running (booting, maintenance mode?)"
-                    : "node down, or a firewall drops everything?"
+                : "node down, or a firewall drops everything?"
             return "\(name): \(grouped), \(icmpWords) — \(why)"
         }
         let culprit = failed.map { port -> String in
@@ -167,6 +171,12 @@ public enum CheckCauses {
     // MARK: tunnel
 
     static func tunnel(_ r: ProbeResult, _ fault: ProbeFault) -> String {
+        if fault == .timeout || fault == .unreachable, r.phase == "api" {
+            // The tunnel's status as Cloudflare's API reports it: cloudflared is not involved.
+            let why = Self.curlCode(r.reason) == nil ? r.reason : Self.curlError(r.reason)
+            return "\(r.target): the Cloudflare API cannot be read (\(why)) — Cloudflare's API unreachable from here, "
+                + "or the token cannot read tunnels (Account: Cloudflare Tunnel: Read)?"
+        }
         switch fault {
         case .tunnelNotReady:
             return "\(r.target): \(r.reason) — cloudflared cannot reach Cloudflare's edge (egress to port 7844, credentials?)"
@@ -218,8 +228,39 @@ public enum CheckCauses {
         return (false, ([summary] + notes).joined(separator: "; ") + " — the next reconcile (`netagent run`) makes them")
     }
 
-    /// Why a target could not be planned, with where to look.
-    public static func planFailure(_ failure: PlanFailure, holder: String) -> String {
-        "cannot read \(holder): \(failure.message) — API unreachable, or the password/token refused?"
+    /// Why a target could not be planned, with where to look: the transport failure in a few
+    /// words when the API could not be reached at all (the whole message stays in the `error`
+    /// fact), else the provider's own message, which carries its advice when it has one.
+    public static func planFailure(_ failure: PlanFailure, holder: String, url: String) -> String {
+        let message = failure.message
+        let setting = holder == "Cloudflare" ? "apiURL" : "url"
+        let transport: String? = switch Self.curlCode(message) {
+        case 7: "connection refused — nothing listens there: \(holder) down, or a wrong \(setting)?"
+        case 28: "no answer in time — the host down, or a firewall drops the port?"
+        case 6: "the host name does not resolve — a typo in \(setting), or this machine's DNS?"
+        case 35, 51, 58, 60: "TLS failed (\(Self.curlError(message))) — a certificate this machine does not trust, or http/https mixed up?"
+        default: nil
+        }
+        if let transport { return "cannot read \(holder) at \(url): \(transport)" }
+        // The providers' errors end in their own advice (`— check the password …`) when they know it.
+        if message.contains(" — ") { return "cannot read \(holder) at \(url): \(message)" }
+        return "cannot read \(holder) at \(url): \(message) — the password/token refused, or the API answered something unexpected?"
+    }
+
+    /// The curl code NetIO appends to a transport error (`… (curl code 7)`), if any.
+    static func curlCode(_ message: String) -> Int? {
+        guard let range = message.range(of: "(curl code ", options: .backwards) else { return nil }
+        return Int(message[range.upperBound...].prefix { $0.isNumber })
+    }
+
+    /// curl's own words for a transport error (`… URL: WORDS (curl code N)`): the text after the
+    /// last URL's `: ` (or after the last `: ` when no URL is named).
+    static func curlError(_ message: String) -> String {
+        let head = message.range(of: " (curl code ", options: .backwards).map { String(message[..<$0.lowerBound]) } ?? message
+        if let scheme = head.range(of: "://", options: .backwards),
+           let end = head.range(of: ": ", range: scheme.upperBound..<head.endIndex) {
+            return String(head[end.upperBound...])
+        }
+        return head.components(separatedBy: ": ").last ?? head
     }
 }

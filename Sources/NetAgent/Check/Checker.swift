@@ -112,8 +112,13 @@ public final class Checker: Sendable {
             switch plan.outcome {
             case .failure(let failure):
                 facts["error"] = failure.message
+                let url = switch provider.kind {
+                case .cloudflare(let settings): settings.apiURL.absoluteString
+                case .pihole(let settings):
+                    settings.urls.map(\.absoluteString).first { plan.instance.hasSuffix($0) } ?? settings.urls.first?.absoluteString ?? plan.instance
+                }
                 items.append(CheckItem(area: .records, target: plan.instance, ok: false,
-                                       reason: CheckCauses.planFailure(failure, holder: holder), facts: facts))
+                                       reason: CheckCauses.planFailure(failure, holder: holder, url: url), facts: facts))
             case .success(let result):
                 let c = result.changes
                 facts["creates"] = "\(c.creates.count)"
