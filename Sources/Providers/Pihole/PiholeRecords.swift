@@ -1,11 +1,11 @@
-import DNSCore
+package import DNSCore
 import NetIO
 
 /// Pi-hole's two line formats, read into `Endpoint`s and written back. Every line read is
 /// remembered exactly, so a delete sends FTL the very string it stored.
-struct PiholeRecordSet: Sendable {
+package struct PiholeRecordSet: Sendable {
     /// The records, one `Endpoint` per name and type.
-    var endpoints: [Endpoint] = []
+    package var endpoints: [Endpoint] = []
     /// For each (key, target), the line that holds it and whether other names share that line.
     var lines: [LineKey: StoredLine] = [:]
 
@@ -22,7 +22,7 @@ struct PiholeRecordSet: Sendable {
     }
 
     /// Reads the arrays; lines that are not records netagent can manage are skipped.
-    init(hosts: [String], cnames: [String]) {
+    package init(hosts: [String], cnames: [String]) {
         var targets: [Endpoint.Key: [String]] = [:]
         var ttls: [Endpoint.Key: Int] = [:]
         for line in hosts {
@@ -53,7 +53,7 @@ struct PiholeRecordSet: Sendable {
     }
 
     /// The line that adds `target` of `endpoint`, or why Pi-hole cannot hold it.
-    static func line(for endpoint: Endpoint, target: String) -> Result<(String, PiholeArray), ApplyRefusal> {
+    package static func line(for endpoint: Endpoint, target: String) -> Result<(String, PiholeArray), ApplyRefusal> {
         if endpoint.name.isWildcard {
             return .failure(ApplyRefusal("Pi-hole's local DNS cannot serve a wildcard name"))
         }
@@ -76,7 +76,7 @@ struct PiholeRecordSet: Sendable {
 }
 
 /// Why one record cannot be written to Pi-hole.
-struct ApplyRefusal: Error, Hashable, Sendable {
+package struct ApplyRefusal: Error, Hashable, Sendable {
     let reason: String
     init(_ reason: String) { self.reason = reason }
 }

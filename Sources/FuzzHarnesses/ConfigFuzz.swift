@@ -1,0 +1,23 @@
+import Foundation
+import NetAgent
+
+/// The configuration: any text is a config or a `ConfigError` whose every issue names the
+/// file and a line inside it (0 only for the whole file).
+enum ConfigFuzz {
+    static func run(_ data: Data) {
+        let text = String(decoding: data, as: UTF8.self)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).count
+        do {
+            let config = try NetAgentConfig.parse(yaml: text, file: "fuzz.yaml", baseDirectory: "/nonexistent/netagent-fuzz")
+            _ = config.hashValue
+        } catch {
+            fuzzCheck(!error.issues.isEmpty, "ConfigError without an issue")
+            for issue in error.issues {
+                fuzzCheck(issue.file == "fuzz.yaml", "issue names \(issue.file)")
+                fuzzCheck(issue.line >= 0 && issue.line <= lines + 1, "issue on line \(issue.line) of \(lines): \(issue.message)")
+                _ = issue.description
+            }
+            _ = error.description
+        }
+    }
+}
