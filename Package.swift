@@ -76,8 +76,10 @@ let package = Package(
         .executableTarget(name: "NetAgentBench", dependencies: ["NetIO", "DNSCore", "Probes", "Pihole", "Cloudflare", "Lab"], swiftSettings: strict),
 
         // Fuzz harnesses (docs/fuzzing.md): built and replayed over Fuzz/Corpus by FuzzTests with
-        // the package; the libFuzzer binary below only when NETAGENT_FUZZ=1 (scripts/fuzz).
-        .target(name: "FuzzHarnesses", dependencies: ["Kube", "Cloudflare", "Pihole", "DNSCore", "NetIO", "NetAgent"], swiftSettings: strict),
+        // the package; the libFuzzer binaries below only when NETAGENT_FUZZ=1 (scripts/fuzz).
+        // The config's harness is apart because NetAgent brings NIO, Hummingbird and GRDB.
+        .target(name: "FuzzHarnesses", dependencies: ["Kube", "Cloudflare", "Pihole", "DNSCore", "NetIO"], swiftSettings: strict),
+        .target(name: "FuzzConfigHarness", dependencies: ["NetAgent"], swiftSettings: strict),
 
         // Helpers the tests share: real servers (dnsmasq, aiosmtpd, an HTTP server) on loopback.
         .target(name: "TestSupport", dependencies: ["NetIO"], path: "Tests/TestSupport"),
@@ -91,12 +93,18 @@ let package = Package(
         .testTarget(name: "NetAgentTests", dependencies: ["NetAgent", "NetIO", "DNSCore", "Kube", "Cloudflare", "Probes", "Lab", "TestSupport"], swiftSettings: strict),
         // The alert engine's state machine, the message, and the outbox against a real aiosmtpd.
         .testTarget(name: "AlertsTests", dependencies: ["NetAgent", "Probes", "NetIO", "DNSCore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
-        .testTarget(name: "FuzzTests", dependencies: ["FuzzHarnesses"], swiftSettings: strict),
+        .testTarget(name: "FuzzTests", dependencies: ["FuzzHarnesses", "FuzzConfigHarness"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )
 
 if Context.environment["NETAGENT_FUZZ"] == "1" {
-    package.products.append(.executable(name: "netagent-fuzz", targets: ["NetAgentFuzz"]))
-    package.targets.append(.executableTarget(name: "NetAgentFuzz", dependencies: ["FuzzHarnesses"], swiftSettings: strict))
+    package.products += [
+        .executable(name: "netagent-fuzz", targets: ["NetAgentFuzz"]),
+        .executable(name: "netagent-fuzz-config", targets: ["NetAgentFuzzConfig"]),
+    ]
+    package.targets += [
+        .executableTarget(name: "NetAgentFuzz", dependencies: ["FuzzHarnesses"], swiftSettings: strict),
+        .executableTarget(name: "NetAgentFuzzConfig", dependencies: ["FuzzConfigHarness"], swiftSettings: strict),
+    ]
 }
