@@ -31,7 +31,8 @@ package struct PiholeRecordSet: Sendable {
             guard fields.count >= 2, let address = IPAddress(fields[0]) else { continue }
             let type: RecordType = address.isIPv4 ? .a : .aaaa
             for host in fields.dropFirst() {
-                guard let name = try? DNSName(host) else { continue }
+                // A wildcard is no hosts entry netagent can write (`line(for:target:)`), so none it manages.
+                guard let name = try? DNSName(host), !name.isWildcard else { continue }
                 let key = Endpoint.Key(name: name, type: type)
                 let target = address.description
                 targets[key, default: []].append(target)
@@ -40,7 +41,7 @@ package struct PiholeRecordSet: Sendable {
         }
         for line in cnames {
             let fields = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-            guard fields.count == 2 || fields.count == 3, let name = try? DNSName(fields[0]),
+            guard fields.count == 2 || fields.count == 3, let name = try? DNSName(fields[0]), !name.isWildcard,
                   let target = try? DNSName(fields[1]) else { continue }
             let key = Endpoint.Key(name: name, type: .cname)
             targets[key, default: []].append(target.text)
