@@ -8,7 +8,8 @@ import NetAgent
 public enum ConfigFuzz {
     public static func run(_ data: Data) {
         let text = String(decoding: data, as: UTF8.self)
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).count
+        // YAML breaks lines at CR, LF, CRLF and (1.1) NEL, LS and PS too: count as many as it might.
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).count
         do {
             let config = try NetAgentConfig.parse(yaml: text, file: "fuzz.yaml", baseDirectory: "/nonexistent/netagent-fuzz")
             _ = config.hashValue
