@@ -75,6 +75,12 @@ let package = Package(
         // Benchmark drivers for scripts/bench-*.
         .executableTarget(name: "NetAgentBench", dependencies: ["NetIO", "DNSCore", "Probes", "Pihole", "Cloudflare", "Lab"], swiftSettings: strict),
 
+        // Fuzz harnesses (docs/fuzzing.md): built and replayed over Fuzz/Corpus by FuzzTests with
+        // the package; the libFuzzer binaries below only when NETAGENT_FUZZ=1 (scripts/fuzz).
+        // The config's harness is apart because NetAgent brings NIO, Hummingbird and GRDB.
+        .target(name: "FuzzHarnesses", dependencies: ["Kube", "Cloudflare", "Pihole", "DNSCore", "NetIO"], swiftSettings: strict),
+        .target(name: "FuzzConfigHarness", dependencies: ["NetAgent"], swiftSettings: strict),
+
         // Helpers the tests share: real servers (dnsmasq, aiosmtpd, an HTTP server) on loopback.
         .target(name: "TestSupport", dependencies: ["NetIO"], path: "Tests/TestSupport"),
         .testTarget(name: "DNSCoreTests", dependencies: ["DNSCore"], swiftSettings: strict),
@@ -90,6 +96,18 @@ let package = Package(
         // The fault matrix (RELIABILITY.md, scripts/reliability): real faults against the Lab and the built binary.
         .testTarget(name: "FaultMatrixTests", dependencies: ["NetAgent", "NetIO", "DNSCore", "Lab", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "AlertsTests", dependencies: ["NetAgent", "Probes", "NetIO", "DNSCore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
+        .testTarget(name: "FuzzTests", dependencies: ["FuzzHarnesses", "FuzzConfigHarness"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )
+
+if Context.environment["NETAGENT_FUZZ"] == "1" {
+    package.products += [
+        .executable(name: "netagent-fuzz", targets: ["NetAgentFuzz"]),
+        .executable(name: "netagent-fuzz-config", targets: ["NetAgentFuzzConfig"]),
+    ]
+    package.targets += [
+        .executableTarget(name: "NetAgentFuzz", dependencies: ["FuzzHarnesses"], swiftSettings: strict),
+        .executableTarget(name: "NetAgentFuzzConfig", dependencies: ["FuzzConfigHarness"], swiftSettings: strict),
+    ]
+}

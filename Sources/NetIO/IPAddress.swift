@@ -8,6 +8,8 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses dotted-quad IPv4 or RFC 4291 IPv6 text; nil when `text` is neither.
     public init?(_ text: String) {
+        // inet_pton sees a C string: a NUL would end the text early and pass what precedes it.
+        guard !text.utf8.contains(0) else { return nil }
         var v4 = in_addr()
         if inet_pton(AF_INET, text, &v4) == 1 {
             bytes = withUnsafeBytes(of: &v4) { Array($0) }

@@ -25,6 +25,17 @@ import TestSupport
         #expect(v6?.text == "2001:DB8::1 app.home.test")
     }
 
+    /// Found by the fuzzer (Fuzz/Crashes/pihole): a wildcard hosts or CNAME line was read as a
+    /// record, which netagent can never write back; it is skipped like every unmanageable line.
+    @Test func wildcardLinesAreNotRecords() throws {
+        let set = PiholeRecordSet(hosts: ["198.18.0.10 grafana.example.com *.example.com"],
+                                  cnames: ["*.example.com,grafana.example.com"])
+        #expect(set.endpoints.map(\.name.text) == ["grafana.example.com"])
+        for endpoint in set.endpoints {
+            #expect((try? PiholeRecordSet.line(for: endpoint, target: endpoint.targets[0]).get()) != nil)
+        }
+    }
+
     @Test func writesLinesOrSaysWhy() throws {
         let a = Endpoint(name: try DNSName("App.Home.Test"), type: .a, targets: ["198.18.0.10"])
         #expect(try PiholeRecordSet.line(for: a, target: "198.18.0.10").get() == ("198.18.0.10 app.home.test", .hosts))

@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 public import NetIO
 
 /// What a client sent, for tests, logs and the benchmark.
@@ -133,7 +133,7 @@ public actor CloudflareClient {
             }
             switch response.status {
             case 200..<300:
-                do { return try JSONDecoder().decode(CloudflareEnvelope<T>.self, from: response.body) } catch {
+                do { return try Self.decodeReply(response.body, as: type) } catch {
                     throw invalid(operation, "cannot read the reply: \(error)", status: response.status)
                 }
             case 429:
@@ -141,14 +141,14 @@ public actor CloudflareClient {
                 let wait = CloudflareRetryPolicy.retryAfter(response.headers["Retry-After"])
                     ?? policy.backoff(retry: attempt, random: pacing.random())
                 guard attempt < policy.attempts, wait <= policy.maxRetryAfter else {
-                    throw Self.error(response, operation)
+                    throw Self.error(status: response.status, body: response.body, operation)
                 }
                 try await pause(wait, operation)
             case 500...599:
-                guard attempt < policy.attempts else { throw Self.error(response, operation) }
+                guard attempt < policy.attempts else { throw Self.error(status: response.status, body: response.body, operation) }
                 try await pause(policy.backoff(retry: attempt, random: pacing.random()), operation)
             default:
-                throw Self.error(response, operation)
+                throw Self.error(status: response.status, body: response.body, operation)
             }
         }
     }
@@ -177,13 +177,18 @@ public actor CloudflareClient {
         CloudflareError(kind: .invalidResponse, operation: operation, status: status, detail: detail)
     }
 
+    /// Reads a successful reply's envelope (the fuzz harness feeds this any bytes).
+    package static func decodeReply<T: Decodable>(_ body: Data, as type: T.Type) throws -> CloudflareEnvelope<T> {
+        try JSONDecoder().decode(CloudflareEnvelope<T>.self, from: body)
+    }
+
     /// Classifies a failed reply by status and Cloudflare code (API-FACTS §B.7).
-    static func error(_ response: HTTPResponse, _ operation: CloudflareOperation) -> CloudflareError {
-        let errors = (try? JSONDecoder().decode(CloudflareErrorEnvelope.self, from: response.body))?.errors ?? []
+    package static func error(status: Int, body: Data, _ operation: CloudflareOperation) -> CloudflareError {
+        let errors = (try? JSONDecoder().decode(CloudflareErrorEnvelope.self, from: body))?.errors ?? []
         let codes = Set(errors.map(\.code))
         let invalidToken = errors.contains { $0.code == 9109 && $0.message.lowercased().contains("invalid") }
         let kind: CloudflareError.Kind
-        switch response.status {
+        switch status {
         case 429: kind = .rateLimited
         case 500...599: kind = .serverError
         case 401: kind = .invalidToken
@@ -192,8 +197,8 @@ public actor CloudflareClient {
         case _ where operation == .listZones && !codes.isDisjoint(with: [7003, 7000]): kind = .zoneNotFound
         default: kind = .refused
         }
-        let detail = errors.isEmpty ? String(decoding: response.body.prefix(200), as: UTF8.self) : nil
-        return CloudflareError(kind: kind, operation: operation, status: response.status, errors: errors, detail: detail)
+        let detail = errors.isEmpty ? String(decoding: body.prefix(200), as: UTF8.self) : nil
+        return CloudflareError(kind: kind, operation: operation, status: status, errors: errors, detail: detail)
     }
 
     private static func segment(_ id: String) -> String {

@@ -302,13 +302,13 @@ public actor CloudflareProvider: DNSProvider {
     static func nonEmpty(_ text: String?) -> String? { text?.isEmpty == false ? text : nil }
     static func nonEmpty(_ tags: [String]?) -> [String]? { tags?.isEmpty == false ? tags?.sorted() : nil }
 
-    static func key(_ record: CloudflareRecord) -> Endpoint.Key? {
+    package static func key(_ record: CloudflareRecord) -> Endpoint.Key? {
         guard let type = RecordType(rawValue: record.type.uppercased()), let name = try? DNSName(record.name) else { return nil }
         return Endpoint.Key(name: name, type: type)
     }
 
     /// Records grouped by name and type; types netagent does not manage (MX, NS, …) are left out.
-    static func index(_ records: [CloudflareRecord]) -> [Endpoint.Key: [CloudflareRecord]] {
+    package static func index(_ records: [CloudflareRecord]) -> [Endpoint.Key: [CloudflareRecord]] {
         var index: [Endpoint.Key: [CloudflareRecord]] = [:]
         for var record in records {
             guard let key = key(record) else { continue }
@@ -322,7 +322,7 @@ public actor CloudflareProvider: DNSProvider {
     /// One record set as an endpoint, read back the way `adjust` writes desired ones: TTL 1 is
     /// unset, TXT has no proxied flag. Values that disagree on the flag or TTL (edited by hand)
     /// read as no flag / TTL 0, so any desired value differs and the planner updates them all.
-    static func endpoint(_ key: Endpoint.Key, _ records: [CloudflareRecord]) -> Endpoint? {
+    package static func endpoint(_ key: Endpoint.Key, _ records: [CloudflareRecord]) -> Endpoint? {
         guard let first = records.first else { return nil }
         var specific = ProviderSpecific()
         if key.type != .txt {

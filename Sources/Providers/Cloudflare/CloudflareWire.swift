@@ -121,8 +121,8 @@ public struct CloudflareAPIMessage: Codable, Hashable, Sendable, CustomStringCon
 }
 
 /// The v4 envelope around every reply (API-FACTS §B.2).
-struct CloudflareEnvelope<Result: Decodable>: Decodable {
-    struct ResultInfo: Decodable {
+package struct CloudflareEnvelope<Result: Decodable>: Decodable {
+    package struct ResultInfo: Decodable {
         var page: Int?
         var per_page: Int?
         var count: Int?
@@ -130,10 +130,10 @@ struct CloudflareEnvelope<Result: Decodable>: Decodable {
         var total_pages: Int?
     }
 
-    var success: Bool
-    var errors: [CloudflareAPIMessage]
-    var result: Result?
-    var result_info: ResultInfo?
+    package var success: Bool
+    package var errors: [CloudflareAPIMessage]
+    package var result: Result?
+    package var result_info: ResultInfo?
 }
 
 /// The envelope read only for its errors (a failed reply's `result` is null or absent).

@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 public import NetIO
 
 /// The two config arrays that hold local DNS records.
@@ -65,14 +65,19 @@ public actor PiholeClient {
     public func lines(_ array: PiholeArray) async throws(PiholeError) -> [String] {
         let (status, body) = try await call("GET", "/config/dns/\(array.rawValue)")
         guard status == 200 else { throw error(status, body) }
+        guard let lines = Self.lines(array, in: body) else {
+            throw PiholeError(kind: .other, instance: baseURL, status: status, message: "unexpected reply to GET \(array.rawValue)")
+        }
+        return lines
+    }
+
+    /// The array's lines in a `GET /api/config/dns/<array>` reply; nil when the reply is not one.
+    package static func lines(_ array: PiholeArray, in body: Data) -> [String]? {
         struct Reply: Decodable {
             struct Config: Decodable { let dns: [String: [String]] }
             let config: Config
         }
-        guard let reply = try? JSONDecoder().decode(Reply.self, from: body), let lines = reply.config.dns[array.rawValue] else {
-            throw PiholeError(kind: .other, instance: baseURL, status: status, message: "unexpected reply to GET \(array.rawValue)")
-        }
-        return lines
+        return (try? JSONDecoder().decode(Reply.self, from: body))?.config.dns[array.rawValue]
     }
 
     /// Adds `line` to `array` (a line already present counts as added). `restart: false` stores a CNAME change without restarting the resolver.
@@ -191,19 +196,24 @@ public actor PiholeClient {
         }
     }
 
-    private struct Session: Decodable {
-        let valid: Bool
-        let sid: String?
+    package struct Session: Decodable {
+        package let valid: Bool
+        package let sid: String?
     }
 
-    private static func session(_ body: Data) -> Session? {
+    /// The session of a valid `POST /api/auth` reply.
+    package static func session(_ body: Data) -> Session? {
         struct Reply: Decodable { let session: Session }
         guard let reply = try? JSONDecoder().decode(Reply.self, from: body), reply.session.valid else { return nil }
         return reply.session
     }
 
-    /// Reads FTL's error envelope (or the auth reply) into a `PiholeError`.
     private func error(_ status: Int, _ body: Data) -> PiholeError {
+        Self.error(status, body, instance: baseURL)
+    }
+
+    /// Reads FTL's error envelope (or the auth reply) into a `PiholeError`.
+    package static func error(_ status: Int, _ body: Data, instance: String) -> PiholeError {
         struct Envelope: Decodable {
             struct Detail: Decodable { let key: String; let message: String; let hint: String? }
             let error: Detail
@@ -213,13 +223,13 @@ public actor PiholeClient {
         case (429, "api_seats_exceeded"): .seatsExceeded
         case (429, _): .rateLimited
         case (400, _) where detail?.message.contains("2FA") == true, (401, _) where detail?.message.contains("2FA") == true: .twoFactor
-        case (401, _) where Self.session(body) == nil && body.contains(Data("password incorrect".utf8)): .wrongPassword
+        case (401, _) where session(body) == nil && body.contains(Data("password incorrect".utf8)): .wrongPassword
         case (403, _): .readOnly
         case (400, _), (404, _): .refused
         default: .other
         }
         return PiholeError(
-            kind: kind, instance: baseURL, status: status, key: detail?.key,
+            kind: kind, instance: instance, status: status, key: detail?.key,
             message: detail?.message ?? String(decoding: body.prefix(200), as: UTF8.self), hint: detail?.hint)
     }
 }

@@ -1,11 +1,11 @@
-import DNSCore
+package import DNSCore
 import NetIO
 
 /// Pi-hole's two line formats, read into `Endpoint`s and written back. Every line read is
 /// remembered exactly, so a delete sends FTL the very string it stored.
-struct PiholeRecordSet: Sendable {
+package struct PiholeRecordSet: Sendable {
     /// The records, one `Endpoint` per name and type.
-    var endpoints: [Endpoint] = []
+    package var endpoints: [Endpoint] = []
     /// For each (key, target), the line that holds it and whether other names share that line.
     var lines: [LineKey: StoredLine] = [:]
 
@@ -22,7 +22,7 @@ struct PiholeRecordSet: Sendable {
     }
 
     /// Reads the arrays; lines that are not records netagent can manage are skipped.
-    init(hosts: [String], cnames: [String]) {
+    package init(hosts: [String], cnames: [String]) {
         var targets: [Endpoint.Key: [String]] = [:]
         var ttls: [Endpoint.Key: Int] = [:]
         for line in hosts {
@@ -31,7 +31,8 @@ struct PiholeRecordSet: Sendable {
             guard fields.count >= 2, let address = IPAddress(fields[0]) else { continue }
             let type: RecordType = address.isIPv4 ? .a : .aaaa
             for host in fields.dropFirst() {
-                guard let name = try? DNSName(host) else { continue }
+                // A wildcard is no hosts entry netagent can write (`line(for:target:)`), so none it manages.
+                guard let name = try? DNSName(host), !name.isWildcard else { continue }
                 let key = Endpoint.Key(name: name, type: type)
                 let target = address.description
                 targets[key, default: []].append(target)
@@ -40,7 +41,7 @@ struct PiholeRecordSet: Sendable {
         }
         for line in cnames {
             let fields = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-            guard fields.count == 2 || fields.count == 3, let name = try? DNSName(fields[0]),
+            guard fields.count == 2 || fields.count == 3, let name = try? DNSName(fields[0]), !name.isWildcard,
                   let target = try? DNSName(fields[1]) else { continue }
             let key = Endpoint.Key(name: name, type: .cname)
             targets[key, default: []].append(target.text)
@@ -53,7 +54,7 @@ struct PiholeRecordSet: Sendable {
     }
 
     /// The line that adds `target` of `endpoint`, or why Pi-hole cannot hold it.
-    static func line(for endpoint: Endpoint, target: String) -> Result<(String, PiholeArray), ApplyRefusal> {
+    package static func line(for endpoint: Endpoint, target: String) -> Result<(String, PiholeArray), ApplyRefusal> {
         if endpoint.name.isWildcard {
             return .failure(ApplyRefusal("Pi-hole's local DNS cannot serve a wildcard name"))
         }
@@ -76,7 +77,7 @@ struct PiholeRecordSet: Sendable {
 }
 
 /// Why one record cannot be written to Pi-hole.
-struct ApplyRefusal: Error, Hashable, Sendable {
+package struct ApplyRefusal: Error, Hashable, Sendable {
     let reason: String
     init(_ reason: String) { self.reason = reason }
 }

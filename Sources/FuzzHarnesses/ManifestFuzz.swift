@@ -1,0 +1,25 @@
+import Foundation
+import Kube
+
+/// Manifests: any text must load into objects and diagnostics (never a crash), every
+/// diagnostic names the file, and whatever loaded must go through the route source and both
+/// report formats.
+enum ManifestFuzz {
+    static func run(_ data: Data) {
+        let text = String(decoding: data, as: UTF8.self)
+        var options = ManifestOptions()
+        options.variables = ["DOMAIN": "example.com"]
+        let set = ManifestLoader.load(text: text, file: "fuzz.yaml", options: options)
+        for diagnostic in set.diagnostics {
+            fuzzCheck(diagnostic.location.file == "fuzz.yaml", "diagnostic names \(diagnostic.location.file)")
+            if let line = diagnostic.location.line {
+                fuzzCheck(line >= 1, "diagnostic on line \(line): \(diagnostic.message)")
+            }
+        }
+        _ = VariableSubstitution.substitute(text, variables: options.variables)
+        let result = RouteSource().endpoints(gateways: set.gateways, routes: set.routes, namespaces: set.namespaces)
+        let report = PlanReport(desired: result.endpoints, explanations: result.explanations)
+        _ = report.table()
+        _ = report.json()
+    }
+}
