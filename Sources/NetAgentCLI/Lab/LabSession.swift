@@ -198,7 +198,7 @@ final class LabSession: Sendable {
                     lastError = "aiosmtpd exited (\(status)): \(process.output)"
                     break
                 }
-                if (try? await TCPProbe.connect(to: IPAddress("127.0.0.1")!, port: port, timeout: .milliseconds(200)).outcome) == .connected {
+                if await TCPProbe.connect(to: IPAddress("127.0.0.1")!, port: port, timeout: .milliseconds(200)).outcome == .connected {
                     state.withLock { $0.smtp = process }
                     return port
                 }

@@ -63,7 +63,7 @@ public struct HTTPClient: Sendable {
         }
     }
 
-    private func makeTransfer(_ request: HTTPRequest) throws(NetIOError) -> CurlTransfer {
+    func makeTransfer(_ request: HTTPRequest) throws(NetIOError) -> CurlTransfer {
         guard var parts = URLComponents(string: request.url), let scheme = parts.scheme?.lowercased(),
               scheme == "http" || scheme == "https", let host = parts.host, !host.isEmpty
         else {
