@@ -89,7 +89,7 @@ let package = Package(
         .testTarget(name: "CloudflareTests", dependencies: ["Cloudflare", "Lab", "DNSCore", "NetIO"], swiftSettings: strict),
         .testTarget(name: "PiholeTests", dependencies: ["Pihole", "Lab", "DNSCore", "NetIO", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ProbesTests", dependencies: ["Probes", "NetIO", "DNSCore", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "KubeTests", dependencies: ["Kube", "DNSCore", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "KubeTests", dependencies: ["Kube", "DNSCore", "TestSupport", .product(name: "Yams", package: "Yams")], swiftSettings: strict),
         .testTarget(name: "NetAgentTests", dependencies: ["NetAgent", "NetIO", "DNSCore", "Kube", "Cloudflare", "Probes", "Lab", "TestSupport",
                                                    .product(name: "Yams", package: "Yams")], swiftSettings: strict),
         // The alert engine's state machine, the message, and the outbox against a real aiosmtpd.

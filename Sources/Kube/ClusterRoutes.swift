@@ -9,7 +9,42 @@ public struct ClusterRoutes: Sendable {
     public let informers: [Informer]
 
     public init(client: KubeClient, options: InformerOptions = InformerOptions(), clock: some Clock<Duration> = ContinuousClock()) {
-        informers = Self.resources.map { Informer(client: client, resource: $0, options: options, clock: clock) }
+        informers = Self.resources.map {
+            Informer(client: client, resource: $0, options: options, clock: clock, transform: Self.routeSourceFields)
+        }
+    }
+
+    /// The fields `routeSourceObject()` decodes from a Gateway, an HTTPRoute or GRPCRoute, or
+    /// a Namespace (ObjectDecoding.swift), plus the metadata the informer itself reads. What
+    /// it drops — `managedFields`, `spec.rules`, `status.listeners`, the conditions' times,
+    /// kubectl's copy of the last applied object — is most of an object's size, and the
+    /// informers hold every object for as long as the agent runs. Labels and the other
+    /// annotations stay whole: label filters, namespace selectors and `annotationFilter` may
+    /// name any key.
+    static let routeSourceShape: JSONShape = {
+        let condition: JSONShape = .members(["type": .whole, "status": .whole, "reason": .whole, "message": .whole])
+        return .members([
+            "apiVersion": .whole,
+            "kind": .whole,
+            "metadata": .members([
+                "name": .whole, "namespace": .whole, "uid": .whole, "resourceVersion": .whole, "generation": .whole,
+                "labels": .whole,
+                "annotations": .allBut(["kubectl.kubernetes.io/last-applied-configuration"]),
+            ]),
+            "spec": .members(["listeners": .whole, "addresses": .whole, "hostnames": .whole, "parentRefs": .whole]),
+            "status": .members([
+                "addresses": .whole,
+                "parents": .items(.members([
+                    "parentRef": .whole, "controllerName": .whole, "conditions": .items(condition),
+                ])),
+            ]),
+        ])
+    }()
+
+    /// The informers' transform: `object` with only `routeSourceShape`'s fields, so the cache
+    /// holds what the route source reads and decodes to the same Gateway, route or Namespace.
+    public static func routeSourceFields(_ object: KubeObject) -> KubeObject {
+        KubeObject(raw: object.raw.keeping(routeSourceShape), defaultKind: object.kind, defaultAPIVersion: object.apiVersion)
     }
 
     /// Lists and watches every kind until the task is cancelled.

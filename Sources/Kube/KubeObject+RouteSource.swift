@@ -9,7 +9,7 @@ extension KubeObject {
     public func routeSourceObject() throws(DecodeError) -> DecodedObject {
         let root: Node?
         do {
-            root = try Yams.compose(yaml: String(decoding: try raw.jsonData(), as: UTF8.self), .default, .default, .utf8)
+            root = try Yams.compose(yaml: String(decoding: json, as: UTF8.self), .default, .default, .utf8)
         } catch {
             throw DecodeError(key: "(object)", line: nil, problem: "not readable as JSON: \(error)")
         }

@@ -13,6 +13,9 @@ public actor Informer {
     let client: KubeClient
     let options: InformerOptions
     let sleep: @Sendable (Duration) async throws -> Void
+    /// Applied to every object before it is cached or published, from lists and watch events
+    /// alike (client-go's `SetTransform`): lets a reader keep only the fields it decodes.
+    let transform: @Sendable (KubeObject) -> KubeObject
 
     private var store: [String: KubeObject] = [:]
     private var subscribers: [UUID: AsyncStream<InformerChange>.Continuation] = [:]
@@ -24,10 +27,13 @@ public actor Informer {
     /// The resource version the cache is at.
     public private(set) var resourceVersion = ""
 
-    /// `clock` times back-off and Retry-After waits (tests pass a fast one).
+    /// `clock` times back-off and Retry-After waits (tests pass a fast one); `transform` is
+    /// applied to every object the informer receives before it keeps or publishes it.
     public init(client: KubeClient, resource: KubeResource, namespace: String? = nil,
-                options: InformerOptions = InformerOptions(), clock: some Clock<Duration> = ContinuousClock()) {
+                options: InformerOptions = InformerOptions(), clock: some Clock<Duration> = ContinuousClock(),
+                transform: @escaping @Sendable (KubeObject) -> KubeObject = { $0 }) {
         self.client = client
+        self.transform = transform
         self.resource = resource
         self.namespace = namespace
         self.options = options
@@ -140,7 +146,8 @@ public actor Informer {
 
     private func apply(_ event: WatchEvent) {
         switch event {
-        case .added(let object), .modified(let object):
+        case .added(let received), .modified(let received):
+            let object = transform(received)
             let old = store.updateValue(object, forKey: object.key)
             publish(old.map { .modified(old: $0, new: object) } ?? .added(object))
             resourceVersion = object.resourceVersion
@@ -158,7 +165,7 @@ public actor Informer {
     /// Replaces the cache with a full list, publishing the differences.
     private func replace(with items: [KubeObject], resourceVersion: String) {
         var fresh: [String: KubeObject] = [:]
-        for item in items { fresh[item.key] = item }
+        for item in items { fresh[item.key] = transform(item) }
         for (key, old) in store where fresh[key] == nil {
             store[key] = nil
             publish(.deleted(old))

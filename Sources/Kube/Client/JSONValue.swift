@@ -79,3 +79,40 @@ public enum JSONValue: Sendable, Hashable, Codable {
         return try encoder.encode(self)
     }
 }
+
+/// Which parts of a JSON value to keep (`JSONValue.keeping(_:)`): an informer's transform uses
+/// one to cache only the fields its reader decodes.
+public indirect enum JSONShape: Sendable {
+    /// The whole value.
+    case whole
+    /// Of an object, only these members, each kept to its own shape.
+    case members([String: JSONShape])
+    /// Of an object, every member but these.
+    case allBut(Set<String>)
+    /// Of an array, every item kept to this shape.
+    case items(JSONShape)
+}
+
+extension JSONValue {
+    /// This value cut down to `shape`. A value of another type than the shape expects (a
+    /// string where an object should be) is kept whole, so a decoder reading the result fails
+    /// on it exactly as on the original.
+    public func keeping(_ shape: JSONShape) -> JSONValue {
+        switch (shape, self) {
+        case (.whole, _):
+            return self
+        case (.members(let shapes), .object(let members)):
+            var kept: [String: JSONValue] = [:]
+            for (key, shape) in shapes {
+                if let value = members[key] { kept[key] = value.keeping(shape) }
+            }
+            return .object(kept)
+        case (.allBut(let dropped), .object(let members)):
+            return .object(members.filter { !dropped.contains($0.key) })
+        case (.items(let shape), .array(let items)):
+            return .array(items.map { $0.keeping(shape) })
+        default:
+            return self
+        }
+    }
+}

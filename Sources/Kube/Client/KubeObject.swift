@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// One Kubernetes object of any kind: the metadata the client needs, plus the whole object as
 /// JSON for the typed decoders (`decode(_:)`).
@@ -13,8 +13,27 @@ public struct KubeObject: Sendable, Hashable {
     public var resourceVersion: String
     public var labels: [String: String]
     public var annotations: [String: String]
-    /// The object exactly as the API server sent it.
-    public var raw: JSONValue
+    /// The object as the API server sent it (less what an informer's transform dropped), as
+    /// compact JSON text with sorted keys. Kept as text, not as a `JSONValue` tree: an informer
+    /// holds every object of its kind for as long as the agent runs, and a tree costs a
+    /// dictionary per JSON object and a heap string per longer value — several times the text.
+    public private(set) var json: Data
+
+    /// The object as a JSON value, read from `json` on each use (a whole number written as
+    /// `1.0` reads back as an integer).
+    public var raw: JSONValue {
+        get {
+            // `json` is only ever what `JSONValue.jsonData()` wrote, which always reads back.
+            (try? JSONDecoder().decode(JSONValue.self, from: json)) ?? .null
+        }
+        set { json = Self.text(newValue) }
+    }
+
+    /// `value` as JSON text. Encoding a `JSONValue` fails only for a non-finite number, which
+    /// JSON cannot carry and so no server sends; such a value is kept as `null`.
+    static func text(_ value: JSONValue) -> Data {
+        (try? value.jsonData()) ?? Data("null".utf8)
+    }
 
     /// The cache key: `namespace/name`, or `name` for cluster-scoped objects.
     public var key: String { namespace.isEmpty ? name : namespace + "/" + name }
@@ -23,7 +42,7 @@ public struct KubeObject: Sendable, Hashable {
     /// items may omit (the list's kind without `List`).
     public init(raw: JSONValue, defaultKind: String = "", defaultAPIVersion: String = "") {
         let metadata = raw["metadata"] ?? .object([:])
-        self.raw = raw
+        json = Self.text(raw)
         apiVersion = raw["apiVersion"]?.stringValue ?? defaultAPIVersion
         kind = raw["kind"]?.stringValue ?? defaultKind
         name = metadata["name"]?.stringValue ?? ""
@@ -37,7 +56,7 @@ public struct KubeObject: Sendable, Hashable {
     /// Decodes the object into a typed value (a Gateway, an HTTPRoute, …).
     /// Throws the decoder's error when the JSON does not fit `type`.
     public func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        try JSONDecoder().decode(type, from: raw.jsonData())
+        try JSONDecoder().decode(type, from: json)
     }
 }
 

@@ -29,6 +29,7 @@ public struct Daemon: Sendable {
     /// the listen address cannot be had at start.
     /// `metrics` is the registry `/metrics` serves (from `AgentMetrics.bootstrap`); nil serves none.
     public func run(metrics: PrometheusCollectorRegistry? = nil, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        Allocator.returnFreedMemoryPromptly()
         let store = try StateStore(path: config.state.path)
         let sources = try RouteSources(config: config)
         let elector = try makeElector()
