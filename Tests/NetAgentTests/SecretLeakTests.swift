@@ -13,7 +13,7 @@ import TestSupport
 @Suite(.enabled(if: installed("dnsmasq"), "needs dnsmasq"))
 struct SecretLeakTests {
     /// The status server's pages read while the agent runs: a new page is one line here.
-    static let pages = ["/metrics", "/healthz", "/readyz"]
+    static let pages = ["/metrics", "/healthz", "/readyz", "/status"]
 
     static let secrets = [
         "cloudflare token": "cf-canary-Tk7Q2mW9xZ4vB8nR",
