@@ -171,10 +171,10 @@ struct CheckLabTests {
     }
 
     @Test func undeliveredMailAndFiringAlertsFromTheStateFile() async throws {
-        // A relay that was there and is gone: its port is closed now.
-        let gone = try await SMTPSink()
-        let relayURL = gone.url
-        gone.child.stop()
+        // A relay that is gone: its port refuses connections (held, so no other test's server takes it).
+        let gone = try BoundSocket(tcp: true)
+        defer { withExtendedLifetime(gone) {} }
+        let relayURL = "smtp://127.0.0.1:\(gone.port)"
         let folder = try Repository.temporaryFolder("check-outbox")
         let statePath = folder.appendingPathComponent("state.sqlite").path
         // The running agent's alert service saw k8s-6 down long enough to fire, and could not mail.

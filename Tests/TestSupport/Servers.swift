@@ -8,13 +8,18 @@ public func freeLoopbackPort(type: Int32 = Int32(SOCK_STREAM.rawValue)) throws -
 }
 
 /// A UDP socket on 127.0.0.1 that receives queries and never answers: a dead DNS server.
-public final class SilentUDPServer: @unchecked Sendable {
+public typealias SilentUDPServer = BoundSocket
+
+/// A socket bound on 127.0.0.1 that never answers, held until it is released. UDP: a DNS server
+/// that receives queries and never replies. TCP (never listening): a port where connections are
+/// refused and that no other test can take meanwhile, unlike a port closed after use.
+public final class BoundSocket: @unchecked Sendable {
     // `@unchecked Sendable`: the descriptor is fixed at init and only closed in deinit.
     public let port: Int
     private let fd: Int32
 
-    public init() throws {
-        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+    public init(tcp: Bool = false) throws {
+        let fd = socket(AF_INET, Int32(tcp ? SOCK_STREAM.rawValue : SOCK_DGRAM.rawValue), 0)
         guard fd >= 0 else { throw TestSupportError("socket: errno \(errno)") }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
