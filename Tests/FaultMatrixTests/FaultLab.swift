@@ -172,13 +172,7 @@ final class FaultLab: Sendable {
                 """
         }
         try """
-            cluster:
-              name: lab
-              network: 127.0.0.0/8
-              nodes:
-                - { name: n1, address: 127.0.0.1 }
-            sources:
-              kubernetes: { kubeconfig: \(kubeconfig.path) }
+            \(Kubeconfig.loopbackClusterYAML(kubeconfig: kubeconfig))
             providers:
             \(providers)
             reconcile: { debounce: 100ms, resync: \(setup.resync) }

@@ -30,13 +30,7 @@ struct DaemonLabTests {
     static func write(_ setup: Setup, folder: URL) throws -> String {
         let kubeconfig = try Kubeconfig.write(in: folder, server: setup.kubeURL)
         var config = """
-            cluster:
-              name: lab
-              network: 127.0.0.0/8
-              nodes:
-                - { name: n1, address: 127.0.0.1 }
-            sources:
-              kubernetes: { kubeconfig: \(kubeconfig.path) }
+            \(Kubeconfig.loopbackClusterYAML(kubeconfig: kubeconfig))
             providers:
               - name: pihole
                 type: pihole

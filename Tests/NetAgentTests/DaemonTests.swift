@@ -19,13 +19,7 @@ struct DaemonTests {
         let kubeconfig = try Kubeconfig.write(in: folder, server: kubeURL)
         let parts = dns.split(separator: ":")
         let config = """
-            cluster:
-              name: lab
-              network: 127.0.0.0/8
-              nodes:
-                - { name: n1, address: 127.0.0.1 }
-            sources:
-              kubernetes: { kubeconfig: \(kubeconfig.path) }
+            \(Kubeconfig.loopbackClusterYAML(kubeconfig: kubeconfig))
             providers:
               - name: pihole
                 type: pihole

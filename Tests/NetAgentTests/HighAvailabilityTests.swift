@@ -17,13 +17,7 @@ struct HighAvailabilityTests {
         let kubeconfig = try Kubeconfig.write(in: folder, server: kubeURL, namespace: "default")
         let file = folder.appendingPathComponent("netagent.yaml")
         try """
-            cluster:
-              name: lab
-              network: 127.0.0.0/8
-              nodes:
-                - { name: n1, address: 127.0.0.1 }
-            sources:
-              kubernetes: { kubeconfig: \(kubeconfig.path) }
+            \(Kubeconfig.loopbackClusterYAML(kubeconfig: kubeconfig))
             providers:
               - name: pihole
                 type: pihole
