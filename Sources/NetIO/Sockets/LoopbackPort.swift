@@ -14,7 +14,7 @@ public enum LoopbackPort {
             var generator = SystemRandomNumberGenerator()
             for _ in 0..<64 {
                 let port = Int.random(in: 10_000..<ephemeralStart, using: &generator)
-                if try bindable(port, udp: udp) { return port }
+                if try boundPort(port, udp: udp) == port { return port }
             }
         }
         guard let port = try boundPort(0, udp: udp) else {
@@ -27,10 +27,6 @@ public enum LoopbackPort {
     static func ephemeralRangeStart() -> Int {
         let text = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)) ?? ""
         return text.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) } ?? 32768
-    }
-
-    private static func bindable(_ port: Int, udp: Bool) throws(NetIOError) -> Bool {
-        try boundPort(port, udp: udp) == port
     }
 
     /// Binds a socket to 127.0.0.1:`port` (0: any), reads the port back and closes it; nil
