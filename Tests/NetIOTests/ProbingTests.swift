@@ -77,3 +77,21 @@ struct ProbingTests {
         #expect(ARPProbe.parseMACs("Sent 1 probes (1 broadcast(s))\nReceived 0 response(s)\n").isEmpty)
     }
 }
+
+/// Free ports for servers the tests start.
+struct LoopbackPortTests {
+    /// Picks made side by side in one process never repeat (random picks did: two servers of a
+    /// parallel suite were given one port) and stay below the kernel's ephemeral range.
+    @Test func picksInOneProcessNeverRepeat() async throws {
+        let ports = try await withThrowingTaskGroup(of: [Int].self) { group in
+            for _ in 0..<8 {
+                group.addTask { try (0..<250).map { _ in try LoopbackPort.free(udp: Bool.random()) } }
+            }
+            return try await group.reduce(into: [Int]()) { $0 += $1 }
+        }
+        #expect(Set(ports).count == ports.count)
+        let ephemeralStart = LoopbackPort.ephemeralRangeStart()
+        try #require(ephemeralStart > 12_000, "the ephemeral range starts at \(ephemeralStart): no room below it")
+        #expect(ports.allSatisfy { $0 >= 10_000 && $0 < ephemeralStart })
+    }
+}

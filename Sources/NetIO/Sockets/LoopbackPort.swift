@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Synchronization
 
 /// Free ports on 127.0.0.1, for simulators and tests that start servers.
 public enum LoopbackPort {
@@ -7,13 +8,19 @@ public enum LoopbackPort {
     /// (`net.ipv4.ip_local_port_range`, 32768–60999 by default): a port from that range (what
     /// binding to port 0 gives) is also handed out as the source port of outgoing connections,
     /// so under many parallel connections it is often taken again before the server binds it.
-    /// Another process can still take the port in between; callers retry when the server fails to bind.
+    /// Ports are handed out in turn from a random place, so this process never gets the same
+    /// port twice while a child it gave one to has yet to bind it (random picks did collide
+    /// under a parallel test suite). Another process can still take the port in between;
+    /// callers retry when the server fails to bind.
     public static func free(udp: Bool = false) throws(NetIOError) -> Int {
         let ephemeralStart = ephemeralRangeStart()
-        if ephemeralStart > 10_000 {
-            var generator = SystemRandomNumberGenerator()
+        if ephemeralStart > lowest + 64 {
+            let span = ephemeralStart - lowest
             for _ in 0..<64 {
-                let port = Int.random(in: 10_000..<ephemeralStart, using: &generator)
+                let port = lowest + next.withLock { offset in
+                    defer { offset &+= 1 }
+                    return offset % span
+                }
                 if try boundPort(port, udp: udp) == port { return port }
             }
         }
@@ -23,8 +30,13 @@ public enum LoopbackPort {
         return port
     }
 
+    private static let lowest = 10_000
+    /// The next port to try, as an offset from `lowest`; starts at a random place so that
+    /// processes started together do not walk the same ports.
+    private static let next = Mutex<Int>(Int.random(in: 0..<1_000_000))
+
     /// The first port of `/proc/sys/net/ipv4/ip_local_port_range`; 32768 when it cannot be read.
-    static func ephemeralRangeStart() -> Int {
+    public static func ephemeralRangeStart() -> Int {
         let text = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)) ?? ""
         return text.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) } ?? 32768
     }
