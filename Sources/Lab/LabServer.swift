@@ -1,4 +1,5 @@
 import Foundation
+import NetIO
 import Synchronization
 
 /// A simulator served in a task of its own that can be stopped and started again on the same
@@ -6,7 +7,7 @@ import Synchronization
 /// state, for fault tests and `netagent lab`.
 ///
 ///     let server = LabServer(name: "Pi-hole") { port, ready in try await pihole.run(port: port, onListening: ready) }
-///     let port = try await server.start()    // a free port the first time (below the ephemeral range)
+///     let port = try await server.start()    // a free port the first time (LoopbackPort.free)
 ///     await server.stop()                    // refused from now on
 ///     _ = try await server.start()           // the same port again
 public final class LabServer: Sendable {
@@ -24,7 +25,7 @@ public final class LabServer: Sendable {
     /// The port it serves on (0 before the first start).
     public var port: Int { running.withLock { $0.port } }
 
-    /// Starts serving (on the port of the last start, else a free one below 32000) and returns the port
+    /// Starts serving (on the port of the last start, else a free one from `LoopbackPort`) and returns the port
     /// once bound; throws when it could not bind. Does nothing but return the port when running.
     @discardableResult
     public func start() async throws -> Int {
@@ -39,14 +40,15 @@ public final class LabServer: Sendable {
                 }
             }
         }
-        // The first port is picked below the kernel's ephemeral range (32768 and up): a client
-        // retrying a connection to a port in that range while nothing listens there can be
-        // given that very port as its own source port and connect to itself (TCP simultaneous
-        // open), and then holds the port the server wants back.
+        // The first port comes from `LoopbackPort.free`: below the kernel's ephemeral range (a
+        // client retrying a connection to a port in that range while nothing listens there can be
+        // given that very port as its own source port, connect to itself and hold it), and never
+        // one this process has handed to anything else — a port picked at random here was once
+        // taken between a test choosing it for an agent and the agent binding it.
         var attempt = 0
         while true {
             attempt += 1
-            do { return try await serveOnce(Int.random(in: 20000..<32000)) } catch where attempt < 20 {}
+            do { return try await serveOnce(try LoopbackPort.free()) } catch where attempt < 20 {}
         }
     }
 
