@@ -13,9 +13,7 @@ public enum LoopbackPort {
     /// under a parallel test suite). Another process can still take the port in between;
     /// callers retry when the server fails to bind.
     public static func free(udp: Bool = false) throws(NetIOError) -> Int {
-        let ephemeralStart = ephemeralRangeStart()
-        if ephemeralStart > lowest + 64 {
-            let span = ephemeralStart - lowest
+        if span > 64 {
             for _ in 0..<64 {
                 let port = lowest + next.withLock { offset in
                     defer { offset &+= 1 }
@@ -31,6 +29,8 @@ public enum LoopbackPort {
     }
 
     private static let lowest = 10_000
+    /// How many ports lie between `lowest` and the ephemeral range, read once.
+    private static let span = ephemeralRangeStart() - lowest
     /// The next port to try, as an offset from `lowest`; starts at a random place so that
     /// processes started together do not walk the same ports.
     private static let next = Mutex<Int>(Int.random(in: 0..<1_000_000))
