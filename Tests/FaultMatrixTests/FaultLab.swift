@@ -172,7 +172,7 @@ final class FaultLab: Sendable {
                 """
         }
         try """
-            \(Kubeconfig.loopbackClusterYAML(kubeconfig: kubeconfig))
+            \(AgentYAML.loopbackCluster(kubeconfig: kubeconfig))
             providers:
             \(providers)
             reconcile: { debounce: 100ms, resync: \(setup.resync) }

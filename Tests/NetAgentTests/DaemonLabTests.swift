@@ -30,7 +30,7 @@ struct DaemonLabTests {
     static func write(_ setup: Setup, folder: URL) throws -> String {
         let kubeconfig = try Kubeconfig.write(in: folder, server: setup.kubeURL)
         var config = """
-            \(Kubeconfig.loopbackClusterYAML(kubeconfig: kubeconfig))
+            \(AgentYAML.loopbackCluster(kubeconfig: kubeconfig))
             providers:
               - name: pihole
                 type: pihole

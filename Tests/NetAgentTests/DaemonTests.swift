@@ -19,7 +19,7 @@ struct DaemonTests {
         let kubeconfig = try Kubeconfig.write(in: folder, server: kubeURL)
         let parts = dns.split(separator: ":")
         let config = """
-            \(Kubeconfig.loopbackClusterYAML(kubeconfig: kubeconfig))
+            \(AgentYAML.loopbackCluster(kubeconfig: kubeconfig))
             providers:
               - name: pihole
                 type: pihole
@@ -184,11 +184,7 @@ struct DaemonTests {
             .joined(separator: "\n---\n").write(to: routes, atomically: true, encoding: .utf8)
         let file = folder.appendingPathComponent("netagent.yaml")
         try """
-            cluster:
-              name: lab
-              network: 127.0.0.0/8
-              nodes:
-                - { name: n1, address: 127.0.0.1 }
+            \(AgentYAML.loopbackCluster)
             sources:
               manifests: [\(routes.path)]
             providers:

@@ -17,7 +17,7 @@ struct HighAvailabilityTests {
         let kubeconfig = try Kubeconfig.write(in: folder, server: kubeURL, namespace: "default")
         let file = folder.appendingPathComponent("netagent.yaml")
         try """
-            \(Kubeconfig.loopbackClusterYAML(kubeconfig: kubeconfig))
+            \(AgentYAML.loopbackCluster(kubeconfig: kubeconfig))
             providers:
               - name: pihole
                 type: pihole

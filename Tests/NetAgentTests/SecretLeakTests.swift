@@ -101,11 +101,7 @@ struct SecretLeakTests {
         let closed = try freeLoopbackPort(type: Int32(SOCK_DGRAM.rawValue))
         let file = folder.appendingPathComponent("netagent.yaml")
         try """
-            cluster:
-              name: lab
-              network: 127.0.0.0/8
-              nodes:
-                - { name: n1, address: 127.0.0.1 }
+            \(AgentYAML.loopbackCluster)
             sources:
               manifests: [\(routes.path)]
             providers:

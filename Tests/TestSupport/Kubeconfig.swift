@@ -17,19 +17,4 @@ public enum Kubeconfig {
             """.write(to: file, atomically: true, encoding: .utf8)
         return file
     }
-
-    /// The start of an agent configuration for tests against the Lab: a one-node cluster on
-    /// loopback and the simulated Kubernetes API (through `kubeconfig`) as the source. Put it at
-    /// the start of a line; the keys that follow (`providers:` …) go at the same indentation.
-    public static func loopbackClusterYAML(kubeconfig: URL) -> String {
-        """
-        cluster:
-          name: lab
-          network: 127.0.0.0/8
-          nodes:
-            - { name: n1, address: 127.0.0.1 }
-        sources:
-          kubernetes: { kubeconfig: \(kubeconfig.path) }
-        """
-    }
 }
