@@ -80,13 +80,7 @@ struct CheckAgainstLabTests {
         let dir = try Repository.temporaryFolder("check-lab-ns")
         let (name, octet) = LabProcess.uniqueName("c")
         let lab = try await LabProcess.start(name: name, octet: octet, dir: dir)
-        do {
-            try await exercise(lab)
-        } catch {
-            _ = try? await lab.stop()
-            throw error
-        }
-        let status = try await lab.stop()
+        let status = try await lab.stop(after: { try await exercise(lab) })
         #expect(status == 0, "\(lab.child.output)")
     }
 

@@ -18,13 +18,7 @@ struct LabNamespaceTests {
         #expect(try !LabProcess.namespaces(prefix: name).isEmpty)
 
         let lab = try await LabProcess.start(name: name, octet: octet, dir: dir)
-        do {
-            try await exercise(lab)
-        } catch {
-            _ = try? await lab.stop()
-            throw error
-        }
-        let status = try await lab.stop()
+        let status = try await lab.stop(after: { try await exercise(lab) })
         #expect(status == 0, "\(lab.child.output)")
         #expect(lab.child.output.contains("lab stopped"))
         #expect(try LabProcess.namespaces(prefix: name).isEmpty)
@@ -102,7 +96,7 @@ struct LabLoopbackTests {
         let dir = try Repository.temporaryFolder("lab-lo")
         let (name, octet) = LabProcess.uniqueName("t")
         let lab = try await LabProcess.start(name: name, octet: octet, dir: dir, extra: ["--loopback"])
-        do {
+        let status = try await lab.stop(SIGINT) {
             #expect(lab.child.output.contains("mtu: unavailable"), "\(lab.child.output)")
             try await eventually("records converge", timeout: .seconds(60)) { try await lab.converged() }
             try await eventually("k8s-6 up", timeout: .seconds(30)) {
@@ -130,11 +124,7 @@ struct LabLoopbackTests {
             }
             let mtu = try await lab.fault("mtu", "k8s-8", "1400")
             #expect(mtu.status == 2 && mtu.stderr.contains("unavailable"), "\(mtu.stderr)")
-        } catch {
-            _ = try? await lab.stop()
-            throw error
         }
-        let status = try await lab.stop(SIGINT)
         #expect(status == 0, "\(lab.child.output)")
         #expect(LabProcess.processes(naming: dir.path).isEmpty, "\(LabProcess.processes(naming: dir.path))")
     }

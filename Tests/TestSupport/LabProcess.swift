@@ -76,6 +76,18 @@ public struct LabProcess: Sendable {
         }
     }
 
+    /// Runs `body`, then stops the lab with `signal` and returns its exit status; when `body`
+    /// throws, the lab is stopped all the same and the error passed on.
+    public func stop(_ signal: Int32 = SIGTERM, after body: () async throws -> Void) async throws -> Int32? {
+        do {
+            try await body()
+        } catch {
+            _ = try? await stop()
+            throw error
+        }
+        return try await stop(signal)
+    }
+
     /// SIGTERM (or `signal`), then the exit status once the lab has taken everything down.
     public func stop(_ signal: Int32 = SIGTERM) async throws -> Int32? {
         child.spawned.kill(signal)
