@@ -55,19 +55,39 @@ let package = Package(
         ], swiftSettings: strict),
         // The probes: one file per kind, the scheduler, the history.
         .target(name: "Probes", dependencies: ["NetIO", "DNSCore"], swiftSettings: strict),
-        // The agent: configuration and wiring.
-        .target(name: "NetAgent", dependencies: [
-            "NetIO", "DNSCore", "Kube", "Pihole", "Cloudflare", "Probes",
+        // The agent's configuration: reading and checking the YAML, nothing that runs. Pure enough
+        // for the fuzz harnesses: no NIO, Hummingbird or GRDB.
+        .target(name: "Config", dependencies: [
+            "DNSCore", "NetIO",
             .product(name: "Yams", package: "Yams"),
-            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+        // What the agent keeps: the SQLite state file (GRDB) and the ConfigMap ledger.
+        .target(name: "State", dependencies: [
+            "DNSCore", "Kube",
             .product(name: "GRDB", package: "GRDB.swift"),
+        ], swiftSettings: strict),
+        // Alerts: the engine, the policy, the outbox in the state file, the mail.
+        .target(name: "Alerts", dependencies: [
+            "Config", "State", "Probes", "DNSCore", "NetIO",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ], swiftSettings: strict),
+        // What the agent tells a person: `check`'s report and causes, the daemon's status, the status page.
+        .target(name: "Diagnosis", dependencies: ["Config", "Alerts", "Probes", "DNSCore", "NetIO"], swiftSettings: strict),
+        // The agent: the one place that wires configuration into sources, targets, probes and
+        // alerts, and the daemon's services.
+        .target(name: "NetAgent", dependencies: [
+            "NetIO", "DNSCore", "Kube", "Pihole", "Cloudflare", "Probes", "Config", "State", "Alerts", "Diagnosis",
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Hummingbird", package: "hummingbird"),
         ], swiftSettings: strict),
         .executableTarget(name: "NetAgentCLI", dependencies: [
-            "NetAgent", "NetIO", "DNSCore", "Probes", "Kube", "Lab",
+            "NetAgent", "Config", "Diagnosis", "NetIO", "DNSCore", "Probes", "Kube", "Lab",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
@@ -77,9 +97,7 @@ let package = Package(
 
         // Fuzz harnesses (docs/fuzzing.md): built and replayed over Fuzz/Corpus by FuzzTests with
         // the package; the libFuzzer binaries below only when NETAGENT_FUZZ=1 (scripts/fuzz).
-        // The config's harness is apart because NetAgent brings NIO, Hummingbird and GRDB.
-        .target(name: "FuzzHarnesses", dependencies: ["Kube", "Cloudflare", "Pihole", "DNSCore", "NetIO"], swiftSettings: strict),
-        .target(name: "FuzzConfigHarness", dependencies: ["NetAgent"], swiftSettings: strict),
+        .target(name: "FuzzHarnesses", dependencies: ["Kube", "Cloudflare", "Pihole", "Config", "DNSCore", "NetIO"], swiftSettings: strict),
 
         // Helpers the tests share: real servers (dnsmasq, aiosmtpd, an HTTP server) on loopback.
         .target(name: "TestSupport", dependencies: ["NetIO"], path: "Tests/TestSupport"),
@@ -90,13 +108,13 @@ let package = Package(
         .testTarget(name: "PiholeTests", dependencies: ["Pihole", "Lab", "DNSCore", "NetIO", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ProbesTests", dependencies: ["Probes", "NetIO", "DNSCore", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "KubeTests", dependencies: ["Kube", "DNSCore", "TestSupport", .product(name: "Yams", package: "Yams")], swiftSettings: strict),
-        .testTarget(name: "NetAgentTests", dependencies: ["NetAgent", "NetIO", "DNSCore", "Kube", "Cloudflare", "Probes", "Lab", "TestSupport",
+        .testTarget(name: "NetAgentTests", dependencies: ["NetAgent", "Config", "State", "Alerts", "Diagnosis", "NetIO", "DNSCore", "Kube", "Cloudflare", "Probes", "Lab", "TestSupport",
                                                    .product(name: "Yams", package: "Yams")], swiftSettings: strict),
         // The alert engine's state machine, the message, and the outbox against a real aiosmtpd.
         // The fault matrix (RELIABILITY.md, scripts/reliability): real faults against the Lab and the built binary.
-        .testTarget(name: "FaultMatrixTests", dependencies: ["NetAgent", "NetIO", "DNSCore", "Lab", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "AlertsTests", dependencies: ["NetAgent", "Probes", "NetIO", "DNSCore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
-        .testTarget(name: "FuzzTests", dependencies: ["FuzzHarnesses", "FuzzConfigHarness"], swiftSettings: strict),
+        .testTarget(name: "FaultMatrixTests", dependencies: ["NetAgent", "Config", "State", "Alerts", "NetIO", "DNSCore", "Lab", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "AlertsTests", dependencies: ["NetAgent", "Config", "State", "Alerts", "Probes", "NetIO", "DNSCore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
+        .testTarget(name: "FuzzTests", dependencies: ["FuzzHarnesses"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )
@@ -104,10 +122,8 @@ let package = Package(
 if Context.environment["NETAGENT_FUZZ"] == "1" {
     package.products += [
         .executable(name: "netagent-fuzz", targets: ["NetAgentFuzz"]),
-        .executable(name: "netagent-fuzz-config", targets: ["NetAgentFuzzConfig"]),
     ]
     package.targets += [
         .executableTarget(name: "NetAgentFuzz", dependencies: ["FuzzHarnesses"], swiftSettings: strict),
-        .executableTarget(name: "NetAgentFuzzConfig", dependencies: ["FuzzConfigHarness"], swiftSettings: strict),
     ]
 }

@@ -1,6 +1,8 @@
+public import Config
 public import Foundation
 import GRDB
 public import NetIO
+public import State
 
 /// One mail in the outbox.
 public struct OutboxEntry: Hashable, Sendable {
@@ -213,38 +215,8 @@ public struct AlertOutbox: Sendable {
 }
 
 extension StateStore {
-    /// The alert tables: the outbox, and the engine's state as one JSON snapshot.
-    static func registerAlertMigration(_ migrator: inout DatabaseMigrator) {
-        migrator.registerMigration("v2-alerts") { db in
-            try db.create(table: "outbox") { table in
-                table.autoIncrementedPrimaryKey("id")
-                table.column("message_id", .text).notNull().unique()
-                table.column("group_key", .text).notNull()
-                table.column("subject", .text).notNull()
-                table.column("sender", .text).notNull()
-                table.column("recipients", .text).notNull()
-                table.column("body", .blob).notNull()
-                table.column("status", .text).notNull()
-                table.column("attempts", .integer).notNull()
-                table.column("created_at", .double).notNull()
-                table.column("next_attempt", .double).notNull()
-                table.column("delivered_at", .double)
-                table.column("reply_code", .integer)
-                table.column("last_error", .text)
-            }
-            try db.create(index: "outbox_pending", on: "outbox", columns: ["status", "id"])
-            try db.create(table: "alert_engine") { table in
-                table.column("id", .integer).primaryKey().check { $0 == 1 }
-                table.column("snapshot", .blob).notNull()
-                table.column("updated_at", .double).notNull()
-            }
-        }
-    }
-}
-
-extension StateStore {
     /// The alerts the engine has not resolved (pending or firing), read from its saved state.
-    func openAlerts() async throws -> [Alert] {
+    package func openAlerts() async throws -> [Alert] {
         let snapshot = try await read("read alert state") { db in
             try Data.fetchOne(db, sql: "SELECT snapshot FROM alert_engine WHERE id = 1")
         }

@@ -1,3 +1,4 @@
+public import Config
 public import Foundation
 
 /// How the engine turns conditions into mail: timings, silences, inhibitions, the nodes that
@@ -60,7 +61,7 @@ public struct AlertPolicy: Hashable, Sendable {
 
 extension Duration {
     /// The duration in seconds, as a `TimeInterval`.
-    var seconds: TimeInterval {
+    package var seconds: TimeInterval {
         let (whole, atto) = components
         return TimeInterval(whole) + TimeInterval(atto) / 1e18
     }

@@ -1,8 +1,10 @@
 public import Foundation
 import GRDB
 public import Logging
+import Metrics
 public import Probes
 import ServiceLifecycle
+public import State
 import Synchronization
 
 /// Alerts by mail, end to end: observations in, the engine's decisions queued in the outbox
@@ -141,7 +143,7 @@ public actor AlertService {
                 "subject": "\(entry.subject)", "attempts": "\(entry.attempts)", "error": "\(entry.lastError ?? "")"])
         }
         report.delivery = delivery
-        AgentMetrics.recordAlerts(engine.state.alerts.values, outboxPending: try? await outbox.pendingCount())
+        AlertMetrics.record(engine.state.alerts.values, outboxPending: try? await outbox.pendingCount())
         return report
     }
 
@@ -158,5 +160,19 @@ public actor AlertService {
             }
             do { try await cancelWhenGracefulShutdown { try await clock.sleep(for: interval) } } catch { return }
         }
+    }
+}
+
+/// The alert engine's metrics, through swift-metrics (a no-op until the daemon bootstraps it).
+enum AlertMetrics {
+    /// After an engine step: `netagent_alerts` per state, and the mail waiting in the outbox
+    /// (`netagent_alert_outbox_pending`); docs/metrics.md.
+    static func record(_ alerts: some Sequence<Alert>, outboxPending: Int?) {
+        var counts: [Alert.State: Int] = [.pending: 0, .firing: 0, .resolved: 0]
+        for alert in alerts { counts[alert.state, default: 0] += 1 }
+        for (state, count) in counts {
+            Gauge(label: "netagent_alerts", dimensions: [("state", state.rawValue)]).record(count)
+        }
+        if let outboxPending { Gauge(label: "netagent_alert_outbox_pending").record(outboxPending) }
     }
 }

@@ -1,3 +1,4 @@
+public import Config
 public import Foundation
 
 /// What an alert is about, by name (`node-down`, `vip-down`, …). Rules are also the unit of

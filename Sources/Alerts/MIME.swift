@@ -2,7 +2,7 @@ import Foundation
 
 /// The few pieces of RFC 5322 / 2045 / 2047 an alert mail needs, written out so every line
 /// stays short and ASCII: quoted-printable bodies, encoded-word headers, the date format.
-enum MIME {
+package enum MIME {
     /// `Fri, 27 Nov 2026 13:50:13 +0000` (RFC 5322 §3.3), in UTC.
     static func date(_ date: Date) -> String {
         let c = utc.dateComponents([.year, .month, .day, .hour, .minute, .second, .weekday], from: date)
@@ -77,7 +77,7 @@ enum MIME {
     }
 
     /// Text made safe inside HTML elements and attributes (the status page's rule too).
-    static func escapeHTML(_ text: String) -> String {
+    package static func escapeHTML(_ text: String) -> String {
         var out = ""
         out.reserveCapacity(text.utf8.count)
         for character in text {

@@ -1,3 +1,4 @@
+public import Config
 public import DNSCore
 import Foundation
 public import Probes

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import Probes
 
 /// The areas `netagent check` looks at, in the order the table shows them; the raw values are

@@ -1,16 +1,7 @@
+public import Alerts
 public import Foundation
 public import Probes
 import Synchronization
-
-extension NetAgentConfig {
-    /// `cluster.nodes` as the probes see them, offline ones included.
-    public var nodeTargets: [NodeTarget] {
-        cluster.nodes.map {
-            NodeTarget(name: $0.name, address: $0.address, role: $0.role == .controlplane ? .controlplane : .worker,
-                       offline: $0.offline)
-        }
-    }
-}
 
 /// The live side of `/status`: holds the probe history the scheduler writes and the VIP's
 /// holder log, and gathers a `StatusSnapshot` from them, the daemon's status, the alert
@@ -57,25 +48,6 @@ public final class StatusPage: Sendable {
         self.history = history
         self.vipLog = Mutex(vipLog)
         self.mailLimit = mailLimit
-    }
-
-    /// The page for `config`: its nodes, a column per configured node check, its DNS targets.
-    public convenience init(config: NetAgentConfig, targets: [DNSTarget], status: DaemonStatus, alerts: AlertService?,
-                            history: ProbeHistory = ProbeHistory()) {
-        var columns: [StatusSnapshot.Column] = []
-        if let nodes = config.probes.nodes, nodes.schedule.enabled {
-            columns.append(.tcp)
-            if nodes.icmp { columns.append(.icmp) }
-        }
-        if let mtu = config.probes.mtu, mtu.schedule.enabled { columns.append(.mtu) }
-        var vipTarget: String?
-        if let vip = config.probes.vip, vip.schedule.enabled, let address = config.cluster.vip {
-            columns.append(.vip)
-            vipTarget = "\(address):\(vip.port)"
-        }
-        self.init(cluster: config.cluster.name, nodes: config.nodeTargets, columns: columns, vipTarget: vipTarget,
-                  targets: targets.map { Target(instance: $0.instance, provider: $0.config.name, type: $0.config.kind.typeName) },
-                  status: status, alerts: alerts, history: history)
     }
 
     /// Takes a probe run's results (call from the scheduler's `onResults`); the scheduler

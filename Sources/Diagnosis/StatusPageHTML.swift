@@ -1,4 +1,5 @@
-public import Foundation
+import Alerts
+import Foundation
 import Probes
 
 /// Renders a `StatusSnapshot` as one self-contained HTML page: inline CSS, no scripts, no

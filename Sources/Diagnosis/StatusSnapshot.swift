@@ -1,3 +1,4 @@
+public import Alerts
 public import Foundation
 public import Probes
 

@@ -1,10 +1,8 @@
 public import Foundation
-import NetAgent
+import Config
 
 /// The configuration: any text is a config or a `ConfigError` whose every issue names the
-/// file and a line inside it (0 only for the whole file). A target of its own because NetAgent
-/// brings NIO, Hummingbird and GRDB, which take most of an hour to build with the sanitizers on
-/// two cores: the other harnesses need not wait for them.
+/// file and a line inside it (0 only for the whole file).
 public enum ConfigFuzz {
     public static func run(_ data: Data) {
         let text = String(decoding: data, as: UTF8.self)

@@ -7,7 +7,7 @@ public import Foundation
 ///
 /// The library is built and tested with the package (`FuzzTests` replays `Fuzz/Corpus`), so the
 /// harnesses never rot; `NetAgentFuzz` wraps them for libFuzzer when `NETAGENT_FUZZ=1`
-/// (`scripts/fuzz`, docs/fuzzing.md). The configuration's harness is `FuzzConfigHarness`.
+/// (`scripts/fuzz`, docs/fuzzing.md).
 public enum FuzzHarness: String, CaseIterable, Sendable {
     /// Kubernetes YAML through `ManifestLoader.load(text:)` and the route source.
     case manifest
@@ -21,6 +21,8 @@ public enum FuzzHarness: String, CaseIterable, Sendable {
     case dnsname
     /// Wire bytes through `DNSMessage(bytes:)`.
     case dnsmessage
+    /// A configuration file through `NetAgentConfig.parse(yaml:file:baseDirectory:)`.
+    case config
 
     /// Runs the harness on one input.
     public func run(_ data: Data) {
@@ -31,6 +33,7 @@ public enum FuzzHarness: String, CaseIterable, Sendable {
         case .pihole: PiholeFuzz.run(data)
         case .dnsname: DNSNameFuzz.run(data)
         case .dnsmessage: DNSMessageFuzz.run(data)
+        case .config: ConfigFuzz.run(data)
         }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Config
 import DNSCore
 import Foundation
 import NetAgent

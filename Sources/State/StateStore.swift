@@ -1,5 +1,5 @@
 public import DNSCore
-import GRDB
+package import GRDB
 
 /// The agent's SQLite state file: one database, migrated on open, holding the ownership
 /// ledger, the alert outbox and the alert engine's state. Opening fails with a `StateStoreError` naming the
@@ -55,14 +55,14 @@ public final class StateStore: Sendable {
     }
 
     /// Runs `work` in a write transaction, wrapping failures with the file and operation.
-    func write<T: Sendable>(_ operation: String, _ work: @escaping @Sendable (Database) throws -> T) async throws(StateStoreError) -> T {
+    package func write<T: Sendable>(_ operation: String, _ work: @escaping @Sendable (Database) throws -> T) async throws(StateStoreError) -> T {
         do { return try await queue.write(work) } catch let error as StateStoreError { throw error } catch {
             throw StateStoreError(path: path, operation: operation, detail: String(describing: error))
         }
     }
 
     /// Runs `work` in a read, wrapping failures with the file and operation.
-    func read<T: Sendable>(_ operation: String, _ work: @escaping @Sendable (Database) throws -> T) async throws(StateStoreError) -> T {
+    package func read<T: Sendable>(_ operation: String, _ work: @escaping @Sendable (Database) throws -> T) async throws(StateStoreError) -> T {
         do { return try await queue.read(work) } catch let error as StateStoreError { throw error } catch {
             throw StateStoreError(path: path, operation: operation, detail: String(describing: error))
         }
@@ -113,5 +113,41 @@ public struct StateStoreError: Error, Hashable, Sendable, CustomStringConvertibl
     public let operation: String
     public let detail: String
 
+    public init(path: String, operation: String, detail: String) {
+        self.path = path
+        self.operation = operation
+        self.detail = detail
+    }
+
     public var description: String { "state file \(path): \(operation): \(detail)" }
+}
+
+extension StateStore {
+    /// The alert tables (Sources/Alerts reads and writes them): the outbox, and the engine's state as one JSON snapshot.
+    static func registerAlertMigration(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v2-alerts") { db in
+            try db.create(table: "outbox") { table in
+                table.autoIncrementedPrimaryKey("id")
+                table.column("message_id", .text).notNull().unique()
+                table.column("group_key", .text).notNull()
+                table.column("subject", .text).notNull()
+                table.column("sender", .text).notNull()
+                table.column("recipients", .text).notNull()
+                table.column("body", .blob).notNull()
+                table.column("status", .text).notNull()
+                table.column("attempts", .integer).notNull()
+                table.column("created_at", .double).notNull()
+                table.column("next_attempt", .double).notNull()
+                table.column("delivered_at", .double)
+                table.column("reply_code", .integer)
+                table.column("last_error", .text)
+            }
+            try db.create(index: "outbox_pending", on: "outbox", columns: ["status", "id"])
+            try db.create(table: "alert_engine") { table in
+                table.column("id", .integer).primaryKey().check { $0 == 1 }
+                table.column("snapshot", .blob).notNull()
+                table.column("updated_at", .double).notNull()
+            }
+        }
+    }
 }

@@ -1,3 +1,5 @@
+import Alerts
+import Config
 import Foundation
 import NetAgent
 import NetIO

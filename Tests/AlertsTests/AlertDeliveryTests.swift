@@ -1,9 +1,11 @@
+import Alerts
 import Foundation
 import NetAgent
 import NetIO
 import Probes
-import Testing
+import State
 import TestSupport
+import Testing
 
 /// Alerts end to end: engine → outbox in a real state file → libcurl → aiosmtpd on loopback,
 /// with the relay down, restarted, TLS-only and refusing. Time is the `now` each step is given.

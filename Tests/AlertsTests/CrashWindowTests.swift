@@ -1,9 +1,11 @@
+@testable import Alerts
 import Foundation
 import GRDB
 @testable import NetAgent
 import NetIO
-import Testing
+@testable import State
 import TestSupport
+import Testing
 
 /// The one window the outbox cannot close: the relay said 250, the process died before the
 /// row was marked delivered. What is promised is that the resend is the same message.

@@ -1,9 +1,11 @@
+import Alerts
 import Foundation
 import NetAgent
 import NetIO
+import State
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
 struct RunLoopTests {
     /// Waits until `condition` holds: the loop's step does real I/O (SQLite, a refused

@@ -1,3 +1,4 @@
+import Alerts
 import DNSCore
 import Foundation
 import NetAgent

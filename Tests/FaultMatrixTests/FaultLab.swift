@@ -1,12 +1,14 @@
+import Alerts
 import DNSCore
 import Foundation
 import Glibc
 import Lab
 import NetAgent
 import NetIO
+import State
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
 /// One scenario's world: the Kubernetes API, Pi-hole(s) with their dnsmasq and Cloudflare
 /// simulators, each under a `LabServer` so it can be taken down and brought back on its port;

@@ -1,5 +1,4 @@
 import Foundation
-import FuzzConfigHarness
 import FuzzHarnesses
 import Testing
 
@@ -27,11 +26,5 @@ import Testing
     @Test(arguments: FuzzHarness.allCases)
     func replaysCrashes(harness: FuzzHarness) throws {
         for input in Self.inputs("Crashes", harness.rawValue) { harness.run(try Data(contentsOf: input)) }
-    }
-
-    @Test func replaysConfigSeedsAndCrashes() throws {
-        let seeds = Self.inputs("Corpus", "config")
-        #expect(!seeds.isEmpty, "Fuzz/Corpus/config has no seed")
-        for input in seeds + Self.inputs("Crashes", "config") { ConfigFuzz.run(try Data(contentsOf: input)) }
     }
 }

@@ -1,3 +1,4 @@
+import Diagnosis
 import NetAgent
 import NetIO
 import Probes

@@ -1,10 +1,11 @@
+import Config
 import DNSCore
 import Foundation
 import Kube
 import Lab
 import NetAgent
-import Testing
 import TestSupport
+import Testing
 
 /// `netagent check` against the Cloudflare simulator: records the routes ask for and the zone
 /// lacks are named as pending changes (exit 1) without a single write; after a reconcile the

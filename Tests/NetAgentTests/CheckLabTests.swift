@@ -1,3 +1,5 @@
+import Alerts
+import Config
 import DNSCore
 import Foundation
 import Glibc
@@ -6,8 +8,9 @@ import Lab
 import NetAgent
 import NetIO
 import Probes
-import Testing
+import State
 import TestSupport
+import Testing
 
 /// `netagent check` against the Lab's Pi-hole (with its real dnsmasq), manifests on disk and a
 /// real SMTP relay (aiosmtpd): records in sync exit 0, a record that differs names both values

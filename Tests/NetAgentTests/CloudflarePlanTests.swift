@@ -1,10 +1,11 @@
+import Config
 import DNSCore
 import Foundation
 import Kube
 import Lab
 import NetAgent
-import Testing
 import TestSupport
+import Testing
 
 /// From routes in manifests to records in the Cloudflare simulator, through the configuration:
 /// `netagent plan --config` shows each zone's changes, a reconcile makes them (a Gateway aimed

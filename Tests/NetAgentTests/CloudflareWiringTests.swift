@@ -1,4 +1,5 @@
 import Cloudflare
+import Config
 import DNSCore
 import Foundation
 import Lab

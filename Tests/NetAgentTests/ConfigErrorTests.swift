@@ -1,5 +1,6 @@
-import Testing
+@testable import Config
 @testable import NetAgent
+import Testing
 
 /// One broken file and the issue it must produce.
 struct BrokenFile: CustomTestStringConvertible, Sendable {

@@ -1,8 +1,9 @@
+@testable import Config
 import DNSCore
 import Foundation
+@testable import NetAgent
 import NetIO
 import Testing
-@testable import NetAgent
 
 @Suite("The example configuration")
 struct ConfigExampleTests {

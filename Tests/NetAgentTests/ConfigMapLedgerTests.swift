@@ -1,8 +1,10 @@
+import Config
 import DNSCore
 import Foundation
 import Kube
 import Lab
 import NetAgent
+import State
 import Testing
 
 /// The Pi-hole ledger in a ConfigMap, against the Kubernetes API simulator on loopback.

@@ -1,6 +1,7 @@
+@testable import Config
 import Foundation
-import Testing
 @testable import NetAgent
+import Testing
 
 @Suite("Secrets")
 struct ConfigSecretTests {

@@ -1,6 +1,7 @@
+@testable import Config
 import Foundation
-import Testing
 @testable import NetAgent
+import Testing
 
 /// Shared helpers for the configuration tests.
 enum ConfigFixtures {

@@ -1,6 +1,7 @@
+@testable import Config
+@testable import NetAgent
 import NetIO
 import Testing
-@testable import NetAgent
 
 @Suite("Configuration values")
 struct ConfigValueTests {

@@ -1,9 +1,10 @@
+import Config
 import Foundation
 import Kube
 import Lab
 import NetAgent
-import Testing
 import TestSupport
+import Testing
 import Yams
 
 /// The kustomize folder `deploy/` read as a person applying it would: each resource of the

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
-import Testing
 @testable import NetAgent
+import Testing
 
 @Suite("Log lines")
 struct LogHandlerTests {

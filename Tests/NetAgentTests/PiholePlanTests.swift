@@ -1,11 +1,13 @@
+import Config
 import DNSCore
 import Foundation
 import Kube
 import Lab
 import NetAgent
 import NetIO
-import Testing
+import State
 import TestSupport
+import Testing
 
 /// From routes in manifests to records answered by Pi-hole's dnsmasq, through the
 /// configuration: `netagent plan --config` shows each instance's changes, a reconcile makes

@@ -1,6 +1,7 @@
 import DNSCore
 import Foundation
 import NetAgent
+import State
 import Testing
 
 @Suite struct StateStoreTests {

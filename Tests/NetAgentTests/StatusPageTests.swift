@@ -1,4 +1,6 @@
+@testable import Alerts
 import DNSCore
+@testable import Diagnosis
 import Foundation
 @testable import NetAgent
 import NetIO

@@ -1,8 +1,10 @@
+import Alerts
+import Config
 import Foundation
 import NetAgent
 import NetIO
-import Testing
 import TestSupport
+import Testing
 
 /// TLS is verified wherever netagent sends a secret (docs/security.md): the Cloudflare API, a
 /// Pi-hole over https and the Kubernetes API refuse a certificate the system does not trust, and

@@ -1,8 +1,9 @@
+import Config
 import DNSCore
 import Foundation
 import NetAgent
-import Testing
 import TestSupport
+import Testing
 
 /// Taking over a Pi-hole that external-dns filled (docs/migration.md): the first cycle finds
 /// nothing to change, yet must write the exact matches it adopted into the ledger, or a route

@@ -1,11 +1,13 @@
+import Config
 import DNSCore
+import Diagnosis
 import Foundation
 import Kube
 import Logging
 import NetAgent
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
 /// The reconcile loop on a manual clock: a burst of changes is one run, a failed cycle is
 /// retried after its back-off, a resync runs with no change, and nothing runs in between.

@@ -1,7 +1,11 @@
-public import DNSCore
+import Alerts
+public import Config
+import DNSCore
+public import Diagnosis
 import Foundation
-public import NetIO
+import NetIO
 import Probes
+import State
 
 /// `netagent check`: every configured probe once, a read-only plan against every provider
 /// instance, the desired records asked of their DNS servers, and the alert path (the relay

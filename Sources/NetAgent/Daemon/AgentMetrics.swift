@@ -1,8 +1,9 @@
 import DNSCore
+public import Diagnosis
 import Foundation
 import Metrics
-public import Prometheus
 public import Probes
+public import Prometheus
 import Synchronization
 
 /// The agent's metrics, through swift-metrics into a Prometheus registry that `/metrics`
@@ -93,15 +94,5 @@ public enum AgentMetrics {
         for node in holders {
             Gauge(label: "netagent_vip_holder", dimensions: [("vip", vip), ("node", node)]).record(1)
         }
-    }
-
-    /// The alert engine after a step: alerts per state, and the mail waiting in the outbox.
-    static func recordAlerts(_ alerts: some Sequence<Alert>, outboxPending: Int?) {
-        var counts: [Alert.State: Int] = [.pending: 0, .firing: 0, .resolved: 0]
-        for alert in alerts { counts[alert.state, default: 0] += 1 }
-        for (state, count) in counts {
-            Gauge(label: "netagent_alerts", dimensions: [("state", state.rawValue)]).record(count)
-        }
-        if let outboxPending { Gauge(label: "netagent_alert_outbox_pending").record(outboxPending) }
     }
 }

@@ -1,10 +1,14 @@
+import Alerts
+public import Config
+import Diagnosis
 import Foundation
-public import Logging
 import Kube
+public import Logging
 import NetIO
-public import Prometheus
 import Probes
+public import Prometheus
 import ServiceLifecycle
+import State
 
 /// `netagent run`: the route sources, a reconciler per DNS target, the probe scheduler, the
 /// alert service and the status server, as one `ServiceGroup`. SIGTERM and SIGINT shut it

@@ -1,8 +1,11 @@
+public import Config
 public import DNSCore
+import Diagnosis
 import Foundation
 import Kube
 import Logging
 import ServiceLifecycle
+import State
 
 /// High availability: the Lease election and the shared Pi-hole ledger, for `netagent run`.
 extension Daemon {

@@ -1,6 +1,8 @@
-public import Probes
+public import Diagnosis
 import Foundation
 import NetIO
+public import Probes
+import State
 
 extension Daemon {
     /// What `netagent run --once` did: one cycle per target and one round of every probe.

@@ -1,6 +1,7 @@
+import Config
 import DNSCore
 import NetIO
-public import Probes
+import Probes
 
 /// `netagent run`'s dns-records probe: at every run, each provider's desired records from the
 /// sources as they are then, asked as `RecordsToAsk` says (the DNS server named as the

@@ -1,5 +1,6 @@
-public import Kube
+public import Config
 import Foundation
+public import Kube
 
 extension SourcesConfig.KubernetesSource {
     /// The cluster this source names: the pod's own service account when neither a kubeconfig

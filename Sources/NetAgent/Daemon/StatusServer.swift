@@ -1,7 +1,9 @@
+public import Config
+public import Diagnosis
 import Hummingbird
 public import Logging
-public import ServiceLifecycle
 public import Prometheus
+public import ServiceLifecycle
 
 /// The agent's HTTP server on `server.listen`: `/healthz` (the process serves) and `/readyz`
 /// (sources synced and every target reached at least once; 503 with the reasons otherwise),

@@ -1,4 +1,5 @@
-public import DNSCore
+import DNSCore
+public import Diagnosis
 import Foundation
 public import Kube
 public import Logging
@@ -28,35 +29,6 @@ public final class ReconcileTrigger: Sendable {
 
     /// Whether a poke came since the last `take`; clears it.
     func take() -> Bool { dirty.withLock { d in defer { d = false }; return d } }
-}
-
-/// What one reconcile cycle of a target did, for the alert engine and `--once`.
-public struct CycleOutcome: Sendable {
-    public var instance: String
-    /// The plan, or why the target could not be read, planned or written.
-    public var result: Result<Plan, PlanFailure>
-    /// What the apply did; nil in a dry run, with nothing to change, when the cycle failed,
-    /// and when this replica was not the leader.
-    public var report: ApplyReport?
-    /// Planned but not applied: another replica leads (leader election). Not a failure.
-    public var notLeader = false
-    /// The records the target's owner holds after the cycle, by type (bookkeeping TXT records
-    /// not counted); nil when the cycle failed.
-    public var owned: [RecordType: Int]?
-
-    public var error: String? {
-        if case .failure(let failure) = result { return failure.message }
-        return nil
-    }
-    public var ok: Bool { error == nil && (report?.isComplete ?? true) }
-
-    /// The cycle as the alert engine takes it.
-    public var alert: AlertSignals.ReconcileOutcome {
-        switch result {
-        case .success(let plan): AlertSignals.ReconcileOutcome(provider: instance, plan: plan, report: report)
-        case .failure(let failure): AlertSignals.ReconcileOutcome(provider: instance, error: failure.message)
-        }
-    }
 }
 
 /// One target's reconcile loop: a change schedules a run after `debounce`, pokes during the

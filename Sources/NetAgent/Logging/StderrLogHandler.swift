@@ -1,3 +1,4 @@
+public import Config
 public import Foundation
 public import Logging
 

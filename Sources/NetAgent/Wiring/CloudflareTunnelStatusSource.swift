@@ -1,4 +1,5 @@
 public import Cloudflare
+public import Config
 public import Probes
 
 /// The tunnel probe's `TunnelStatusSource`, answered by the Cloudflare API.

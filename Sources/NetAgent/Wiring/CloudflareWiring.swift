@@ -1,4 +1,5 @@
 public import Cloudflare
+public import Config
 public import DNSCore
 
 extension CloudflareSettings {

@@ -1,7 +1,10 @@
-public import DNSCore
-import Foundation
 import Cloudflare
+public import Config
+public import DNSCore
+import Diagnosis
+import Foundation
 import Pihole
+public import State
 
 /// One place netagent writes DNS to: a provider instance (one Pi-hole of an HA pair, a
 /// Cloudflare account) with its ownership registry and its planning rules. Each target is

@@ -1,6 +1,7 @@
+public import Config
 import DNSCore
-public import Kube
 import Foundation
+public import Kube
 
 /// The Gateway API objects netagent reads, from manifests on disk and the cluster's API.
 public struct SourceObjects: Sendable {

@@ -1,3 +1,4 @@
+public import Config
 public import NetIO
 public import Probes
 
@@ -42,5 +43,15 @@ extension NetAgentConfig {
             }
         }
         return scheduled
+    }
+}
+
+extension NetAgentConfig {
+    /// `cluster.nodes` as the probes see them, offline ones included.
+    public var nodeTargets: [NodeTarget] {
+        cluster.nodes.map {
+            NodeTarget(name: $0.name, address: $0.address, role: $0.role == .controlplane ? .controlplane : .worker,
+                       offline: $0.offline)
+        }
     }
 }

@@ -1,3 +1,4 @@
+public import Config
 public import DNSCore
 import NetIO
 public import Probes

@@ -1,5 +1,8 @@
+public import Config
 public import DNSCore
+public import Diagnosis
 import Foundation
+import State
 
 /// What `netagent plan --config` shows for one target: the changes it would make, read-only,
 /// or why it could not be planned.
@@ -50,13 +53,6 @@ public struct TargetPlan: Sendable {
         }
         return plans
     }
-}
-
-/// Why a target could not be planned (its API unreachable, a refused login, …).
-public struct PlanFailure: Error, Sendable, CustomStringConvertible {
-    public var message: String
-    public init(message: String) { self.message = message }
-    public var description: String { message }
 }
 
 /// Prints per-target plans as a table or one JSON object.

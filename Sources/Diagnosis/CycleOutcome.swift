@@ -1,0 +1,47 @@
+public import Alerts
+public import DNSCore
+
+/// What one reconcile cycle of a target did, for the alert engine and `--once`.
+public struct CycleOutcome: Sendable {
+    public var instance: String
+    /// The plan, or why the target could not be read, planned or written.
+    public var result: Result<Plan, PlanFailure>
+    /// What the apply did; nil in a dry run, with nothing to change, when the cycle failed,
+    /// and when this replica was not the leader.
+    public var report: ApplyReport?
+    /// Planned but not applied: another replica leads (leader election). Not a failure.
+    public var notLeader = false
+    /// The records the target's owner holds after the cycle, by type (bookkeeping TXT records
+    /// not counted); nil when the cycle failed.
+    public var owned: [RecordType: Int]?
+
+    public init(instance: String, result: Result<Plan, PlanFailure>, report: ApplyReport? = nil, notLeader: Bool = false,
+                owned: [RecordType: Int]? = nil) {
+        self.instance = instance
+        self.result = result
+        self.report = report
+        self.notLeader = notLeader
+        self.owned = owned
+    }
+
+    public var error: String? {
+        if case .failure(let failure) = result { return failure.message }
+        return nil
+    }
+    public var ok: Bool { error == nil && (report?.isComplete ?? true) }
+
+    /// The cycle as the alert engine takes it.
+    public var alert: AlertSignals.ReconcileOutcome {
+        switch result {
+        case .success(let plan): AlertSignals.ReconcileOutcome(provider: instance, plan: plan, report: report)
+        case .failure(let failure): AlertSignals.ReconcileOutcome(provider: instance, error: failure.message)
+        }
+    }
+}
+
+/// Why a target could not be planned (its API unreachable, a refused login, …).
+public struct PlanFailure: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(message: String) { self.message = message }
+    public var description: String { message }
+}
