@@ -1,4 +1,4 @@
-public import Config
+import Config
 public import Foundation
 public import Logging
 
