@@ -10,9 +10,7 @@ struct DocumentChunk {
 /// only directives (`%YAML`) and comments stays with the document after it.
 enum DocumentSplitter {
     static func split(_ text: String) -> [DocumentChunk] {
-        var text = text
-        text.makeContiguousUTF8()
-        let ranges = text.utf8.withContiguousStorageIfAvailable(byteRanges) ?? []
+        let ranges = byteRanges(Array(text.utf8))
         let utf8 = text.utf8
         return ranges.map { range in
             let lower = utf8.index(utf8.startIndex, offsetBy: range.start)
@@ -22,7 +20,7 @@ enum DocumentSplitter {
     }
 
     /// The byte ranges and first lines of the documents in `bytes`.
-    private static func byteRanges(_ bytes: UnsafeBufferPointer<UInt8>) -> [(start: Int, end: Int, line: Int)] {
+    private static func byteRanges(_ bytes: [UInt8]) -> [(start: Int, end: Int, line: Int)] {
         var chunks: [(start: Int, end: Int, line: Int)] = []
         var chunkStart = 0
         var chunkLine = 1
@@ -33,7 +31,7 @@ enum DocumentSplitter {
         while lineStart < count {
             var lineEnd = lineStart
             while lineEnd < count && bytes[lineEnd] != 0x0A { lineEnd += 1 }
-            let lineBytes = UnsafeBufferPointer(rebasing: bytes[lineStart..<lineEnd])
+            let lineBytes = bytes[lineStart..<lineEnd]
             let marker = markerKind(lineBytes)
             if marker != .none && lineStart != chunkStart && chunkHasContent {
                 chunks.append((chunkStart, lineStart, chunkLine))
@@ -61,19 +59,20 @@ enum DocumentSplitter {
     private enum Marker { case none, start, end }
 
     /// `---` or `...` at column 0, alone or followed by white space.
-    private static func markerKind(_ line: UnsafeBufferPointer<UInt8>) -> Marker {
+    private static func markerKind(_ line: ArraySlice<UInt8>) -> Marker {
         guard line.count >= 3 else { return .none }
-        let first = line[0]
-        guard first == UInt8(ascii: "-") || first == UInt8(ascii: "."), line[1] == first, line[2] == first else { return .none }
+        let at = line.startIndex
+        let first = line[at]
+        guard first == UInt8(ascii: "-") || first == UInt8(ascii: "."), line[at + 1] == first, line[at + 2] == first else { return .none }
         if line.count > 3 {
-            let next = line[3]
+            let next = line[at + 3]
             guard next == UInt8(ascii: " ") || next == UInt8(ascii: "\t") || next == UInt8(ascii: "\r") else { return .none }
         }
         return first == UInt8(ascii: "-") ? .start : .end
     }
 
     /// A line that is not blank, not a comment and not a directive.
-    private static func isContent(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+    private static func isContent(_ line: ArraySlice<UInt8>) -> Bool {
         for byte in line {
             switch byte {
             case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r"): continue

@@ -1,10 +1,6 @@
 import Foundation
+import NetIO
 import Yams
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// What the kustomizations and the Flux `Kustomization` above a file give its objects.
 struct FileContext: Sendable, Equatable {
@@ -191,21 +187,8 @@ struct GitOpsTree {
 
     static let fluxGroup = Array("kustomize.toolkit.fluxcd.io".utf8)
 
-    static func contains(_ data: Data, _ needle: [UInt8]) -> Bool {
-        data.withUnsafeBytes { haystack in
-            needle.withUnsafeBytes { pattern in
-                guard let base = haystack.baseAddress, let key = pattern.baseAddress, pattern.count > 0 else { return false }
-                let first = Int32(needle[0])
-                var offset = 0
-                while haystack.count - offset >= pattern.count,
-                      let hit = memchr(base + offset, first, haystack.count - offset - pattern.count + 1) {
-                    if memcmp(hit, key, pattern.count) == 0 { return true }
-                    offset = base.distance(to: UnsafeRawPointer(hit)) + 1
-                }
-                return false
-            }
-        }
-    }
+    /// Whether `needle` is in `data` (NetIO's `Bytes`: a scan at memory speed).
+    static func contains(_ data: Data, _ needle: [UInt8]) -> Bool { Bytes.contains(data, needle) }
 
     /// Flux's `path` is relative to the repository's root, which the tree does not name: the
     /// first folder at or above `start` that holds `path` is taken as that root.

@@ -6,7 +6,8 @@ import Foundation
 /// integers) and then validate (422 Invalid: `leaseDurationSeconds` > 0, `leaseTransitions` ≥ 0).
 enum LeaseValidation {
     static let microTimeLayout = "2006-01-02T15:04:05.000000Z07:00"
-    nonisolated(unsafe) static let microTime = try! Regex(#"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}(Z|[+-]\d{2}:\d{2})$"#)
+    /// A `Regex` is not `Sendable`, so each check makes its own (a literal: checked when compiled).
+    static var microTime: Regex<(Substring, Substring)> { #/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}(Z|[+-]\d{2}:\d{2})$/# }
 
     static func check(_ object: [String: Any], name: String) throws(SimulatorError) {
         guard let spec = object["spec"] else { return }
