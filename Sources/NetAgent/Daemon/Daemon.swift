@@ -54,49 +54,25 @@ public struct Daemon: Sendable {
         }
         let triggers = reconcilers.map(\.trigger)
         let page = StatusPage(config: config, targets: targets, status: status, alerts: alerts)
-        let records = config.scheduledRecordsProbe(resolver: resolver) { await sources.isReady() ? await sources.objects() : nil }
-        let scheduler = ProbeScheduler(probes: config.scheduledProbes(resolver: resolver, tunnelStatus: config.tunnelStatusSource(secrets: secrets)) + (records.map { [$0] } ?? []), history: page.history, clock: clock,
-                                       onResults: { results in
-                                           alerts?.record(results)
-                                           AgentMetrics.record(results)
-                                           page.record(results)
-                                       })
+        let scheduler = probeScheduler(resolver: resolver, sources: sources, page: page, alerts: alerts, clock: clock)
+        if elector == nil { AgentMetrics.recordLeader(true) }
 
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
-        func add(_ name: String, _ body: @escaping @Sendable () async throws -> Void) {
-            services.append(.init(service: ClosureService(body), serviceName: name))
-        }
-        // A service that returns ends the group: add only those that have something to run.
-        // The elector comes first, so it stops last: after the reconcilers' last apply.
-        if let elector {
-            add("leader election") { await Self.lead(elector, triggers: triggers) }
-        } else {
-            AgentMetrics.recordLeader(true)
-        }
-        if sources.cluster != nil {
-            add("sources") {
-                await cancelWhenGracefulShutdown {
-                    await Self.watch(sources, status: status, clock: clock) { for trigger in triggers { trigger.poke() } }
-                }
-            }
-        }
-        for reconciler in reconcilers { add("reconcile \(reconciler.target.instance)") { await reconciler.run() } }
-        if !scheduler.probes.isEmpty {
-            add("probes") { await cancelWhenGracefulShutdown { await scheduler.run() } }
-        }
-        if let alerts {
-            // Every replica evaluates; only the leader mails (a follower's mails are the leader's to send).
-            add("alerts") {
-                await alerts.run(clock: clock, every: .seconds(5), mailing: { leadership.isLeader })
-            }
-        }
-        services.append(.init(
-            service: StatusServer.service(listen: config.server.listen, status: status, metrics: metrics, page: page, logger: logger,
-                                          onListening: onListening),
-            serviceName: "http"))
+        // The services in start order; the group stops them in reverse. A service that returns
+        // ends the group, so only those with something to run are listed. The elector comes
+        // first, so it stops last: after the reconcilers' last apply.
+        let services: [ServiceGroupConfiguration.ServiceConfiguration?] = [
+            elector.map { Self.leaderElection($0, triggers: triggers) },
+            sources.cluster == nil ? nil : Self.sourceWatch(sources, status: status, clock: clock, triggers: triggers),
+        ] + reconcilers.map(Self.reconcile) + [
+            scheduler.probes.isEmpty ? nil : Self.probes(scheduler),
+            alerts.map { Self.alerting($0, clock: clock, leadership: leadership) },
+            .init(service: StatusServer.service(listen: config.server.listen, status: status, metrics: metrics, page: page,
+                                                logger: logger, onListening: onListening),
+                  serviceName: "http"),
+        ]
 
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            services: services.compactMap { $0 }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         logger.notice("netagent run: \(targets.count) target(s)\(dryRun ? ", dry run" : ""), \(config.probes.enabledKinds.count) probe kind(s), listening on \(config.server.listen)")
         try await group.run()
         // A last step hands what the reconcilers' final cycles raised to the outbox and the relay.
@@ -105,6 +81,56 @@ public struct Daemon: Sendable {
             do { _ = try await alerts.step(now: Date(), mailing: mailing) } catch { logger.error("alert flush failed: \(error)") }
         }
         logger.notice("netagent run: stopped")
+    }
+
+    /// A service named `name` that runs `body`.
+    static func service(_ name: String, _ body: @escaping @Sendable () async throws -> Void) -> ServiceGroupConfiguration.ServiceConfiguration {
+        .init(service: ClosureService(body), serviceName: name)
+    }
+
+    /// Holds or waits for the lease, poking every reconciler when leadership changes.
+    static func leaderElection(_ elector: LeaderElector, triggers: [ReconcileTrigger]) -> ServiceGroupConfiguration.ServiceConfiguration {
+        service("leader election") { await lead(elector, triggers: triggers) }
+    }
+
+    /// The cluster's informers; every change pokes every reconciler.
+    static func sourceWatch(_ sources: RouteSources, status: DaemonStatus, clock: ContinuousClock,
+                            triggers: [ReconcileTrigger]) -> ServiceGroupConfiguration.ServiceConfiguration {
+        service("sources") {
+            await cancelWhenGracefulShutdown {
+                await watch(sources, status: status, clock: clock) { for trigger in triggers { trigger.poke() } }
+            }
+        }
+    }
+
+    /// One DNS target's reconcile loop.
+    static func reconcile(_ reconciler: TargetReconciler<ContinuousClock>) -> ServiceGroupConfiguration.ServiceConfiguration {
+        service("reconcile \(reconciler.target.instance)") { await reconciler.run() }
+    }
+
+    /// The probe scheduler.
+    static func probes(_ scheduler: ProbeScheduler<ContinuousClock>) -> ServiceGroupConfiguration.ServiceConfiguration {
+        service("probes") { await cancelWhenGracefulShutdown { await scheduler.run() } }
+    }
+
+    /// The alert service's steps. Every replica evaluates; only the leader mails (a follower's
+    /// mails are the leader's to send).
+    static func alerting(_ alerts: AlertService, clock: ContinuousClock, leadership: Leadership) -> ServiceGroupConfiguration.ServiceConfiguration {
+        service("alerts") { await alerts.run(clock: clock, every: .seconds(5), mailing: { leadership.isLeader }) }
+    }
+
+    /// The probes `run` schedules (the configured kinds and the dns-records probe over the
+    /// sources), their results going to the alerts, the metrics and the status page.
+    func probeScheduler(resolver: Resolver, sources: RouteSources, page: StatusPage, alerts: AlertService?,
+                        clock: ContinuousClock) -> ProbeScheduler<ContinuousClock> {
+        let records = config.scheduledRecordsProbe(resolver: resolver) { await sources.isReady() ? await sources.objects() : nil }
+        let scheduled = config.scheduledProbes(resolver: resolver, tunnelStatus: config.tunnelStatusSource(secrets: secrets))
+        return ProbeScheduler(probes: scheduled + (records.map { [$0] } ?? []), history: page.history, clock: clock,
+                              onResults: { results in
+                                  alerts?.record(results)
+                                  AgentMetrics.record(results)
+                                  page.record(results)
+                              })
     }
 
     /// The sources' informers, with `onChange` called after every change and once when all have
