@@ -4,7 +4,7 @@ import Yams
 
 /// Collects the problems of one file while its node tree is walked, so every problem is
 /// reported at once instead of stopping at the first.
-final class Diagnostics {
+final class ConfigIssueLog {
     let file: String
     /// Folder that relative paths in the file are resolved against.
     let baseDirectory: String
@@ -30,7 +30,7 @@ enum KeyPathText {
 struct Field {
     let node: Node
     let path: String
-    let diag: Diagnostics
+    let diag: ConfigIssueLog
 
     var line: Int { node.mark?.line ?? 0 }
 
@@ -166,7 +166,7 @@ struct Field {
 final class MappingReader {
     let path: String
     let line: Int
-    let diag: Diagnostics
+    let diag: ConfigIssueLog
     private var entries: [(key: String, line: Int, value: Node)] = []
     private var asked: [String] = []
 

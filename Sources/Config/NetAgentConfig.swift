@@ -40,7 +40,7 @@ public struct NetAgentConfig: Hashable, Sendable {
     /// Validates YAML text; `file` only names it in errors, `baseDirectory` anchors relative paths.
     /// - Throws: ``ConfigError`` with every problem, sorted by line.
     public static func parse(yaml: String, file: String, baseDirectory: String) throws(ConfigError) -> NetAgentConfig {
-        let diag = Diagnostics(file: file, baseDirectory: baseDirectory)
+        let diag = ConfigIssueLog(file: file, baseDirectory: baseDirectory)
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)
