@@ -113,11 +113,7 @@ public struct StateStoreError: Error, Hashable, Sendable, CustomStringConvertibl
     public let operation: String
     public let detail: String
 
-    public init(path: String, operation: String, detail: String) {
-        self.path = path
-        self.operation = operation
-        self.detail = detail
-    }
+    public init(path: String, operation: String, detail: String) { (self.path, self.operation, self.detail) = (path, operation, detail) }
 
     public var description: String { "state file \(path): \(operation): \(detail)" }
 }
