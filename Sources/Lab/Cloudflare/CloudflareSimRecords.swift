@@ -17,11 +17,12 @@ public struct SimulatedDNSRecord: Hashable, Sendable {
     public var tags: [String]
     /// `settings`: `ipv4_only`, `ipv6_only`, and for CNAME `flatten_cname` (`types/dns/*_record.py` `Settings`).
     public var settings: [String: Bool] = [:]
-    var createdOn = Date()
-    var modifiedOn = Date()
+    /// Timestamps, kept as the text the API writes (formatted once, not on every list).
+    var createdOn = SimulatedDNSRecord.timestamp(Date())
+    var modifiedOn = SimulatedDNSRecord.timestamp(Date())
     /// When the comment / the tags last changed; absent until then (Optional in the SDK's models).
-    var commentModifiedOn: Date?
-    var tagsModifiedOn: Date?
+    var commentModifiedOn: String?
+    var tagsModifiedOn: String?
     var sequence: Int
 
     public init(id: String = SimulatedDNSRecord.newID(), name: String, type: String, content: String, ttl: Int = 1,
@@ -47,10 +48,10 @@ public struct SimulatedDNSRecord: Hashable, Sendable {
             "id": id, "zone_id": zone.id, "zone_name": zone.name, "name": name, "type": type, "content": content,
             "proxiable": Self.proxiable.contains(type), "proxied": proxied, "ttl": ttl,
             "comment": comment.map { $0 as Any } ?? NSNull(), "tags": tags, "settings": settings,
-            "meta": [String: Any](), "created_on": Self.timestamp(createdOn), "modified_on": Self.timestamp(modifiedOn),
+            "meta": [String: Any](), "created_on": createdOn, "modified_on": modifiedOn,
         ]
-        if let commentModifiedOn { object["comment_modified_on"] = Self.timestamp(commentModifiedOn) }
-        if let tagsModifiedOn { object["tags_modified_on"] = Self.timestamp(tagsModifiedOn) }
+        if let commentModifiedOn { object["comment_modified_on"] = commentModifiedOn }
+        if let tagsModifiedOn { object["tags_modified_on"] = tagsModifiedOn }
         return object
     }
 
@@ -110,7 +111,7 @@ struct ZoneRecords: Sendable {
         var record = SimulatedDNSRecord(name: "", type: "", content: "")
         try Self.assign(fields, to: &record, requireAll: true)
         try check(record)
-        let now = Date()
+        let now = SimulatedDNSRecord.timestamp(Date())
         record.createdOn = now
         record.modifiedOn = now
         if record.comment != nil { record.commentModifiedOn = now }
@@ -134,7 +135,7 @@ struct ZoneRecords: Sendable {
         }
         try Self.assign(fields, to: &record, requireAll: replace)
         try check(record)
-        let now = Date()
+        let now = SimulatedDNSRecord.timestamp(Date())
         record.modifiedOn = now
         if record.comment != old.comment { record.commentModifiedOn = now }
         if record.tags != old.tags { record.tagsModifiedOn = now }
