@@ -206,8 +206,10 @@ public final class KubeAPISimulator: Sendable {
     /// How long a list or watch from a resource version not reached yet waits before its 504
     /// "Too large resource version" (default 3 s, as the watch cache).
     public func setTooLargeWait(_ wait: Duration) async { await store.setTooLargeWait(wait) }
-    /// Sends a BOOKMARK at the current version to every watch that allowed bookmarks.
-    public func sendBookmarks() async { await store.sendBookmarks() }
+    /// Sends a BOOKMARK at the current version to every watch that allowed bookmarks; with
+    /// `version`, at that version instead: a version this server has not reached, as a client
+    /// sees it when it moves from an up-to-date apiserver replica to a lagging one.
+    public func sendBookmarks(at version: Int? = nil) async { await store.sendBookmarks(at: version) }
     /// Forgets the event history: watches from any earlier version get 410 Expired.
     public func compact() async { await store.compact() }
     /// Moves the version on, compacts the history and ends open watches (with an ERROR 410

@@ -268,14 +268,14 @@ actor KubeSimStore {
         watchers.removeAll()
     }
 
-    func sendBookmarks() {
-        for id in watchers.keys { sendBookmark(id) }
+    func sendBookmarks(at version: Int? = nil) {
+        for id in watchers.keys { sendBookmark(id, at: version) }
     }
 
-    /// A BOOKMARK at the current version to one watch, if it allowed bookmarks.
-    func sendBookmark(_ id: UUID) {
+    /// A BOOKMARK at the current version (or `version`) to one watch, if it allowed bookmarks.
+    func sendBookmark(_ id: UUID, at version: Int? = nil) {
         guard let watcher = watchers[id], watcher.bookmarks else { return }
-        watcher.continuation.yield(.events(KubeWire.bookmark(watcher.resource, resourceVersion: revision)))
+        watcher.continuation.yield(.events(KubeWire.bookmark(watcher.resource, resourceVersion: version ?? revision)))
     }
 
     func setBookmarkInterval(_ interval: Duration) { bookmarkInterval = interval }
