@@ -3,9 +3,9 @@ the Lab's Cloudflare simulator. Run by Tests/Conformance/ConformanceTests.swift 
 base URL, token, account, zone and tunnel in the environment; exits 0 when every check passed, 1
 with the failed check on stderr.
 
-The SDK's own models are the reference: every answer is validated strictly against them
-(pydantic `TypeAdapter.validate_python`, not the SDK's lenient `construct`), so a field missing or
-of the wrong type in the simulator fails here. A check that disagrees with the simulator means the
+The SDK's own models are the reference: every answer is validated against them with pydantic
+(`TypeAdapter.validate_python`, not the SDK's lenient `construct`), so a required field missing or
+a value the model cannot take fails here. A check that disagrees with the simulator means the
 simulator is wrong.
 """
 
@@ -35,7 +35,7 @@ cf = Cloudflare(api_token=TOKEN, base_url=BASE, max_retries=0)
 
 
 def strict(model, value):
-    """Validates `value` (plain JSON) against an SDK model; raises on any mismatch."""
+    """Validates `value` (plain JSON) against an SDK model; raises when the model cannot take it."""
     return TypeAdapter(model).validate_python(value, strict=False)
 
 
