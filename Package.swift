@@ -114,6 +114,9 @@ let package = Package(
         // The fault matrix (RELIABILITY.md, scripts/reliability): real faults against the Lab and the built binary.
         .testTarget(name: "FaultMatrixTests", dependencies: ["NetAgent", "Config", "State", "Alerts", "NetIO", "DNSCore", "Lab", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "AlertsTests", dependencies: ["NetAgent", "Config", "State", "Alerts", "Probes", "NetIO", "DNSCore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
+        // The official Cloudflare SDK and Kubernetes client (Python, .venv-conformance) against the Lab's simulators.
+        .testTarget(name: "ConformanceTests", dependencies: ["Lab", "TestSupport"], path: "Tests/Conformance",
+                    exclude: ["requirements.txt", "cloudflare_sdk.py", "kube_client.py"], swiftSettings: strict),
         .testTarget(name: "FuzzTests", dependencies: ["FuzzHarnesses"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

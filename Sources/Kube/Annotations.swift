@@ -98,14 +98,36 @@ public struct AnnotationReader: Sendable {
                 problems.append(AnnotationProblem(key: key, value: raw, reason: "not a boolean"))
             }
         }
-        if let raw = value(.cloudflareTags, in: annotations) {
+        if let (key, raw) = lookup(.cloudflareTags, in: annotations) {
             let tags = raw.split(separator: ",").map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
-            result.cloudflareTags = tags.sorted()
+            let bad = tags.filter { !Self.isCloudflareTag($0) }
+            if bad.isEmpty {
+                result.cloudflareTags = tags.sorted()
+            } else {
+                // Cloudflare refuses such a record, and with it the whole batch it came in.
+                problems.append(AnnotationProblem(key: key, value: raw, reason: "not a Cloudflare tag (name:value, the name of "
+                                                  + "letters, digits, - and _): " + bad.map { "\"\($0)\"" }.joined(separator: ", ")))
+            }
         }
-        result.cloudflareRecordComment = value(.cloudflareRecordComment, in: annotations)
+        if let (key, raw) = lookup(.cloudflareRecordComment, in: annotations) {
+            if raw.contains(where: { $0 == "\n" || $0 == "\r" }) {
+                problems.append(AnnotationProblem(key: key, value: raw, reason: "a Cloudflare comment cannot hold a line break"))
+            } else {
+                result.cloudflareRecordComment = raw
+            }
+        }
         result.cloudflareRegionKey = value(.cloudflareRegionKey, in: annotations)
         result.cloudflareCustomHostname = value(.cloudflareCustomHostname, in: annotations)
         return (result, problems)
+    }
+
+    /// A tag Cloudflare accepts: `name:value`, the name of ASCII letters, digits, `-` and `_`,
+    /// the value without line breaks (cloudflare-docs dns/manage-dns-records/reference/record-attributes).
+    static func isCloudflareTag(_ tag: String) -> Bool {
+        guard let colon = tag.firstIndex(of: ":") else { return false }
+        let name = tag[..<colon]
+        return !name.isEmpty && name.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "_") }
+            && !tag[colon...].contains(where: { $0 == "\n" || $0 == "\r" })
     }
 
     /// Go's `strconv.ParseBool`.

@@ -1,9 +1,26 @@
+import Foundation
 import Hummingbird
 import Logging
 
 /// How every simulator serves its router: on 127.0.0.1, a port the caller names (0: a free
 /// one), until the task that runs it is cancelled.
 enum LabHTTP {
+    /// Parses a query string as Go's `url.ParseQuery` does (`+` is a space), as the apiserver reads it
+    /// and as form encoding writes it (both the Kubernetes and the Cloudflare simulators read theirs so).
+    static func parseQuery(_ raw: String) -> [String: String] {
+        var query: [String: String] = [:]
+        for pair in raw.split(separator: "&") where !pair.isEmpty {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ text: Substring) -> String {
+                let spaced = text.replacingOccurrences(of: "+", with: " ")
+                return spaced.removingPercentEncoding ?? spaced
+            }
+            let key = decode(parts[0])
+            if query[key] == nil { query[key] = parts.count > 1 ? decode(parts[1]) : "" }
+        }
+        return query
+    }
+
     /// Serves `router` and calls `onListening` with the port once bound; throws when it cannot bind.
     static func serve(
         _ router: Router<BasicRequestContext>, name: String, port: Int,

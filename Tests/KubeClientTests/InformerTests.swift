@@ -132,6 +132,31 @@ struct InformerTests {
         }
     }
 
+    @Test("504 Too large resource version relists at once, as 410 does, without a failure or a wait")
+    func tooLargeResourceVersionRelists() async throws {
+        let simulator = KubeAPISimulator()
+        await simulator.setTooLargeWait(.milliseconds(50))
+        try await seedRoutes(simulator, count: 2)
+        try await withInformer(simulator, resource: .httpRoutes) { informer, clock, _ in
+            try await eventually("watching") { await simulator.openWatches() == 1 }
+            // The client moves to a replica that has not reached the version it holds.
+            let ahead = await simulator.resourceVersion + 1000
+            await simulator.sendBookmarks(at: ahead)
+            try await eventually("bookmark applied") { await informer.resourceVersion == String(ahead) }
+            await simulator.closeWatches()
+            try await eventually("relisted and watching") {
+                let lists = await simulator.requests().filter { isFirstPage($0) }.count
+                let watches = await simulator.openWatches()
+                return lists == 2 && watches == 1
+            }
+            let requests = await simulator.requests()
+            #expect(requests.contains { $0.isWatch && $0.status == 504 })
+            #expect(clock.requested.isEmpty, "waited \(clock.requested) as after a failure")
+            #expect(await informer.status.state == .synced)
+            #expect(await inStep(informer, simulator, .httpRoutes))
+        }
+    }
+
     @Test("events split across chunks decode")
     func splitChunks() async throws {
         let simulator = KubeAPISimulator()

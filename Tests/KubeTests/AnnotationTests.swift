@@ -68,15 +68,31 @@ import Testing
     @Test func providerSpecificProperties() {
         let (specific, problems) = reader.providerSpecific([
             "external-dns.alpha.kubernetes.io/cloudflare-proxied": "True",
-            "external-dns.kubernetes.io/cloudflare-tags": "b, a ,,c",
+            "external-dns.kubernetes.io/cloudflare-tags": "team:b, env:a ,,owner:c",
             "external-dns.alpha.kubernetes.io/cloudflare-record-comment": "made by netagent",
             "external-dns.alpha.kubernetes.io/cloudflare-region-key": "eu",
             "external-dns.alpha.kubernetes.io/cloudflare-custom-hostname": "shop.example.net",
         ])
         #expect(problems.isEmpty)
-        #expect(specific == ProviderSpecific(cloudflareProxied: true, cloudflareTags: ["a", "b", "c"],
+        #expect(specific == ProviderSpecific(cloudflareProxied: true, cloudflareTags: ["env:a", "owner:c", "team:b"],
                                              cloudflareRecordComment: "made by netagent", cloudflareRegionKey: "eu",
                                              cloudflareCustomHostname: "shop.example.net"))
+    }
+
+    /// Cloudflare refuses a record whose tag is not `name:value` (and with it its whole batch):
+    /// such tags are a named problem at the edge, not a write.
+    @Test(arguments: ["team", "a b:c", ":value", "owner:ok, plain", "é:x"])
+    func invalidCloudflareTagsAreReportedAndUnset(raw: String) {
+        let (specific, problems) = reader.providerSpecific(["external-dns.alpha.kubernetes.io/cloudflare-tags": raw])
+        #expect(specific.cloudflareTags == nil)
+        #expect(problems.map(\.key) == ["external-dns.alpha.kubernetes.io/cloudflare-tags"])
+        #expect(problems.first?.reason.contains("name:value") == true)
+    }
+
+    @Test func cloudflareCommentWithALineBreakIsReportedAndUnset() {
+        let (specific, problems) = reader.providerSpecific(["external-dns.alpha.kubernetes.io/cloudflare-record-comment": "one\ntwo"])
+        #expect(specific.cloudflareRecordComment == nil)
+        #expect(problems.map(\.value) == ["one\ntwo"])
     }
 
     @Test func invalidProxiedIsReportedAndUnset() {

@@ -7,7 +7,7 @@ import Testing
 @Suite struct PlanReportTests {
     static let yaml = gateway(listener(hostname: "*.example.com"), annotations: "external-dns.alpha.kubernetes.io/cloudflare-proxied: \"true\"")
         + route("web", hostnames: ["Web.Example.com", "b.example.com"],
-                annotations: "external-dns.kubernetes.io/ttl: \"60\"\nexternal-dns.kubernetes.io/cloudflare-tags: z,a")
+                annotations: "external-dns.kubernetes.io/ttl: \"60\"\nexternal-dns.kubernetes.io/cloudflare-tags: z:1,a:2")
         + route("off-zone", hostnames: ["a.example.net"])
 
     @Test func jsonShape() throws {
@@ -25,7 +25,7 @@ import Testing
         #expect(first["resource"] as? String == "httproute/default/web")
         let specific = try #require(first["providerSpecific"] as? [String: Any])
         #expect(specific["cloudflareProxied"] as? Bool == true)
-        #expect(specific["cloudflareTags"] as? [String] == ["a", "z"])
+        #expect(specific["cloudflareTags"] as? [String] == ["a:2", "z:1"])
         let explanations = try #require(object["explanations"] as? [[String: String]])
         #expect(explanations == [[
             "resource": "httproute/default/off-zone",
@@ -54,7 +54,7 @@ import Testing
         let text = PlanReport(desired: result.endpoints, explanations: result.explanations).table()
         let rows = text.split(separator: "\n").map(String.init)
         #expect(rows.first == "NAME             TYPE  TTL  TARGETS      RESOURCE               PROVIDER-SPECIFIC")
-        #expect(rows[1] == "b.example.com    A     60   198.18.0.10  httproute/default/web  cloudflareProxied=true cloudflareTags=[\"a\", \"z\"]")
+        #expect(rows[1] == "b.example.com    A     60   198.18.0.10  httproute/default/web  cloudflareProxied=true cloudflareTags=[\"a:2\", \"z:1\"]")
         #expect(text.contains("Why routes produced fewer records than they name:\n  httproute/default/off-zone: "))
     }
 }

@@ -101,9 +101,9 @@ import Testing
     }
 
     @Test func routeValueWins() {
-        let yaml = gateway(listener(), annotations: "\(Self.proxied): \"false\"\nexternal-dns.alpha.kubernetes.io/cloudflare-tags: gw")
+        let yaml = gateway(listener(), annotations: "\(Self.proxied): \"false\"\nexternal-dns.alpha.kubernetes.io/cloudflare-tags: gw:yes")
             + route(hostnames: ["a.example.com"], annotations: "external-dns.kubernetes.io/cloudflare-proxied: \"true\"")
-        #expect(resolve(yaml).0.endpoints.map(\.providerSpecific) == [ProviderSpecific(cloudflareProxied: true, cloudflareTags: ["gw"])])
+        #expect(resolve(yaml).0.endpoints.map(\.providerSpecific) == [ProviderSpecific(cloudflareProxied: true, cloudflareTags: ["gw:yes"])])
     }
 
     @Test func externalDNSBehaviourWhenTurnedOff() {

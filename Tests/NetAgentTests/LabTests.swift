@@ -36,7 +36,9 @@ struct LabNamespaceTests {
         let answer = try await resolver.query("argocd.home.test", type: .a, server: try DNSServer(parsing: lab.info.piholeDNS))
         #expect(answer.records.map(\.data) == [.a("198.18.60.50")], "\(answer)")
         let zones = try await lab.get(lab.info.cloudflare + "/zones?name=home.test", token: "lab-token")
-        let zoneID = try #require(zones.range(of: #""id":"([0-9a-f]+)""#, options: .regularExpression).map { zones[$0].split(separator: "\"")[2] })
+        // The zone's own id: a zone also names its account's and its plan's ids (the SDK's Zone model).
+        let zoneList = try JSONSerialization.jsonObject(with: Data(zones.utf8)) as? [String: Any]
+        let zoneID = try #require(((zoneList?["result"] as? [[String: Any]])?.first?["id"] as? String), "\(zones)")
         let records = try await lab.get(lab.info.cloudflare + "/zones/\(zoneID)/dns_records?per_page=500", token: "lab-token")
         #expect(records.contains(#""name":"echo.home.test""#) && records.contains("198.18.60.51"), "\(records)")
 

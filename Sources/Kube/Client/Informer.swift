@@ -3,7 +3,7 @@ import Foundation
 /// A cache of one resource kept equal to the API server's by list and watch, as client-go's
 /// informers do: list (paged), watch from the list's version with bookmarks, watch again
 /// from the last version seen when the server closes the stream, list again on 410 Expired
-/// (an HTTP 410 or an ERROR event), back off with jitter on failures and wait out
+/// (an HTTP 410 or an ERROR event) and on 504 "Too large resource version", back off with jitter on failures and wait out
 /// `Retry-After` on 429. A missing API group (CRDs not installed) or a 403 becomes a
 /// `status` and the informer keeps trying; `run()` never ends but by cancellation.
 public actor Informer {
@@ -102,7 +102,8 @@ public actor Informer {
             do {
                 stream = try await client.watch(resource, namespace: namespace, resourceVersion: resourceVersion,
                                                 timeoutSeconds: Int.random(in: options.watchTimeoutSeconds))
-            } catch where error.isExpired {
+            } catch where error.isExpired || error.isTooLargeResourceVersion {
+                // Relist now: the version is gone, or this server has not reached it yet.
                 return
             } catch where error.status == 429 {
                 // Throttled: wait as told and ask again; the cache stays good.

@@ -41,6 +41,13 @@ public struct KubeError: Error, Sendable, CustomStringConvertible {
 
     /// A resource version or continue token too old to serve: relist from scratch.
     public var isExpired: Bool { code == .http && (status == 410 || reason == "Expired" || reason == "Gone") }
+    /// 504 "Too large resource version": the server has not reached the version asked for (a
+    /// lagging apiserver replica, or one restored from a backup). client-go's reflector relists
+    /// on it as on 410 (apiserver storage.IsTooLargeResourceVersion: a Timeout whose cause is
+    /// ResourceVersionTooLarge, or older servers' message).
+    public var isTooLargeResourceVersion: Bool {
+        code == .http && status == 504 && message.contains("Too large resource version")
+    }
     /// 409: an update from a stale resourceVersion (reason Conflict) or a create of an existing
     /// name (reason AlreadyExists). Read again and retry, or lose the race (leader election).
     public var isConflict: Bool { code == .http && status == 409 }

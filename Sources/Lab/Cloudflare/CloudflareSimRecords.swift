@@ -1,7 +1,11 @@
 import Foundation
 import NetIO
 
-/// A DNS record as the simulated API stores it.
+/// A DNS record as the simulated API stores it. The fields are those of the official Python
+/// SDK's `RecordResponse` models (cloudflare 4.3.1 `types/dns/record_response.py`: `id`,
+/// `created_on`, `modified_on`, `meta`, `proxiable`, `comment_modified_on`, `tags_modified_on`,
+/// and from `types/dns/cname_record.py` and its siblings `comment`, `content`, `proxied`,
+/// `settings`, `tags`, `ttl`), so the SDK validates every record this simulator writes.
 public struct SimulatedDNSRecord: Hashable, Sendable {
     public var id: String
     public var name: String
@@ -11,6 +15,14 @@ public struct SimulatedDNSRecord: Hashable, Sendable {
     public var proxied: Bool
     public var comment: String?
     public var tags: [String]
+    /// `settings`: `ipv4_only`, `ipv6_only`, and for CNAME `flatten_cname` (`types/dns/*_record.py` `Settings`).
+    public var settings: [String: Bool] = [:]
+    /// Timestamps, kept as the text the API writes (formatted once, not on every list).
+    var createdOn = SimulatedDNSRecord.timestamp(Date())
+    var modifiedOn = SimulatedDNSRecord.timestamp(Date())
+    /// When the comment / the tags last changed; absent until then (Optional in the SDK's models).
+    var commentModifiedOn: String?
+    var tagsModifiedOn: String?
     var sequence: Int
 
     public init(id: String = SimulatedDNSRecord.newID(), name: String, type: String, content: String, ttl: Int = 1,
@@ -32,11 +44,23 @@ public struct SimulatedDNSRecord: Hashable, Sendable {
     }
 
     func json(zone: SimulatedZone) -> [String: Any] {
-        ["id": id, "zone_id": zone.id, "zone_name": zone.name, "name": name, "type": type, "content": content,
-         "proxiable": Self.proxiable.contains(type), "proxied": proxied, "ttl": ttl, "comment": comment.map { $0 as Any } ?? NSNull(),
-         "tags": tags, "meta": [String: Any](), "created_on": "2026-01-01T00:00:00Z", "modified_on": "2026-01-01T00:00:00Z"]
+        var object: [String: Any] = [
+            "id": id, "zone_id": zone.id, "zone_name": zone.name, "name": name, "type": type, "content": content,
+            "proxiable": Self.proxiable.contains(type), "proxied": proxied, "ttl": ttl,
+            "comment": comment.map { $0 as Any } ?? NSNull(), "tags": tags, "settings": settings,
+            "meta": [String: Any](), "created_on": createdOn, "modified_on": modifiedOn,
+        ]
+        if let commentModifiedOn { object["comment_modified_on"] = commentModifiedOn }
+        if let tagsModifiedOn { object["tags_modified_on"] = tagsModifiedOn }
+        return object
     }
 
+    /// RFC 3339 with microseconds, as the API's examples write them (`2014-01-01T05:20:00.12345Z`).
+    static func timestamp(_ date: Date) -> String {
+        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+
+    /// Only A, AAAA and CNAME records can be proxied (developers.cloudflare.com/dns/proxy-status).
     static let proxiable: Set<String> = ["A", "AAAA", "CNAME"]
 }
 
@@ -56,6 +80,11 @@ struct SimFailure: Error, Sendable {
     let status: Int
     let code: Int
     let message: String
+    /// `source.pointer` (the SDK's `ResponseInfo.source`, `types/shared/response_info.py`): set on a
+    /// batch item's refusal to the JSON pointer of that item in the request (`/posts/1`). The SDK
+    /// models the field, but what Cloudflare writes in it for a batch is not documented: the
+    /// pointer's form is the simulator's, and netagent must not depend on it.
+    var pointer: String? = nil
 }
 
 /// The records of one zone and the rules Cloudflare enforces on them (API-FACTS §B.4, §B.7).
@@ -82,6 +111,11 @@ struct ZoneRecords: Sendable {
         var record = SimulatedDNSRecord(name: "", type: "", content: "")
         try Self.assign(fields, to: &record, requireAll: true)
         try check(record)
+        let now = SimulatedDNSRecord.timestamp(Date())
+        record.createdOn = now
+        record.modifiedOn = now
+        if record.comment != nil { record.commentModifiedOn = now }
+        if !record.tags.isEmpty { record.tagsModifiedOn = now }
         nextSequence += 1
         record.sequence = nextSequence
         byID[record.id] = record
@@ -95,9 +129,16 @@ struct ZoneRecords: Sendable {
         if replace {
             record = SimulatedDNSRecord(id: id, name: "", type: "", content: "")
             record.sequence = old.sequence
+            record.createdOn = old.createdOn
+            record.commentModifiedOn = old.commentModifiedOn
+            record.tagsModifiedOn = old.tagsModifiedOn
         }
         try Self.assign(fields, to: &record, requireAll: replace)
         try check(record)
+        let now = SimulatedDNSRecord.timestamp(Date())
+        record.modifiedOn = now
+        if record.comment != old.comment { record.commentModifiedOn = now }
+        if record.tags != old.tags { record.tagsModifiedOn = now }
         byID[id] = record
         return record
     }
@@ -117,15 +158,60 @@ struct ZoneRecords: Sendable {
     }
 
     private static func assign(_ fields: [String: Any], to record: inout SimulatedDNSRecord, requireAll: Bool) throws(SimFailure) {
-        if let name = fields["name"] as? String { record.name = name.lowercased().hasSuffix(".") ? String(name.lowercased().dropLast()) : name.lowercased() }
+        if let name = fields["name"] as? String { record.name = Self.canonicalName(name) }
         if let type = fields["type"] as? String { record.type = type.uppercased() }
         if let content = fields["content"] as? String { record.content = content }
         if let ttl = fields["ttl"] as? Int { record.ttl = ttl }
         if let proxied = fields["proxied"] as? Bool { record.proxied = proxied }
         if fields.keys.contains("comment") { record.comment = fields["comment"] as? String }
         if let tags = fields["tags"] as? [String] { record.tags = tags }
+        if let settings = fields["settings"] as? [String: Any] {
+            for (key, value) in settings { if let flag = value as? Bool { record.settings[key] = flag } }
+        }
         if requireAll, record.name.isEmpty || record.type.isEmpty || record.content.isEmpty {
             throw SimFailure(status: 400, code: 9000, message: "DNS name, type and content are required")
+        }
+        try checkTags(record.tags)
+        normalise(&record)
+    }
+
+    /// Names are stored lower-case and without the root's dot: DNS names are case-insensitive
+    /// and the API answers in the zone's lower-case form (API-FACTS §B.4: `name` is the full FQDN).
+    static func canonicalName(_ name: String) -> String {
+        let lower = name.lowercased()
+        return lower.hasSuffix(".") ? String(lower.dropLast()) : lower
+    }
+
+    /// What the API stores in place of what was sent:
+    /// - a proxied record's TTL is 1, "automatic", whatever was sent ("Proxied records use TTL
+    ///   Auto", developers.cloudflare.com/dns/manage-dns-records/reference/dns-record-types; issue 16);
+    /// - a CNAME's target is stored as a name, without the trailing dot (issue 16). Whether the
+    ///   API also lower-cases the target is not documented: the simulator keeps its case;
+    /// - an AAAA address in its canonical text form (RFC 5952, as `inet_ntop` writes it) (issue 16).
+    static func normalise(_ record: inout SimulatedDNSRecord) {
+        if record.proxied { record.ttl = 1 }
+        if record.type == "CNAME", record.content.hasSuffix("."), record.content.count > 1 { record.content.removeLast() }
+        if record.type == "AAAA", let address = IPAddress(record.content), !address.isIPv4 { record.content = address.description }
+    }
+
+    /// Tags are `name:value` pairs; the name holds only letters, digits, `-` and `_`; the value
+    /// follows the comment's rules, no line breaks (cloudflare-docs
+    /// `dns/manage-dns-records/reference/record-attributes.mdx`). The API's error code for a bad
+    /// tag is not documented: 9000-range codes are the API's validation codes, 1004 "DNS
+    /// Validation Error" is the simulator's choice, as for the other refusals it invents.
+    static func checkTags(_ tags: [String]) throws(SimFailure) {
+        for tag in tags {
+            guard let colon = tag.firstIndex(of: ":") else {
+                throw SimFailure(status: 400, code: 1004, message: "DNS Validation Error: tag \"\(tag)\" is not of the form name:value")
+            }
+            let name = tag[..<colon], value = tag[tag.index(after: colon)...]
+            let allowed = name.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_") }
+            guard !name.isEmpty, allowed else {
+                throw SimFailure(status: 400, code: 1004, message: "DNS Validation Error: tag name \"\(name)\" may hold only letters, digits, - and _")
+            }
+            guard !value.contains("\n"), !value.contains("\r") else {
+                throw SimFailure(status: 400, code: 1004, message: "DNS Validation Error: a tag value cannot hold a line break")
+            }
         }
     }
 
@@ -195,10 +281,19 @@ extension ZoneRecords {
         var copy = self
         func id(_ item: [String: Any]) -> String { item["id"] as? String ?? "" }
         var result: [String: [[String: Any]]] = ["deletes": [], "patches": [], "puts": [], "posts": []]
-        for item in deletes { result["deletes"]?.append(try copy.delete(id(item)).json(zone: zone)) }
-        for item in patches { result["patches"]?.append(try copy.update(id(item), item, replace: false).json(zone: zone)) }
-        for item in puts { result["puts"]?.append(try copy.update(id(item), item, replace: true).json(zone: zone)) }
-        for item in posts { result["posts"]?.append(try copy.create(item).json(zone: zone)) }
+        func each(_ key: String, _ items: [[String: Any]], _ apply: ([String: Any]) throws(SimFailure) -> SimulatedDNSRecord) throws(SimFailure) {
+            for (index, item) in items.enumerated() {
+                do { result[key]?.append(try apply(item).json(zone: zone)) } catch {
+                    var failure = error
+                    failure.pointer = "/\(key)/\(index)"
+                    throw failure
+                }
+            }
+        }
+        try each("deletes", deletes) { item throws(SimFailure) in try copy.delete(id(item)) }
+        try each("patches", patches) { item throws(SimFailure) in try copy.update(id(item), item, replace: false) }
+        try each("puts", puts) { item throws(SimFailure) in try copy.update(id(item), item, replace: true) }
+        try each("posts", posts) { item throws(SimFailure) in try copy.create(item) }
         self = copy
         return result
     }

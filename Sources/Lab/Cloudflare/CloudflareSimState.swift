@@ -94,7 +94,13 @@ actor CloudflareSimState {
         }
         guard let token = tokens[String(authorization.dropFirst(7))] else { return Self.failure(403, [(9109, "Invalid access token")]) }
         let parts = path.split(separator: "/").map(String.init)
-        if parts == ["user", "tokens", "verify"], method == "GET" {
+        // Token verification answers for any token it knows, active or not, with the token's id
+        // and status (the SDK's `TokenVerifyResponse`, types/user/token_verify_response.py and
+        // types/accounts/token_verify_response.py; API-FACTS §B.1). The account form needs the
+        // account's id in the path. What the real API answers when a user-owned token is verified
+        // through the account path, or the reverse, is not documented: the simulator accepts both.
+        if method == "GET", parts == ["user", "tokens", "verify"]
+            || (parts.count == 4 && parts[0] == "accounts" && parts[1] == options.accountID && parts[2...] == ["tokens", "verify"]) {
             return Self.success(["id": token.id, "status": token.status])
         }
         guard token.status == "active" else { return Self.failure(403, [(9109, "Invalid access token")]) }
@@ -108,9 +114,7 @@ actor CloudflareSimState {
         let read = token.allows(.zoneRead, zone: zone.zone.name) || token.allows(.dnsRead, zone: zone.zone.name)
             || token.allows(.dnsEdit, zone: zone.zone.name)
         guard read else { return Self.authenticationError() }
-        if parts.count == 2, method == "GET" {
-            return Self.success(["id": zone.zone.id, "name": zone.zone.name, "status": "active"])
-        }
+        if parts.count == 2, method == "GET" { return Self.success(zoneJSON(zone.zone)) }
         guard parts.count >= 3, parts[2] == "dns_records" else { return Self.noRoute(path) }
         let fields = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:]
         let write = method != "GET"
@@ -119,7 +123,7 @@ actor CloudflareSimState {
         }
         do {
             switch (method, parts.count > 3 ? parts[3] : nil) {
-            case ("GET", nil): return listRecords(zone, query)
+            case ("GET", nil): return try listRecords(zone, query)
             case ("POST", nil): return Self.success(try zones[zone.zone.id]!.create(fields).json(zone: zone.zone))
             case ("POST", "batch"?):
                 if let name = zone.names(in: fields).first(where: failingNames.contains) {
@@ -133,7 +137,7 @@ actor CloudflareSimState {
             default: return Self.noRoute(path)
             }
         } catch {
-            return Self.failure(error.status, [(error.code, error.message)])
+            return Self.failure(error.status, [(error.code, error.message)], pointer: error.pointer)
         }
     }
 
@@ -149,14 +153,25 @@ actor CloudflareSimState {
         guard token.permissions.contains(.zoneRead) else { return Self.authenticationError() }
         var visible = zones.values.map(\.zone).filter { token.zones == nil || token.zones!.contains($0.name) }
         if let name = query["name"]?.lowercased() { visible = visible.filter { $0.name == name } }
-        let items = visible.sorted { $0.name < $1.name }.map { ["id": $0.id, "name": $0.name, "status": "active"] as [String: Any] }
-        return page(items, query, maxPerPage: 50)
+        return page(visible.sorted { $0.name < $1.name }.map(zoneJSON), query, maxPerPage: 50)
     }
 
-    private func listRecords(_ zone: ZoneRecords, _ query: [String: String]) -> Reply {
-        var records = zone.ordered
-        if let type = query["type"]?.uppercased() { records = records.filter { $0.type == type } }
-        if let name = (query["name.exact"] ?? query["name"])?.lowercased() { records = records.filter { $0.name == name } }
+    /// A zone with the fields the SDK's `Zone` model requires (cloudflare 4.3.1
+    /// `types/zones/zone.py`: `id`, `account`, `created_on`, `development_mode`, `meta`,
+    /// `modified_on`, `name`, `name_servers`, `owner`, `plan`) and API-FACTS §B.3's `status`.
+    /// The values other than id, name, account and status are placeholders of the right type.
+    private func zoneJSON(_ zone: SimulatedZone) -> [String: Any] {
+        let created = SimulatedDNSRecord.timestamp(Date(timeIntervalSince1970: 1_767_225_600))
+        return ["id": zone.id, "name": zone.name, "status": "active", "paused": false, "type": "full",
+                "account": ["id": options.accountID, "name": "Lab account"], "created_on": created, "modified_on": created,
+                "activated_on": created, "development_mode": 0, "meta": ["dns_only": false, "phishing_detected": false],
+                "name_servers": ["ada.ns.cloudflare.com", "bob.ns.cloudflare.com"],
+                "owner": ["id": NSNull(), "name": NSNull(), "type": "user"], "plan": ["id": "0feeeeeeeeeeeeeeeeeeeeeeeeeeeeee", "name": "Free Website"],
+                "permissions": ["#dns_records:edit", "#dns_records:read", "#zone:read"]]
+    }
+
+    private func listRecords(_ zone: ZoneRecords, _ query: [String: String]) throws(SimFailure) -> Reply {
+        let records = try RecordListFilter(query).apply(zone.ordered)
         return page(records.map { $0.json(zone: zone.zone) }, query, maxPerPage: options.maxPerPage)
     }
 
@@ -175,16 +190,24 @@ actor CloudflareSimState {
         guard parts.count >= 4, parts[2] == "cfd_tunnel", parts[1] == options.accountID else { return Self.noRoute(parts.joined(separator: "/")) }
         guard token.permissions.contains(.tunnelRead) else { return Self.authenticationError() }
         guard let tunnel = tunnels[parts[3].lowercased()] else { return Self.noRoute("/" + parts.joined(separator: "/")) }
+        // The connectors as the SDK's `Client` model (types/zero_trust/tunnels/cloudflared/client.py:
+        // id, arch, version, run_at, conns[id, colo_name, is_pending_reconnect, opened_at, origin_ip,
+        // client_id, client_version]); API-FACTS §C.1.
+        let started = SimulatedDNSRecord.timestamp(Date(timeIntervalSince1970: 1_767_225_600))
         if parts.count == 5, parts[4] == "connections" {
             return Self.success(tunnel.connectors.map { connector in
-                ["id": connector.id, "version": "2026.1.0",
-                 "conns": connector.connections.map { ["id": $0.id, "colo_name": $0.colo, "is_pending_reconnect": $0.pendingReconnect] }]
-                    as [String: Any]
+                ["id": connector.id, "version": "2026.1.0", "arch": "linux_amd64", "run_at": started,
+                 "conns": connector.connections.map {
+                     ["id": $0.id, "colo_name": $0.colo, "is_pending_reconnect": $0.pendingReconnect, "opened_at": started,
+                      "origin_ip": "198.18.0.10", "client_id": connector.id, "client_version": "2026.1.0"] as [String: Any]
+                 }] as [String: Any]
             })
         }
-        // The tunnel object's own `connections` is deprecated and empty (API-FACTS §C.1).
+        // The tunnel object's own `connections` is deprecated and empty (API-FACTS §C.1); fields
+        // as the SDK's `CloudflareTunnel` model (types/shared/cloudflare_tunnel.py).
         return Self.success(["id": tunnel.id, "account_tag": options.accountID, "name": tunnel.name, "status": tunnel.status,
-                             "tun_type": "cfd_tunnel", "config_src": "cloudflare", "connections": [Any]()])
+                             "tun_type": "cfd_tunnel", "config_src": "cloudflare", "connections": [Any](), "created_at": started,
+                             "deleted_at": NSNull(), "metadata": [String: Any](), "remote_config": true])
     }
 
     // MARK: Envelope
@@ -195,10 +218,11 @@ actor CloudflareSimState {
         return Reply(status: 200, body: (try? JSONSerialization.data(withJSONObject: object)) ?? Data())
     }
 
-    static func failure(_ status: Int, _ errors: [(Int, String)], chain: (Int, String)? = nil) -> Reply {
+    static func failure(_ status: Int, _ errors: [(Int, String)], chain: (Int, String)? = nil, pointer: String? = nil) -> Reply {
         let list: [[String: Any]] = errors.map { code, message in
             var item: [String: Any] = ["code": code, "message": message]
             if let chain { item["error_chain"] = [["code": chain.0, "message": chain.1]] }
+            if let pointer { item["source"] = ["pointer": pointer] }
             return item
         }
         let object: [String: Any] = ["success": false, "errors": list, "messages": [Any](), "result": NSNull()]

@@ -200,8 +200,8 @@ public final class CloudflareSimulator: Sendable {
         if let stall = await state.takeStall(method: request.method.rawValue) { try? await Task.sleep(for: stall) }
         var path = request.uri.path
         if path.hasPrefix("/client/v4") { path.removeFirst("/client/v4".count) }
-        var query: [String: String] = [:]
-        for (key, value) in request.uri.queryParameters { query[String(key)] = String(value).removingPercentEncoding ?? String(value) }
+        // Form-encoded as the SDK's httpx writes it (a space as `+`), decoded once.
+        let query = LabHTTP.parseQuery(request.uri.query ?? "")
         let reply = await state.answer(method: request.method.rawValue, path: path, query: query,
                                        authorization: request.headers[.authorization], body: body)
         var headers: HTTPFields = [.contentType: "application/json"]

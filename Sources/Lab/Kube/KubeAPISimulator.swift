@@ -60,8 +60,18 @@ public final class KubeAPISimulator: Sendable {
             do { try await Task.sleep(for: .milliseconds(20)) } catch { break }
         }
         let simRequest = SimRequest(method: request.method.rawValue, path: request.uri.path,
-                                    query: SimRequest.parseQuery(request.uri.query ?? ""),
-                                    authorization: request.headers[.authorization], body: body)
+                                    query: LabHTTP.parseQuery(request.uri.query ?? ""),
+                                    authorization: request.headers[.authorization], body: body,
+                                    contentType: request.headers[.contentType])
+        // A list or watch from a version the server has not reached waits for it, as the watch
+        // cache does (up to its blockTimeout), before the 504 the routing gives.
+        if request.method == .get, simRequest.query["continue"] == nil,
+           let wanted = simRequest.query["resourceVersion"].flatMap({ Int($0) }), wanted > (await store.revision) {
+            let deadline = ContinuousClock.now + (await store.tooLargeWait)
+            while deadline > .now, wanted > (await store.revision) {
+                do { try await Task.sleep(for: .milliseconds(20)) } catch { break }
+            }
+        }
         switch await store.answer(simRequest) {
         case .json(let status, let body, let headers):
             var fields = json
@@ -81,6 +91,14 @@ public final class KubeAPISimulator: Sendable {
                             group.addTask {
                                 try await Task.sleep(for: .seconds(timeoutSeconds))
                                 await store.endWatch(id)
+                            }
+                        }
+                        // Bookmarks every bookmarkInterval to a watch that allowed them.
+                        group.addTask {
+                            let interval = await store.bookmarkInterval
+                            while true {
+                                try await Task.sleep(for: interval)
+                                await store.sendBookmark(id)
                             }
                         }
                         try await Self.write(initial, split: split, to: &writer)
@@ -182,8 +200,16 @@ public final class KubeAPISimulator: Sendable {
     public func dropWatches() async { await store.dropWatches() }
     /// Ends every open watch normally, as the server does at `timeoutSeconds`.
     public func closeWatches() async { await store.closeWatches() }
-    /// Sends a BOOKMARK at the current version to every watch that allowed bookmarks.
-    public func sendBookmarks() async { await store.sendBookmarks() }
+    /// How often an open watch that allowed bookmarks gets a BOOKMARK (default 60 s, as the
+    /// apiserver's cacher); applies to watches opened from then on.
+    public func setBookmarkInterval(_ interval: Duration) async { await store.setBookmarkInterval(interval) }
+    /// How long a list or watch from a resource version not reached yet waits before its 504
+    /// "Too large resource version" (default 3 s, as the watch cache).
+    public func setTooLargeWait(_ wait: Duration) async { await store.setTooLargeWait(wait) }
+    /// Sends a BOOKMARK at the current version to every watch that allowed bookmarks; with
+    /// `version`, at that version instead: a version this server has not reached, as a client
+    /// sees it when it moves from an up-to-date apiserver replica to a lagging one.
+    public func sendBookmarks(at version: Int? = nil) async { await store.sendBookmarks(at: version) }
     /// Forgets the event history: watches from any earlier version get 410 Expired.
     public func compact() async { await store.compact() }
     /// Moves the version on, compacts the history and ends open watches (with an ERROR 410

@@ -7,21 +7,8 @@ struct SimRequest: Sendable {
     var query: [String: String]
     var authorization: String?
     var body = Data()
-
-    /// Parses a query string as Go's `url.ParseQuery` does (`+` is a space), as the apiserver reads it.
-    static func parseQuery(_ raw: String) -> [String: String] {
-        var query: [String: String] = [:]
-        for pair in raw.split(separator: "&") where !pair.isEmpty {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ text: Substring) -> String {
-                let spaced = text.replacingOccurrences(of: "+", with: " ")
-                return spaced.removingPercentEncoding ?? spaced
-            }
-            let key = decode(parts[0])
-            if query[key] == nil { query[key] = parts.count > 1 ? decode(parts[1]) : "" }
-        }
-        return query
-    }
+    /// The Content-Type header (PATCH: which patch the body is).
+    var contentType: String?
 }
 
 /// The simulator's answer to one request.
@@ -56,21 +43,16 @@ extension KubeSimStore {
             return .json(status: 429, body: body, headers: ["Retry-After": String(throttleRetryAfter)])
         }
         let parts = request.path.split(separator: "/").map(String.init)
+        if request.method == "GET", let discovery = discovery(parts) { return discovery }
         var group = ""
         let version: String
         let rest: ArraySlice<String>
-        if parts.first == "api", parts.count >= 2 {
+        if parts.first == "api", parts.count >= 3 {
             version = parts[1]
             rest = parts[2...]
-        } else if parts.first == "apis", parts.count >= 2 {
+        } else if parts.first == "apis", parts.count >= 4 {
             group = parts[1]
-            let served = resources.filter { $0.group == group }
-            guard !served.isEmpty, groups[group] != .missing else { return notFound }
-            guard parts.count > 2 else {
-                var versions: [String] = []
-                for resource in served where !versions.contains(resource.version) { versions.append(resource.version) }
-                return .json(status: 200, body: KubeWire.apiGroup(group, versions: versions), headers: [:])
-            }
+            guard resources.contains(where: { $0.group == group }), groups[group] != .missing else { return notFound }
             version = parts[2]
             rest = parts[3...]
         } else {
@@ -103,6 +85,8 @@ extension KubeSimStore {
         case ("GET", _): break
         case ("POST", nil), ("PUT", .some), ("DELETE", .some):
             return write(request, resource, namespace: namespace, name: name)
+        case ("PATCH", let name?):
+            return patch(request, resource, namespace: namespace, name: name)
         default:
             return .json(status: 405, body: KubeWire.status(code: 405, reason: "MethodNotAllowed",
                                                             message: "\(request.method) is not served on \(request.path)"), headers: [:])
@@ -116,10 +100,70 @@ extension KubeSimStore {
             }
             return .json(status: 200, body: stored.full, headers: [:])
         }
-        if let watch = request.query["watch"], watch == "1" || watch == "true" {
-            return startWatch(resource, namespace: namespace, query: request.query)
+        let selector: KubeSelector
+        do throws(SimulatorError) { selector = try KubeSelector(query: request.query) } catch {
+            return .json(status: error.code, body: error.statusBody, headers: [:])
         }
-        return list(resource, namespace: namespace, query: request.query)
+        if let tooLarge = tooLargeResourceVersion(request.query) { return tooLarge }
+        if let watch = request.query["watch"], watch == "1" || watch == "true" {
+            return startWatch(resource, namespace: namespace, query: request.query, selector: selector)
+        }
+        return list(resource, namespace: namespace, query: request.query, selector: selector)
+    }
+
+    /// A list or watch from a resource version the server has not reached yet (after the
+    /// waiting KubeAPISimulator does first): 504 Timeout "Too large resource version", with
+    /// the cause `ResourceVersionTooLarge` and Retry-After 1 (k8s.io/apiserver
+    /// storage.NewTooLargeResourceVersionError, returned by the watch cache's
+    /// waitUntilFreshAndBlock after its 3 s blockTimeout).
+    private func tooLargeResourceVersion(_ query: [String: String]) -> SimAnswer? {
+        guard query["continue"] == nil, let requested = query["resourceVersion"].flatMap({ Int($0) }), requested > revision
+        else { return nil }
+        let body = KubeWire.status(code: 504, reason: "Timeout", message: "Too large resource version: \(requested), current: \(revision)",
+                                   details: ["causes": [["reason": "ResourceVersionTooLarge", "message": "Too large resource version"]],
+                                             "retryAfterSeconds": 1])
+        return .json(status: 504, body: body, headers: ["Retry-After": "1"])
+    }
+
+    /// Discovery (kubernetes.io/docs/concepts/overview/kubernetes-api/ "Discovery API",
+    /// the aggregated-less form): `/version`, `/api` (APIVersions), `/api/v1` and
+    /// `/apis/GROUP/VERSION` (APIResourceList), `/apis` (APIGroupList), `/apis/GROUP` (APIGroup);
+    /// the shapes are the Kubernetes Python client's models (V1APIVersions, V1APIResourceList,
+    /// V1APIGroupList, V1APIGroup, VersionInfo). nil: not a discovery path.
+    private func discovery(_ parts: [String]) -> SimAnswer? {
+        let served = resources.filter { $0.group.isEmpty || groups[$0.group] != .missing }
+        switch parts.count {
+        case 1 where parts[0] == "version":
+            return .json(status: 200, body: KubeWire.version, headers: [:])
+        case 1 where parts[0] == "api":
+            return .json(status: 200, body: KubeWire.encode([
+                "kind": "APIVersions", "versions": ["v1"],
+                "serverAddressByClientCIDRs": [["clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1:\(port ?? 0)"]],
+            ]), headers: [:])
+        case 2 where parts[0] == "api" && parts[1] == "v1":
+            return .json(status: 200, body: KubeWire.resourceList("v1", served.filter { $0.group.isEmpty && $0.version == "v1" }), headers: [:])
+        case 1 where parts[0] == "apis":
+            var names: [String] = []
+            for resource in served where !resource.group.isEmpty && !names.contains(resource.group) { names.append(resource.group) }
+            let list = names.map { name in KubeWire.groupObject(name, versions: versions(of: name, in: served)) }
+            return .json(status: 200, body: KubeWire.encode(["kind": "APIGroupList", "apiVersion": "v1", "groups": list]), headers: [:])
+        case 2 where parts[0] == "apis":
+            let versions = versions(of: parts[1], in: served)
+            guard !versions.isEmpty else { return notFound }
+            return .json(status: 200, body: KubeWire.encode(KubeWire.groupObject(parts[1], versions: versions, kind: true)), headers: [:])
+        case 3 where parts[0] == "apis":
+            let list = served.filter { $0.group == parts[1] && $0.version == parts[2] }
+            guard !list.isEmpty else { return notFound }
+            return .json(status: 200, body: KubeWire.resourceList(parts[1] + "/" + parts[2], list), headers: [:])
+        default:
+            return nil
+        }
+    }
+
+    private func versions(of group: String, in served: [SimulatedResource]) -> [String] {
+        var versions: [String] = []
+        for resource in served where resource.group == group && !versions.contains(resource.version) { versions.append(resource.version) }
+        return versions
     }
 
     private func write(_ request: SimRequest, _ resource: SimulatedResource, namespace: String?, name: String?) -> SimAnswer {
@@ -164,7 +208,7 @@ extension KubeSimStore {
 
     private var notFound: SimAnswer { .json(status: 404, body: KubeWire.notFound(), headers: [:]) }
 
-    private func list(_ resource: SimulatedResource, namespace: String?, query: [String: String]) -> SimAnswer {
+    private func list(_ resource: SimulatedResource, namespace: String?, query: [String: String], selector: KubeSelector) -> SimAnswer {
         let limit = query["limit"].flatMap { Int($0) } ?? 0
         var items: [Data]
         var listVersion = revision
@@ -179,10 +223,13 @@ extension KubeSimStore {
             items = pending.remaining
             listVersion = pending.resourceVersion
         } else {
+            // Items of a custom resource's list carry kind and apiVersion (they are served as
+            // unstructured objects); a built-in kind's list items do not (issue 16; the
+            // apiserver's typed lists, e.g. `kubectl get --raw /api/v1/configmaps`).
             items = (objects[resource.id] ?? [:])
-                .filter { namespace == nil || $0.value.namespace == namespace }
+                .filter { (namespace == nil || $0.value.namespace == namespace) && selector.matches($0.value.full) }
                 .sorted { $0.key < $1.key }
-                .map(\.value.bare)
+                .map { resource.builtIn ? $0.value.bare : $0.value.full }
         }
         var token: String?
         if limit > 0, items.count > limit {
@@ -200,13 +247,13 @@ extension KubeSimStore {
         return .json(status: 200, body: body, headers: [:])
     }
 
-    private func startWatch(_ resource: SimulatedResource, namespace: String?, query: [String: String]) -> SimAnswer {
+    private func startWatch(_ resource: SimulatedResource, namespace: String?, query: [String: String], selector: KubeSelector) -> SimAnswer {
         let requested = query["resourceVersion"] ?? ""
         var initial = Data()
         if requested.isEmpty || requested == "0" {
             // No version: the current state as ADDED events, then changes.
             for (_, stored) in (objects[resource.id] ?? [:]).sorted(by: { $0.key < $1.key })
-            where namespace == nil || stored.namespace == namespace {
+            where (namespace == nil || stored.namespace == namespace) && selector.matches(stored.full) {
                 initial.append(KubeWire.event("ADDED", stored.full))
             }
         } else {
@@ -223,13 +270,14 @@ extension KubeSimStore {
             }
             for entry in history where entry.resourceVersion > version && entry.resourceID == resource.id
                 && (namespace == nil || entry.namespace == namespace) {
-                initial.append(entry.event)
+                if let event = Watcher.event(for: entry, selector: selector) { initial.append(event) }
             }
         }
         let (stream, continuation) = AsyncStream<WatchMessage>.makeStream()
         let id = UUID()
-        watchers[id] = Watcher(resource: resource, namespace: namespace,
-                               bookmarks: query["allowWatchBookmarks"] == "true", continuation: continuation)
+        let watcher = Watcher(resource: resource, namespace: namespace, bookmarks: query["allowWatchBookmarks"] == "true",
+                              selector: selector, continuation: continuation)
+        watchers[id] = watcher
         return .watch(id: id, initial: initial, stream: stream,
                       timeoutSeconds: query["timeoutSeconds"].flatMap { Int($0) }, splitWrites: splitWritesEvery)
     }

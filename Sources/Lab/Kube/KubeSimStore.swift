@@ -25,6 +25,11 @@ actor KubeSimStore {
         var resourceVersion: Int
         var resourceID: String
         var namespace: String
+        /// ADDED, MODIFIED or DELETED, and the object (for DELETED, its last state).
+        var type: String
+        var object: Data
+        /// The object before this change (MODIFIED, DELETED), for selectors.
+        var previous: Data?
         var event: Data
     }
 
@@ -32,7 +37,31 @@ actor KubeSimStore {
         var resource: SimulatedResource
         var namespace: String?
         var bookmarks: Bool
+        var selector: KubeSelector
         var continuation: AsyncStream<WatchMessage>.Continuation
+
+        /// The event this watch sees for a change, as the apiserver's cacher converts it for a
+        /// watch with selectors (cacheWatcher.convertToWatchEvent in k8s.io/apiserver): an object
+        /// that starts matching is ADDED, one that stops matching is DELETED, one that never
+        /// matches is not seen.
+        func event(for entry: HistoryEntry) -> Data? { Self.event(for: entry, selector: selector) }
+
+        static func event(for entry: HistoryEntry, selector: KubeSelector) -> Data? {
+            guard !selector.isEmpty else { return entry.event }
+            let now = selector.matches(entry.object)
+            let before = entry.previous.map(selector.matches) ?? false
+            switch entry.type {
+            case "ADDED": return now ? entry.event : nil
+            case "DELETED": return before || now ? entry.event : nil
+            default:
+                switch (before, now) {
+                case (true, true): return entry.event
+                case (false, true): return KubeWire.event("ADDED", entry.object)
+                case (true, false): return KubeWire.event("DELETED", entry.object)
+                case (false, false): return nil
+                }
+            }
+        }
     }
 
     struct PendingList {
@@ -53,6 +82,12 @@ actor KubeSimStore {
     var pendingLists: [String: PendingList] = [:]
     var continueCounter = 0
     var uidCounter = 0
+    /// How often an open watch that allowed bookmarks gets one (the apiserver's cacher sends them
+    /// about once a minute: `defaultBookmarkFrequency`, k8s.io/apiserver storage/cacher).
+    var bookmarkInterval: Duration = .seconds(60)
+    /// How long a list or watch from a resource version the server has not reached waits for it
+    /// before the 504 "Too large resource version" (the watch cache's `blockTimeout`, 3 s).
+    var tooLargeWait: Duration = .seconds(3)
 
     // Fault knobs.
     var throttleRemaining = 0
@@ -112,6 +147,15 @@ actor KubeSimStore {
                                  resource: resource, name: name)
         }
         if resource == .leases { try LeaseValidation.check(object, name: name) }
+        let previous = existing.flatMap { try? JSONSerialization.jsonObject(with: $0.full) as? [String: Any] }
+        if !resource.builtIn {
+            // Custom resources carry metadata.generation: 1 at creation, one more for each change
+            // of anything but metadata and status (CRDs with the status subresource, as the Gateway
+            // API's: kubernetes.io/docs/tasks/extend-kubernetes/custom-resources/custom-resource-definitions/
+            // "Status subresource").
+            let old = (previous?["metadata"] as? [String: Any])?["generation"] as? Int ?? 0
+            metadata["generation"] = previous.map { Self.specChanged(from: $0, to: object) ? old + 1 : old } ?? 1
+        }
         revision += 1
         metadata["resourceVersion"] = String(revision)
         if resource.namespaced { metadata["namespace"] = namespace }
@@ -133,7 +177,7 @@ actor KubeSimStore {
         let full = KubeWire.encode(object)
         objects[resource.id, default: [:]][key] = Stored(namespace: namespace, name: name, resourceVersion: revision,
                                                           full: full, bare: bare)
-        record(resource, namespace: namespace, event: KubeWire.event(existing == nil ? "ADDED" : "MODIFIED", full))
+        record(resource, namespace: namespace, type: existing == nil ? "ADDED" : "MODIFIED", object: full, previous: existing?.full)
         return SimulatedObject(namespace: namespace, name: name, resourceVersion: String(revision), json: full)
     }
 
@@ -152,18 +196,30 @@ actor KubeSimStore {
             object["metadata"] = metadata
             last = KubeWire.encode(object)
         }
-        record(resource, namespace: stored.namespace, event: KubeWire.event("DELETED", last))
+        record(resource, namespace: stored.namespace, type: "DELETED", object: last, previous: stored.full)
     }
 
-    private func record(_ resource: SimulatedResource, namespace: String, event: Data) {
-        history.append(HistoryEntry(resourceVersion: revision, resourceID: resource.id, namespace: namespace, event: event))
+    /// Whether anything but metadata and status differs.
+    static func specChanged(from old: [String: Any], to new: [String: Any]) -> Bool {
+        func rest(_ object: [String: Any]) -> Data {
+            var object = object
+            for key in ["metadata", "status", "kind", "apiVersion"] { object[key] = nil }
+            return KubeWire.encode(object)
+        }
+        return rest(old) != rest(new)
+    }
+
+    private func record(_ resource: SimulatedResource, namespace: String, type: String, object: Data, previous: Data?) {
+        let entry = HistoryEntry(resourceVersion: revision, resourceID: resource.id, namespace: namespace, type: type,
+                                 object: object, previous: previous, event: KubeWire.event(type, object))
+        history.append(entry)
         if history.count > historyLimit {
             let excess = history.count - historyLimit
             compactedThrough = max(compactedThrough, history[excess - 1].resourceVersion)
             history.removeFirst(excess)
         }
         for watcher in watchers.values where watcher.resource == resource && (watcher.namespace ?? namespace) == namespace {
-            watcher.continuation.yield(.events(event))
+            if let event = watcher.event(for: entry) { watcher.continuation.yield(.events(event)) }
         }
     }
 
@@ -212,11 +268,18 @@ actor KubeSimStore {
         watchers.removeAll()
     }
 
-    func sendBookmarks() {
-        for watcher in watchers.values where watcher.bookmarks {
-            watcher.continuation.yield(.events(KubeWire.bookmark(watcher.resource, resourceVersion: revision)))
-        }
+    func sendBookmarks(at version: Int? = nil) {
+        for id in watchers.keys { sendBookmark(id, at: version) }
     }
+
+    /// A BOOKMARK at the current version (or `version`) to one watch, if it allowed bookmarks.
+    func sendBookmark(_ id: UUID, at version: Int? = nil) {
+        guard let watcher = watchers[id], watcher.bookmarks else { return }
+        watcher.continuation.yield(.events(KubeWire.bookmark(watcher.resource, resourceVersion: version ?? revision)))
+    }
+
+    func setBookmarkInterval(_ interval: Duration) { bookmarkInterval = interval }
+    func setTooLargeWait(_ wait: Duration) { tooLargeWait = wait }
 
     func endWatch(_ id: UUID) {
         watchers.removeValue(forKey: id)?.continuation.finish()

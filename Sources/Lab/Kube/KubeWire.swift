@@ -48,13 +48,38 @@ enum KubeWire {
         event("BOOKMARK", Data(#"{"kind":"\#(resource.kind)","apiVersion":"\#(resource.apiVersion)","metadata":{"resourceVersion":"\#(resourceVersion)"}}"#.utf8))
     }
 
-    static func apiGroup(_ group: String, versions: [String]) -> Data {
+    /// An APIGroup (V1APIGroup: name, versions of V1GroupVersionForDiscovery, preferredVersion);
+    /// `kind`: with kind and apiVersion, as `/apis/GROUP` answers it (inside APIGroupList the
+    /// apiserver leaves them out).
+    static func groupObject(_ group: String, versions: [String], kind: Bool = false) -> [String: Any] {
         let entries = versions.map { ["groupVersion": group + "/" + $0, "version": $0] }
-        return encode([
-            "kind": "APIGroup", "apiVersion": "v1", "name": group, "versions": entries,
-            "preferredVersion": entries.first ?? [:],
+        var object: [String: Any] = ["name": group, "versions": entries, "preferredVersion": entries.first ?? [:]]
+        if kind {
+            object["kind"] = "APIGroup"
+            object["apiVersion"] = "v1"
+        }
+        return object
+    }
+
+    /// An APIResourceList (V1APIResourceList: groupVersion, resources of V1APIResource with name,
+    /// singularName, namespaced, kind, verbs).
+    static func resourceList(_ groupVersion: String, _ resources: [SimulatedResource]) -> Data {
+        encode([
+            "kind": "APIResourceList", "apiVersion": "v1", "groupVersion": groupVersion,
+            "resources": resources.map {
+                ["name": $0.plural, "singularName": $0.singular, "namespaced": $0.namespaced, "kind": $0.kind, "verbs": $0.verbs]
+                    as [String: Any]
+            },
         ])
     }
+
+    /// `/version`: the fields of the Python client's VersionInfo model (all required there). The
+    /// numbers are those of the Kubernetes release the simulator stands for, not measured.
+    static let version = encode([
+        "major": "1", "minor": "33", "gitVersion": "v1.33.0", "gitCommit": "0000000000000000000000000000000000000000",
+        "gitTreeState": "clean", "buildDate": "2026-01-01T00:00:00Z", "goVersion": "go1.24.2", "compiler": "gc",
+        "platform": "linux/amd64",
+    ])
 
     static func encode(_ object: Any) -> Data {
         (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)

@@ -19,6 +19,12 @@ public struct SimulatedResource: Sendable, Hashable {
     }
 
     public var apiVersion: String { group.isEmpty ? version : group + "/" + version }
+    /// Served by the apiserver itself (core and coordination.k8s.io here), not by a CRD.
+    public var builtIn: Bool { group.isEmpty || group == "coordination.k8s.io" }
+    /// The lower-case singular name discovery gives (`singularName`).
+    var singular: String { kind.lowercased() }
+    /// The verbs discovery lists for it: what the simulator serves.
+    var verbs: [String] { ["create", "delete", "get", "list", "patch", "update", "watch"] }
     var id: String { apiVersion + "/" + plural }
 
     public static let namespaces = SimulatedResource(group: "", version: "v1", plural: "namespaces", kind: "Namespace", namespaced: false)
