@@ -121,7 +121,7 @@ public enum CompressionBomb {
     /// a stream): 4 GiB in about 140 KB, the reply that grew the agent to 4.2 GB.
     public static func zstd(decodedBytes: Int) throws -> [UInt8] {
         let frameSize = 16 << 20
-        let frame = try compressedZeros(min(frameSize, decodedBytes), "zstd -19 -q -c")
+        let frame = try compressedZeros(min(frameSize, decodedBytes), "zstd -3 -q -c")
         let frames = max(1, decodedBytes / frameSize)
         return Array([[UInt8]](repeating: frame, count: frames).joined())
     }
