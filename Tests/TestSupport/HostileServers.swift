@@ -26,23 +26,10 @@ public final class HostileHTTPServer: @unchecked Sendable {
 
     public init(_ reply: HostileHTTPReply) throws {
         signal(SIGPIPE, SIG_IGN)
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw TestSupportError("socket: errno \(errno)") }
-        var one: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0, listen(fd, 16) == 0 else { close(fd); throw TestSupportError("bind/listen: errno \(errno)") }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
+        guard let (fd, port) = BoundSocket.bindLoopback(tcp: true) else { throw TestSupportError("socket/bind: errno \(errno)") }
+        guard listen(fd, 16) == 0 else { close(fd); throw TestSupportError("listen: errno \(errno)") }
         listener = fd
-        port = Int(UInt16(bigEndian: addr.sin_port))
+        self.port = port
         self.reply = reply
         let thread = Thread { [self] in acceptLoop() }
         thread.start()
@@ -153,12 +140,14 @@ public final class HostileDNSServer: @unchecked Sendable {
     private let answer: @Sendable (DNSQueryPacket) -> [UInt8]?
 
     public init(answer: @escaping @Sendable (DNSQueryPacket) -> [UInt8]?) throws {
-        let socket = BoundSocket.udpDescriptor()
+        let socket = BoundSocket.bindLoopback(tcp: false)
         guard let (fd, port) = socket else { throw TestSupportError("udp socket: errno \(errno)") }
         self.fd = fd
         self.port = port
         self.answer = answer
-        let thread = Thread { [self] in serve() }
+        // The thread holds the descriptor and the closure, not the server: dropping the server
+        // shuts the socket, which ends the thread's recvfrom.
+        let thread = Thread { Self.serve(fd: fd, answer: answer) }
         thread.start()
     }
 
@@ -169,7 +158,7 @@ public final class HostileDNSServer: @unchecked Sendable {
 
     public var server: String { "127.0.0.1:\(port)" }
 
-    private func serve() {
+    private static func serve(fd: Int32, answer: @Sendable (DNSQueryPacket) -> [UInt8]?) {
         var buffer = [UInt8](repeating: 0, count: 1500)
         while true {
             var from = sockaddr_storage()
@@ -178,7 +167,7 @@ public final class HostileDNSServer: @unchecked Sendable {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, &buffer, buffer.count, 0, $0, &fromLength) }
             }
             guard n > 0 else { return }
-            guard let query = Self.parse(Array(buffer[0..<n])), let reply = answer(query) else { continue }
+            guard let query = parse(Array(buffer[0..<n])), let reply = answer(query) else { continue }
             _ = withUnsafePointer(to: &from) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, reply, reply.count, 0, $0, fromLength) }
             }
@@ -222,26 +211,6 @@ public enum DNSReplyBuilder {
     /// A question section for `labels` and `type`, class IN.
     public static func question(_ labels: [String], type: UInt16) -> [UInt8] {
         name(labels) + [UInt8(type >> 8), UInt8(type & 0xff), 0, 1]
-    }
-}
-
-extension BoundSocket {
-    /// A UDP socket bound to a free port on 127.0.0.1, for a server that answers on it.
-    static func udpDescriptor() -> (Int32, Int)? {
-        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        guard fd >= 0 else { return nil }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0 else { close(fd); return nil }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        return (fd, Int(UInt16(bigEndian: addr.sin_port)))
     }
 }
 
