@@ -37,8 +37,10 @@ let package = Package(
         .target(name: "DNSCore", swiftSettings: strict),
         // Kubernetes client (Sources/Kube/Client: kubeconfig, in-cluster, list/watch, informers),
         // Gateway API types, the route source and the manifests source.
+        // Bounds on YAML input (depth before composing, nodes after), shared by the configuration and the manifests.
+        .target(name: "YAMLInput", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: strict),
         .target(name: "Kube", dependencies: [
-            "NetIO", "DNSCore",
+            "NetIO", "DNSCore", "YAMLInput",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
@@ -58,7 +60,7 @@ let package = Package(
         // The agent's configuration: reading and checking the YAML, nothing that runs. Pure enough
         // for the fuzz harnesses: no NIO, Hummingbird or GRDB.
         .target(name: "Config", dependencies: [
-            "DNSCore", "NetIO",
+            "DNSCore", "NetIO", "YAMLInput",
             .product(name: "Yams", package: "Yams"),
         ], swiftSettings: strict),
         // What the agent keeps: the SQLite state file (GRDB) and the ConfigMap ledger.
@@ -97,7 +99,7 @@ let package = Package(
 
         // Fuzz harnesses (docs/fuzzing.md): built and replayed over Fuzz/Corpus by FuzzTests with
         // the package; the libFuzzer binaries below only when NETAGENT_FUZZ=1 (scripts/fuzz).
-        .target(name: "FuzzHarnesses", dependencies: ["Kube", "Cloudflare", "Pihole", "Config", "DNSCore", "NetIO"], swiftSettings: strict),
+        .target(name: "FuzzHarnesses", dependencies: ["Kube", "Cloudflare", "Pihole", "Config", "DNSCore", "NetIO", "YAMLInput"], swiftSettings: strict),
 
         // Helpers the tests share: real servers (dnsmasq, aiosmtpd, an HTTP server) on loopback.
         .target(name: "TestSupport", dependencies: ["NetIO"], path: "Tests/TestSupport"),

@@ -1,4 +1,5 @@
 import Foundation
+import DNSCore
 import NetIO
 import Yams
 
@@ -40,6 +41,12 @@ struct Field {
     func scalar(_ what: String = "a value") -> String? {
         guard let scalar = node.scalar else {
             fail("expected \(what), found a \(node.mapping != nil ? "mapping" : "list")")
+            return nil
+        }
+        // Names, URLs and paths reach logs, tables and the status page: a NUL, ESC or line
+        // break in one (written as "\e", "\0" or "\r\n" in a quoted YAML string) is refused.
+        if let bad = scalar.string.unicodeScalars.first(where: { $0 != "\t" && TerminalText.isControl($0) }) {
+            fail("the value holds a control character (U+\(String(format: "%04X", bad.value))); names, URLs and paths may not")
             return nil
         }
         return scalar.string

@@ -1,4 +1,6 @@
 import Foundation
+import YAMLInput
+import NetIO
 import Yams
 
 /// The whole configuration file, typed and validated.
@@ -22,16 +24,23 @@ public struct NetAgentConfig: Hashable, Sendable {
     static let topLevelKeys = ["cluster", "sources", "providers", "reconcile", "leaderElection", "probes",
                                "alerting", "state", "server"]
 
+    /// The largest configuration file read (the example is 10 KiB); a larger one, or one that
+    /// is not a regular file, is refused unread.
+    public static let maxFileBytes = 1 << 20
+
     /// Reads and validates `file`. Relative paths inside it are taken from its folder.
     /// - Throws: ``ConfigError`` for an unreadable file, a YAML syntax error or any invalid key.
     public static func load(file: String) throws(ConfigError) -> NetAgentConfig {
-        let text: String
-        do {
-            text = try String(contentsOfFile: file, encoding: .utf8)
-        } catch {
-            let reason = (error as NSError).localizedFailureReason ?? error.localizedDescription
-            throw ConfigError(file: file, issues: [ConfigIssue(file: file, line: 0, path: "", message: "cannot read: \(reason)")])
+        let fail = { (message: String) in
+            ConfigError(file: file, issues: [ConfigIssue(file: file, line: 0, path: "", message: message)])
         }
+        let data: Data
+        do {
+            data = try BoundedFile.read(file, maxBytes: maxFileBytes).data
+        } catch {
+            throw fail("cannot read: \(error.description)")
+        }
+        guard let text = String(data: data, encoding: .utf8) else { throw fail("cannot read: the file is not UTF-8 text") }
         let absolute = file.hasPrefix("/") ? file : FileManager.default.currentDirectoryPath + "/" + file
         let folder = (absolute as NSString).deletingLastPathComponent
         return try parse(yaml: text, file: file, baseDirectory: folder)
@@ -41,14 +50,21 @@ public struct NetAgentConfig: Hashable, Sendable {
     /// - Throws: ``ConfigError`` with every problem, sorted by line.
     public static func parse(yaml: String, file: String, baseDirectory: String) throws(ConfigError) -> NetAgentConfig {
         let diag = ConfigIssueLog(file: file, baseDirectory: baseDirectory)
+        let fail = { (line: Int, message: String) in
+            ConfigError(file: file, issues: [ConfigIssue(file: file, line: line, path: "", message: message)])
+        }
+        if let (line, depth) = YAMLLimits.tooDeep(yaml[...]) {
+            throw fail(line, "YAML nested \(depth) deep, above the \(YAMLLimits.maxDepth)-level limit")
+        }
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)
         } catch {
             throw ConfigError(file: file, issues: [syntaxIssue(error, file: file)])
         }
-        guard let root else {
-            throw ConfigError(file: file, issues: [ConfigIssue(file: file, line: 1, path: "", message: "the file is empty")])
+        guard let root else { throw fail(1, "the file is empty") }
+        guard YAMLLimits.nodeCount(root, limit: YAMLLimits.maxConfigNodes) != nil else {
+            throw fail(1, "more than \(YAMLLimits.maxConfigNodes) YAML nodes (aliases expanded), the limit for a configuration")
         }
         let config = read(Field(node: root, path: "", diag: diag))
         guard diag.issues.isEmpty, let config else {

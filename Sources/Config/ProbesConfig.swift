@@ -106,7 +106,7 @@ extension ProbesConfig {
         guard let map = field.mapping() else { return nil }
         defer { map.finish() }
         let interval = map.optional("interval")?.duration() ?? .seconds(30)
-        let timeout = map.optional("timeout")?.duration() ?? .seconds(2)
+        let timeout = checkedTimeout(map.optional("timeout")) ?? .seconds(2)
         let base = Schedule(interval: interval, timeout: timeout)
         var config = ProbesConfig(interval: interval, timeout: timeout)
         config.dns = kind(map, "dns", base) { readDNS($0, $1) }
@@ -138,6 +138,20 @@ extension ProbesConfig {
         return config
     }
 
+    /// The longest probe deadline accepted: DNS queries are clamped to `Resolver.maxTimeout`
+    /// (c-ares cannot take much more), and no probe result is worth waiting longer for.
+    public static let maxTimeout = Resolver.maxTimeout
+
+    /// A `timeout` key's duration, refused (with its line) above `maxTimeout`.
+    private static func checkedTimeout(_ field: Field?) -> Duration? {
+        guard let field, let timeout = field.duration() else { return nil }
+        guard timeout <= maxTimeout else {
+            field.fail("timeout \(ConfigDuration.format(timeout)) is above the \(ConfigDuration.format(maxTimeout)) maximum for a probe")
+            return maxTimeout
+        }
+        return timeout
+    }
+
     /// Reads one kind's mapping: its schedule (falling back to `base`) and its own keys.
     private static func kind<T>(_ map: MappingReader, _ key: String, _ base: Schedule,
                                 _ body: (MappingReader, Schedule) -> T?) -> T? {
@@ -145,7 +159,7 @@ extension ProbesConfig {
         defer { kind.finish() }
         let schedule = Schedule(enabled: kind.optional("enabled")?.bool() ?? true,
                                 interval: kind.optional("interval")?.duration() ?? base.interval,
-                                timeout: kind.optional("timeout")?.duration() ?? base.timeout)
+                                timeout: checkedTimeout(kind.optional("timeout")) ?? base.timeout)
         if schedule.timeout > schedule.interval {
             kind.fail("timeout \(ConfigDuration.format(schedule.timeout)) is longer than the interval \(ConfigDuration.format(schedule.interval))")
         }

@@ -1,4 +1,5 @@
 import Foundation
+import NetIO
 
 /// A secret read from a file or the environment. Its description never shows the value.
 public struct Secret: Hashable, Sendable, CustomStringConvertible {
@@ -16,6 +17,15 @@ public struct ResolvedSecrets: Sendable {
     public var piholePasswords: [String: Secret] = [:]
     /// The SMTP password, if the relay needs one.
     public var smtpPassword: Secret?
+    /// Secret files that group or others may read: printed as warnings at start.
+    public var warnings: [String] = []
+}
+
+/// How secrets are read: bounds and checks applied to every secret file and variable.
+public enum SecretLimits {
+    /// The largest secret file read; a larger one (or `/dev/zero`) is refused unread. API
+    /// tokens and passwords are well under 1 KiB.
+    public static let maxFileBytes = 16 << 10
 }
 
 /// A secret that could not be read: the key that names it, where it should come from, and why.
@@ -46,7 +56,15 @@ extension NetAgentConfig {
         var secrets = ResolvedSecrets()
         var issues: [SecretIssue] = []
         func read(_ source: SecretSource, _ path: String) -> Secret? {
-            do { return try Self.read(source, environment: environment) } catch {
+            do {
+                let (secret, looseMode) = try Self.read(source, environment: environment)
+                if let looseMode, case .file(let file) = source {
+                    secrets.warnings.append(
+                        "\(path): the secret file \(file) may be read by group or others (mode \(String(looseMode, radix: 8))); "
+                            + "make it readable by netagent's user alone (chmod 600, or defaultMode: 0400 on a Kubernetes Secret volume)")
+                }
+                return secret
+            } catch {
                 issues.append(SecretIssue(path: path, source: source, reason: error.message))
                 return nil
             }
@@ -76,28 +94,33 @@ extension NetAgentConfig {
         }
     }
 
-    private static func read(_ source: SecretSource, environment: [String: String]) throws(ConfigValueError) -> Secret {
+    /// The secret and, for a file that group or others may read, its permission bits.
+    private static func read(_ source: SecretSource, environment: [String: String]) throws(ConfigValueError) -> (Secret, Int?) {
         let raw: String
+        var looseMode: Int?
         switch source {
         case .env(let name):
             guard let value = environment[name] else { throw ConfigValueError("the variable is not set") }
             raw = value
         case .file(let path):
-            let data: Data
+            let data: Data, mode: Int
             do {
-                let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
-                defer { try? handle.close() }
-                data = try handle.readToEnd() ?? Data()
+                (data, mode) = try BoundedFile.read(path, maxBytes: SecretLimits.maxFileBytes)
             } catch {
-                let exists = FileManager.default.fileExists(atPath: path)
-                throw ConfigValueError(exists ? "the file is not readable" : "no such file")
+                throw ConfigValueError(error.description)
             }
             guard let text = String(data: data, encoding: .utf8) else { throw ConfigValueError("the file is not UTF-8 text") }
             raw = text
+            if mode & 0o077 != 0 { looseMode = mode & 0o777 }
         }
         var value = Substring(raw)
         while let last = value.last, last == "\n" || last == "\r" { value = value.dropLast() }
         guard !value.isEmpty else { throw ConfigValueError("the secret is empty") }
-        return Secret(String(value))
+        // A secret goes into a header or an SMTP command: a line break there would start
+        // another header or command.
+        guard !value.unicodeScalars.contains(where: { ($0.value < 0x20 && $0 != "\t") || $0.value == 0x7f }) else {
+            throw ConfigValueError("the secret must be one line without control characters (it holds a line break, NUL or another control character)")
+        }
+        return (Secret(String(value)), looseMode)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 public import Probes
+import DNSCore
 
 /// The areas `netagent check` looks at, in the order the table shows them; the raw values are
 /// the names `--only` takes and the `kind` of each JSON check.
@@ -114,7 +115,7 @@ public struct CheckReport: Sendable {
     /// The table for people: one block per area, one line per target; `colour` adds ANSI colours.
     public func table(colour: Bool) -> String {
         func paint(_ text: String, _ code: String) -> String { colour ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
-        let width = min(40, (items.map(\.target.count).max() ?? 0))
+        let width = min(40, (items.map { TerminalText.escaped($0.target).count }.max() ?? 0))
         var out = ""
         for area in CheckArea.allCases {
             if let key = notConfigured[area] {
@@ -129,8 +130,9 @@ public struct CheckReport: Sendable {
             for item in rows {
                 let mark = item.isKnownOffline ? paint("off ", "33") : item.ok ? paint("ok  ", "32") : paint("FAIL", "1;31")
                 let latency = item.latencyMs.map { paint(String(format: "  %.1fms", $0), "2") } ?? ""
-                let target = item.target.count > width ? String(item.target.prefix(width - 1)) + "…" : item.target
-                out += "  \(mark)  \(target.padding(toLength: width, withPad: " ", startingAt: 0))  \(item.reason)\(latency)\n"
+                let escaped = TerminalText.escaped(item.target)
+                let target = escaped.count > width ? String(escaped.prefix(width - 1)) + "…" : escaped
+                out += "  \(mark)  \(target.padding(toLength: width, withPad: " ", startingAt: 0))  \(TerminalText.escaped(item.reason))\(latency)\n"
             }
         }
         let failed = failures.count

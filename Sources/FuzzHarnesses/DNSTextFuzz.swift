@@ -31,6 +31,16 @@ enum DNSNameFuzz {
         if let mapper = try? TXTNameMapper(prefix: "", suffix: "-txt.%{record_type}", wildcardReplacement: "") {
             _ = mapper.endpointName(forTXT: text)
         }
+        checkEscaped(text)
+    }
+
+    /// Terminal output: escaped text holds no control character, and text without one is unchanged.
+    static func checkEscaped(_ text: String) {
+        let escaped = TerminalText.escaped(text)
+        fuzzCheck(!escaped.unicodeScalars.contains(where: TerminalText.isControl), "escaped text holds a control character")
+        if !text.unicodeScalars.contains(where: TerminalText.isControl) {
+            fuzzCheck(escaped == text, "text without control characters changed when escaped")
+        }
     }
 }
 
@@ -41,11 +51,31 @@ enum DNSMessageFuzz {
         do {
             let message = try DNSMessage(bytes: bytes)
             for record in message.answers + message.authority {
-                _ = record.data.text
+                DNSNameFuzz.checkEscaped(record.name)
+                DNSNameFuzz.checkEscaped(record.data.text)
                 _ = record.data.typeName
             }
+            checkReplyMatching(message)
         } catch {
             fuzzCheck(error.offset >= 0 && error.offset <= bytes.count, "error at byte \(error.offset) of \(bytes.count)")
+        }
+    }
+
+    /// The reply checks (QR bit, one question, the asked name, type and class): a message is
+    /// taken as the answer to its own question only when all hold, and never as the answer
+    /// to another name.
+    static func checkReplyMatching(_ message: DNSMessage) {
+        let question = message.questions.first
+        for type in DNSQueryType.allCases {
+            let asked = question?.name ?? "fuzz.test"
+            let accepted = message.mismatch(asked: asked, type: type) == nil
+            // A label holding a dot is not a name one can ask in text; one ending with a dot
+            // ("te\u{FFFD}.") reads as the asked name's trailing dot and matches no question.
+            let askable = !asked.hasSuffix(".")
+            let expected = message.isResponse && message.questions.count == 1 && question?.type == type.code
+                && question?.qclass == 1 && askable
+            fuzzCheck(accepted == expected, "reply check says \(accepted) for \(asked) \(type.rawValue), expected \(expected)")
+            fuzzCheck(message.mismatch(asked: asked + "x", type: type) != nil, "a reply for \(asked) accepted for \(asked)x")
         }
     }
 }

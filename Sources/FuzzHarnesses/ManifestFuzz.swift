@@ -1,5 +1,6 @@
 import Foundation
 import Kube
+import YAMLInput
 
 /// Manifests: any text must load into objects and diagnostics (never a crash), every
 /// diagnostic names the file, and whatever loaded must go through the route source and both
@@ -17,6 +18,17 @@ enum ManifestFuzz {
             }
         }
         _ = VariableSubstitution.substitute(text, variables: options.variables)
+        // Substitution bounded as it goes: never more output than the bound, and the same
+        // text as unbounded substitution whenever it fits.
+        let limit = text.utf8.count + 64
+        let big = ["DOMAIN": String(repeating: "d", count: 48)]
+        if let bounded = try? VariableSubstitution.substitute(text, variables: big, maxOutputBytes: limit) {
+            fuzzCheck(bounded.text.utf8.count <= limit, "substitution passed its bound: \(bounded.text.utf8.count) > \(limit)")
+            fuzzCheck(bounded.text == VariableSubstitution.substitute(text, variables: big).text, "bounded substitution differs")
+        } else {
+            fuzzCheck(VariableSubstitution.substitute(text, variables: big).text.utf8.count > limit, "substitution refused within its bound")
+        }
+        _ = YAMLLimits.tooDeep(text[...])
         let result = RouteSource().endpoints(gateways: set.gateways, routes: set.routes, namespaces: set.namespaces)
         let report = PlanReport(desired: result.endpoints, explanations: result.explanations)
         _ = report.table()

@@ -23,6 +23,13 @@ enum WatchFuzz {
             }
             offset = end
         }
+        // The per-event bound: a small one never lets a larger object through, whether the
+        // object arrives in pieces or whole, and is only ever stricter than the default.
+        var small = JSONObjectFramer(maxObjectSize: 64)
+        if let smallObjects = try? small.append(data) {
+            fuzzCheck(smallObjects.allSatisfy { $0.count <= 64 }, "an object above the 64-byte bound was framed")
+            fuzzCheck(smallObjects == wholeObjects, "the 64-byte bound framed what the default bound did not")
+        }
         if let wholeObjects {
             fuzzCheck(!pieceFailed, "framing failed in pieces of \(size) but not whole")
             fuzzCheck(pieceObjects == wholeObjects, "pieces of \(size) framed \(pieceObjects.count) objects, whole \(wholeObjects.count)")

@@ -39,6 +39,7 @@ public struct PlanReport: Sendable {
             [endpoint.name.text, endpoint.type.rawValue, endpoint.ttl.map(String.init) ?? "-",
              endpoint.targets.joined(separator: ","), endpoint.labels.resource ?? "-",
              Self.providerFields(endpoint.providerSpecific).map { "\($0.0)=\($0.1)" }.joined(separator: " ")]
+                .map(TerminalText.escaped)
         }
         var widths = header.map(\.count)
         for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
@@ -52,7 +53,9 @@ public struct PlanReport: Sendable {
         if rows.isEmpty { out += "(no records)\n" }
         if !explanations.isEmpty {
             out += "\nWhy routes produced fewer records than they name:\n"
-            for explanation in explanations { out += "  \(explanation.resource): \(explanation.reason)\n" }
+            for explanation in explanations {
+                out += "  \(TerminalText.escaped("\(explanation.resource)")): \(TerminalText.escaped(explanation.reason))\n"
+            }
         }
         return out
     }

@@ -16,7 +16,9 @@ enum PlanWithConfig {
             throw ExitCode(2)
         }
         do {
-            return (config, try config.resolveSecrets())
+            let secrets = try config.resolveSecrets()
+            for warning in secrets.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+            return (config, secrets)
         } catch {
             FileHandle.standardError.write(Data("\(path): \(error)\n".utf8))
             throw ExitCode(2)

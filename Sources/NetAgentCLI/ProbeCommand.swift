@@ -107,6 +107,7 @@ struct ProbeCommand: AsyncParsableCommand {
         for text in [timeout, every].compactMap({ $0 }) where CLIDuration.parse(text) == nil {
             throw ValidationError("'\(text)' is not a duration like 500ms or 2s")
         }
+        if let timeout { try CLIDuration.validateTimeout(timeout) }
         guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
         _ = try ProbeTargets(command: self, file: nil)
     }

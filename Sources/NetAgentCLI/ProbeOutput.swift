@@ -1,3 +1,4 @@
+import DNSCore
 import Foundation
 import Probes
 
@@ -7,7 +8,7 @@ enum ProbeOutput {
         let header = ["KIND", "TARGET", "STATUS", "FAULT", "LATENCY", "REASON"]
         let rows = results.map { result in
             [result.kind.rawValue, result.target, result.status.rawValue, result.fault?.rawValue ?? "-",
-             result.latencyMs.map { String(format: "%.1fms", $0) } ?? "-", result.reason]
+             result.latencyMs.map { String(format: "%.1fms", $0) } ?? "-", result.reason].map(TerminalText.escaped)
         }
         let widths = (0..<header.count - 1).map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
         return ([header] + rows).map { row in
@@ -19,11 +20,12 @@ enum ProbeOutput {
 
     static func describe(_ event: VIPEvent) -> String {
         let duration = event.durationSeconds.map { String(format: "%.3fs", $0) } ?? "ongoing"
-        switch event.kind {
-        case .failover: return "failover: \(event.oldHolder ?? "?") -> \(event.newHolder ?? "?"), outage \(duration)"
-        case .outage: return "outage on \(event.newHolder ?? "?"): \(duration)"
-        case .splitBrain: return "split brain: \(event.holders.joined(separator: ", ")) (\(duration))"
+        let text = switch event.kind {
+        case .failover: "failover: \(event.oldHolder ?? "?") -> \(event.newHolder ?? "?"), outage \(duration)"
+        case .outage: "outage on \(event.newHolder ?? "?"): \(duration)"
+        case .splitBrain: "split brain: \(event.holders.joined(separator: ", ")) (\(duration))"
         }
+        return TerminalText.escaped(text)
     }
 
     struct Report: Encodable {

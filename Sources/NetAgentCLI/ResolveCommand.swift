@@ -1,6 +1,7 @@
 import ArgumentParser
 import Config
 import Foundation
+import DNSCore
 import NetAgent
 import NetIO
 
@@ -34,7 +35,7 @@ struct ResolveCommand: AsyncParsableCommand {
         guard DNSQueryType(rawValue: type.uppercased()) != nil else {
             throw ValidationError("--type must be one of \(DNSQueryType.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        guard CLIDuration.parse(timeout) != nil else { throw ValidationError("--timeout '\(timeout)' is not a duration like 500ms or 2s") }
+        try CLIDuration.validateTimeout(timeout)
         if let server {
             do { _ = try DNSServer(parsing: server) } catch { throw ValidationError("--server: \(error.message)") }
         }
@@ -57,21 +58,22 @@ struct ResolveCommand: AsyncParsableCommand {
                     "error": ["kind": error.kind.rawValue, "message": error.message],
                 ]))
             } else {
-                FileHandle.standardError.write(Data("netagent resolve: \(error)\n".utf8))
+                FileHandle.standardError.write(Data("netagent resolve: \(TerminalText.escaped("\(error)"))\n".utf8))
             }
             throw ExitCode(1)
         }
     }
 
     static func text(_ r: DNSResponse) -> String {
-        var lines = [";; \(r.name) \(r.type.rawValue) @\(r.server): \(r.rcode), \(Self.milliseconds(r.latency)) ms"]
+        let safe = TerminalText.escaped
+        var lines = [";; \(safe(r.name)) \(r.type.rawValue) @\(r.server): \(r.rcode), \(Self.milliseconds(r.latency)) ms"]
         for record in r.answers {
-            lines.append("\(record.name).\t\(record.ttl)\tIN\t\(record.data.typeName)\t\(record.data.text)")
+            lines.append("\(safe(record.name)).\t\(record.ttl)\tIN\t\(record.data.typeName)\t\(safe(record.data.text))")
         }
         if r.answers.isEmpty {
             lines.append(";; no answer records")
             for record in r.authority {
-                lines.append(";; authority: \(record.name).\t\(record.ttl)\tIN\t\(record.data.typeName)\t\(record.data.text)")
+                lines.append(";; authority: \(safe(record.name)).\t\(record.ttl)\tIN\t\(record.data.typeName)\t\(safe(record.data.text))")
             }
         }
         return lines.joined(separator: "\n")
@@ -110,5 +112,13 @@ enum CLIDuration {
     static func parse(_ text: String) -> Duration? {
         guard let duration = try? ConfigDuration.parse(text), duration > .zero else { return nil }
         return duration
+    }
+
+    /// `--timeout`: a duration up to `ProbesConfig.maxTimeout` (a DNS query's c-ares limit).
+    static func validateTimeout(_ text: String) throws {
+        guard let duration = parse(text) else { throw ValidationError("--timeout '\(text)' is not a duration like 500ms or 2s") }
+        guard duration <= ProbesConfig.maxTimeout else {
+            throw ValidationError("--timeout \(text) is above the \(ConfigDuration.format(ProbesConfig.maxTimeout)) maximum")
+        }
     }
 }

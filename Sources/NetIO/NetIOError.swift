@@ -9,6 +9,9 @@ public struct NetIOError: Error, Hashable, Sendable, CustomStringConvertible {
         case cancelled
         /// The request itself is malformed (a URL without scheme, an address that is not an IP).
         case invalidRequest
+        /// The peer sent a body (after decompression) above the request's `maxBodyBytes`:
+        /// the transfer was stopped there. See `HTTPBodyLimit`.
+        case responseTooLarge
     }
 
     public let kind: Kind
@@ -31,7 +34,7 @@ public struct NetIOError: Error, Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         var text = url.map { "\($0): " } ?? ""
         text += message
-        if kind == .transfer { text += " (curl code \(code))" }
+        if kind == .transfer || kind == .responseTooLarge { text += " (curl code \(code))" }
         return text
     }
 }

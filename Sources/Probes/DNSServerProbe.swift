@@ -39,7 +39,8 @@ public struct DNSServerProbe: Probe {
             facts["rcode"] = response.rcode.description
             facts["answers"] = response.answers.map { "\($0.data.typeName) \($0.data.text)" }.joined(separator: ", ")
             let fault: ProbeFault? = switch response.rcode {
-            case .noError: response.records.isEmpty && response.cnameChain.isEmpty ? .missing : nil
+            // A CNAME chain that ends without the asked-for type is no answer to an A question.
+            case .noError: response.records.isEmpty ? .missing : nil
             case .refused: .dnsRefused
             case .serverFailure: .servfail
             case .nameError: .nxdomain
@@ -50,8 +51,9 @@ public struct DNSServerProbe: Probe {
                                    reason: "answered \(response.records.count) record(s) in \(response.latency.readable)",
                                    latency: response.latency, facts: facts)
             }
+            let chain = response.cnameChain.isEmpty ? "" : " (only CNAME \(response.cnameChain.joined(separator: " -> ")))"
             let reason = fault == .missing
-                ? "answered NOERROR with no \(question.type.rawValue) record for \(question.name)"
+                ? "answered NOERROR with no \(question.type.rawValue) record for \(question.name)\(chain)"
                 : "answered \(response.rcode) for \(question.name)"
             return .failure(kind, label, fault, phase: "dns", reason, latency: response.latency, facts: facts)
         } catch {

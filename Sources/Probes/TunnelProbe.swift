@@ -83,7 +83,8 @@ public struct TunnelProbe: Probe {
     func checkReady(timeout: Duration) async -> ProbeResult {
         let target = "cloudflared \(readyURL)"
         do {
-            let response = try await http.send(HTTPRequest(url: readyURL, timeout: timeout, connectTimeout: timeout))
+            let response = try await http.send(HTTPRequest(url: readyURL, timeout: timeout, connectTimeout: timeout,
+                                                                maxBodyBytes: HTTPBodyLimit.tunnelReady))
             let object = (try? JSONSerialization.jsonObject(with: response.body)) as? [String: Any]
             let connections = (object?["readyConnections"] as? NSNumber)?.intValue
             let facts = ["http-status": "\(response.status)", "ready-connections": connections.map(String.init) ?? "absent",

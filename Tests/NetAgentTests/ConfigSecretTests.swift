@@ -51,7 +51,10 @@ struct ConfigSecretTests {
 
     @Test("an empty secret is refused")
     func empty() throws {
-        let config = try #require(makeConfig(tokenFile: "/dev/null"))
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        FileManager.default.createFile(atPath: folder + "/empty", contents: Data())
+        let config = try #require(makeConfig(tokenFile: folder + "/empty"))
         #expect {
             _ = try config.resolveSecrets(environment: ["PH_PASSWORD": "x", "SMTP_PW": "y"])
         } throws: { error in
@@ -67,5 +70,75 @@ struct ConfigSecretTests {
             return
         }
         #expect(settings.apiToken == .file("/etc/netagent/secrets/token"))
+    }
+
+    private static func folder() throws -> String {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("netagent-secrets-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        return folder
+    }
+
+    /// The one issue `resolveSecrets` reports for a token file at `path`.
+    private func reason(tokenFile path: String) throws -> String? {
+        let config = try #require(makeConfig(tokenFile: path))
+        do {
+            _ = try config.resolveSecrets(environment: ["PH_PASSWORD": "x", "SMTP_PW": "y"])
+            return nil
+        } catch {
+            return error.issues.first?.reason
+        }
+    }
+
+    @Test("a device, a FIFO or a folder is refused at once, unread (issue 20, defect 10)")
+    func notARegularFile() throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let fifo = folder + "/fifo"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        // Before: /dev/zero grew the process to 8.9 GB; a FIFO without a writer blocked the start.
+        for path in ["/dev/zero", "/dev/null", fifo, folder] {
+            #expect(try reason(tokenFile: path)?.contains("not a regular file") == true, "\(path)")
+        }
+    }
+
+    @Test("a secret file above the size limit is refused unread")
+    func tooLarge() throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let big = folder + "/big"
+        FileManager.default.createFile(atPath: big, contents: Data(repeating: 0x61, count: SecretLimits.maxFileBytes + 1),
+                                       attributes: [.posixPermissions: 0o600])
+        #expect(try reason(tokenFile: big)?.contains("more than \(SecretLimits.maxFileBytes) bytes") == true)
+    }
+
+    @Test("a secret of more than one line is refused (issue 20, defect 9)", arguments: [
+        "tok\r\nX-Evil: 1\n", "tok\nmore\n", "tok\u{0}x", "tok\rX-Evil: 1",
+    ])
+    func multiLine(content: String) throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        FileManager.default.createFile(atPath: folder + "/token", contents: Data(content.utf8), attributes: [.posixPermissions: 0o600])
+        let reason = try reason(tokenFile: folder + "/token")
+        #expect(reason?.contains("must be one line") == true)
+        #expect(reason?.contains("tok") == false)
+        // The same holds for a variable.
+        let config = try #require(makeConfig(tokenFile: folder + "/token"))
+        #expect(throws: SecretError.self) { _ = try config.resolveSecrets(environment: ["PH_PASSWORD": content, "SMTP_PW": "y"]) }
+    }
+
+    @Test("a secret file readable by group or others is read, with a warning naming it")
+    func looseModeWarns() throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let token = folder + "/token"
+        FileManager.default.createFile(atPath: token, contents: Data("tok\n".utf8), attributes: [.posixPermissions: 0o644])
+        let config = try #require(makeConfig(tokenFile: token))
+        let loose = try config.resolveSecrets(environment: ["PH_PASSWORD": "x", "SMTP_PW": "y"])
+        #expect(loose.cloudflareTokens["cf"]?.value == "tok")
+        #expect(loose.warnings.count == 1)
+        #expect(loose.warnings.first?.contains("providers[0].apiTokenFile") == true)
+        #expect(loose.warnings.first?.contains("mode 644") == true)
+        #expect(chmod(token, 0o600) == 0)
+        #expect(try config.resolveSecrets(environment: ["PH_PASSWORD": "x", "SMTP_PW": "y"]).warnings.isEmpty)
     }
 }

@@ -14,6 +14,14 @@ struct LogHandlerTests {
         #expect(line == #"2023-11-14T22:13:20.250Z warning netagent.probe: node down node=k8s-6 reason="no route to host""#)
     }
 
+    @Test("text: a line break or ESC from a peer cannot forge or repaint a line (issue 20, defect 12)")
+    func textEscapes() {
+        let line = StderrLogHandler.render(time: time, level: .error, label: "netagent", message: "bad\r\n2023 info forged\u{1B}[2J",
+                                           metadata: ["file": "a\nb.yaml"], format: .text)
+        #expect(!line.contains("\n") && !line.contains("\r") && !line.contains("\u{1B}"))
+        #expect(line.hasSuffix(#"bad\r\n2023 info forged\e[2J file=a\nb.yaml"#))
+    }
+
     @Test("json: one object per line that parses back")
     func json() throws {
         let line = StderrLogHandler.render(time: time, level: .info, label: "netagent", message: "a \"quoted\"\nline",

@@ -19,21 +19,27 @@ public final class BoundSocket: @unchecked Sendable {
     private let fd: Int32
 
     public init(tcp: Bool = false) throws {
+        guard let (fd, port) = Self.bindLoopback(tcp: tcp) else { throw TestSupportError("socket/bind: errno \(errno)") }
+        self.fd = fd
+        self.port = port
+    }
+
+    /// A socket bound to a free port on 127.0.0.1, and the port.
+    static func bindLoopback(tcp: Bool) -> (Int32, Int)? {
         let fd = socket(AF_INET, Int32(tcp ? SOCK_STREAM.rawValue : SOCK_DGRAM.rawValue), 0)
-        guard fd >= 0 else { throw TestSupportError("socket: errno \(errno)") }
+        guard fd >= 0 else { return nil }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
         let bound = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard bound == 0 else { close(fd); throw TestSupportError("bind: errno \(errno)") }
+        guard bound == 0 else { close(fd); return nil }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
-        self.fd = fd
-        port = Int(UInt16(bigEndian: addr.sin_port))
+        return (fd, Int(UInt16(bigEndian: addr.sin_port)))
     }
 
     deinit { close(fd) }

@@ -104,6 +104,8 @@ public struct KubeClient: Sendable {
         while true {
             var request = try await makeRequest(path: path, query: query, timeout: timeout)
             request.method = method
+            // A watch runs as long as the server keeps it open; its framer bounds each event.
+            request.maxBodyBytes = streaming ? nil : HTTPBodyLimit.kubernetesList
             if let body {
                 request.body = body
                 request.headers.append(HTTPHeader(name: "Content-Type", value: "application/json"))
@@ -117,7 +119,10 @@ public struct KubeClient: Sendable {
                     answer = Answer(status: response.status, body: Data(), stream: response.body)
                     if response.status >= 300 {
                         // An error answer: read its (small) Status body; the stream ends with it.
-                        for try await piece in response.body { answer.body += piece }
+                        for try await piece in response.body {
+                            answer.body += piece
+                            if answer.body.count > HTTPBodyLimit.standard { break }
+                        }
                         answer.stream = nil
                     }
                 } else {

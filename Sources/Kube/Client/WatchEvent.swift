@@ -1,4 +1,5 @@
 public import Foundation
+public import NetIO
 
 /// One event of a watch stream.
 public enum WatchEvent: Sendable, Hashable {
@@ -42,7 +43,7 @@ public struct JSONObjectFramer: Sendable {
     private var escaped = false
     private var start: Int?
 
-    public init(maxObjectSize: Int = 16 << 20) {
+    public init(maxObjectSize: Int = HTTPBodyLimit.kubernetesWatchEvent) {
         self.maxObjectSize = maxObjectSize
     }
 
@@ -64,6 +65,10 @@ public struct JSONObjectFramer: Sendable {
                 depth -= 1
                 if depth < 0 { throw KubeError(code: .decoding, message: "watch stream: unbalanced JSON") }
                 if depth == 0, let begin = start {
+                    // A whole object can arrive in one piece: bound it here too.
+                    guard index - begin + 1 <= maxObjectSize else {
+                        throw KubeError(code: .decoding, message: "watch stream: an object larger than \(maxObjectSize) bytes")
+                    }
                     objects.append(Data(buffer[begin...index]))
                     start = nil
                 }

@@ -1,5 +1,6 @@
 import Foundation
 import NetIO
+import YAMLInput
 import Yams
 
 /// What the kustomizations and the Flux `Kustomization` above a file give its objects.
@@ -30,10 +31,19 @@ struct FluxKustomization {
 /// gets its `targetNamespace` and `postBuild` variables.
 struct GitOpsTree {
     static let kustomizationNames = ["kustomization.yaml", "kustomization.yml", "Kustomization"]
+    /// The most folders one read of a tree walks. Symlinks may join folders into a graph that
+    /// walks to exponentially many paths without any loop; past this bound the walk stops with
+    /// a diagnostic rather than running for hours.
+    static let maxFolderVisits = 100_000
+    /// A kustomization file above this size is not read (they list resources: a few KiB).
+    static let maxKustomizationBytes = 1 << 20
 
     private(set) var files: [(path: String, context: FileContext)] = []
     private(set) var diagnostics: [ManifestDiagnostic] = []
     private var index: [String: Int] = [:]
+    /// The real paths (symlinks resolved) of the folders being walked, outermost first.
+    private var walking: [String] = []
+    private var folderVisits = 0
     private let globals: [String: String]
     private let manager = FileManager.default
 
@@ -72,8 +82,25 @@ struct GitOpsTree {
             return
         }
         guard isFolder.boolValue else { return add(path, context, replace: replace) }
-        if let kustomization = Self.kustomizationNames.lazy.map({ (path as NSString).appendingPathComponent($0) })
-            .first(where: { manager.fileExists(atPath: $0) }) {
+        // A symlink to a folder above (`ln -s .. loop`) would be walked forever.
+        let kustomization = Self.kustomizationNames.lazy.map({ (path as NSString).appendingPathComponent($0) })
+            .first(where: { manager.fileExists(atPath: $0) })
+        let real = Self.realPath(path)
+        // A kustomization met again is a kustomization cycle, reported as one below.
+        let isCycle = kustomization.map { stack.contains(URL(fileURLWithPath: $0).standardizedFileURL.path) } ?? false
+        if walking.contains(real), !isCycle {
+            return note(path, nil, "symlink loop refused: \(path) leads back to \(real), a folder already being read; not followed")
+        }
+        folderVisits += 1
+        guard folderVisits <= Self.maxFolderVisits else {
+            if folderVisits == Self.maxFolderVisits + 1 {
+                note(path, nil, "more than \(Self.maxFolderVisits) folders walked (symlinks joining folders?); the rest is not read")
+            }
+            return
+        }
+        walking.append(real)
+        defer { walking.removeLast() }
+        if let kustomization {
             return read(kustomization: kustomization, context: context, stack: stack, replace: replace)
         }
         let entries = ((try? manager.contentsOfDirectory(atPath: path)) ?? []).sorted()
@@ -95,10 +122,18 @@ struct GitOpsTree {
             let cycle = (stack[start...] + [key]).joined(separator: " → ")
             return note(file, nil, "kustomization cycle refused: \(cycle)")
         }
-        guard let data = manager.contents(atPath: file) else { return note(file, nil, "cannot be read") }
+        let text: String
+        do {
+            text = String(decoding: try BoundedFile.read(file, maxBytes: Self.maxKustomizationBytes).data, as: UTF8.self)
+        } catch {
+            return note(file, nil, "cannot be read: \(error.description)")
+        }
+        if let (line, depth) = YAMLLimits.tooDeep(text[...]) {
+            return note(file, line, "YAML nested \(depth) deep, above the \(YAMLLimits.maxDepth)-level bound; not read")
+        }
         let root: Node?
         do {
-            root = try Yams.compose(yaml: String(decoding: data, as: UTF8.self))
+            root = try Yams.compose(yaml: text)
         } catch {
             let (line, message) = ManifestLoader.describe(error)
             return note(file, line, "malformed YAML: \(message)")
@@ -132,6 +167,13 @@ struct GitOpsTree {
                 walk(full, context: inner, stack: stack + [key], replace: replace)
             }
         }
+    }
+
+    /// `path` with every symlink resolved, or `path` itself when it cannot be resolved.
+    static func realPath(_ path: String) -> String {
+        guard let resolved = realpath(path, nil) else { return path }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 
     /// `folder/relative` with `.` and `..` taken out lexically, so that messages name files plainly.

@@ -1,4 +1,6 @@
 import Foundation
+import NetIO
+import YAMLInput
 import Yams
 
 /// The manifests source: reads Gateways, routes and Namespaces from files and folders of
@@ -82,20 +84,29 @@ private struct Reader {
     }
 
     mutating func read(file: String, context: FileContext = FileContext()) {
-        let manager = FileManager.default
-        let size = (try? manager.attributesOfItem(atPath: file)[.size] as? NSNumber)?.intValue ?? 0
-        guard size <= options.maxFileBytes else {
-            diagnose(file, nil, "file of \(size) bytes is above the \(options.maxFileBytes)-byte bound; not read")
-            return
-        }
-        guard let data = manager.contents(atPath: file) else {
-            diagnose(file, nil, "cannot be read")
+        let data: Data
+        do {
+            data = try BoundedFile.read(file, maxBytes: options.maxFileBytes).data
+        } catch {
+            switch error.kind {
+            case .tooLarge: diagnose(file, nil, "file above the \(options.maxFileBytes)-byte bound; not read")
+            case .notRegular: diagnose(file, nil, "\(error.description); not read")
+            case .missing, .unreadable: diagnose(file, nil, "cannot be read: \(error.description)")
+            }
             return
         }
         var text = String(decoding: data, as: UTF8.self)
         var unresolvedLines: Set<Int> = []
         if let variables = context.variables {
-            let substituted = VariableSubstitution.substitute(text, variables: variables)
+            let limit = data.count + options.maxSubstitutionGrowthBytes
+            let substituted: (text: String, unresolved: [VariableSubstitution.Unresolved])
+            do {
+                substituted = try VariableSubstitution.substitute(text, variables: variables, maxOutputBytes: limit)
+            } catch {
+                diagnose(file, error.line, "substituting variables would make the file larger than \(limit) bytes "
+                         + "(its \(data.count) bytes + the \(options.maxSubstitutionGrowthBytes)-byte growth bound); not read")
+                return
+            }
             text = substituted.text
             for variable in substituted.unresolved {
                 diagnose(file, variable.line, "variable ${\(variable.name)} has no value (--var \(variable.name)=VALUE or --vars-file); its object is left out")
@@ -124,6 +135,10 @@ private struct Reader {
             if size > options.maxObjectBytes && !(size <= options.maxListBytes && Self.looksLikeList(chunk.text)) {
                 diagnose(file, chunk.startLine, "document of \(size) bytes is above the \(options.maxObjectBytes)-byte object bound; refused")
                 refused.insert(i)
+            } else if let (line, depth) = YAMLLimits.tooDeep(chunk.text) {
+                diagnose(file, chunk.startLine + line - 1,
+                         "YAML nested \(depth) deep, above the \(YAMLLimits.maxDepth)-level bound; document refused")
+                refused.insert(i)
             }
         }
         if refused.isEmpty, let (objects, errors) = Self.composeWhole(text) {
@@ -142,6 +157,10 @@ private struct Reader {
                 continue
             }
             guard let root else { continue }
+            guard YAMLLimits.nodeCount(root, limit: YAMLLimits.maxManifestNodes) != nil else {
+                diagnose(file, chunk.startLine, "document of more than \(YAMLLimits.maxManifestNodes) YAML nodes (aliases expanded); refused")
+                continue
+            }
             var errors: [DecodeError] = []
             let objects = ObjectDecoder.decode(root) { errors.append($0) }
             for error in errors { diagnose(file, error.line.map { $0 + offset } ?? chunk.startLine, "cannot read \(error)") }
@@ -159,6 +178,8 @@ private struct Reader {
         var objects: [(DecodedObject, Int?)] = []
         var errors: [DecodeError] = []
         while let root = documents.next() {
+            // Too many nodes: read document by document, where it is refused with its line.
+            guard YAMLLimits.nodeCount(root, limit: YAMLLimits.maxManifestNodes) != nil else { return nil }
             objects += ObjectDecoder.decode(root) { errors.append($0) }
         }
         return documents.error == nil ? (objects, errors) : nil

@@ -94,6 +94,9 @@ public struct ManifestOptions: Sendable {
     public var maxListBytes = 256 << 20
     /// A file above this size is refused unread.
     public var maxFileBytes = 512 << 20
+    /// How much Flux `${VAR}` substitution may add to a file; past it the file is refused
+    /// while substituting (each object is then checked against `maxObjectBytes` as well).
+    public var maxSubstitutionGrowthBytes = 16 << 20
     /// Whether objects without status get the status a gateway controller would report.
     public var inferStatus = true
 

@@ -12,30 +12,56 @@ public enum VariableSubstitution {
         public var line: Int
     }
 
+    /// Substitution stopped because its output passed `limit` bytes, on `line`.
+    public struct TooLarge: Error, Hashable, Sendable {
+        public var line: Int
+        public var limit: Int
+    }
+
     /// `text` with every variable that has a value or default replaced, and those that have neither.
     public static func substitute(_ text: String, variables: [String: String]) -> (text: String, unresolved: [Unresolved]) {
+        // Without a bound nothing can be too large.
+        (try? substitute(text, variables: variables, maxOutputBytes: .max)) ?? (text, [])
+    }
+
+    /// As `substitute(_:variables:)`, but stops as soon as the output would pass
+    /// `maxOutputBytes`: a 1 MB file of `${BIG}${BIG}…` never becomes gigabytes in memory.
+    public static func substitute(
+        _ text: String, variables: [String: String], maxOutputBytes: Int
+    ) throws(TooLarge) -> (text: String, unresolved: [Unresolved]) {
         guard text.contains("${") else { return (text, []) }
         var output = ""
-        output.reserveCapacity(text.utf8.count)
+        output.reserveCapacity(min(text.utf8.count, maxOutputBytes))
         var unresolved: [Unresolved] = []
         var lineNumber = 0
+        var budget = maxOutputBytes
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             lineNumber += 1
-            if lineNumber > 1 { output += "\n" }
+            let piece: String
             if !line.contains("${") || line.drop(while: { $0 == " " || $0 == "\t" }).hasPrefix("#") {
-                output += line
-                continue
+                piece = String(line)
+            } else {
+                piece = try substitute(line: line, number: lineNumber, variables: variables, unresolved: &unresolved,
+                                       budget: budget, limit: maxOutputBytes)
             }
-            output += substitute(line: line, number: lineNumber, variables: variables, unresolved: &unresolved)
+            budget -= piece.utf8.count + (lineNumber > 1 ? 1 : 0)
+            guard budget >= 0 else { throw TooLarge(line: lineNumber, limit: maxOutputBytes) }
+            if lineNumber > 1 { output += "\n" }
+            output += piece
         }
         return (output, unresolved)
     }
 
     private static func substitute(line: Substring, number: Int, variables: [String: String],
-                                   unresolved: inout [Unresolved]) -> String {
+                                   unresolved: inout [Unresolved], budget: Int, limit: Int) throws(TooLarge) -> String {
         var result = ""
         var rest = line
+        // Checked before each value goes in, so the line never grows far past the budget.
+        func check() throws(TooLarge) {
+            if result.utf8.count > budget { throw TooLarge(line: number, limit: limit) }
+        }
         while let dollar = rest.firstIndex(of: "$") {
+            try check()
             result += rest[..<dollar]
             let after = rest[rest.index(after: dollar)...]
             if after.hasPrefix("${") {
@@ -55,6 +81,7 @@ public enum VariableSubstitution {
                 continue
             }
             if let value = variables[name] ?? fallback {
+                guard result.utf8.count + value.utf8.count <= budget else { throw TooLarge(line: number, limit: limit) }
                 result += value
             } else {
                 unresolved.append(Unresolved(name: name, line: number))

@@ -1,4 +1,5 @@
 import Config
+import DNSCore
 public import Foundation
 public import Logging
 
@@ -43,8 +44,9 @@ public struct StderrLogHandler: LogHandler {
         let stamp = time.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
         switch format {
         case .text:
-            let pairs = metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\(quoted("\($0.value)"))" }
-            return ([stamp, level.rawValue, label + ":", message] + pairs).joined(separator: " ")
+            // One line per message: a CR, LF or ESC from a peer or a file must not forge or hide one.
+            let pairs = metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\(quoted(TerminalText.escaped("\($0.value)")))" }
+            return ([stamp, level.rawValue, label + ":", TerminalText.escaped(message)] + pairs).joined(separator: " ")
         case .json:
             var object: [String: Any] = ["time": stamp, "level": level.rawValue, "label": label, "message": message]
             if !metadata.isEmpty { object["metadata"] = metadata.mapValues(jsonValue) }

@@ -62,15 +62,15 @@ public enum TargetPlanReport {
         for plan in plans {
             switch plan.outcome {
             case .failure(let failure):
-                out += "\n== \(plan.instance): cannot plan: \(failure)\n"
+                out += "\n== \(plan.instance): cannot plan: \(TerminalText.escaped("\(failure)"))\n"
             case .success(let result):
                 let c = result.changes
                 out += "\n== \(plan.instance): \(plan.desiredCount) desired; "
                 out += c.isEmpty ? "nothing to change\n" : "\(c.creates.count) to create, \(c.updates.count) to update, \(c.deletes.count) to delete\n"
                 for e in c.creates { out += "  + \(line(e))\n" }
-                for u in c.updates { out += "  ~ \(line(u.old)) -> \(u.new.targets.joined(separator: ","))\(ttl(u.new))\n" }
+                for u in c.updates { out += "  ~ \(line(u.old)) -> \(TerminalText.escaped(u.new.targets.joined(separator: ",")))\(ttl(u.new))\n" }
                 for e in c.deletes { out += "  - \(line(e))\n" }
-                for conflict in result.conflicts { out += "  ! \(conflict)\n" }
+                for conflict in result.conflicts { out += "  ! \(TerminalText.escaped("\(conflict)"))\n" }
                 if let reason = result.guardReason {
                     out += "  guard: \(reason) — \(result.withheldDeletes.count) deletes withheld\n"
                 }
@@ -98,7 +98,7 @@ public enum TargetPlanReport {
     }
 
     static func line(_ e: Endpoint) -> String {
-        "\(e.name) \(e.type.rawValue) \(e.targets.joined(separator: ","))\(ttl(e))"
+        TerminalText.escaped("\(e.name) \(e.type.rawValue) \(e.targets.joined(separator: ","))") + ttl(e)
     }
 
     static func ttl(_ e: Endpoint) -> String { e.ttl.map { " ttl=\($0)" } ?? "" }

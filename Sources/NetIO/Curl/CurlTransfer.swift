@@ -21,11 +21,19 @@ final class CurlTransfer: @unchecked Sendable {
     var status = 0
     var headers: [HTTPHeader] = []
     var headersDone = false
+    /// The most body bytes (after decoding gzip, zstd, …) this transfer takes; nil for no limit.
+    var maxBodyBytes: Int?
+    private var bodyBytes = 0
+    /// The write callback stopped the transfer because the body passed `maxBodyBytes`.
+    private(set) var bodyLimitExceeded = false
 
     /// Called once when the final (non-1xx) response head is complete.
     var onHead: (Int, [HTTPHeader]) -> Void = { _, _ in }
-    /// Called with each piece of body as it arrives.
-    var onData: (UnsafeRawBufferPointer) -> Void = { _ in }
+    /// Called with each piece of body as it arrives; returning false stops the transfer
+    /// (the error is then `refusal`'s).
+    var onData: (UnsafeRawBufferPointer) -> Bool = { _ in true }
+    /// Why `onData` stopped the transfer, for its error.
+    var refusal: String?
     /// Called exactly once at the end: `nil` on success.
     var onFinish: (NetIOError?) -> Void = { _ in }
 
@@ -40,8 +48,15 @@ final class CurlTransfer: @unchecked Sendable {
             let transfer = Unmanaged<CurlTransfer>.fromOpaque(user).takeUnretainedValue()
             let length = size * count
             transfer.completeHeadIfNeeded()
-            transfer.onData(UnsafeRawBufferPointer(start: buffer, count: length))
-            return length
+            // libcurl hands over decoded bytes, a piece at a time: counting them here bounds
+            // an endless body and a compression bomb alike. Returning less than `length`
+            // makes libcurl stop the transfer (CURLE_WRITE_ERROR).
+            transfer.bodyBytes += length
+            if let limit = transfer.maxBodyBytes, transfer.bodyBytes > limit {
+                transfer.bodyLimitExceeded = true
+                return 0
+            }
+            return transfer.onData(UnsafeRawBufferPointer(start: buffer, count: length)) ? length : 0
         })
         try easy.set(CURLOPT_HEADERDATA, pointer: me)
         try easy.set(CURLOPT_HEADERFUNCTION, callback: { buffer, size, count, user in
@@ -108,12 +123,20 @@ final class CurlTransfer: @unchecked Sendable {
         // (about 20 KB a request, some 70 MB an hour in the lab: scripts/soak). Dropping them
         // ends the cycle.
         onHead = { _, _ in }
-        onData = { _ in }
+        onData = { _ in true }
         onFinish = { _ in }
     }
 
     func transferError(_ code: CURLcode) -> NetIOError {
-        NetIOError(kind: .transfer, code: Int(code.rawValue), message: easy.message(for: code), url: displayURL)
+        if let limit = maxBodyBytes, bodyLimitExceeded || code == CURLE_FILESIZE_EXCEEDED {
+            return NetIOError(
+                kind: .responseTooLarge, code: Int(code.rawValue),
+                message: "the response body is larger than the \(limit)-byte limit; transfer stopped", url: displayURL)
+        }
+        if let refusal {
+            return NetIOError(kind: .responseTooLarge, code: Int(code.rawValue), message: refusal, url: displayURL)
+        }
+        return NetIOError(kind: .transfer, code: Int(code.rawValue), message: easy.message(for: code), url: displayURL)
     }
 
     var cancelledError: NetIOError {

@@ -101,8 +101,9 @@ final class AresChannel: @unchecked Sendable {
         // A try's timeout doubles each round over the servers: T·n·(2^tries − 1) in all.
         var serverCount = servers == nil ? try Self.systemServerCount() : 1
         serverCount = max(1, serverCount)
-        let rounds = (1 << max(1, tries)) - 1
-        let perTry = max(50, budget.milliseconds / (serverCount * rounds))
+        let rounds = (1 << min(max(1, tries), Resolver.maxTries)) - 1
+        // c-ares keeps milliseconds in a C int: a longer try would overflow it.
+        let perTry = min(max(50, budget.milliseconds / (serverCount * rounds)), Int(Int32.max))
         var options = ares_options()
         options.flags = ARES_FLAG_NOCHECKRESP
         options.timeout = Int32(perTry)
@@ -195,7 +196,8 @@ final class AresChannel: @unchecked Sendable {
             if inFlight > 0 {
                 var tv = timeval()
                 if let next = ares_timeout(channel, nil, &tv) {
-                    waitMs = Int32(next.pointee.tv_sec * 1000 + (next.pointee.tv_usec + 999) / 1000)
+                    let ms = Int(next.pointee.tv_sec) * 1000 + (Int(next.pointee.tv_usec) + 999) / 1000
+                    waitMs = Int32(clamping: ms)
                 }
             }
             let ready = poll(&fds, nfds_t(fds.count), waitMs)

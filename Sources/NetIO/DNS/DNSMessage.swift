@@ -98,9 +98,20 @@ public struct DNSRecord: Hashable, Sendable {
     }
 }
 
+/// One entry of a message's question section.
+public struct DNSMessageQuestion: Hashable, Sendable {
+    /// Lower-case, without the trailing dot.
+    public var name: String
+    public var type: UInt16
+    public var qclass: UInt16
+}
+
 /// A DNS message as far as a prober needs it: header code and the answer and authority sections.
 public struct DNSMessage: Hashable, Sendable {
     public var id: UInt16
+    /// The QR bit: set in a response, clear in a query.
+    public var isResponse: Bool
+    public var questions: [DNSMessageQuestion]
     public var rcode: DNSResponseCode
     public var truncated: Bool
     public var authoritative: Bool
@@ -112,6 +123,7 @@ public struct DNSMessage: Hashable, Sendable {
         var reader = WireReader(bytes: bytes)
         id = try reader.u16()
         let flags = try reader.u16()
+        isResponse = flags & 0x8000 != 0
         rcode = DNSResponseCode(Int(flags & 0x000f))
         truncated = flags & 0x0200 != 0
         authoritative = flags & 0x0400 != 0
@@ -119,12 +131,29 @@ public struct DNSMessage: Hashable, Sendable {
         let answerCount = try reader.u16()
         let authorityCount = try reader.u16()
         _ = try reader.u16()
-        for _ in 0..<questions {
-            _ = try reader.name()
-            try reader.skip(4)
+        self.questions = try (0..<questions).map { _ throws(DNSParseError) in
+            DNSMessageQuestion(name: try reader.name(), type: try reader.u16(), qclass: try reader.u16())
         }
         answers = try (0..<answerCount).map { _ throws(DNSParseError) in try reader.record() }
         authority = try (0..<authorityCount).map { _ throws(DNSParseError) in try reader.record() }
+    }
+}
+
+extension DNSMessage {
+    /// Why this message is not the reply to a question for `name`'s `type` records in class IN,
+    /// or nil when it is: the QR bit must be set and the question section must hold exactly
+    /// that question (RFC 1035 §4.1.1, §7.3). c-ares has matched the message ID already (it
+    /// drops a reply whose ID it did not send); this checks what it leaves to the caller.
+    public func mismatch(asked name: String, type: DNSQueryType) -> String? {
+        guard isResponse else { return "QR bit clear: the message is a query, not a response" }
+        guard questions.count == 1, let question = questions.first else {
+            return "\(questions.count) questions in the reply, expected the one asked"
+        }
+        let asked = name.lowercased().trimmingSuffixDot
+        guard question.name == asked, question.type == type.code, question.qclass == 1 else {
+            return "the reply's question (\(question.name) type \(question.type) class \(question.qclass)) is not the one asked (\(asked) \(type.rawValue) IN)"
+        }
+        return nil
     }
 }
 

@@ -140,6 +140,14 @@ public final class Resolver: Sendable {
         let tries: Int
     }
 
+    /// The longest time budget a query may have. c-ares takes each try's timeout as a C `int`
+    /// of milliseconds (about 596 hours): beyond it the conversion overflowed and the process
+    /// died (SIGILL). No DNS answer is worth waiting five minutes for, so budgets are clamped
+    /// here and `config validate` and the CLI refuse longer ones (docs/security.md).
+    public static let maxTimeout = Duration.seconds(300)
+    /// The most tries a query may have (each doubles the one before: c-ares's back-off).
+    public static let maxTries = 8
+
     public let options: Options
     private let channels = Mutex<[ChannelKey: AresChannel]>([:])
 
@@ -164,6 +172,7 @@ public final class Resolver: Sendable {
     public func query(
         _ name: String, type: DNSQueryType, server: DNSServer? = nil, timeout: Duration? = nil, tries: Int? = nil
     ) async throws(ResolverError) -> DNSResponse {
+        try Self.checkName(name)
         let channel = try channel(for: key(server, timeout, tries))
         let outcomes = await submit([DNSQuestion(name: name, type: type)], to: channel)
         return try Self.response(outcomes[0], name: name, type: type, server: channel.serverDescription)
@@ -182,16 +191,38 @@ public final class Resolver: Sendable {
         } catch {
             return questions.map { _ in .failure(error) }
         }
-        let outcomes = await submit(questions, to: channel)
-        return zip(questions, outcomes).map { question, outcome in
-            Result { () throws(ResolverError) in
+        var results = [Result<DNSResponse, ResolverError>?](repeating: nil, count: questions.count)
+        var asked: [(index: Int, question: DNSQuestion)] = []
+        for (index, question) in questions.enumerated() {
+            do throws(ResolverError) {
+                try Self.checkName(question.name)
+                asked.append((index, question))
+            } catch {
+                results[index] = .failure(error)
+            }
+        }
+        let outcomes = asked.isEmpty ? [] : await submit(asked.map(\.question), to: channel)
+        for ((index, question), outcome) in zip(asked, outcomes) {
+            results[index] = Result { () throws(ResolverError) in
                 try Self.response(outcome, name: question.name, type: question.type, server: channel.serverDescription)
             }
+        }
+        return results.map { $0! }
+    }
+
+    /// A name holding a control character (NUL would cut it short in C, CR/LF/ESC reach
+    /// terminals and logs) is refused before it is asked.
+    static func checkName(_ name: String) throws(ResolverError) {
+        if name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) {
+            throw ResolverError(kind: .badName, message: "the name holds a control character; not asked",
+                                name: name.debugDescription)
         }
     }
 
     private func key(_ server: DNSServer?, _ timeout: Duration?, _ tries: Int?) -> ChannelKey {
-        ChannelKey(server: server, timeoutMs: (timeout ?? options.timeout).milliseconds, tries: tries ?? options.tries)
+        let budget = min(max(timeout ?? options.timeout, .milliseconds(1)), Self.maxTimeout)
+        return ChannelKey(server: server, timeoutMs: budget.milliseconds,
+                          tries: min(max(tries ?? options.tries, 1), Self.maxTries))
     }
 
     /// Hands `questions` to `channel` and waits until each has its outcome.
@@ -246,6 +277,10 @@ public final class Resolver: Sendable {
                 message = try DNSMessage(bytes: packet)
             } catch {
                 throw ResolverError(kind: .malformed, message: error.description, name: name, server: server)
+            }
+            if let mismatch = message.mismatch(asked: name, type: type) {
+                throw ResolverError(kind: .malformed, message: "reply refused: \(mismatch)", name: name, server: server,
+                                    elapsed: outcome.latency)
             }
             return DNSResponse(
                 name: name, type: type, server: server, rcode: message.rcode, answers: message.answers,

@@ -22,7 +22,7 @@ public struct HTTPClient: Sendable {
         let start = ContinuousClock.now
         // Only the loop thread appends to `body`, before `onFinish` reads it.
         let body = UncheckedBox(Data())
-        transfer.onData = { bytes in body.value.append(contentsOf: bytes) }
+        transfer.onData = { bytes in body.value.append(contentsOf: bytes); return true }
         return try await loop.perform(transfer) { (continuation: CheckedContinuation<HTTPResponse, any Error>) in
             transfer.onFinish = { error in
                 if let error {
@@ -43,7 +43,18 @@ public struct HTTPClient: Sendable {
         let transfer = try makeTransfer(request)
         let (body, bodyContinuation) = AsyncThrowingStream<Data, any Error>.makeStream()
         bodyContinuation.onTermination = { [loop] _ in loop.cancel(transfer) }
-        transfer.onData = { bytes in bodyContinuation.yield(Data(bytes)) }
+        // Bytes handed over and not yet read: a peer that sends faster than the reader reads
+        // (a flood of small watch events) would otherwise pile them up without end.
+        let unread = Mutex(0)
+        transfer.onData = { bytes in
+            let piled = unread.withLock { value in value += bytes.count; return value }
+            guard piled <= HTTPBodyLimit.streamUnread else {
+                transfer.refusal = "more than \(HTTPBodyLimit.streamUnread) bytes arrived and were not yet read; stream stopped"
+                return false
+            }
+            bodyContinuation.yield(Data(bytes))
+            return true
+        }
         return try await loop.perform(transfer) { (continuation: CheckedContinuation<HTTPStreamingResponse, any Error>) in
             // Resumed once: by the head, or by an error before any head arrived.
             let headPending = Mutex(true)
@@ -51,7 +62,8 @@ public struct HTTPClient: Sendable {
                 guard headPending.withLock({ pending in defer { pending = false }; return pending }) else { return }
                 continuation.resume(returning: HTTPStreamingResponse(
                     status: status, headers: headers,
-                    body: HTTPBodyStream(pieces: body, stop: { [loop] in loop.cancel(transfer) })))
+                    body: HTTPBodyStream(pieces: body, stop: { [loop] in loop.cancel(transfer) },
+                                         consumed: { count in unread.withLock { $0 -= count } })))
             }
             transfer.onFinish = { error in
                 if headPending.withLock({ pending in defer { pending = false }; return pending }) {
@@ -84,8 +96,18 @@ public struct HTTPClient: Sendable {
             connectTo = ["\(parts.host ?? host):\(port):\(Self.bracketed(pinned)):\(port)"]
         }
         let url = parts.string ?? request.url
+        for header in request.headers {
+            if let problem = HTTPHeaderCheck.problem(header) {
+                throw NetIOError(kind: .invalidRequest, message: problem, url: Redaction.url(request.url))
+            }
+        }
         let easy = try CurlEasy()
         let transfer = try CurlTransfer(easy: easy, displayURL: Redaction.url(request.url))
+        transfer.maxBodyBytes = request.maxBodyBytes
+        if let limit = request.maxBodyBytes {
+            // A Content-Length above the bound fails before any body byte is read.
+            try easy.set(CURLOPT_MAXFILESIZE_LARGE, limit)
+        }
         try easy.set(CURLOPT_URL, url)
         try easy.set(CURLOPT_USERAGENT, userAgent)
         try easy.set(CURLOPT_ACCEPT_ENCODING, "")

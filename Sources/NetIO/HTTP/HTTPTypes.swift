@@ -62,11 +62,16 @@ public struct HTTPRequest: Sendable {
     /// CURLOPT_CONNECT_TO rather than CURLOPT_RESOLVE, because RESOLVE entries land in the
     /// loop's shared DNS cache and would leak into other requests for the same host.
     public var pinnedAddress: String?
+    /// The most body bytes (decoded) a response may have; a larger one ends the transfer with
+    /// `NetIOError.Kind.responseTooLarge`. For `HTTPClient.stream` it bounds the whole
+    /// stream; nil there for a stream as long as the server keeps it open (a watch), whose
+    /// reader bounds each event instead. See `HTTPBodyLimit`.
+    public var maxBodyBytes: Int?
 
     public init(
         method: String = "GET", url: String, headers: [HTTPHeader] = [], body: Data? = nil,
         timeout: Duration? = .seconds(30), connectTimeout: Duration = .seconds(10),
-        tls: TLSOptions = TLSOptions(), pinnedAddress: String? = nil
+        tls: TLSOptions = TLSOptions(), pinnedAddress: String? = nil, maxBodyBytes: Int? = HTTPBodyLimit.standard
     ) {
         self.method = method
         self.url = url
@@ -76,6 +81,7 @@ public struct HTTPRequest: Sendable {
         self.connectTimeout = connectTimeout
         self.tls = tls
         self.pinnedAddress = pinnedAddress
+        self.maxBodyBytes = maxBodyBytes
     }
 }
 
@@ -103,18 +109,23 @@ public struct HTTPBodyStream: AsyncSequence, Sendable {
 
     let pieces: AsyncThrowingStream<Data, any Error>
     let stop: @Sendable () -> Void
+    /// Told how many bytes the reader took, so that unread bytes stay bounded.
+    let consumed: @Sendable (Int) -> Void
 
     public struct AsyncIterator: AsyncIteratorProtocol {
         var base: AsyncThrowingStream<Data, any Error>.AsyncIterator
         let stopper: StopOnDeinit
+        let consumed: @Sendable (Int) -> Void
 
         public mutating func next() async throws -> Data? {
-            try await base.next()
+            let piece = try await base.next()
+            if let piece { consumed(piece.count) }
+            return piece
         }
     }
 
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(base: pieces.makeAsyncIterator(), stopper: StopOnDeinit(stop))
+        AsyncIterator(base: pieces.makeAsyncIterator(), stopper: StopOnDeinit(stop), consumed: consumed)
     }
 }
 
@@ -126,8 +137,12 @@ final class StopOnDeinit: Sendable {
 }
 
 extension Duration {
+    /// Whole milliseconds, saturating at `Int.max` rather than trapping on absurd durations.
     var milliseconds: Int {
         let (seconds, attoseconds) = components
-        return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
+        let (whole, overflow) = Int(seconds).multipliedReportingOverflow(by: 1000)
+        guard !overflow else { return seconds < 0 ? Int.min : Int.max }
+        return whole.addingReportingOverflow(Int(attoseconds / 1_000_000_000_000_000)).overflow
+            ? Int.max : whole + Int(attoseconds / 1_000_000_000_000_000)
     }
 }

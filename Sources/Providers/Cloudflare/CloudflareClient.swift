@@ -112,7 +112,8 @@ public actor CloudflareClient {
         if !query.isEmpty { url += "?" + query.map { "\($0.0)=\(Self.queryValue($0.1))" }.joined(separator: "&") }
         var headers = [HTTPHeader(name: "Authorization", value: "Bearer \(token)")]
         if body != nil { headers.append(HTTPHeader(name: "Content-Type", value: "application/json")) }
-        let request = HTTPRequest(method: method, url: url, headers: headers, body: body, timeout: timeout)
+        let request = HTTPRequest(method: method, url: url, headers: headers, body: body, timeout: timeout,
+                                  maxBodyBytes: HTTPBodyLimit.cloudflare)
         var attempt = 0
         while true {
             attempt += 1

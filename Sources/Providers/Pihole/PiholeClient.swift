@@ -112,7 +112,7 @@ public actor PiholeClient {
         counts.logouts += 1
         _ = try? await exchange(HTTPRequest(
             method: "DELETE", url: baseURL + "/api/auth", headers: [HTTPHeader(name: "X-FTL-SID", value: sid)],
-            timeout: timeout, tls: tls))
+            timeout: timeout, tls: tls, maxBodyBytes: HTTPBodyLimit.pihole))
     }
 
     /// Every request goes out here: counted, and reported to `onCall`.
@@ -154,7 +154,7 @@ public actor PiholeClient {
         var headers: [HTTPHeader] = []
         if let sid { headers.append(HTTPHeader(name: "X-FTL-SID", value: sid)) }
         do {
-            let response = try await exchange(HTTPRequest(method: method, url: url, headers: headers, timeout: timeout, tls: tls))
+            let response = try await exchange(HTTPRequest(method: method, url: url, headers: headers, timeout: timeout, tls: tls, maxBodyBytes: HTTPBodyLimit.pihole))
             return (response.status, response.body)
         } catch {
             throw PiholeError(kind: .unreachable, instance: baseURL, status: 0, message: error.description)
@@ -177,7 +177,7 @@ public actor PiholeClient {
                 response = try await exchange(HTTPRequest(
                     method: "POST", url: baseURL + "/api/auth",
                     headers: [HTTPHeader(name: "Content-Type", value: "application/json")], body: body,
-                    timeout: max(timeout, Self.loginTimeoutFloor), tls: tls))
+                    timeout: max(timeout, Self.loginTimeoutFloor), tls: tls, maxBodyBytes: HTTPBodyLimit.pihole))
             } catch {
                 throw PiholeError(kind: .unreachable, instance: baseURL, status: 0, message: error.description)
             }
