@@ -104,6 +104,33 @@ public actor PiholeClient {
         counts.restarts += 1
     }
 
+    /// Waits until the API answers again after a resolver restart: FTL answers the restarting
+    /// write, then neither the API nor DNS answers for a few seconds (API-FACTS §A.5). Polls
+    /// `GET /api/auth` (any HTTP answer counts) with back-off from 100 ms to 1 s, on the real
+    /// clock (a process is coming back), for at most `limit`; throws `.unreachable` after that.
+    public func waitUntilAnswering(within limit: Duration) async throws(PiholeError) {
+        let deadline = ContinuousClock.now + limit
+        var delay = Duration.milliseconds(100)
+        var last = "no answer"
+        while true {
+            try? await Task.sleep(for: delay)
+            var headers: [HTTPHeader] = []
+            if let sid { headers.append(HTTPHeader(name: "X-FTL-SID", value: sid)) }
+            do {
+                _ = try await exchange(HTTPRequest(method: "GET", url: baseURL + "/api/auth", headers: headers,
+                                                   timeout: min(timeout, .seconds(2)), tls: tls))
+                return
+            } catch {
+                last = error.description
+            }
+            guard ContinuousClock.now < deadline else {
+                throw PiholeError(kind: .unreachable, instance: baseURL, status: 0,
+                                  message: "the API did not answer within \(limit) of the resolver restart: \(last)")
+            }
+            delay = min(delay * 2, .seconds(1))
+        }
+    }
+
     /// Gives the API seat back (`DELETE /api/auth`). Safe to call without a session.
     public func logout() async {
         guard let sid else { return }
