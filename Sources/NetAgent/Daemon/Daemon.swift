@@ -1,4 +1,5 @@
 import Foundation
+import DNSCore
 public import Logging
 import Kube
 import NetIO
@@ -34,7 +35,9 @@ public struct Daemon: Sendable {
         let sources = try RouteSources(config: config)
         let elector = try makeElector()
         let leadership = elector?.leadership ?? .unconditional()
-        let targets = DNSTarget.all(config: config, secrets: secrets, state: store, ledgers: ledgers())
+        // Pi-hole restarts its resolver on netagent's own write: the dns-records probe is told.
+        let restarts = ResolverRestarts()
+        let targets = DNSTarget.all(config: config, secrets: secrets, state: store, ledgers: ledgers(), restarts: restarts)
         let status = DaemonStatus(instances: targets.map(\.instance))
         let alerts = try await alertService(store: store)
         let resolver = Resolver()
@@ -50,7 +53,7 @@ public struct Daemon: Sendable {
         }
         let triggers = reconcilers.map(\.trigger)
         let page = StatusPage(config: config, targets: targets, status: status, alerts: alerts)
-        let records = config.scheduledRecordsProbe(resolver: resolver) { await sources.isReady() ? await sources.objects() : nil }
+        let records = config.scheduledRecordsProbe(resolver: resolver, restarts: restarts) { await sources.isReady() ? await sources.objects() : nil }
         let scheduler = ProbeScheduler(probes: config.scheduledProbes(resolver: resolver, tunnelStatus: config.tunnelStatusSource(secrets: secrets)) + (records.map { [$0] } ?? []), history: page.history, clock: clock,
                                        onResults: { results in
                                            alerts?.record(results)
