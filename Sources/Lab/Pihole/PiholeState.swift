@@ -274,7 +274,8 @@ actor PiholeState {
         counters.calls += 1
         guard authorise(credentials) != nil else { return unauthorized() }
         do { try await restartResolver() } catch { return self.error(500, "internal_error", "\(error)", nil) }
-        return Reply(status: 200, json: ["status": "restarted"])
+        // `action.yaml` restartdns: 200 with `common.yaml` `success` (example status "success").
+        return Reply(status: 200, json: ["status": "success"])
     }
 
     /// A resolver restart as FTL does it after answering a restarting write: with a downtime
