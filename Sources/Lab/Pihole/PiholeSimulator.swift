@@ -121,8 +121,9 @@ public final class PiholeSimulator: Sendable {
                     }
                     return false
                 }
+                let requests = await state.restartRequests()
                 group.addTask {
-                    for await _ in state.restartRequests {
+                    for await _ in requests {
                         // FTL sends the reply before it restarts (API-FACTS §A.5, `src/api/api.c`
                         // `restart_ftl` after the reply); how long the listener stays open after
                         // the reply is not known: 50 ms here, for the reply to leave.

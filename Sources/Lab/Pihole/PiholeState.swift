@@ -66,7 +66,6 @@ actor PiholeState {
     init(options: PiholeSimulator.Options, dns: PiholeDNS) {
         self.options = options
         self.dns = dns
-        (restartRequests, restartContinuation) = AsyncStream<Void>.makeStream()
         hosts = options.hosts
         cnames = options.cnames
     }
@@ -286,13 +285,22 @@ actor PiholeState {
         counters.restarts += 1
         guard options.restartDowntime > .zero else { return try await dns.restart(cnames: cnames) }
         restarting = true
-        restartContinuation.yield()
+        restartContinuation?.yield()
     }
 
     /// True from a restarting write until the API serves again.
     private(set) var restarting = false
-    let restartRequests: AsyncStream<Void>
-    private let restartContinuation: AsyncStream<Void>.Continuation
+    private var restartContinuation: AsyncStream<Void>.Continuation?
+
+    /// A new stream of restart requests for one serving of the API (a stream ends for good
+    /// when the task reading it is cancelled, as when the whole simulator is stopped).
+    func restartRequests() -> AsyncStream<Void> {
+        let (stream, continuation) = AsyncStream<Void>.makeStream()
+        restartContinuation?.finish()
+        restartContinuation = continuation
+        if restarting { continuation.yield() }
+        return stream
+    }
 
     /// The run loop brought the API and dnsmasq back (with the stored CNAMEs).
     func restarted() async throws {
