@@ -96,59 +96,12 @@ public final class PiholeSimulator: Sendable {
     public func run(port: Int = 0, onListening: @escaping @Sendable (Int) async -> Void) async throws {
         try await state.startDNS()
         do {
-            try await serve(port: port, onListening: onListening)
+            try await LabHTTP.serve(Self.router(state), name: "pihole", port: port, onListening: onListening)
         } catch {
-            await state.dns.stop()
+            await state.stopDNS()
             throw error
         }
-        await state.dns.stop()
-    }
-
-    /// Serves the API until cancelled; each resolver restart closes the listener, stops
-    /// dnsmasq, waits `restartDowntime`, then brings both back on the same ports.
-    private func serve(port: Int, onListening: @escaping @Sendable (Int) async -> Void) async throws {
-        let state = state
-        var bound = port
-        var first = true
-        while !Task.isCancelled {
-            let (ports, portContinuation) = AsyncStream<Int>.makeStream()
-            let restart: Bool = try await withThrowingTaskGroup(of: Bool.self) { group in
-                let announceFirst = first, wanted = bound
-                group.addTask {
-                    try await LabHTTP.serve(Self.router(state), name: "pihole", port: wanted) { port in
-                        portContinuation.yield(port)
-                        if announceFirst { await onListening(port) }
-                    }
-                    return false
-                }
-                let requests = await state.restartRequests()
-                group.addTask {
-                    for await _ in requests {
-                        // FTL sends the reply before it restarts (API-FACTS §A.5, `src/api/api.c`
-                        // `restart_ftl` after the reply); how long the listener stays open after
-                        // the reply is not known: 50 ms here, for the reply to leave.
-                        try? await Task.sleep(for: .milliseconds(50))
-                        return true
-                    }
-                    return false
-                }
-                do {
-                    let result = try await group.next() ?? false
-                    group.cancelAll()
-                    return result
-                } catch {
-                    group.cancelAll()
-                    throw error
-                }
-            }
-            portContinuation.finish()
-            for await port in ports { bound = port }
-            first = false
-            guard restart else { return }
-            await state.dns.stop()
-            try await Task.sleep(for: state.options.restartDowntime)
-            try await state.restarted()
-        }
+        await state.stopDNS()
     }
 
     /// Runs the simulator for the length of `body`, which gets the API's base URL
@@ -270,19 +223,22 @@ public final class PiholeSimulator: Sendable {
         return Response(status: .init(code: reply.status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
-    /// Two things every request passes through. While the resolver restarts, a request that
-    /// reached the listener before it closed gets no answer (FTL is away: API-FACTS §A.5); it
-    /// waits here until the listener's shutdown cancels it. And an unknown path under `/api`
-    /// gets FTL's JSON 404 envelope with the path as hint (API-FACTS §A.1, `src/api/api.c`), not
-    /// the web server's page.
+    /// Two things every request passes through. While the resolver restarts, FTL is away: a
+    /// real client gets its connection refused (API-FACTS §A.5). The simulator keeps its port
+    /// (cancelling a Swift NIO server while clients connect crashes the process,
+    /// apple/swift-nio#2637) and instead closes each connection without an answer — a
+    /// deliberate difference; either way the client gets no HTTP reply. And an unknown path
+    /// under `/api` gets FTL's JSON 404 envelope with the path as hint (API-FACTS §A.1,
+    /// `src/api/api.c`), not the web server's page.
     struct FTLEnvelope: RouterMiddleware {
         let state: PiholeState
 
         func handle(_ request: Request, context: BasicRequestContext,
                     next: (Request, BasicRequestContext) async throws -> Response) async throws -> Response {
             if await state.restarting {
-                try await Task.sleep(for: state.options.restartDowntime + .seconds(10))
-                throw HTTPError(.serviceUnavailable)
+                // The body fails before anything is written: the server closes the connection
+                // with no status line sent.
+                return Response(status: .serviceUnavailable, body: ResponseBody { _ in throw SimulatorError("Pi-hole is restarting") })
             }
             do {
                 return try await next(request, context)

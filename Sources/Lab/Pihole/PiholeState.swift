@@ -71,6 +71,7 @@ actor PiholeState {
     }
 
     func startDNS() async throws {
+        serving = true
         try await dns.start(hosts: hosts, cnames: cnames)
     }
 
@@ -278,34 +279,36 @@ actor PiholeState {
     }
 
     /// A resolver restart as FTL does it after answering a restarting write: with a downtime
-    /// (`Options.restartDowntime`), the API and dnsmasq go away together for that long (the run
-    /// loop in `PiholeSimulator.run` closes the listener and stops dnsmasq; API-FACTS §A.5
-    /// "When changes take effect"); without one, dnsmasq alone is respawned at once.
+    /// (`Options.restartDowntime`), the API (see `PiholeSimulator.FTLEnvelope`) and dnsmasq go
+    /// away together for that long, then come back with what was stored (API-FACTS §A.5; the
+    /// request that asked for it gets its answer first, as FTL restarts after replying);
+    /// without one, dnsmasq alone is respawned at once.
     private func restartResolver() async throws {
         counters.restarts += 1
         guard options.restartDowntime > .zero else { return try await dns.restart(cnames: cnames) }
+        guard !restarting else { return }
         restarting = true
-        restartContinuation?.yield()
+        Task { await self.comeBack() }
     }
 
-    /// True from a restarting write until the API serves again.
+    /// True from a restarting write until the API and dnsmasq serve again.
     private(set) var restarting = false
-    private var restartContinuation: AsyncStream<Void>.Continuation?
 
-    /// A new stream of restart requests for one serving of the API (a stream ends for good
-    /// when the task reading it is cancelled, as when the whole simulator is stopped).
-    func restartRequests() -> AsyncStream<Void> {
-        let (stream, continuation) = AsyncStream<Void>.makeStream()
-        restartContinuation?.finish()
-        restartContinuation = continuation
-        if restarting { continuation.yield() }
-        return stream
+    private func comeBack() async {
+        await dns.stop()
+        try? await Task.sleep(for: options.restartDowntime)
+        // dnsmasq with the stored CNAMEs, unless the simulator stopped meanwhile; a failure to
+        // start shows in the DNS answers.
+        if serving { try? await dns.restart(cnames: cnames) }
+        restarting = false
     }
 
-    /// The run loop brought the API and dnsmasq back (with the stored CNAMEs).
-    func restarted() async throws {
-        try await dns.restart(cnames: cnames)
-        restarting = false
+    /// Between `startDNS` and `stopDNS`: what a restart may bring back.
+    private var serving = false
+
+    func stopDNS() async {
+        serving = false
+        await dns.stop()
     }
 
     private func lines(_ array: String) -> [String]? {

@@ -81,20 +81,26 @@ public actor PiholeClient {
     }
 
     /// Adds `line` to `array` (a line already present counts as added). `restart: false` stores a CNAME change without restarting the resolver.
-    public func add(_ line: String, to array: PiholeArray, restart: Bool = true) async throws(PiholeError) {
+    /// Returns false when the line was already there: FTL then changed nothing and restarted nothing.
+    @discardableResult
+    public func add(_ line: String, to array: PiholeArray, restart: Bool = true) async throws(PiholeError) -> Bool {
         let (status, body) = try await call("PUT", "/config/dns/\(array.rawValue)/\(Self.encode(line))", restart: restart)
         // "Item already present": the line is there, which is what was asked.
         let present = status == 400 && body.contains(Data("Item already present".utf8))
         guard status == 201 || status == 200 || present else { throw error(status, body) }
-        if array == .cnameRecords && restart { counts.restarts += 1 }
+        if array == .cnameRecords && restart && !present { counts.restarts += 1 }
+        return !present
     }
 
     /// Removes exactly `line` (byte for byte as read) from `array`; a line already gone counts as removed.
-    public func remove(_ line: String, from array: PiholeArray, restart: Bool = true) async throws(PiholeError) {
+    /// Returns false when it was already gone: FTL then changed nothing and restarted nothing.
+    @discardableResult
+    public func remove(_ line: String, from array: PiholeArray, restart: Bool = true) async throws(PiholeError) -> Bool {
         let (status, body) = try await call("DELETE", "/config/dns/\(array.rawValue)/\(Self.encode(line))", restart: restart)
         // 404: the line is already gone, which is what was asked.
         guard status == 204 || status == 200 || status == 404 else { throw error(status, body) }
-        if array == .cnameRecords && restart { counts.restarts += 1 }
+        if array == .cnameRecords && restart && status != 404 { counts.restarts += 1 }
+        return status != 404
     }
 
     /// Restarts the resolver so stored CNAME changes take effect (`POST /api/action/restartdns`).

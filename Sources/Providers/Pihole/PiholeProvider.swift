@@ -204,12 +204,13 @@ public actor PiholeProvider: DNSProvider {
             let restart = index == lastCNAME
             if restart { restarts?.restarting(restartKey, until: .now + restartTimeout) }
             do {
-                switch step.action {
+                // A line already there (or already gone) changed nothing, so FTL restarted nothing.
+                let changed = switch step.action {
                 case .add: try await client.add(step.line, to: step.array, restart: restart)
                 case .remove: try await client.remove(step.line, from: step.array, restart: restart)
                 }
-                if step.array == .cnameRecords { restartPending = !restart }
-                restarted = restart
+                if step.array == .cnameRecords && changed { restartPending = !restart }
+                restarted = restart && changed
                 if step.action == .remove { outcome[step.change].removed.append((step.line, step.array)) }
             } catch {
                 // An unreachable instance or a lost seat stops the run; a refused value stops one change.
