@@ -230,44 +230,69 @@ actor PiholeState {
     }
 
     private func change(_ method: String, array: String, value: String, restart: Bool, session: Session) async -> Reply {
-        guard var lines = lines(array) else { return notFound("/api/config/dns/\(array)/\(value)") }
+        guard lines(array) != nil else { return notFound("/api/config/dns/\(array)/\(value)") }
         if session.app && !options.appSudo {
             return error(403, "forbidden", "Unable to change configuration (read-only)",
                          "The current app session is not allowed to modify Pi-hole config settings (webserver.api.app_sudo is false)")
         }
-        if method == "PUT" {
-            if let invalid = array == "hosts" ? Self.invalidHost(value) : Self.invalidCNAME(value) {
-                return error(400, "bad_request", "Invalid value", invalid)
-            }
-            guard !lines.contains(value) else {
-                return error(400, "bad_request", "Item already present", "Uniqueness of items is enforced")
-            }
-            lines.append(value)
-        } else {
-            guard let index = lines.firstIndex(of: value) else { return Reply(status: 404, json: [:]) }
-            lines.remove(at: index)
+        if method == "PUT", let invalid = array == "hosts" ? Self.invalidHost(value) : Self.invalidCNAME(value) {
+            return error(400, "bad_request", "Invalid value", invalid)
         }
+        let applied = apply(method, value, to: array)
+        guard case .success(var updated) = applied else { return applied.failure }
         do {
-            // FTL tests the would-be dnsmasq configuration before it keeps any such change, with
-            // `restart=false` or not, and answers 400 "Invalid configuration" with dnsmasq's
-            // complaint as the hint (`src/api/config.c` `api_config_put_delete()`; README of
-            // ../shared/reference/pihole-ftl-openapi). A `dns.hosts` change leaves the
-            // configuration's `cname=` lines as they are (hosts go to `hostsdir`), so it
-            // passes unless they are already refused.
-            if let complaint = try await dns.test(cnames: array == "cnameRecords" ? lines : cnames) {
-                return error(400, "bad_request", "Invalid configuration", complaint)
-            }
-            if array == "hosts" {
-                hosts = lines
-                try await dns.writeHosts(hosts)
-            } else {
-                cnames = lines
+            if array == "cnameRecords" {
+                // FTL tests the would-be dnsmasq configuration before it keeps a change of
+                // `dns.cnameRecords` (FLAG_RESTART_FTL), with `restart=false` or not, and answers
+                // 400 "Invalid configuration" with dnsmasq's complaint as the hint
+                // (`src/api/config.c` `api_config_put_delete()`; README of
+                // ../shared/reference/pihole-ftl-openapi). A `dns.hosts` change is tested only when
+                // `dns.hostsLocal` puts its names into that configuration (same function; not
+                // modelled): hosts go to `hostsdir`, which `dnsmasq --test` does not read, so the
+                // test could not fail there.
+                if let complaint = try await dns.test(cnames: updated) {
+                    return error(400, "bad_request", "Invalid configuration", complaint)
+                }
+                // Other writes may have been served during the test: apply to the lines as they are now.
+                let again = apply(method, value, to: array)
+                guard case .success(let now) = again else { return again.failure }
+                updated = now
+                cnames = updated
                 if restart { try await restartResolver() }
+            } else {
+                hosts = updated
+                try await dns.writeHosts(hosts)
             }
         } catch {
             return self.error(500, "internal_error", "\(error)", nil)
         }
         return Reply(status: method == "PUT" ? 201 : 204, json: method == "PUT" ? [:] : nil)
+    }
+
+    enum Applied {
+        case success([String])
+        case failure(Reply)
+
+        var failure: Reply {
+            if case .failure(let reply) = self { return reply }
+            return Reply(status: 500, json: nil)
+        }
+    }
+
+    /// `array`'s lines with `value` added (PUT) or removed (DELETE), or FTL's answer when the
+    /// value is already there (400 "Item already present") or absent (404 with only `took`).
+    private func apply(_ method: String, _ value: String, to array: String) -> Applied {
+        guard var lines = lines(array) else { return .failure(notFound("/api/config/dns/\(array)/\(value)")) }
+        if method == "PUT" {
+            guard !lines.contains(value) else {
+                return .failure(error(400, "bad_request", "Item already present", "Uniqueness of items is enforced"))
+            }
+            lines.append(value)
+        } else {
+            guard let index = lines.firstIndex(of: value) else { return .failure(Reply(status: 404, json: [:])) }
+            lines.remove(at: index)
+        }
+        return .success(lines)
     }
 
     func restartDNS(_ credentials: Credentials) async -> Reply {
