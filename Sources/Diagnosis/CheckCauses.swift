@@ -164,6 +164,8 @@ public enum CheckCauses {
             return "\(name): \(server) answers NXDOMAIN, plan says \(desired) — not reconciled yet?"
         case .timeout, .unreachable:
             return "\(name): \(server) did not answer (\(fault.rawValue)) — its DNS service down?"
+        case .resolverRestarting:
+            return "\(name): \(server) is restarting its resolver after netagent's own changes — not drift, asked again next round"
         default:
             return "\(name): \(server): \(r.reason)"
         }

@@ -32,7 +32,7 @@ enum DaemonBench {
         let values = try options(arguments, ["--netagent": "", "--changes": "100"], usage: usage)
         guard let changes = Int(values["--changes"]!), changes > 0 else { throw BenchError(usage) }
         let kube = try await seededCluster()
-        let pihole = try PiholeSimulator()
+        let pihole = try PiholeSimulator(.benchmark)
         let samples = try await kube.withRunning { kubeURL in
             try await pihole.withRunning { piholeURL in
                 let folder = try temporaryFolder("latency")

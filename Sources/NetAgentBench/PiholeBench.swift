@@ -27,7 +27,7 @@ enum PiholeBench {
             desired.append(Endpoint(name: try DNSName("alias\(i).home.test"), type: .cname,
                                     targets: ["host\(i % max(aCount, 1)).home.test"]))
         }
-        let simulator = try PiholeSimulator()
+        let simulator = try PiholeSimulator(.benchmark)
         let run = PlanningRun(policy: .sync)
         let clock = ContinuousClock()
         var report = ApplyReport()
@@ -60,7 +60,7 @@ enum PiholeBench {
 /// a fresh simulator: a login every run, three list calls (hosts twice, CNAMEs once), then one
 /// call per target, each CNAME call restarting the resolver.
 func replayExternalDNS(_ desired: [Endpoint]) async throws -> [String: Any] {
-    let simulator = try PiholeSimulator()
+    let simulator = try PiholeSimulator(.benchmark)
     let clock = ContinuousClock()
     func oneRun(_ url: String, writes: Bool) async throws {
         let client = PiholeClient(url: url, password: "pihole-lab-password")

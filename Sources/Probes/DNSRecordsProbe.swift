@@ -21,10 +21,13 @@ public struct DNSRecordsProbe: Probe {
     public let kind = ProbeKind.dnsRecords
     public var records: [ExpectedRecord]
     public let resolver: Resolver
+    /// Servers restarting on netagent's request, by server name (`ResolverRestarts`).
+    public let restarts: ResolverRestarts?
 
-    public init(records: [ExpectedRecord], resolver: Resolver) {
+    public init(records: [ExpectedRecord], resolver: Resolver, restarts: ResolverRestarts? = nil) {
         self.records = records
         self.resolver = resolver
+        self.restarts = restarts
     }
 
     public func run(timeout: Duration) async -> [ProbeResult] {
@@ -36,7 +39,7 @@ public struct DNSRecordsProbe: Probe {
                         DNSQuestion(name: records[index].endpoint.name.text, type: Self.queryType(records[index].endpoint.type))
                     }
                     let answers = await resolver.queryAll(questions, server: server.server, timeout: timeout, tries: 2)
-                    return zip(indices, answers).map { index, answer in (index, compare(records[index], answer)) }
+                    return zip(indices, answers).map { index, answer in (index, verdict(records[index], answer)) }
                 }
             }
             var results = [ProbeResult?](repeating: nil, count: records.count)
@@ -54,7 +57,22 @@ public struct DNSRecordsProbe: Probe {
         }
     }
 
-    /// The verdict on one name.
+    /// The verdict on one name; a failure while its server restarts on netagent's request is
+    /// `resolverRestarting`, with what was seen kept in the facts.
+    func verdict(_ record: ExpectedRecord, _ answer: Result<DNSResponse, ResolverError>) -> ProbeResult {
+        let result = compare(record, answer)
+        guard result.status == .failed, let until = restarts?.restartingUntil(record.server.name) else { return result }
+        var facts = result.facts
+        facts["seen"] = result.fault.map { "\($0.rawValue): \(result.reason)" } ?? result.reason
+        let left = (until - .now).components.seconds
+        var restarting = ProbeResult.failure(kind, result.target, .resolverRestarting, phase: "dns",
+                        "\(record.server.name) is restarting its resolver after netagent's changes (for at most \(left) s more)",
+                        facts: facts)
+        restarting.latencyMs = result.latencyMs
+        return restarting
+    }
+
+    /// The verdict on one name, from the answer alone.
     func compare(_ record: ExpectedRecord, _ answer: Result<DNSResponse, ResolverError>) -> ProbeResult {
         let endpoint = record.endpoint
         let target = "\(endpoint.name) \(endpoint.type.rawValue) @\(record.server.name)"

@@ -36,6 +36,9 @@ public enum ProbeFault: String, Codable, Sendable, Hashable, CaseIterable {
     case wrongTarget = "wrong-target"
     /// The record holds some desired targets and leftovers, or lacks some: a stale record set.
     case stale
+    /// The server is restarting its resolver on netagent's own request (a Pi-hole after the
+    /// run's CNAME changes): no answer, or the old one, for a few seconds. Not drift.
+    case resolverRestarting = "resolver-restarting"
     /// A "fragmentation needed" reported a path MTU below the expected one.
     case mtuSmaller = "mtu-smaller"
     /// Packets above a size vanish with no "too big" message.

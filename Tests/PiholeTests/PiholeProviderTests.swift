@@ -133,6 +133,61 @@ try await Rig.with { rig in
         }
     }
 
+    @Test func aCNAMELoopIsRefusedByNameBeforeAnyWrite() async throws {
+try await Rig.with { rig in
+            let (_, report) = try await rig.reconcile([
+                try Self.endpoint("app.home.test", .a, ["198.18.0.10"]),
+                try Self.endpoint("ping.home.test", .cname, ["pong.home.test"], resource: "httproute/default/ping"),
+                try Self.endpoint("pong.home.test", .cname, ["ping.home.test"], resource: "httproute/default/pong"),
+                try Self.endpoint("self.home.test", .cname, ["self.home.test"], resource: "httproute/default/self"),
+                try Self.endpoint("www.home.test", .cname, ["app.home.test"], resource: "httproute/default/www"),
+            ])
+            #expect(report.created == 2, "\(report)")
+            let messages = report.failures.map(\.message)
+            #expect(report.failures.count == 3, "\(messages)")
+            #expect(messages.contains { $0.contains("self.home.test points at itself") })
+            #expect(messages.contains { $0.contains("ping.home.test -> pong.home.test -> ping.home.test") })
+            // Nothing of the loop was sent: FTL's dnsmasq gate refused no write.
+            let writes = await rig.simulator.writes()
+            #expect(writes.allSatisfy { $0.status == 201 }, "\(writes)")
+            #expect(!writes.contains { $0.value.contains("ping") || $0.value.contains("self") })
+            #expect(await rig.simulator.cnames() == ["www.home.test,app.home.test"])
+        }
+    }
+
+    @Test func aWriteFTLRefusesNamesTheRecordAndDnsmasqsHintWhileTheRestGoesThrough() async throws {
+        var options = PiholeSimulator.Options()
+        // A CNAME made by hand in the web interface, for a name netagent is then asked to serve.
+        options.cnames = ["dup.home.test,elsewhere.home.test"]
+try await Rig.with(options) { rig in
+            let provider = rig.provider
+            _ = try await provider.records()
+            let before = await rig.simulator.counters()
+            let report = try await provider.apply(Plan.Changes(creates: [
+                try Self.endpoint("dup.home.test", .cname, ["app.home.test"]),
+                try Self.endpoint("ok.home.test", .cname, ["app.home.test"]),
+            ]))
+            #expect(report.created == 1)
+            let failure = try #require(report.failures.first)
+            #expect(failure.key.name.text == "dup.home.test")
+            #expect(failure.message.contains("Invalid configuration"), "\(failure.message)")
+            #expect(failure.message.contains("duplicate CNAME"), "\(failure.message)")
+            #expect(failure.message.contains("dup.home.test,app.home.test"), "\(failure.message)")
+            #expect(Set(await rig.simulator.cnames()) == ["dup.home.test,elsewhere.home.test", "ok.home.test,app.home.test"])
+            #expect(await rig.simulator.counters().since(before).restarts == 1)
+        }
+    }
+
+    @Test func aRunWaitsForTheAPIAfterTheRestartBeforeItLogsOut() async throws {
+try await Rig.with { rig in
+            _ = try await rig.reconcile([try Self.endpoint("www.home.test", .cname, ["app.home.test"])])
+            // The restart took the API away; the provider waited, so the logout reaches it.
+            await rig.provider.close()
+            #expect(await rig.simulator.counters().logouts == 1)
+            #expect(await rig.simulator.activeSessions() == 0)
+        }
+    }
+
     @Test func theSessionExpiringMidRunLogsInOnceMore() async throws {
 try await Rig.with { rig in
             _ = try await rig.reconcile([try Self.endpoint("a.home.test", .a, ["198.18.0.1"])])

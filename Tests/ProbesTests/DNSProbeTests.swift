@@ -89,4 +89,27 @@ struct DNSProbeTests {
         #expect(results.filter { !$0.ok }.map(\.target) == ["n1234.bulk.test A @pihole"])
         #expect(results[1234].fault == .wrongTarget)
     }
+
+    @Test func aRecordMissingWhileItsServerRestartsOnOurRequestIsNotDrift() async throws {
+        let dns = try await DnsmasqServer(records: Self.records)
+        let resolver = Resolver()
+        defer { resolver.shutdown() }
+        let server = DNSServerTarget(name: "pihole", server: try DNSServer(address: "127.0.0.1", port: dns.port))
+        let other = DNSServerTarget(name: "other", server: try DNSServer(address: "127.0.0.1", port: dns.port))
+        let records = [
+            ExpectedRecord(endpoint: try endpoint("moved.y.test", .a, ["198.18.0.1"]), server: server),
+            ExpectedRecord(endpoint: try endpoint("web.y.test", .a, ["198.18.0.10"]), server: server),
+            ExpectedRecord(endpoint: try endpoint("moved.y.test", .a, ["198.18.0.1"]), server: other),
+        ]
+        let restarts = ResolverRestarts()
+        restarts.restarting("pihole", until: .now + .seconds(30))
+        let during = await DNSRecordsProbe(records: records, resolver: resolver, restarts: restarts).run(timeout: .seconds(2))
+        #expect(during.map(\.fault) == [.resolverRestarting, nil, .nxdomain], "\(during.map(\.reason))")
+        #expect(during[0].facts["seen"]?.hasPrefix("nxdomain") == true)
+        #expect(during[0].reason.contains("restarting"))
+
+        restarts.ended("pihole")
+        let after = await DNSRecordsProbe(records: records, resolver: resolver, restarts: restarts).run(timeout: .seconds(2))
+        #expect(after.map(\.fault) == [.nxdomain, nil, .nxdomain])
+    }
 }

@@ -7,12 +7,30 @@ actor PiholeState {
     struct Session {
         var validUntil: ContinuousClock.Instant
         let app: Bool
+        /// The seat: FTL keeps a fixed table of `webserver.api.max_sessions` slots and names a
+        /// session by its slot (`src/api/auth.c`; `auth.yaml` `/auth/session/{id}`).
+        var slot = 0
+        /// The CSRF token handed out with the SID; a request authenticated by the `sid` cookie
+        /// must carry it in `X-CSRF-TOKEN` (API-FACTS §A.2, `auth.c` `check_client_auth()`).
+        var csrf = ""
+        var loginAt = Date()
+        var lastActive = Date()
+    }
+
+    /// How a request named its session: FTL reads the `sid`/`X-FTL-SID` header, then the
+    /// `sid` cookie (which needs `X-CSRF-TOKEN`), then `?sid=` (API-FACTS §A.2).
+    struct Credentials: Sendable {
+        var sid: String?
+        /// The SID came from the cookie: only valid with a matching CSRF token.
+        var fromCookie = false
+        var csrf: String?
     }
 
     /// A reply: status and JSON body (nil for 204), with FTL's `took` added.
     struct Reply: Sendable {
         let status: Int
         let body: Data?
+        var setCookie: String?
 
         init(status: Int, json: [String: Any]?) {
             self.status = status
@@ -53,6 +71,7 @@ actor PiholeState {
     }
 
     func startDNS() async throws {
+        serving = true
         try await dns.start(hosts: hosts, cnames: cnames)
     }
 
@@ -83,12 +102,77 @@ actor PiholeState {
             return error(429, "api_seats_exceeded", "API seats exceeded", "increase webserver.api.max_sessions")
         }
         let sid = Self.newSID()
-        sessions[sid] = Session(validUntil: clock + options.sessionTimeout, app: app)
+        let csrf = Self.newSID()
+        sessions[sid] = Session(validUntil: clock + options.sessionTimeout, app: app, slot: freeSlot(), csrf: csrf)
         issuedSIDs.append(sid)
         counters.logins += 1
         sessionNumbers[sid] = counters.logins
-        return Reply(status: 200, json: ["session": sessionObject(
-            sid: sid, valid: true, message: app ? "app-password correct" : "password correct")])
+        var reply = Reply(status: 200, json: ["session": sessionObject(
+            sid: sid, csrf: csrf, valid: true, message: app ? "app-password correct" : "password correct")])
+        // FTL also sets the SID as a cookie (`src/api/auth.h` `FTL_SET_COOKIE`; API-FACTS §A.2).
+        reply.setCookie = "sid=\(sid); SameSite=Lax; Path=/; Max-Age=\(options.sessionTimeout.components.seconds); HttpOnly"
+        return reply
+    }
+
+    /// The lowest seat no valid session holds.
+    private func freeSlot() -> Int {
+        let taken = Set(sessions.values.map(\.slot))
+        return (0...).first { !taken.contains($0) } ?? 0
+    }
+
+    /// `GET /api/auth`: is this client authenticated, and for how long still. Shapes from
+    /// `auth.yaml` `/auth` get (200 `auth_okay`, `no_login_required`; 401 `login_required`).
+    /// The 401's message for a missing or unknown SID is not given by the spec; "no SID
+    /// provided" is its `login_failed` example's wording, used for both.
+    func authStatus(_ credentials: Credentials) -> Reply {
+        counters.calls += 1
+        guard options.password != nil else {
+            return Reply(status: 200, json: ["session": sessionObject(sid: nil, valid: true, message: "no password set")])
+        }
+        guard let session = authorise(credentials) else {
+            return Reply(status: 401, json: ["session": sessionObject(sid: nil, valid: false, message: "no SID provided")])
+        }
+        var object = sessionObject(sid: nil, valid: true, message: nil)
+        object["validity"] = Int((session.validUntil - .now).components.seconds)
+        object["totp"] = options.totpSecret != nil
+        return Reply(status: 200, json: ["session": object])
+    }
+
+    /// `GET /api/auth/sessions`: every seat in use (`auth.yaml` `sessions_list`).
+    func sessionList(_ credentials: Credentials) -> Reply {
+        counters.calls += 1
+        guard let current = authorise(credentials) else { return unauthorized() }
+        let now = ContinuousClock.now
+        let list: [[String: Any]] = sessions.values.sorted { $0.slot < $1.slot }.map { session in
+            let remaining = session.validUntil > now ? (session.validUntil - now).components.seconds : 0
+            return [
+                "id": session.slot, "current_session": session.slot == current.slot && options.password != nil,
+                "valid": session.validUntil > now, "tls": ["login": false, "mixed": false],
+                "app": session.app, "cli": false,
+                "login_at": Int(session.loginAt.timeIntervalSince1970),
+                "last_active": Int(session.lastActive.timeIntervalSince1970),
+                "valid_until": Int(Date().timeIntervalSince1970) + Int(remaining),
+                "remote_addr": "127.0.0.1", "user_agent": NSNull(), "x_forwarded_for": NSNull(),
+            ]
+        }
+        return Reply(status: 200, json: ["sessions": list])
+    }
+
+    /// `DELETE /api/auth/session/{id}`: ends the session in seat `id` (`auth.yaml` `session`
+    /// delete: 204, or 400 "Missing or invalid session ID" / "Session ID out of bounds" /
+    /// "Session ID not in use").
+    func deleteSession(_ rawID: String, _ credentials: Credentials) -> Reply {
+        counters.calls += 1
+        guard authorise(credentials) != nil else { return unauthorized() }
+        guard let id = Int(rawID) else { return error(400, "bad_request", "Missing or invalid session ID", nil) }
+        guard (0..<options.maxSessions).contains(id) else { return error(400, "bad_request", "Session ID out of bounds", nil) }
+        guard let sid = sessions.first(where: { $0.value.slot == id })?.key else {
+            return error(400, "bad_request", "Session ID not in use", nil)
+        }
+        sessions[sid] = nil
+        foreignSessions.removeAll { $0 == sid }
+        counters.logouts += 1
+        return Reply(status: 204, json: nil)
     }
 
     /// FTL's 2FA check: the previous, current and next 30-second code are accepted, once each.
@@ -107,67 +191,77 @@ actor PiholeState {
         return nil
     }
 
-    func logout(sid: String?) -> Reply {
+    func logout(_ credentials: Credentials) -> Reply {
         counters.calls += 1
         guard options.password != nil else { return error(404, "not_found", "No active session", nil) }
-        guard let sid, let session = sessions[sid], session.validUntil > .now else { return unauthorized() }
+        guard authorise(credentials) != nil, let sid = credentials.sid else { return unauthorized() }
         sessions[sid] = nil
         counters.logouts += 1
         return Reply(status: 204, json: nil)
     }
 
     /// The session for `sid` if it is valid, refreshing its sliding expiry; nil means 401.
-    private func authorise(_ sid: String?) -> Session? {
+    private func authorise(_ credentials: Credentials) -> Session? {
         if options.password == nil { return Session(validUntil: .now, app: false) }
-        guard let sid, var session = sessions[sid], session.validUntil > .now else { return nil }
+        guard let sid = credentials.sid, var session = sessions[sid], session.validUntil > .now else { return nil }
+        if credentials.fromCookie && credentials.csrf != session.csrf { return nil }
         session.validUntil = .now + options.sessionTimeout
+        session.lastActive = Date()
         sessions[sid] = session
         return session
     }
 
     // MARK: Records
 
-    func list(_ array: String, sid: String?) -> Reply {
+    func list(_ array: String, _ credentials: Credentials) -> Reply {
         counters.calls += 1
-        guard authorise(sid) != nil else { return unauthorized() }
+        guard authorise(credentials) != nil else { return unauthorized() }
         guard let lines = lines(array) else { return notFound("/api/config/dns/\(array)") }
         return Reply(status: 200, json: ["config": ["dns": [array: lines]]])
     }
 
-    func change(_ method: String, array: String, value: String, restart: Bool, sid: String?) async -> Reply {
+    func change(_ method: String, array: String, value: String, restart: Bool, _ credentials: Credentials) async -> Reply {
         counters.calls += 1
-        guard let session = authorise(sid) else { return unauthorized() }
+        guard let session = authorise(credentials) else { return unauthorized() }
         let reply = await change(method, array: array, value: value, restart: restart, session: session)
-        writes.append(PiholeSimulator.Write(session: sid.flatMap { sessionNumbers[$0] } ?? 0, method: method, array: array,
+        writes.append(PiholeSimulator.Write(session: credentials.sid.flatMap { sessionNumbers[$0] } ?? 0, method: method, array: array,
                                             value: value, status: reply.status))
         return reply
     }
 
     private func change(_ method: String, array: String, value: String, restart: Bool, session: Session) async -> Reply {
-        guard var lines = lines(array) else { return notFound("/api/config/dns/\(array)/\(value)") }
+        guard lines(array) != nil else { return notFound("/api/config/dns/\(array)/\(value)") }
         if session.app && !options.appSudo {
             return error(403, "forbidden", "Unable to change configuration (read-only)",
                          "The current app session is not allowed to modify Pi-hole config settings (webserver.api.app_sudo is false)")
         }
-        if method == "PUT" {
-            if let invalid = array == "hosts" ? Self.invalidHost(value) : Self.invalidCNAME(value) {
-                return error(400, "bad_request", "Invalid value", invalid)
-            }
-            guard !lines.contains(value) else {
-                return error(400, "bad_request", "Item already present", "Uniqueness of items is enforced")
-            }
-            lines.append(value)
-        } else {
-            guard let index = lines.firstIndex(of: value) else { return Reply(status: 404, json: [:]) }
-            lines.remove(at: index)
+        if method == "PUT", let invalid = array == "hosts" ? Self.invalidHost(value) : Self.invalidCNAME(value) {
+            return error(400, "bad_request", "Invalid value", invalid)
         }
+        let applied = apply(method, value, to: array)
+        guard case .success(var updated) = applied else { return applied.failure }
         do {
-            if array == "hosts" {
-                hosts = lines
-                try await dns.writeHosts(hosts)
-            } else {
-                cnames = lines
+            if array == "cnameRecords" {
+                // FTL tests the would-be dnsmasq configuration before it keeps a change of
+                // `dns.cnameRecords` (FLAG_RESTART_FTL), with `restart=false` or not, and answers
+                // 400 "Invalid configuration" with dnsmasq's complaint as the hint
+                // (`src/api/config.c` `api_config_put_delete()`; README of
+                // ../shared/reference/pihole-ftl-openapi). A `dns.hosts` change is tested only when
+                // `dns.hostsLocal` puts its names into that configuration (same function; not
+                // modelled): hosts go to `hostsdir`, which `dnsmasq --test` does not read, so the
+                // test could not fail there.
+                if let complaint = try await dns.test(cnames: updated) {
+                    return error(400, "bad_request", "Invalid configuration", complaint)
+                }
+                // Other writes may have been served during the test: apply to the lines as they are now.
+                let again = apply(method, value, to: array)
+                guard case .success(let now) = again else { return again.failure }
+                updated = now
+                cnames = updated
                 if restart { try await restartResolver() }
+            } else {
+                hosts = updated
+                try await dns.writeHosts(hosts)
             }
         } catch {
             return self.error(500, "internal_error", "\(error)", nil)
@@ -175,16 +269,71 @@ actor PiholeState {
         return Reply(status: method == "PUT" ? 201 : 204, json: method == "PUT" ? [:] : nil)
     }
 
-    func restartDNS(sid: String?) async -> Reply {
-        counters.calls += 1
-        guard authorise(sid) != nil else { return unauthorized() }
-        do { try await restartResolver() } catch { return self.error(500, "internal_error", "\(error)", nil) }
-        return Reply(status: 200, json: ["status": "restarted"])
+    enum Applied {
+        case success([String])
+        case failure(Reply)
+
+        var failure: Reply {
+            if case .failure(let reply) = self { return reply }
+            return Reply(status: 500, json: nil)
+        }
     }
 
+    /// `array`'s lines with `value` added (PUT) or removed (DELETE), or FTL's answer when the
+    /// value is already there (400 "Item already present") or absent (404 with only `took`).
+    private func apply(_ method: String, _ value: String, to array: String) -> Applied {
+        guard var lines = lines(array) else { return .failure(notFound("/api/config/dns/\(array)/\(value)")) }
+        if method == "PUT" {
+            guard !lines.contains(value) else {
+                return .failure(error(400, "bad_request", "Item already present", "Uniqueness of items is enforced"))
+            }
+            lines.append(value)
+        } else {
+            guard let index = lines.firstIndex(of: value) else { return .failure(Reply(status: 404, json: [:])) }
+            lines.remove(at: index)
+        }
+        return .success(lines)
+    }
+
+    func restartDNS(_ credentials: Credentials) async -> Reply {
+        counters.calls += 1
+        guard authorise(credentials) != nil else { return unauthorized() }
+        do { try await restartResolver() } catch { return self.error(500, "internal_error", "\(error)", nil) }
+        // `action.yaml` restartdns: 200 with `common.yaml` `success` (example status "success").
+        return Reply(status: 200, json: ["status": "success"])
+    }
+
+    /// A resolver restart as FTL does it after answering a restarting write: with a downtime
+    /// (`Options.restartDowntime`), the API (see `PiholeSimulator.FTLEnvelope`) and dnsmasq go
+    /// away together for that long, then come back with what was stored (API-FACTS §A.5; the
+    /// request that asked for it gets its answer first, as FTL restarts after replying);
+    /// without one, dnsmasq alone is respawned at once.
     private func restartResolver() async throws {
         counters.restarts += 1
-        try await dns.restart(cnames: cnames)
+        guard options.restartDowntime > .zero else { return try await dns.restart(cnames: cnames) }
+        guard !restarting else { return }
+        restarting = true
+        Task { await self.comeBack() }
+    }
+
+    /// True from a restarting write until the API and dnsmasq serve again.
+    private(set) var restarting = false
+
+    private func comeBack() async {
+        await dns.stop()
+        try? await Task.sleep(for: options.restartDowntime)
+        // dnsmasq with the stored CNAMEs, unless the simulator stopped meanwhile; a failure to
+        // start shows in the DNS answers.
+        if serving { try? await dns.restart(cnames: cnames) }
+        restarting = false
+    }
+
+    /// Between `startDNS` and `stopDNS`: what a restart may bring back.
+    private var serving = false
+
+    func stopDNS() async {
+        serving = false
+        await dns.stop()
     }
 
     private func lines(_ array: String) -> [String]? {
@@ -203,7 +352,7 @@ actor PiholeState {
     func occupySeats(_ count: Int) {
         for _ in 0..<count {
             let sid = Self.newSID()
-            sessions[sid] = Session(validUntil: .now + options.sessionTimeout, app: false)
+            sessions[sid] = Session(validUntil: .now + options.sessionTimeout, app: false, slot: freeSlot())
             foreignSessions.append(sid)
         }
     }
@@ -224,7 +373,10 @@ actor PiholeState {
     }
 
     /// FTL restarts its resolver on its own (as after `pihole restartdns`).
-    func restartResolverByHand() async throws { try await restartResolver() }
+    func restartResolverByHand() async throws {
+        counters.restarts += 1
+        try await dns.restart(cnames: cnames)
+    }
 
     func addByHand(host line: String) async throws {
         hosts.append(line)
@@ -264,9 +416,9 @@ actor PiholeState {
         return true
     }
 
-    private func sessionObject(sid: String?, valid: Bool, message: String) -> [String: Any] {
-        ["valid": valid, "totp": false, "sid": sid ?? NSNull(), "csrf": sid.map { _ in Self.newSID() } ?? NSNull(),
-         "validity": valid && sid != nil ? Int(options.sessionTimeout.components.seconds) : -1, "message": message]
+    private func sessionObject(sid: String?, csrf: String? = nil, valid: Bool, message: String?) -> [String: Any] {
+        ["valid": valid, "totp": false, "sid": sid ?? NSNull(), "csrf": csrf ?? NSNull(),
+         "validity": valid && sid != nil ? Int(options.sessionTimeout.components.seconds) : -1, "message": message ?? NSNull()]
     }
 
     private func error(_ status: Int, _ key: String, _ message: String, _ hint: String?) -> Reply {
@@ -274,7 +426,9 @@ actor PiholeState {
     }
 
     private func unauthorized() -> Reply { error(401, "unauthorized", "Unauthorized", nil) }
-    private func notFound(_ uri: String) -> Reply { error(404, "not_found", "Not found", uri) }
+    /// FTL's answer to an unknown `/api` path: 404 with its error envelope, the path as the
+    /// hint (API-FACTS §A.1, `src/api/api.c`).
+    func notFound(_ uri: String) -> Reply { error(404, "not_found", "Not found", uri) }
 
     private static func newSID() -> String {
         Data((0..<18).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()

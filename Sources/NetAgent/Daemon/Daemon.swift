@@ -2,6 +2,7 @@ import Alerts
 public import Config
 import Diagnosis
 import Foundation
+import DNSCore
 import Kube
 public import Logging
 import NetIO
@@ -38,7 +39,9 @@ public struct Daemon: Sendable {
         let sources = try RouteSources(config: config)
         let elector = try makeElector()
         let leadership = elector?.leadership ?? .unconditional()
-        let targets = DNSTarget.all(config: config, secrets: secrets, state: store, ledgers: ledgers())
+        // Pi-hole restarts its resolver on netagent's own write: the dns-records probe is told.
+        let restarts = ResolverRestarts()
+        let targets = DNSTarget.all(config: config, secrets: secrets, state: store, ledgers: ledgers(), restarts: restarts)
         let status = DaemonStatus(instances: targets.map(\.instance))
         let alerts = try await alertService(store: store)
         let resolver = Resolver()
@@ -54,7 +57,7 @@ public struct Daemon: Sendable {
         }
         let triggers = reconcilers.map(\.trigger)
         let page = StatusPage(config: config, targets: targets, status: status, alerts: alerts)
-        let scheduler = probeScheduler(resolver: resolver, sources: sources, page: page, alerts: alerts, clock: clock)
+        let scheduler = probeScheduler(resolver: resolver, restarts: restarts, sources: sources, page: page, alerts: alerts, clock: clock)
         if elector == nil { AgentMetrics.recordLeader(true) }
 
         // The services in start order; the group stops them in reverse. A service that returns
@@ -121,9 +124,9 @@ public struct Daemon: Sendable {
 
     /// The probes `run` schedules (the configured kinds and the dns-records probe over the
     /// sources), their results going to the alerts, the metrics and the status page.
-    func probeScheduler(resolver: Resolver, sources: RouteSources, page: StatusPage, alerts: AlertService?,
-                        clock: ContinuousClock) -> ProbeScheduler<ContinuousClock> {
-        let records = config.scheduledRecordsProbe(resolver: resolver) { await sources.isReady() ? await sources.objects() : nil }
+    func probeScheduler(resolver: Resolver, restarts: ResolverRestarts, sources: RouteSources, page: StatusPage,
+                        alerts: AlertService?, clock: ContinuousClock) -> ProbeScheduler<ContinuousClock> {
+        let records = config.scheduledRecordsProbe(resolver: resolver, restarts: restarts) { await sources.isReady() ? await sources.objects() : nil }
         let scheduled = config.scheduledProbes(resolver: resolver, tunnelStatus: config.tunnelStatusSource(secrets: secrets))
         return ProbeScheduler(probes: scheduled + (records.map { [$0] } ?? []), history: page.history, clock: clock,
                               onResults: { results in

@@ -1,4 +1,5 @@
 public import Diagnosis
+import DNSCore
 import Foundation
 import NetIO
 public import Probes
@@ -25,7 +26,8 @@ extension Daemon {
         report.problems = objects.problems
         let alerts = try await alertService(store: store)
         // --once takes no part in leader election: it writes as a single replica would.
-        for target in DNSTarget.all(config: config, secrets: secrets, state: store, ledgers: ledgers()) {
+        let restarts = ResolverRestarts()
+        for target in DNSTarget.all(config: config, secrets: secrets, state: store, ledgers: ledgers(), restarts: restarts) {
             let outcome: CycleOutcome
             if clusterUnreachable {
                 outcome = CycleOutcome(instance: target.instance,
@@ -40,7 +42,7 @@ extension Daemon {
         }
         let resolver = Resolver()
         // After the reconciles, so the records they wrote are what the dns-records probe asks for.
-        let records = config.scheduledRecordsProbe(resolver: resolver) { clusterUnreachable ? nil : objects }
+        let records = config.scheduledRecordsProbe(resolver: resolver, restarts: restarts) { clusterUnreachable ? nil : objects }
         let scheduler = ProbeScheduler(probes: config.scheduledProbes(resolver: resolver, tunnelStatus: config.tunnelStatusSource(secrets: secrets)) + (records.map { [$0] } ?? []),
                                        history: ProbeHistory(),
                                        clock: ContinuousClock(), onResults: { alerts?.record($0) })

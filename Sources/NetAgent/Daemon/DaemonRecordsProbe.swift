@@ -16,6 +16,7 @@ struct DaemonRecordsProbe: Probe {
     let dns: ProbesConfig.DNSServers
     let annotationPrefixes: [String]
     let resolver: Resolver
+    let restarts: ResolverRestarts?
 
     func run(timeout: Duration) async -> [ProbeResult] {
         guard let objects = await objects() else { return [] }
@@ -26,16 +27,16 @@ struct DaemonRecordsProbe: Probe {
                   let ask = RecordsToAsk(provider: provider, desired: desired.endpoints, dns: dns) else { continue }
             records += ask.records
         }
-        return await DNSRecordsProbe(records: records, resolver: resolver).run(timeout: timeout)
+        return await DNSRecordsProbe(records: records, resolver: resolver, restarts: restarts).run(timeout: timeout)
     }
 }
 
 extension NetAgentConfig {
     /// The dns-records probe `run` schedules when `probes.dnsRecords` and `probes.dns` are set.
-    func scheduledRecordsProbe(resolver: Resolver, objects: @escaping @Sendable () async -> SourceObjects?) -> ScheduledProbe? {
+    func scheduledRecordsProbe(resolver: Resolver, restarts: ResolverRestarts? = nil, objects: @escaping @Sendable () async -> SourceObjects?) -> ScheduledProbe? {
         guard let schedule = probes.dnsRecords, schedule.enabled, let dns = probes.dns else { return nil }
         let probe = DaemonRecordsProbe(objects: objects, providers: providers, dns: dns,
-                                       annotationPrefixes: self.sources.annotationPrefixes, resolver: resolver)
+                                       annotationPrefixes: self.sources.annotationPrefixes, resolver: resolver, restarts: restarts)
         return ScheduledProbe(probe, interval: schedule.interval, timeout: schedule.timeout)
     }
 }

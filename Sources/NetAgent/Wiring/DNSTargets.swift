@@ -33,9 +33,10 @@ extension DNSTarget {
     /// The targets of every provider in `config`. Pi-hole ownership lives in the ledger
     /// `ledgers` makes for a scope (`pihole/<provider>/<url>`) when given, else in the state
     /// file's ledger when `state` is given, else in memory (a first run, which adopts only exact matches).
+    /// `restarts` hears of each Pi-hole's resolver restart, under the provider's name.
     public static func all(
         config: NetAgentConfig, secrets: ResolvedSecrets, state: StateStore?,
-        ledgers: (@Sendable (_ scope: String) -> any OwnershipLedger)? = nil
+        ledgers: (@Sendable (_ scope: String) -> any OwnershipLedger)? = nil, restarts: ResolverRestarts? = nil
     ) -> [DNSTarget] {
         let deleteGuard = DeleteGuard(maxDeleteFraction: config.reconcile.maxDeleteFraction)
         return config.providers.flatMap { provider -> [DNSTarget] in
@@ -50,7 +51,7 @@ extension DNSTarget {
                     let name = "\(provider.name) \(PiholeClient.normalizedBaseURL(url.absoluteString))"
                     let client = PiholeClient(url: url.absoluteString, password: secrets.piholePasswords[provider.name]?.value,
                                               onCall: AgentMetrics.apiCallCounter(provider: name))
-                    let pihole = PiholeProvider(client: client, name: name)
+                    let pihole = PiholeProvider(client: client, name: name, restarts: restarts, restartKey: provider.name)
                     let scope = "pihole/\(provider.name)/\(client.baseURL)"
                     let ledger: any OwnershipLedger = ledgers?(scope) ?? state.map { $0.ledger(scope: scope) } ?? InMemoryLedger()
                     return DNSTarget(

@@ -81,20 +81,26 @@ public actor PiholeClient {
     }
 
     /// Adds `line` to `array` (a line already present counts as added). `restart: false` stores a CNAME change without restarting the resolver.
-    public func add(_ line: String, to array: PiholeArray, restart: Bool = true) async throws(PiholeError) {
+    /// Returns false when the line was already there: FTL then changed nothing and restarted nothing.
+    @discardableResult
+    public func add(_ line: String, to array: PiholeArray, restart: Bool = true) async throws(PiholeError) -> Bool {
         let (status, body) = try await call("PUT", "/config/dns/\(array.rawValue)/\(Self.encode(line))", restart: restart)
         // "Item already present": the line is there, which is what was asked.
         let present = status == 400 && body.contains(Data("Item already present".utf8))
         guard status == 201 || status == 200 || present else { throw error(status, body) }
-        if array == .cnameRecords && restart { counts.restarts += 1 }
+        if array == .cnameRecords && restart && !present { counts.restarts += 1 }
+        return !present
     }
 
     /// Removes exactly `line` (byte for byte as read) from `array`; a line already gone counts as removed.
-    public func remove(_ line: String, from array: PiholeArray, restart: Bool = true) async throws(PiholeError) {
+    /// Returns false when it was already gone: FTL then changed nothing and restarted nothing.
+    @discardableResult
+    public func remove(_ line: String, from array: PiholeArray, restart: Bool = true) async throws(PiholeError) -> Bool {
         let (status, body) = try await call("DELETE", "/config/dns/\(array.rawValue)/\(Self.encode(line))", restart: restart)
         // 404: the line is already gone, which is what was asked.
         guard status == 204 || status == 200 || status == 404 else { throw error(status, body) }
-        if array == .cnameRecords && restart { counts.restarts += 1 }
+        if array == .cnameRecords && restart && status != 404 { counts.restarts += 1 }
+        return status != 404
     }
 
     /// Restarts the resolver so stored CNAME changes take effect (`POST /api/action/restartdns`).
@@ -102,6 +108,33 @@ public actor PiholeClient {
         let (status, body) = try await call("POST", "/action/restartdns")
         guard status == 200 else { throw error(status, body) }
         counts.restarts += 1
+    }
+
+    /// Waits until the API answers again after a resolver restart: FTL answers the restarting
+    /// write, then neither the API nor DNS answers for a few seconds (API-FACTS §A.5). Polls
+    /// `GET /api/auth` (any HTTP answer counts) with back-off from 100 ms to 1 s, on the real
+    /// clock (a process is coming back), for at most `limit`; throws `.unreachable` after that.
+    public func waitUntilAnswering(within limit: Duration) async throws(PiholeError) {
+        let deadline = ContinuousClock.now + limit
+        var delay = Duration.milliseconds(100)
+        var last = "no answer"
+        while true {
+            try? await Task.sleep(for: delay)
+            var headers: [HTTPHeader] = []
+            if let sid { headers.append(HTTPHeader(name: "X-FTL-SID", value: sid)) }
+            do {
+                _ = try await exchange(HTTPRequest(method: "GET", url: baseURL + "/api/auth", headers: headers,
+                                                   timeout: min(timeout, .seconds(2)), tls: tls))
+                return
+            } catch {
+                last = error.description
+            }
+            guard ContinuousClock.now < deadline else {
+                throw PiholeError(kind: .unreachable, instance: baseURL, status: 0,
+                                  message: "the API did not answer within \(limit) of the resolver restart: \(last)")
+            }
+            delay = min(delay * 2, .seconds(1))
+        }
     }
 
     /// Gives the API seat back (`DELETE /api/auth`). Safe to call without a session.
