@@ -17,7 +17,7 @@ enum ManifestFuzz {
             }
         }
         _ = VariableSubstitution.substitute(text, variables: options.variables)
-        let result = RouteSource().endpoints(gateways: set.gateways, routes: set.routes, namespaces: set.namespaces)
+        let result = RouteSource().endpoints(gateways: set.gateways, routes: set.routes, namespaces: set.namespaces, dnsEndpoints: set.dnsEndpoints)
         let report = PlanReport(desired: result.endpoints, explanations: result.explanations)
         _ = report.table()
         _ = report.json()

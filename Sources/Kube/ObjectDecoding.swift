@@ -5,6 +5,8 @@ public enum DecodedObject: Sendable {
     case gateway(Gateway)
     case route(Route)
     case namespace(Namespace)
+    /// external-dns's DNSEndpoint (the `crd` source).
+    case dnsEndpoint(DNSEndpoint)
     /// A kind the route source has no use for (Deployment, EnvoyProxy, Istio's Gateway, …).
     case skipped(kind: String)
 }
@@ -64,11 +66,41 @@ enum ObjectDecoder {
         case (gatewayAPIGroup, _):
             guard let routeKind = RouteKind(rawValue: kind) else { return .skipped(kind: kind) }
             return .route(try route(field, kind: routeKind))
+        case (dnsEndpointGroup, "DNSEndpoint"):
+            return .dnsEndpoint(try dnsEndpoint(field))
         case ("", "Namespace") where apiVersion == "v1":
             return .namespace(Namespace(metadata: try metadata(field)))
         default:
             return .skipped(kind: kind)
         }
+    }
+
+    /// A DNSEndpoint: `metadata.generation`, `spec.endpoints[]` as external-dns's Endpoint JSON
+    /// (`endpoint/endpoint.go`: dnsName, targets, recordType, setIdentifier, recordTTL, labels,
+    /// providerSpecific), `status.observedGeneration`.
+    static func dnsEndpoint(_ root: Field) throws(DecodeError) -> DNSEndpoint {
+        var object = DNSEndpoint(metadata: try metadata(root))
+        object.generation = try root.child("metadata")?.child("generation")?.int() ?? 0
+        object.resourceVersion = try root.child("metadata")?.string("resourceVersion") ?? ""
+        object.observedGeneration = try root.child("status")?.child("observedGeneration")?.int() ?? 0
+        guard let spec = try root.child("spec") else { return object }
+        for item in try spec.items("endpoints") {
+            var entry = DNSEndpoint.Entry(dnsName: try item.required("dnsName").string(), recordType: try item.string("recordType") ?? "",
+                                          targets: [])
+            for target in try item.items("targets") { entry.targets.append(try target.string()) }
+            if let ttlField = try item.child("recordTTL") {
+                let ttl = try ttlField.int()
+                guard ttl >= 0, ttl <= Int(Int32.max) else { throw ttlField.fail("recordTTL must be between 0 and \(Int32.max)") }
+                entry.ttl = ttl == 0 ? nil : ttl
+            }
+            entry.setIdentifier = try item.string("setIdentifier") ?? ""
+            entry.labels = try item.child("labels")?.stringMap() ?? [:]
+            for pair in try item.items("providerSpecific") {
+                entry.providerSpecific.append(.init(name: try pair.required("name").string(), value: try pair.string("value") ?? ""))
+            }
+            object.endpoints.append(entry)
+        }
+        return object
     }
 
     static func metadata(_ root: Field) throws(DecodeError) -> ObjectMeta {

@@ -22,6 +22,8 @@ public struct RouteSourceOptions: Sendable {
     public var excludeDomains: [String] = []
     /// Which route kinds are read (external-dns's `gateway-httproute`, `gateway-grpcroute` sources).
     public var routeKinds: Set<RouteKind> = Set(RouteKind.allCases)
+    /// Whether DNSEndpoints are read (external-dns's `crd` source).
+    public var readDNSEndpoints = true
     /// The annotation prefixes, in order of precedence.
     public var annotations = AnnotationReader()
     /// netagent's improvement on external-dns: a provider-specific annotation on a Gateway

@@ -121,6 +121,9 @@ public struct KubeResource: Sendable, Hashable, CustomStringConvertible {
         group: gatewayGroup, version: "v1", resource: "httproutes", kind: "HTTPRoute", namespaced: true)
     public static let grpcRoutes = KubeResource(
         group: gatewayGroup, version: "v1", resource: "grpcroutes", kind: "GRPCRoute", namespaced: true)
+    /// external-dns's DNSEndpoint CRD (`externaldns.k8s.io/v1alpha1`), the `crd` source.
+    public static let dnsEndpoints = KubeResource(
+        group: "externaldns.k8s.io", version: "v1alpha1", resource: "dnsendpoints", kind: "DNSEndpoint", namespaced: true)
     public static let namespaces = KubeResource(
         group: "", version: "v1", resource: "namespaces", kind: "Namespace", namespaced: false)
     public static let configMaps = KubeResource(

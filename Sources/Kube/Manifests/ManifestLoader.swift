@@ -68,6 +68,7 @@ private struct Reader {
     private var gateways = ObjectList<Gateway>()
     private var routes = ObjectList<Route>()
     private var namespaces = ObjectList<Namespace>()
+    private var dnsEndpoints = ObjectList<DNSEndpoint>()
     private let pathNamespaces: [(path: String, namespace: String)]
 
     init(options: ManifestOptions) {
@@ -181,6 +182,10 @@ private struct Reader {
             ns.metadata.annotations.merge(context.annotations) { $1 }
             id = ResourceID(kind: "Namespace", namespace: "", name: ns.metadata.name)
             replaced = namespaces.insert(ns, id: id)
+        case .dnsEndpoint(var object):
+            Self.apply(context, namespace: namespace, to: &object.metadata)
+            id = object.id
+            replaced = dnsEndpoints.insert(object, id: id)
         case .skipped(let kind):
             set.skippedKinds[kind.isEmpty ? "(no kind)" : kind, default: 0] += 1
             return
@@ -220,6 +225,7 @@ private struct Reader {
         set.gateways = gateways.items
         set.routes = routes.items
         set.namespaces = namespaces.items
+        set.dnsEndpoints = dnsEndpoints.items
         if options.inferStatus { StatusInference.apply(to: &set, addresses: options.gatewayAddresses) }
         return set
     }

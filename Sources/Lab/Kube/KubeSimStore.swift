@@ -81,7 +81,7 @@ actor KubeSimStore {
     /// `namespace`/`name` come from the request path when it named them; a non-empty
     /// `metadata.resourceVersion` on an update must be the stored one (409 Conflict otherwise).
     func put(_ resource: SimulatedResource, json: Data, mustExist: Bool?, namespace pathNamespace: String? = nil,
-             name pathName: String? = nil) throws(SimulatorError) -> SimulatedObject {
+             name pathName: String? = nil, statusWrite: Bool = false) throws(SimulatorError) -> SimulatedObject {
         guard var object = try? JSONSerialization.jsonObject(with: json) as? [String: Any],
               var metadata = object["metadata"] as? [String: Any],
               let name = metadata["name"] as? String, !name.isEmpty
@@ -112,6 +112,7 @@ actor KubeSimStore {
                                  resource: resource, name: name)
         }
         if resource == .leases { try LeaseValidation.check(object, name: name) }
+        if resource.statusSubresource && !statusWrite { Self.keepStatus(of: existing, in: &object, metadata: &metadata) }
         revision += 1
         metadata["resourceVersion"] = String(revision)
         if resource.namespaced { metadata["namespace"] = namespace }
@@ -135,6 +136,51 @@ actor KubeSimStore {
                                                           full: full, bare: bare)
         record(resource, namespace: namespace, event: KubeWire.event(existing == nil ? "ADDED" : "MODIFIED", full))
         return SimulatedObject(namespace: namespace, name: name, resourceVersion: String(revision), json: full)
+    }
+
+    /// A write of an object with the status subresource: the stored `status` stays, and
+    /// `metadata.generation` is 1 on create and grows when anything but `metadata` and `status`
+    /// changed (Kubernetes docs, CustomResourceDefinitions, "Status subresource").
+    private static func keepStatus(of existing: Stored?, in object: inout [String: Any], metadata: inout [String: Any]) {
+        guard let existing, let old = try? JSONSerialization.jsonObject(with: existing.bare) as? [String: Any] else {
+            object["status"] = nil
+            metadata["generation"] = 1
+            return
+        }
+        object["status"] = old["status"]
+        let generation = (old["metadata"] as? [String: Any])?["generation"] as? Int ?? 1
+        func content(_ o: [String: Any]) -> Data {
+            var rest = o
+            for key in ["metadata", "status", "kind", "apiVersion"] { rest[key] = nil }
+            return KubeWire.encode(rest)
+        }
+        metadata["generation"] = content(object) == content(old) ? generation : generation + 1
+    }
+
+    /// PUT on `/status`: only the body's `status` is taken; everything else stays as stored.
+    /// A non-empty `metadata.resourceVersion` must be the stored one (409 otherwise).
+    func putStatus(_ resource: SimulatedResource, json: Data, namespace: String?, name: String) throws(SimulatorError) -> SimulatedObject {
+        let key = (namespace.map { $0 + "/" } ?? "") + name
+        let label = resource.plural + "." + resource.group
+        guard let existing = objects[resource.id]?[key],
+              var stored = try? JSONSerialization.jsonObject(with: existing.bare) as? [String: Any] else {
+            throw SimulatorError("\(label) \"\(name)\" not found", code: 404, reason: "NotFound", resource: resource, name: name)
+        }
+        guard let body = try? JSONSerialization.jsonObject(with: json) as? [String: Any] else {
+            throw SimulatorError("\(resource.kind): not a JSON object", code: 400, reason: "BadRequest")
+        }
+        let metadata = body["metadata"] as? [String: Any] ?? [:]
+        if let given = metadata["name"] as? String, given != name {
+            throw SimulatorError("the name of the object (\(given)) does not match the name on the URL (\(name))",
+                                 code: 400, reason: "BadRequest")
+        }
+        stored["status"] = body["status"]
+        var merged = stored["metadata"] as? [String: Any] ?? [:]
+        merged["resourceVersion"] = metadata["resourceVersion"] ?? String(existing.resourceVersion)
+        stored["metadata"] = merged
+        stored["kind"] = resource.kind
+        stored["apiVersion"] = resource.apiVersion
+        return try put(resource, json: KubeWire.encode(stored), mustExist: true, namespace: namespace, name: name, statusWrite: true)
     }
 
     func delete(_ resource: SimulatedResource, namespace: String, name: String) throws(SimulatorError) {
