@@ -4,7 +4,9 @@
 /// the rest.
 public struct ClusterRoutes: Sendable {
     /// The kinds RouteSource reads, in the order `snapshot` reports them.
-    public static let resources: [KubeResource] = [.gateways, .httpRoutes, .grpcRoutes, .namespaces, .dnsEndpoints]
+    public static let resources: [KubeResource] = [
+        .gateways, .httpRoutes, .grpcRoutes, .namespaces, .dnsEndpoints, .tlsRoutes, .tcpRoutes, .udpRoutes,
+    ]
 
     public let informers: [Informer]
     public let client: KubeClient
@@ -154,8 +156,9 @@ public struct ClusterSnapshot: Sendable {
 
 extension KubeResource {
     /// A kind many clusters do not serve and that is no failure to miss: DNSEndpoints (only
-    /// where external-dns's CRD is installed).
-    public var isOptional: Bool { self == .dnsEndpoints }
+    /// where external-dns's CRD is installed), TLS/TCP/UDP routes (experimental channel before
+    /// Gateway API v1.6).
+    public var isOptional: Bool { [.dnsEndpoints, .tlsRoutes, .tcpRoutes, .udpRoutes].contains(self) }
 
     /// The resource-label prefixes of the records this kind's objects give (`crd/` for
     /// DNSEndpoints). Without the Gateways or Namespaces no route's records are known.

@@ -185,7 +185,9 @@ enum ObjectDecoder {
         var hostnames: [String] = []
         var parentRefs: [ParentReference] = []
         if let spec = try root.child("spec") {
-            for item in try spec.items("hostnames") { hostnames.append(try item.string()) }
+            if kind.hasHostnames {
+                for item in try spec.items("hostnames") { hostnames.append(try item.string()) }
+            }
             for item in try spec.items("parentRefs") { parentRefs.append(try parentReference(item)) }
         }
         var status: RouteStatus?

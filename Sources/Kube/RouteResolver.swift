@@ -80,6 +80,11 @@ struct RouteResolver {
         let annotations = route.metadata.annotations
         let annotationHosts = options.ignoreHostnameAnnotation ? [] : (reader.hostnames(annotations) ?? [])
         var raw = route.hostnames
+        // external-dns's gatewayRouteResolver.hosts: the template's names follow the spec's,
+        // when there are none or when combining.
+        if let template = options.fqdnTemplate, route.hostnames.isEmpty || options.combineFQDNAndAnnotation {
+            raw += template.hosts(kind: route.kind.rawValue, metadata: route.metadata)
+        }
         let mode = reader.lookup(.gatewayHostnameSource, in: annotations)
         switch mode?.value.lowercased() {
         case "annotation-only"?:
@@ -105,6 +110,9 @@ struct RouteResolver {
             }
         }
         if result.isEmpty { notes.add("names no hostname to publish") }
+        if !route.kind.hasHostnames && annotationHosts.isEmpty {
+            notes.add("a \(route.kind.rawValue) has no spec.hostnames: only the hostname annotation (or a listener's hostname) names it")
+        }
         return result
     }
 

@@ -16,6 +16,11 @@ public struct RouteSourceOptions: Sendable {
     public var annotationFilter = LabelSelector()
     /// `--ignore-hostname-annotation`: the `hostname` annotation adds no hosts.
     public var ignoreHostnameAnnotation = false
+    /// `--fqdn-template`: names for a route with no spec hostnames (always, with
+    /// `combineFQDNAndAnnotation`), added before the `hostname` annotation's.
+    public var fqdnTemplate: FQDNTemplate?
+    /// `--combine-fqdn-annotation`: the template's names are added to the route's own.
+    public var combineFQDNAndAnnotation = false
     /// `--domain-filter`: only names equal to or below one of these (empty = all).
     public var domainFilters: [String] = []
     /// `--exclude-domains`: never names equal to or below one of these.

@@ -69,6 +69,12 @@ struct PlanCommand: AsyncParsableCommand {
     @Flag(help: "Ignore the hostname annotation on routes.")
     var ignoreHostnameAnnotation = false
 
+    @Option(help: ArgumentHelp("Names for routes that give none: a Go template over the route (.Name, .Namespace, .Kind, .Labels.KEY, .Annotations.KEY).", valueName: "TEMPLATE"))
+    var fqdnTemplate: String?
+
+    @Flag(help: "Add the --fqdn-template names to every route's own names.")
+    var combineFQDNAnnotation = false
+
     @Option(help: "Only names equal to or below this domain (repeatable).")
     var domainFilter: [String] = []
 
@@ -216,6 +222,12 @@ struct PlanCommand: AsyncParsableCommand {
         options.ignoreHostnameAnnotation = ignoreHostnameAnnotation
         options.domainFilters = domainFilter
         options.excludeDomains = excludeDomains
+        if let fqdnTemplate {
+            do { options.fqdnTemplate = try FQDNTemplate(parsing: fqdnTemplate) } catch {
+                throw ValidationError("--fqdn-template: \(error)")
+            }
+        }
+        options.combineFQDNAndAnnotation = combineFQDNAnnotation
         if !annotationPrefix.isEmpty { options.annotations = AnnotationReader(prefixes: annotationPrefix) }
         if !source.isEmpty {
             let names = RouteKind.allCases.map(\.sourceName) + ["crd"]

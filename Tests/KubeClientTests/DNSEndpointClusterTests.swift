@@ -106,6 +106,7 @@ import TestSupport
         #expect(guarded.withheldDeletes == [owned])
         #expect(guarded.guardReason == .sourceUnread(kinds: ["dnsendpoints.externaldns.k8s.io"]))
         #expect(plan.withholdingDeletes(ofResources: [], kinds: []) == plan)
-        #expect(KubeResource.gateways.recordResourcePrefixes == ["httproute/", "grpcroute/"])
+        #expect(KubeResource.gateways.recordResourcePrefixes == ["httproute/", "grpcroute/", "tlsroute/", "tcproute/", "udproute/"])
+        #expect(KubeResource.tcpRoutes.recordResourcePrefixes == ["tcproute/"])
     }
 }

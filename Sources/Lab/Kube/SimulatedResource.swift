@@ -35,16 +35,21 @@ public struct SimulatedResource: Sendable, Hashable {
     public static let gateways = SimulatedResource(group: gatewayGroup, version: "v1", plural: "gateways", kind: "Gateway", namespaced: true)
     public static let httpRoutes = SimulatedResource(group: gatewayGroup, version: "v1", plural: "httproutes", kind: "HTTPRoute", namespaced: true)
     public static let grpcRoutes = SimulatedResource(group: gatewayGroup, version: "v1", plural: "grpcroutes", kind: "GRPCRoute", namespaced: true)
+    public static let tlsRoutes = SimulatedResource(group: gatewayGroup, version: "v1", plural: "tlsroutes", kind: "TLSRoute", namespaced: true)
+    public static let tcpRoutes = SimulatedResource(group: gatewayGroup, version: "v1", plural: "tcproutes", kind: "TCPRoute", namespaced: true)
+    public static let udpRoutes = SimulatedResource(group: gatewayGroup, version: "v1", plural: "udproutes", kind: "UDPRoute", namespaced: true)
     public static let gatewayGroup = "gateway.networking.k8s.io"
     /// external-dns's CRD (`config/crd/standard/dnsendpoints.externaldns.k8s.io.yaml`:
     /// namespaced, v1alpha1, the status subresource).
     public static let dnsEndpoints = SimulatedResource(group: "externaldns.k8s.io", version: "v1alpha1", plural: "dnsendpoints",
                                                        kind: "DNSEndpoint", namespaced: true, statusSubresource: true)
 
-    /// What a cluster with the Gateway API's standard channel and external-dns's CRD serves
-    /// (the parts netagent reads). `faults.hideGroup` takes a group away (CRDs not installed).
+    /// What a cluster with the Gateway API v1.6 standard channel (TLS/TCP/UDP routes in v1) and
+    /// external-dns's CRD serves (the parts netagent reads). `faults.hideGroup` takes a group
+    /// away (CRDs not installed).
     public static let defaults: [SimulatedResource] = [
-        .namespaces, .configMaps, .leases, .gatewayClasses, .gateways, .httpRoutes, .grpcRoutes, .dnsEndpoints,
+        .namespaces, .configMaps, .leases, .gatewayClasses, .gateways, .httpRoutes, .grpcRoutes, .tlsRoutes, .tcpRoutes, .udpRoutes,
+        .dnsEndpoints,
     ]
 }
 

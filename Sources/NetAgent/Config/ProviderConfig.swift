@@ -1,5 +1,6 @@
 public import DNSCore
 public import Foundation
+import Kube
 
 /// One DNS target netagent reconciles (`providers[i]`): common settings plus the typed
 /// settings of its kind.
@@ -56,10 +57,17 @@ public struct SelectFilters: Hashable, Sendable {
     public var domainFilters: [String]
     /// `--exclude-domains`: never names in these domains (same forms as `domainFilters`).
     public var excludeDomains: [String]
+    /// `--fqdn-template`: names for routes that give none (a Go template; see `FQDNTemplate`).
+    public var fqdnTemplate: String?
+    /// `--combine-fqdn-annotation`: the template's names are added to every route's own.
+    public var combineFQDNAndAnnotation = false
 
     public init(gatewayName: String? = nil, gatewayNamespace: String? = nil, gatewayLabelFilter: String? = nil,
                 labelFilter: String? = nil, annotationFilter: String? = nil, ignoreHostnameAnnotation: Bool = false,
-                domainFilters: [String] = [], excludeDomains: [String] = []) {
+                domainFilters: [String] = [], excludeDomains: [String] = [], fqdnTemplate: String? = nil,
+                combineFQDNAndAnnotation: Bool = false) {
+        self.fqdnTemplate = fqdnTemplate
+        self.combineFQDNAndAnnotation = combineFQDNAndAnnotation
         self.gatewayName = gatewayName
         self.gatewayNamespace = gatewayNamespace
         self.gatewayLabelFilter = gatewayLabelFilter
@@ -199,7 +207,12 @@ extension SelectFilters {
             annotationFilter: map.optional("annotationFilter")?.string(),
             ignoreHostnameAnnotation: map.optional("ignoreHostnameAnnotation")?.bool() ?? false,
             domainFilters: domains("domainFilters"),
-            excludeDomains: domains("excludeDomains"))
+            excludeDomains: domains("excludeDomains"),
+            fqdnTemplate: map.optional("fqdnTemplate")?.parsed { text throws(ConfigValueError) in
+                do throws(TemplateError) { _ = try FQDNTemplate(parsing: text) } catch { throw ConfigValueError(error.description) }
+                return text
+            },
+            combineFQDNAndAnnotation: map.optional("combineFQDNAndAnnotation")?.bool() ?? false)
     }
 }
 

@@ -78,6 +78,12 @@ extension RouteSourceOptions {
         ignoreHostnameAnnotation = select.ignoreHostnameAnnotation
         domainFilters = select.domainFilters
         excludeDomains = select.excludeDomains
+        if let text = select.fqdnTemplate {
+            do throws(TemplateError) { fqdnTemplate = try FQDNTemplate(parsing: text) } catch {
+                throw ConfigValueError("select.fqdnTemplate: \(error)")
+            }
+        }
+        combineFQDNAndAnnotation = select.combineFQDNAndAnnotation
         if !annotationPrefixes.isEmpty { annotations = AnnotationReader(prefixes: annotationPrefixes) }
     }
 
