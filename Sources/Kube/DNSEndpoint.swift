@@ -94,16 +94,8 @@ public struct DNSEndpointSource: Sendable {
     private func endpoints(of object: DNSEndpoint, notes: inout RouteNotes, warnings: inout [SourceWarning]) -> [Endpoint] {
         let meta = object.metadata
         let resource = object.resourceLabel
-        if let namespace = options.namespace, namespace != meta.namespace {
-            notes.add("outside --namespace \(namespace)")
-            return []
-        }
-        if !options.labelFilter.matches(meta.labels) {
-            notes.add("labels do not match --label-filter")
-            return []
-        }
-        if !options.annotationFilter.matches(meta.annotations) {
-            notes.add("annotations do not match --annotation-filter")
+        if let refusal = options.objectFilterRefusal(meta) {
+            notes.add(refusal)
             return []
         }
         var endpoints: [Endpoint] = []

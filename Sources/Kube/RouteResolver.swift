@@ -37,16 +37,8 @@ struct RouteResolver {
     mutating func resolve() -> [Endpoint] {
         let meta = route.metadata
         let reader = options.annotations
-        if let namespace = options.namespace, namespace != meta.namespace {
-            notes.add("outside --namespace \(namespace)")
-            return []
-        }
-        if !options.labelFilter.matches(meta.labels) {
-            notes.add("labels do not match --label-filter")
-            return []
-        }
-        if !options.annotationFilter.matches(meta.annotations) {
-            notes.add("annotations do not match --annotation-filter")
+        if let refusal = options.objectFilterRefusal(meta) {
+            notes.add(refusal)
             return []
         }
         if let value = reader.controllerOptOut(meta.annotations) {

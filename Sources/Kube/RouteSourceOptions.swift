@@ -41,6 +41,17 @@ public struct RouteSourceOptions: Sendable {
     public init() {}
 }
 
+extension RouteSourceOptions {
+    /// Why `--namespace`, `--label-filter` or `--annotation-filter` leave out an object (a
+    /// route or a DNSEndpoint) with `meta`, or nil when they take it.
+    func objectFilterRefusal(_ meta: ObjectMeta) -> String? {
+        if let namespace, namespace != meta.namespace { return "outside --namespace \(namespace)" }
+        if !labelFilter.matches(meta.labels) { return "labels do not match --label-filter" }
+        if !annotationFilter.matches(meta.annotations) { return "annotations do not match --annotation-filter" }
+        return nil
+    }
+}
+
 /// What the route source produced from one set of objects.
 public struct RouteSourceResult: Sendable {
     /// The desired endpoints, merged as external-dns merges them, sorted by name, type, targets.

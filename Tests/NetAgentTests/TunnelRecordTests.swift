@@ -45,11 +45,7 @@ struct TunnelRecordTests {
 
     static func config(folder: URL, url: String) -> String {
         """
-        cluster:
-          name: home
-          network: 198.18.0.0/24
-          nodes:
-            - { name: n1, address: 198.18.0.21 }
+        \(AgentYAML.loopbackCluster)
         sources:
           manifests: [\(folder.appendingPathComponent("records.yaml").path)]
         providers:
@@ -154,5 +150,25 @@ struct TunnelRecordTests {
         #expect(throws: ConfigError.self) { try load("{ hostnames: [] }") }
         #expect(throws: ConfigError.self) { try load("{ hostnames: [\"*.home.test\"] }") }
         #expect(throws: ConfigError.self) { try load("{ id: nope, hostnames: [a.home.test] }") }
+    }
+}
+
+/// A lasting source problem is said once across every reconciler sharing the sources, and again
+/// only after it went away and came back (a missing DNSEndpoint CRD is not logged every cycle).
+struct SourceProblemsSaidOnceTests {
+    @Test func saidOnceThenAgainAfterItCameBack() {
+        let sources = RouteSources(manifests: [], cluster: nil)
+        var objects = SourceObjects()
+        objects.notes = ["dnsendpoints.externaldns.k8s.io: not served"]
+        objects.problems = ["gateways.gateway.networking.k8s.io: forbidden"]
+        let first = sources.unsaid(objects)
+        #expect(first.notes == objects.notes && first.problems == objects.problems)
+        // The next cycle, or another reconciler: nothing new to say.
+        #expect(sources.unsaid(objects).notes.isEmpty && sources.unsaid(objects).problems.isEmpty)
+        // The CRD is installed; later it goes missing again: said again.
+        var healed = objects
+        healed.notes = []
+        #expect(sources.unsaid(healed).notes.isEmpty)
+        #expect(sources.unsaid(objects).notes == objects.notes)
     }
 }
