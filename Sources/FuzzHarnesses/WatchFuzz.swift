@@ -50,6 +50,7 @@ enum WatchFuzz {
                     case .route(let route): routes.append(route)
                     case .namespace(let namespace): namespaces.append(namespace)
                     case .dnsEndpoint(let object): dnsEndpoints.append(object)
+                    case .listenerSet: break
                     case .skipped, nil: break
                     }
                 case .bookmark, .error: break

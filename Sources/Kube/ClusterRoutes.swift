@@ -5,7 +5,7 @@
 public struct ClusterRoutes: Sendable {
     /// The kinds RouteSource reads, in the order `snapshot` reports them.
     public static let resources: [KubeResource] = [
-        .gateways, .httpRoutes, .grpcRoutes, .namespaces, .dnsEndpoints, .tlsRoutes, .tcpRoutes, .udpRoutes,
+        .gateways, .httpRoutes, .grpcRoutes, .namespaces, .dnsEndpoints, .tlsRoutes, .tcpRoutes, .udpRoutes, .listenerSets,
     ]
 
     public let informers: [Informer]
@@ -36,9 +36,10 @@ public struct ClusterRoutes: Sendable {
                 "annotations": .allBut(["kubectl.kubernetes.io/last-applied-configuration"]),
             ]),
             "spec": .members(["listeners": .whole, "addresses": .whole, "hostnames": .whole, "parentRefs": .whole,
-                              "endpoints": .whole]),
+                              "endpoints": .whole, "parentRef": .whole, "allowedListeners": .whole]),
             "status": .members([
-                "addresses": .whole, "observedGeneration": .whole,
+                "addresses": .whole, "observedGeneration": .whole, "conditions": .items(condition),
+                "listeners": .items(.members(["name": .whole, "conditions": .items(condition)])),
                 "parents": .items(.members([
                     "parentRef": .whole, "controllerName": .whole, "conditions": .items(condition),
                 ])),
@@ -128,6 +129,7 @@ public struct ClusterSnapshot: Sendable {
     public var routes: [Route] = []
     public var namespaces: [Namespace] = []
     public var dnsEndpoints: [DNSEndpoint] = []
+    public var listenerSets: [ListenerSet] = []
     /// Kinds that could not be read and objects that did not decode, in words.
     public var problems: [String] = []
     /// Optional kinds the cluster does not serve (external-dns's CRD not installed), in words:
@@ -146,6 +148,7 @@ public struct ClusterSnapshot: Sendable {
             case .route(let route): routes.append(route)
             case .namespace(let namespace): namespaces.append(namespace)
             case .dnsEndpoint(let object): dnsEndpoints.append(object)
+            case .listenerSet(let object): listenerSets.append(object)
             case .skipped: break
             }
         } catch {
@@ -158,14 +161,14 @@ extension KubeResource {
     /// A kind many clusters do not serve and that is no failure to miss: DNSEndpoints (only
     /// where external-dns's CRD is installed), TLS/TCP/UDP routes (experimental channel before
     /// Gateway API v1.6).
-    public var isOptional: Bool { [.dnsEndpoints, .tlsRoutes, .tcpRoutes, .udpRoutes].contains(self) }
+    public var isOptional: Bool { [.dnsEndpoints, .tlsRoutes, .tcpRoutes, .udpRoutes, .listenerSets].contains(self) }
 
     /// The resource-label prefixes of the records this kind's objects give (`crd/` for
     /// DNSEndpoints). Without the Gateways or Namespaces no route's records are known.
     public var recordResourcePrefixes: Set<String> {
         switch self {
         case .dnsEndpoints: ["crd/"]
-        case .gateways, .namespaces: Set(RouteKind.allCases.map { $0.rawValue.lowercased() + "/" })
+        case .gateways, .namespaces, .listenerSets: Set(RouteKind.allCases.map { $0.rawValue.lowercased() + "/" })
         default: RouteKind.allCases.first { $0.rawValue == kind }.map { [$0.rawValue.lowercased() + "/"] } ?? []
         }
     }

@@ -165,8 +165,8 @@ extension RouteSource {
     /// (external-dns concatenates its sources' endpoints; the planner arbitrates between
     /// claims on one name).
     public func endpoints(gateways: [Gateway], routes: [Route], namespaces: [Namespace],
-                          dnsEndpoints: [DNSEndpoint]) -> RouteSourceResult {
-        var result = endpoints(gateways: gateways, routes: routes, namespaces: namespaces)
+                          dnsEndpoints: [DNSEndpoint], listenerSets: [ListenerSet] = []) -> RouteSourceResult {
+        var result = endpoints(gateways: gateways, routes: routes, namespaces: namespaces, listenerSets: listenerSets)
         guard options.readDNSEndpoints else { return result }
         let crd = DNSEndpointSource(options: options).endpoints(dnsEndpoints)
         result.endpoints += crd.endpoints

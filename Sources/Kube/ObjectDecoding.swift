@@ -5,6 +5,8 @@ public enum DecodedObject: Sendable {
     case gateway(Gateway)
     case route(Route)
     case namespace(Namespace)
+    /// A Gateway API ListenerSet (read behind `select.gatewayListenerSets`).
+    case listenerSet(ListenerSet)
     /// external-dns's DNSEndpoint (the `crd` source).
     case dnsEndpoint(DNSEndpoint)
     /// A kind the route source has no use for (Deployment, EnvoyProxy, Istio's Gateway, …).
@@ -63,6 +65,8 @@ enum ObjectDecoder {
         switch (group, kind) {
         case (gatewayAPIGroup, "Gateway"):
             return .gateway(try gateway(field))
+        case (gatewayAPIGroup, "ListenerSet"):
+            return .listenerSet(try listenerSet(field))
         case (gatewayAPIGroup, _):
             guard let routeKind = RouteKind(rawValue: kind) else { return .skipped(kind: kind) }
             return .route(try route(field, kind: routeKind))
@@ -129,13 +133,47 @@ enum ObjectDecoder {
             for item in try spec.items("listeners") { listeners.append(try listener(item)) }
             for item in try spec.items("addresses") { specAddresses.append(try address(item)) }
         }
+        var allowedListeners = AllowedListeners()
+        if let namespaces = try spec?.child("allowedListeners")?.child("namespaces") {
+            if let from = try namespaces.string("from") { allowedListeners.from = NamespacesFrom(from) }
+            if let selector = try namespaces.child("selector") { allowedListeners.selector = try labelSelector(selector) }
+        }
         var status: GatewayStatus?
         if let statusField = try root.child("status") {
             var addresses: [GatewayAddress] = []
             for item in try statusField.items("addresses") { addresses.append(try address(item)) }
             status = GatewayStatus(addresses: addresses)
         }
-        return Gateway(metadata: meta, listeners: listeners, specAddresses: specAddresses, status: status)
+        var gateway = Gateway(metadata: meta, listeners: listeners, specAddresses: specAddresses, status: status)
+        gateway.allowedListeners = allowedListeners
+        return gateway
+    }
+
+    /// A ListenerSet: `spec.parentRef`, `spec.listeners[]` (a Gateway's listener fields),
+    /// `status.conditions` and `status.listeners[].conditions`.
+    static func listenerSet(_ root: Field) throws(DecodeError) -> ListenerSet {
+        let meta = try metadata(root)
+        let spec = try root.required("spec")
+        let parent = try spec.required("parentRef")
+        var set = ListenerSet(metadata: meta, parentName: try parent.required("name").string(), parentNamespace: try parent.string("namespace"))
+        for item in try spec.items("listeners") { set.listeners.append(try listener(item)) }
+        if let statusField = try root.child("status") {
+            var status = ListenerSetStatus(conditions: try conditions(statusField))
+            for entry in try statusField.items("listeners") {
+                status.listeners[try entry.required("name").string()] = try conditions(entry)
+            }
+            set.status = status
+        }
+        return set
+    }
+
+    private static func conditions(_ field: Field) throws(DecodeError) -> [Condition] {
+        var result: [Condition] = []
+        for condition in try field.items("conditions") {
+            result.append(Condition(type: try condition.required("type").string(), status: try condition.required("status").string(),
+                                    reason: try condition.string("reason") ?? "", message: try condition.string("message") ?? ""))
+        }
+        return result
     }
 
     private static func address(_ field: Field) throws(DecodeError) -> GatewayAddress {

@@ -27,6 +27,8 @@ public struct RouteSourceOptions: Sendable {
     public var excludeDomains: [String] = []
     /// Which route kinds are read (external-dns's `gateway-httproute`, `gateway-grpcroute` sources).
     public var routeKinds: Set<RouteKind> = Set(RouteKind.allCases)
+    /// `--gateway-listener-sets`: routes may attach through ListenerSets (off by default).
+    public var gatewayListenerSets = false
     /// Whether DNSEndpoints are read (external-dns's `crd` source).
     public var readDNSEndpoints = true
     /// The annotation prefixes, in order of precedence.

@@ -75,6 +75,9 @@ struct PlanCommand: AsyncParsableCommand {
     @Flag(help: "Add the --fqdn-template names to every route's own names.")
     var combineFQDNAnnotation = false
 
+    @Flag(help: "Let routes attach through ListenerSets (off by default, as in external-dns).")
+    var gatewayListenerSets = false
+
     @Option(help: "Only names equal to or below this domain (repeatable).")
     var domainFilter: [String] = []
 
@@ -122,7 +125,8 @@ struct PlanCommand: AsyncParsableCommand {
         }
         let set = ManifestLoader.load(paths: manifests, options: try manifestOptions())
         let result = RouteSource(options: try sourceOptions())
-            .endpoints(gateways: set.gateways, routes: set.routes, namespaces: set.namespaces, dnsEndpoints: set.dnsEndpoints)
+            .endpoints(gateways: set.gateways, routes: set.routes, namespaces: set.namespaces, dnsEndpoints: set.dnsEndpoints,
+                       listenerSets: set.listenerSets)
         report(set, warnings: result.warnings)
         let report = PlanReport(desired: result.endpoints, explanations: result.explanations)
         let text = output == .json ? report.json() : report.table()
@@ -138,7 +142,7 @@ struct PlanCommand: AsyncParsableCommand {
         for note in objects.notes { logger.notice("\(note)") }
         let result = RouteSource(options: try sourceOptions())
             .endpoints(gateways: objects.gateways, routes: objects.routes, namespaces: objects.namespaces,
-                       dnsEndpoints: objects.dnsEndpoints)
+                       dnsEndpoints: objects.dnsEndpoints, listenerSets: objects.listenerSets)
         for warning in result.warnings { logger.warning("\(warning.message)", metadata: ["resource": "\(warning.resource)"]) }
         let plans = await TargetPlan.all(config: loaded, secrets: secrets, objects: objects)
         let report = PlanReport(desired: result.endpoints, explanations: result.explanations)
@@ -228,6 +232,7 @@ struct PlanCommand: AsyncParsableCommand {
             }
         }
         options.combineFQDNAndAnnotation = combineFQDNAnnotation
+        options.gatewayListenerSets = gatewayListenerSets
         if !annotationPrefix.isEmpty { options.annotations = AnnotationReader(prefixes: annotationPrefix) }
         if !source.isEmpty {
             let names = RouteKind.allCases.map(\.sourceName) + ["crd"]

@@ -131,6 +131,9 @@ public struct KubeResource: Sendable, Hashable, CustomStringConvertible {
         group: gatewayGroup, version: "v1", resource: "tcproutes", kind: "TCPRoute", namespaced: true)
     public static let udpRoutes = KubeResource(
         group: gatewayGroup, version: "v1", resource: "udproutes", kind: "UDPRoute", namespaced: true)
+    /// ListenerSet (v1 in Gateway API v1.6, as external-dns v0.23 reads it).
+    public static let listenerSets = KubeResource(
+        group: gatewayGroup, version: "v1", resource: "listenersets", kind: "ListenerSet", namespaced: true)
     /// external-dns's DNSEndpoint CRD (`externaldns.k8s.io/v1alpha1`), the `crd` source.
     public static let dnsEndpoints = KubeResource(
         group: "externaldns.k8s.io", version: "v1alpha1", resource: "dnsendpoints", kind: "DNSEndpoint", namespaced: true)

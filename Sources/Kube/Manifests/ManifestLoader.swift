@@ -69,6 +69,7 @@ private struct Reader {
     private var routes = ObjectList<Route>()
     private var namespaces = ObjectList<Namespace>()
     private var dnsEndpoints = ObjectList<DNSEndpoint>()
+    private var listenerSets = ObjectList<ListenerSet>()
     private let pathNamespaces: [(path: String, namespace: String)]
 
     init(options: ManifestOptions) {
@@ -182,6 +183,10 @@ private struct Reader {
             ns.metadata.annotations.merge(context.annotations) { $1 }
             id = ResourceID(kind: "Namespace", namespace: "", name: ns.metadata.name)
             replaced = namespaces.insert(ns, id: id)
+        case .listenerSet(var object):
+            Self.apply(context, namespace: namespace, to: &object.metadata)
+            id = object.id
+            replaced = listenerSets.insert(object, id: id)
         case .dnsEndpoint(var object):
             Self.apply(context, namespace: namespace, to: &object.metadata)
             id = object.id
@@ -226,6 +231,7 @@ private struct Reader {
         set.routes = routes.items
         set.namespaces = namespaces.items
         set.dnsEndpoints = dnsEndpoints.items
+        set.listenerSets = listenerSets.items
         if options.inferStatus { StatusInference.apply(to: &set, addresses: options.gatewayAddresses) }
         return set
     }

@@ -38,6 +38,7 @@ public struct SimulatedResource: Sendable, Hashable {
     public static let tlsRoutes = SimulatedResource(group: gatewayGroup, version: "v1", plural: "tlsroutes", kind: "TLSRoute", namespaced: true)
     public static let tcpRoutes = SimulatedResource(group: gatewayGroup, version: "v1", plural: "tcproutes", kind: "TCPRoute", namespaced: true)
     public static let udpRoutes = SimulatedResource(group: gatewayGroup, version: "v1", plural: "udproutes", kind: "UDPRoute", namespaced: true)
+    public static let listenerSets = SimulatedResource(group: gatewayGroup, version: "v1", plural: "listenersets", kind: "ListenerSet", namespaced: true)
     public static let gatewayGroup = "gateway.networking.k8s.io"
     /// external-dns's CRD (`config/crd/standard/dnsendpoints.externaldns.k8s.io.yaml`:
     /// namespaced, v1alpha1, the status subresource).
@@ -49,7 +50,7 @@ public struct SimulatedResource: Sendable, Hashable {
     /// away (CRDs not installed).
     public static let defaults: [SimulatedResource] = [
         .namespaces, .configMaps, .leases, .gatewayClasses, .gateways, .httpRoutes, .grpcRoutes, .tlsRoutes, .tcpRoutes, .udpRoutes,
-        .dnsEndpoints,
+        .listenerSets, .dnsEndpoints,
     ]
 }
 

@@ -61,11 +61,14 @@ public struct SelectFilters: Hashable, Sendable {
     public var fqdnTemplate: String?
     /// `--combine-fqdn-annotation`: the template's names are added to every route's own.
     public var combineFQDNAndAnnotation = false
+    /// `--gateway-listener-sets`: routes may attach through ListenerSets (default false).
+    public var gatewayListenerSets = false
 
     public init(gatewayName: String? = nil, gatewayNamespace: String? = nil, gatewayLabelFilter: String? = nil,
                 labelFilter: String? = nil, annotationFilter: String? = nil, ignoreHostnameAnnotation: Bool = false,
                 domainFilters: [String] = [], excludeDomains: [String] = [], fqdnTemplate: String? = nil,
-                combineFQDNAndAnnotation: Bool = false) {
+                combineFQDNAndAnnotation: Bool = false, gatewayListenerSets: Bool = false) {
+        self.gatewayListenerSets = gatewayListenerSets
         self.fqdnTemplate = fqdnTemplate
         self.combineFQDNAndAnnotation = combineFQDNAndAnnotation
         self.gatewayName = gatewayName
@@ -212,7 +215,8 @@ extension SelectFilters {
                 do throws(TemplateError) { _ = try FQDNTemplate(parsing: text) } catch { throw ConfigValueError(error.description) }
                 return text
             },
-            combineFQDNAndAnnotation: map.optional("combineFQDNAndAnnotation")?.bool() ?? false)
+            combineFQDNAndAnnotation: map.optional("combineFQDNAndAnnotation")?.bool() ?? false,
+            gatewayListenerSets: map.optional("gatewayListenerSets")?.bool() ?? false)
     }
 }
 

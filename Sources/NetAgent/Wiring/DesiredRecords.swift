@@ -9,6 +9,7 @@ public struct SourceObjects: Sendable {
     public var routes: [Route] = []
     public var namespaces: [Namespace] = []
     public var dnsEndpoints: [DNSEndpoint] = []
+    public var listenerSets: [ListenerSet] = []
     /// What could not be read, in words (file and line, kind and reason).
     public var problems: [String] = []
     /// Optional kinds not served (no DNSEndpoint CRD), in words: said once, not a failure.
@@ -24,6 +25,7 @@ public struct SourceObjects: Sendable {
         routes += manifests.routes
         namespaces += manifests.namespaces
         dnsEndpoints += manifests.dnsEndpoints
+        listenerSets += manifests.listenerSets
         problems += manifests.diagnostics.map { "\($0)" }
     }
 
@@ -33,6 +35,7 @@ public struct SourceObjects: Sendable {
         routes += snapshot.routes
         namespaces += snapshot.namespaces
         dnsEndpoints += snapshot.dnsEndpoints
+        listenerSets += snapshot.listenerSets
         problems += snapshot.problems
         notes += snapshot.notes
         unread.formUnion(snapshot.unread)
@@ -51,7 +54,7 @@ public struct SourceObjects: Sendable {
         var options = try RouteSourceOptions(select: select, annotationPrefixes: annotationPrefixes)
         options.explain = explain
         return RouteSource(options: options).endpoints(gateways: gateways, routes: routes, namespaces: namespaces,
-                                                       dnsEndpoints: dnsEndpoints)
+                                                       dnsEndpoints: dnsEndpoints, listenerSets: listenerSets)
     }
 }
 
@@ -84,6 +87,7 @@ extension RouteSourceOptions {
             }
         }
         combineFQDNAndAnnotation = select.combineFQDNAndAnnotation
+        gatewayListenerSets = select.gatewayListenerSets
         if !annotationPrefixes.isEmpty { annotations = AnnotationReader(prefixes: annotationPrefixes) }
     }
 
