@@ -168,7 +168,7 @@ struct PlanCommand: AsyncParsableCommand {
         let logger = Logger(label: "netagent.plan")
         let skipped = set.skippedKinds.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")
         let summary = "read \(set.fileCount) files, \(set.documentCount) documents: \(set.gateways.count) Gateways, "
-            + "\(set.routes.count) routes, \(set.namespaces.count) Namespaces, \(set.dnsEndpoints.count) DNSEndpoints" + (skipped.isEmpty ? "" : "; skipped \(skipped)")
+            + "\(set.routes.count) routes, \(set.namespaces.count) Namespaces, \(set.listenerSets.count) ListenerSets, \(set.dnsEndpoints.count) DNSEndpoints" + (skipped.isEmpty ? "" : "; skipped \(skipped)")
         logger.log(level: explain ? .info : .debug, "\(summary)")
         for diagnostic in set.diagnostics {
             var metadata: Logger.Metadata = ["file": "\(diagnostic.location.file)"]
