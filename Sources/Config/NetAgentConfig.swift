@@ -78,12 +78,12 @@ public struct NetAgentConfig: Hashable, Sendable {
         defer { map.finish() }
         let cluster = map.required("cluster").flatMap(ClusterConfig.read)
         let sources = map.optional("sources").flatMap(SourcesConfig.read) ?? SourcesConfig()
-        let providers = readProviders(map.optional("providers"))
-        let reconcile = map.optional("reconcile").flatMap(ReconcileConfig.read) ?? ReconcileConfig()
-        let election = map.optional("leaderElection").flatMap(LeaderElectionConfig.read) ?? LeaderElectionConfig()
         let probes = map.optional("probes").flatMap {
             ProbesConfig.read($0, clusterMTU: cluster?.mtu ?? 1500, hasVIP: cluster?.vip != nil)
         } ?? ProbesConfig()
+        let providers = readProviders(map.optional("providers"), tunnelID: probes.tunnel?.tunnelID)
+        let reconcile = map.optional("reconcile").flatMap(ReconcileConfig.read) ?? ReconcileConfig()
+        let election = map.optional("leaderElection").flatMap(LeaderElectionConfig.read) ?? LeaderElectionConfig()
         let alerting = map.optional("alerting").flatMap(AlertingConfig.read)
         let state = map.optional("state").flatMap(StateConfig.read) ?? StateConfig()
         let server = ServerConfig.read(map.optional("server"))
@@ -93,8 +93,8 @@ public struct NetAgentConfig: Hashable, Sendable {
                               server: server)
     }
 
-    private static func readProviders(_ field: Field?) -> [ProviderConfig] {
-        let read = field?.list()?.map(ProviderConfig.read) ?? []
+    private static func readProviders(_ field: Field?, tunnelID: UUID?) -> [ProviderConfig] {
+        let read = field?.list()?.map { ProviderConfig.read($0, tunnelID: tunnelID) } ?? []
         var firstLine: [String: Int] = [:]
         for case let (name?, nameField?) in read.map({ ($0.name, $0.nameField) }) {
             if let line = firstLine[name] {

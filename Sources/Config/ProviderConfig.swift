@@ -1,5 +1,6 @@
 public import DNSCore
 public import Foundation
+import Kube
 
 /// One DNS target netagent reconciles (`providers[i]`): common settings plus the typed
 /// settings of its kind.
@@ -56,10 +57,20 @@ public struct SelectFilters: Hashable, Sendable {
     public var domainFilters: [String]
     /// `--exclude-domains`: never names in these domains (same forms as `domainFilters`).
     public var excludeDomains: [String]
+    /// `--fqdn-template`: names for routes that give none (a Go template; see `FQDNTemplate`).
+    public var fqdnTemplate: String?
+    /// `--combine-fqdn-annotation`: the template's names are added to every route's own.
+    public var combineFQDNAndAnnotation = false
+    /// `--gateway-listener-sets`: routes may attach through ListenerSets (default false).
+    public var gatewayListenerSets = false
 
     public init(gatewayName: String? = nil, gatewayNamespace: String? = nil, gatewayLabelFilter: String? = nil,
                 labelFilter: String? = nil, annotationFilter: String? = nil, ignoreHostnameAnnotation: Bool = false,
-                domainFilters: [String] = [], excludeDomains: [String] = []) {
+                domainFilters: [String] = [], excludeDomains: [String] = [], fqdnTemplate: String? = nil,
+                combineFQDNAndAnnotation: Bool = false, gatewayListenerSets: Bool = false) {
+        self.gatewayListenerSets = gatewayListenerSets
+        self.fqdnTemplate = fqdnTemplate
+        self.combineFQDNAndAnnotation = combineFQDNAndAnnotation
         self.gatewayName = gatewayName
         self.gatewayNamespace = gatewayNamespace
         self.gatewayLabelFilter = gatewayLabelFilter
@@ -94,10 +105,30 @@ public struct CloudflareSettings: Hashable, Sendable {
     public var txtSuffix: String?
     /// Operations per batch request: 200 (the Free plan) by default, at most 3500.
     public var batchChunkSize: Int
+    /// `tunnel`: the Cloudflare Tunnel's public names, published from the configuration.
+    public var tunnel: TunnelRecords?
+
+    /// The Cloudflare Tunnel's own public names (`tunnel.hostnames`), each a proxied CNAME to
+    /// `<id>.cfargotunnel.com` — what `cloudflared tunnel route dns` creates (API-FACTS §C) —
+    /// so a cluster without a DNSEndpoint for them gets them too.
+    public struct TunnelRecords: Hashable, Sendable {
+        /// `tunnel.id`, or the tunnel probe's `tunnelID` when not set.
+        public var id: UUID
+        public var hostnames: [DNSName]
+
+        public init(id: UUID, hostnames: [DNSName]) {
+            self.id = id
+            self.hostnames = hostnames
+        }
+
+        /// `<id>.cfargotunnel.com`, with the UUID in lower case as cloudflared writes it.
+        public var target: String { id.uuidString.lowercased() + ".cfargotunnel.com" }
+    }
 
     public init(apiURL: URL = CloudflareSettings.defaultAPIURL, apiToken: SecretSource, accountID: String? = nil,
                 zones: [DNSName] = [], zoneIDs: [String] = [], proxied: Bool = false, owner: String = "default",
-                txtPrefix: String? = nil, txtSuffix: String? = nil, batchChunkSize: Int = 200) {
+                txtPrefix: String? = nil, txtSuffix: String? = nil, batchChunkSize: Int = 200, tunnel: TunnelRecords? = nil) {
+        self.tunnel = tunnel
         self.apiURL = apiURL
         self.apiToken = apiToken
         self.accountID = accountID
@@ -132,7 +163,17 @@ extension ProviderConfig {
         var name: String?
     }
 
-    static func read(_ field: Field) -> ReadResult {
+    /// The records the configuration itself asks of this provider: the tunnel's public names,
+    /// always proxied, under the resource label `config/<provider>/tunnel`.
+    public var configuredRecords: [Endpoint] {
+        guard case .cloudflare(let settings) = kind, let tunnel = settings.tunnel else { return [] }
+        return tunnel.hostnames.map { name in
+            Endpoint(name: name, type: .cname, targets: [tunnel.target], providerSpecific: ProviderSpecific(cloudflareProxied: true),
+                     labels: EndpointLabels(resource: "config/\(self.name)/tunnel"))
+        }
+    }
+
+    static func read(_ field: Field, tunnelID: UUID? = nil) -> ReadResult {
         guard let map = field.mapping() else { return ReadResult() }
         let nameField = map.required("name")
         var result = ReadResult(nameField: nameField, name: nameField?.string())
@@ -141,7 +182,7 @@ extension ProviderConfig {
         let policy = map.optional("policy")?.choice(Policy.self) ?? .sync
         let kind: Kind?
         switch type?.scalar() {
-        case "cloudflare": kind = CloudflareSettings.read(map).map(Kind.cloudflare)
+        case "cloudflare": kind = CloudflareSettings.read(map, tunnelID: tunnelID).map(Kind.cloudflare)
         case "pihole": kind = PiholeSettings.read(map).map(Kind.pihole)
         case let other?:
             type?.fail("'\(other)' is not a provider type (cloudflare, pihole)")
@@ -169,12 +210,18 @@ extension SelectFilters {
             annotationFilter: map.optional("annotationFilter")?.string(),
             ignoreHostnameAnnotation: map.optional("ignoreHostnameAnnotation")?.bool() ?? false,
             domainFilters: domains("domainFilters"),
-            excludeDomains: domains("excludeDomains"))
+            excludeDomains: domains("excludeDomains"),
+            fqdnTemplate: map.optional("fqdnTemplate")?.parsed { text throws(ConfigValueError) in
+                do throws(TemplateError) { _ = try FQDNTemplate(parsing: text) } catch { throw ConfigValueError(error.description) }
+                return text
+            },
+            combineFQDNAndAnnotation: map.optional("combineFQDNAndAnnotation")?.bool() ?? false,
+            gatewayListenerSets: map.optional("gatewayListenerSets")?.bool() ?? false)
     }
 }
 
 extension CloudflareSettings {
-    static func read(_ map: MappingReader) -> CloudflareSettings? {
+    static func read(_ map: MappingReader, tunnelID: UUID?) -> CloudflareSettings? {
         let apiURL = map.optional("apiURL")?.url(schemes: ["https", "http"]) ?? CloudflareSettings.defaultAPIURL
         let token = map.secret("apiToken", required: true)
         let accountID = map.optional("accountID")?.string()
@@ -189,10 +236,34 @@ extension CloudflareSettings {
         let suffix = map.optional("txtSuffix")?.scalar()
         if prefix != nil && suffix != nil { map.fail("set only one of 'txtPrefix' and 'txtSuffix'") }
         let chunk = map.optional("batchChunkSize")?.int(in: 1...3500) ?? 200
+        let tunnel = map.optional("tunnel").flatMap { TunnelRecords.read($0, probeTunnelID: tunnelID) }
         guard let token else { return nil }
         return CloudflareSettings(apiURL: apiURL, apiToken: token, accountID: accountID, zones: zones,
                                   zoneIDs: zoneIDs, proxied: proxied, owner: owner, txtPrefix: prefix,
-                                  txtSuffix: suffix, batchChunkSize: chunk)
+                                  txtSuffix: suffix, batchChunkSize: chunk, tunnel: tunnel)
+    }
+}
+
+extension CloudflareSettings.TunnelRecords {
+    /// `tunnel: {id, hostnames}`; `id` defaults to `probes.tunnel.tunnelID`.
+    static func read(_ field: Field, probeTunnelID: UUID?) -> CloudflareSettings.TunnelRecords? {
+        guard let map = field.mapping() else { return nil }
+        defer { map.finish() }
+        let given = map.optional("id")?.parsed { text throws(ConfigValueError) in
+            guard let id = UUID(uuidString: text) else { throw ConfigValueError("'\(text)' is not a tunnel UUID") }
+            return id
+        }
+        let hostnamesField = map.required("hostnames")
+        let hostnames = hostnamesField?.list { $0.dnsName() } ?? []
+        if hostnamesField?.node.sequence?.isEmpty == true { hostnamesField?.fail("list at least one public name of the tunnel") }
+        if let wildcard = hostnames.first(where: { $0.text.hasPrefix("*.") }) {
+            hostnamesField?.fail("\(wildcard) is a wildcard; name each public hostname of the tunnel")
+        }
+        guard let id = given ?? probeTunnelID else {
+            if !map.has("id") { map.fail("missing 'id' (the tunnel's UUID), and probes.tunnel.tunnelID is not set either") }
+            return nil
+        }
+        return CloudflareSettings.TunnelRecords(id: id, hostnames: hostnames)
     }
 }
 

@@ -18,6 +18,15 @@ public protocol DNSProvider: Sendable {
     /// proxied Cloudflare record has TTL auto, ...) so that planning against what was written
     /// finds nothing left to do. Must be idempotent.
     func adjust(_ desired: [Endpoint]) -> [Endpoint]
+
+    /// Why the provider refuses to write `record` (an adjusted create or update), or nil.
+    /// Registries ask before writing anything for it, ownership records included; the
+    /// refusal is reported as that change's failure and the current record stays.
+    func refusal(of record: Endpoint) -> String?
+}
+
+extension DNSProvider {
+    public func refusal(of record: Endpoint) -> String? { nil }
 }
 
 /// What an `apply` did: how many changes went through and which ones were refused.

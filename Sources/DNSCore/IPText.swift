@@ -42,6 +42,34 @@ public enum IPText {
         return out
     }
 
+    /// The special-purpose range `text` falls in when nobody on the Internet can reach an
+    /// address there — private (RFC 1918), shared/CGNAT (RFC 6598), loopback, link-local,
+    /// unique-local IPv6 (RFC 4193), unspecified — or nil for a public address or non-address.
+    /// Names follow the IANA special-purpose address registries.
+    public static func unreachableRange(_ text: some StringProtocol) -> String? {
+        if let o = ipv4Octets(text) {
+            switch (o[0], o[1]) {
+            case (10, _): return "private (10.0.0.0/8)"
+            case (172, 16...31): return "private (172.16.0.0/12)"
+            case (192, 168): return "private (192.168.0.0/16)"
+            case (100, 64...127): return "shared address space (100.64.0.0/10)"
+            case (127, _): return "loopback (127.0.0.0/8)"
+            case (169, 254): return "link-local (169.254.0.0/16)"
+            case (0, _): return "\"this network\" (0.0.0.0/8)"
+            default: return nil
+            }
+        }
+        guard let g = ipv6Groups(text) else { return nil }
+        if g.allSatisfy({ $0 == 0 }) { return "unspecified (::)" }
+        if g[0..<7].allSatisfy({ $0 == 0 }) && g[7] == 1 { return "loopback (::1)" }
+        if g[0] & 0xfe00 == 0xfc00 { return "unique local (fc00::/7)" }
+        if g[0] & 0xffc0 == 0xfe80 { return "link-local (fe80::/10)" }
+        if g[0..<5].allSatisfy({ $0 == 0 }) && g[5] == 0xffff {
+            return unreachableRange("\(g[6] >> 8).\(g[6] & 0xff).\(g[7] >> 8).\(g[7] & 0xff)")
+        }
+        return nil
+    }
+
     private static func ipv4Octets(_ text: some StringProtocol) -> [UInt8]? {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 4 else { return nil }

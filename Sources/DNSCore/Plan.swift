@@ -119,6 +119,9 @@ public enum GuardReason: Hashable, Sendable, CustomStringConvertible {
     case desiredEmpty(owned: Int)
     /// `deletes` of `owned` records would go, more than `maxFraction` of them.
     case tooManyDeletes(deletes: Int, owned: Int, maxFraction: Double)
+    /// A source kind could not be read (`kinds`, e.g. the DNSEndpoint CRD is not served): the
+    /// records its objects gave are not desired only because nobody could read them.
+    case sourceUnread(kinds: [String])
 
     public var description: String {
         switch self {
@@ -126,6 +129,31 @@ public enum GuardReason: Hashable, Sendable, CustomStringConvertible {
             "no desired records while \(owned) owned records exist; deletes withheld (use --force-deletes if intended)"
         case .tooManyDeletes(let deletes, let owned, let maxFraction):
             "\(deletes) of \(owned) owned records would be deleted, more than \(Int(maxFraction * 100))%; deletes withheld (use --force-deletes if intended)"
+        case .sourceUnread(let kinds):
+            "\(kinds.joined(separator: ", ")) could not be read; the deletes of the records they gave are withheld until they can"
         }
+    }
+}
+
+extension Plan {
+    /// This plan with the deletes of records whose resource label starts with one of
+    /// `resourcePrefixes` (`crd/`, `httproute/`) moved to `withheldDeletes`: those kinds could
+    /// not be read, so their records' absence from the desired set means nothing. `kinds`
+    /// names them for the guard reason (kept when another guard already tripped).
+    public func withholdingDeletes(ofResources resourcePrefixes: Set<String>, kinds: [String]) -> Plan {
+        guard !resourcePrefixes.isEmpty else { return self }
+        var copy = self
+        var kept: [Endpoint] = []
+        for record in changes.deletes {
+            if let resource = record.labels.resource, resourcePrefixes.contains(where: { resource.hasPrefix($0) }) {
+                copy.withheldDeletes.append(record)
+            } else {
+                kept.append(record)
+            }
+        }
+        guard kept.count != changes.deletes.count else { return self }
+        copy.changes.deletes = kept
+        copy.guardReason = guardReason ?? .sourceUnread(kinds: kinds)
+        return copy
     }
 }

@@ -54,6 +54,10 @@ public actor TXTRegistry: Registry {
         var batch = Plan.Changes()
         var refused: [ApplyFailure] = []
         for var record in owned.creates {
+            if let refusal = provider.refusal(of: record) {
+                refused.append(ApplyFailure(operation: .create, key: record.key, message: refusal))
+                continue
+            }
             record.labels.owner = ownerID
             let txt: Endpoint
             do { txt = try ownershipRecord(for: record) } catch {
@@ -64,6 +68,10 @@ public actor TXTRegistry: Registry {
             write(txt, into: &batch)
         }
         for update in owned.updates {
+            if let refusal = provider.refusal(of: update.new) {
+                refused.append(ApplyFailure(operation: .update, key: update.key, message: refusal))
+                continue
+            }
             guard let txt = try? ownershipRecord(for: update.new) else {
                 refused.append(ApplyFailure(operation: .update, key: update.key, message: "no valid ownership TXT name"))
                 continue

@@ -29,7 +29,7 @@ enum ManifestFuzz {
             fuzzCheck(VariableSubstitution.substitute(text, variables: big).text.utf8.count > limit, "substitution refused within its bound")
         }
         _ = YAMLLimits.tooDeep(text[...])
-        let result = RouteSource().endpoints(gateways: set.gateways, routes: set.routes, namespaces: set.namespaces)
+        let result = RouteSource().endpoints(gateways: set.gateways, routes: set.routes, namespaces: set.namespaces, dnsEndpoints: set.dnsEndpoints)
         let report = PlanReport(desired: result.endpoints, explanations: result.explanations)
         _ = report.table()
         _ = report.json()

@@ -41,6 +41,7 @@ enum WatchFuzz {
         var gateways: [Gateway] = []
         var routes: [Route] = []
         var namespaces: [Namespace] = []
+        var dnsEndpoints: [DNSEndpoint] = []
         for object in wholeObjects ?? [] {
             guard let json = try? JSONDecoder().decode(JSONValue.self, from: object) else { continue }
             for resource in [KubeResource.httpRoutes, .gateways, .namespaces] {
@@ -55,13 +56,15 @@ enum WatchFuzz {
                     case .gateway(let gateway): gateways.append(gateway)
                     case .route(let route): routes.append(route)
                     case .namespace(let namespace): namespaces.append(namespace)
+                    case .dnsEndpoint(let object): dnsEndpoints.append(object)
+                    case .listenerSet: break
                     case .skipped, nil: break
                     }
                 case .bookmark, .error: break
                 }
             }
         }
-        let result = RouteSource().endpoints(gateways: gateways, routes: routes, namespaces: namespaces)
+        let result = RouteSource().endpoints(gateways: gateways, routes: routes, namespaces: namespaces, dnsEndpoints: dnsEndpoints)
         _ = PlanReport(desired: result.endpoints, explanations: result.explanations).json()
     }
 }

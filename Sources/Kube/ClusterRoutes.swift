@@ -1,14 +1,18 @@
-/// The Gateway API objects of a live cluster, as `RouteSource` takes them: one informer per
-/// kind (Gateway, HTTPRoute, GRPCRoute, Namespace), each object decoded by the manifests'
-/// decoder. Missing CRDs or RBAC leave a kind empty and are said in `problems`; they never stop
+/// The Gateway API objects and DNSEndpoints of a live cluster, as `RouteSource` and
+/// `DNSEndpointSource` take them: one informer per kind (Gateway, HTTPRoute, GRPCRoute,
+/// Namespace, DNSEndpoint), each object decoded by the manifests' decoder. Missing CRDs or RBAC leave a kind empty and are said in `problems` (or `notes`, for an optional kind whose CRD is not installed); they never stop
 /// the rest.
 public struct ClusterRoutes: Sendable {
     /// The kinds RouteSource reads, in the order `snapshot` reports them.
-    public static let resources: [KubeResource] = [.gateways, .httpRoutes, .grpcRoutes, .namespaces]
+    public static let resources: [KubeResource] = [
+        .gateways, .httpRoutes, .grpcRoutes, .namespaces, .dnsEndpoints, .tlsRoutes, .tcpRoutes, .udpRoutes, .listenerSets,
+    ]
 
     public let informers: [Informer]
+    public let client: KubeClient
 
     public init(client: KubeClient, options: InformerOptions = InformerOptions(), clock: some Clock<Duration> = ContinuousClock()) {
+        self.client = client
         informers = Self.resources.map {
             Informer(client: client, resource: $0, options: options, clock: clock, transform: Self.routeSourceFields)
         }
@@ -31,9 +35,11 @@ public struct ClusterRoutes: Sendable {
                 "labels": .whole,
                 "annotations": .allBut(["kubectl.kubernetes.io/last-applied-configuration"]),
             ]),
-            "spec": .members(["listeners": .whole, "addresses": .whole, "hostnames": .whole, "parentRefs": .whole]),
+            "spec": .members(["listeners": .whole, "addresses": .whole, "hostnames": .whole, "parentRefs": .whole,
+                              "endpoints": .whole, "parentRef": .whole, "allowedListeners": .whole]),
             "status": .members([
-                "addresses": .whole,
+                "addresses": .whole, "observedGeneration": .whole, "conditions": .items(condition),
+                "listeners": .items(.members(["name": .whole, "conditions": .items(condition)])),
                 "parents": .items(.members([
                     "parentRef": .whole, "controllerName": .whole, "conditions": .items(condition),
                 ])),
@@ -83,9 +89,12 @@ public struct ClusterRoutes: Sendable {
         var snapshot = ClusterSnapshot()
         for informer in informers {
             let status = await informer.status
-            if status.state != .synced && status.state != .starting {
+            if status.state == .missing && informer.resource.isOptional {
+                snapshot.notes.append("\(informer.resource): \(status)")
+            } else if status.state != .synced && status.state != .starting {
                 snapshot.problems.append("\(informer.resource): \(status)")
             }
+            if !(await informer.hasSynced) { snapshot.unread.insert(informer.resource) }
             for object in await informer.objects() { snapshot.add(object) }
         }
         return snapshot
@@ -100,9 +109,14 @@ public struct ClusterRoutes: Sendable {
                 for object in try await client.listAll(resource).items { snapshot.add(object) }
             } catch {
                 let reason = error.isNotFound
-                    ? "not served (are the Gateway API CRDs installed?)"
+                    ? "not served (are its CRDs installed?)"
                     : error.status == 403 ? "forbidden (does the RBAC allow list?)" : error.description
-                snapshot.problems.append("\(resource): \(reason)")
+                if error.isNotFound && resource.isOptional {
+                    snapshot.notes.append("\(resource): \(reason)")
+                } else {
+                    snapshot.problems.append("\(resource): \(reason)")
+                }
+                snapshot.unread.insert(resource)
             }
         }
         return snapshot
@@ -114,8 +128,16 @@ public struct ClusterSnapshot: Sendable {
     public var gateways: [Gateway] = []
     public var routes: [Route] = []
     public var namespaces: [Namespace] = []
+    public var dnsEndpoints: [DNSEndpoint] = []
+    public var listenerSets: [ListenerSet] = []
     /// Kinds that could not be read and objects that did not decode, in words.
     public var problems: [String] = []
+    /// Optional kinds the cluster does not serve (external-dns's CRD not installed), in words:
+    /// worth saying once, not a failure.
+    public var notes: [String] = []
+    /// The kinds never listed (CRDs missing, RBAC, the API down): their absence says nothing
+    /// about which records they ask for, so the records they gave must not be deleted.
+    public var unread: Set<KubeResource> = []
 
     public init() {}
 
@@ -125,10 +147,29 @@ public struct ClusterSnapshot: Sendable {
             case .gateway(let gateway): gateways.append(gateway)
             case .route(let route): routes.append(route)
             case .namespace(let namespace): namespaces.append(namespace)
+            case .dnsEndpoint(let object): dnsEndpoints.append(object)
+            case .listenerSet(let object): listenerSets.append(object)
             case .skipped: break
             }
         } catch {
             problems.append("\(object.kind) \(object.key): \(error)")
+        }
+    }
+}
+
+extension KubeResource {
+    /// A kind many clusters do not serve and that is no failure to miss: DNSEndpoints (only
+    /// where external-dns's CRD is installed), TLS/TCP/UDP routes (experimental channel before
+    /// Gateway API v1.6).
+    public var isOptional: Bool { [.dnsEndpoints, .tlsRoutes, .tcpRoutes, .udpRoutes, .listenerSets].contains(self) }
+
+    /// The resource-label prefixes of the records this kind's objects give (`crd/` for
+    /// DNSEndpoints). Without the Gateways or Namespaces no route's records are known.
+    public var recordResourcePrefixes: Set<String> {
+        switch self {
+        case .dnsEndpoints: ["crd/"]
+        case .gateways, .namespaces, .listenerSets: Set(RouteKind.allCases.map { $0.rawValue.lowercased() + "/" })
+        default: RouteKind.allCases.first { $0.rawValue == kind }.map { [$0.rawValue.lowercased() + "/"] } ?? []
         }
     }
 }

@@ -11,6 +11,8 @@ public struct Gateway: Hashable, Sendable {
     public var specAddresses: [GatewayAddress]
     /// `status`, nil when the object carries none (a manifest from Git).
     public var status: GatewayStatus?
+    /// `spec.allowedListeners`: which ListenerSets may attach (none by default).
+    public var allowedListeners = AllowedListeners()
 
     public init(metadata: ObjectMeta, listeners: [Listener], specAddresses: [GatewayAddress] = [],
                 status: GatewayStatus? = nil) {

@@ -5,6 +5,10 @@ public enum DecodedObject: Sendable {
     case gateway(Gateway)
     case route(Route)
     case namespace(Namespace)
+    /// A Gateway API ListenerSet (read behind `select.gatewayListenerSets`).
+    case listenerSet(ListenerSet)
+    /// external-dns's DNSEndpoint (the `crd` source).
+    case dnsEndpoint(DNSEndpoint)
     /// A kind the route source has no use for (Deployment, EnvoyProxy, Istio's Gateway, …).
     case skipped(kind: String)
 }
@@ -61,14 +65,46 @@ enum ObjectDecoder {
         switch (group, kind) {
         case (gatewayAPIGroup, "Gateway"):
             return .gateway(try gateway(field))
+        case (gatewayAPIGroup, "ListenerSet"):
+            return .listenerSet(try listenerSet(field))
         case (gatewayAPIGroup, _):
             guard let routeKind = RouteKind(rawValue: kind) else { return .skipped(kind: kind) }
             return .route(try route(field, kind: routeKind))
+        case (dnsEndpointGroup, "DNSEndpoint"):
+            return .dnsEndpoint(try dnsEndpoint(field))
         case ("", "Namespace") where apiVersion == "v1":
             return .namespace(Namespace(metadata: try metadata(field)))
         default:
             return .skipped(kind: kind)
         }
+    }
+
+    /// A DNSEndpoint: `metadata.generation`, `spec.endpoints[]` as external-dns's Endpoint JSON
+    /// (`endpoint/endpoint.go`: dnsName, targets, recordType, setIdentifier, recordTTL, labels,
+    /// providerSpecific), `status.observedGeneration`.
+    static func dnsEndpoint(_ root: Field) throws(DecodeError) -> DNSEndpoint {
+        var object = DNSEndpoint(metadata: try metadata(root))
+        object.generation = try root.child("metadata")?.child("generation")?.int() ?? 0
+        object.resourceVersion = try root.child("metadata")?.string("resourceVersion") ?? ""
+        object.observedGeneration = try root.child("status")?.child("observedGeneration")?.int() ?? 0
+        guard let spec = try root.child("spec") else { return object }
+        for item in try spec.items("endpoints") {
+            var entry = DNSEndpoint.Entry(dnsName: try item.required("dnsName").string(), recordType: try item.string("recordType") ?? "",
+                                          targets: [])
+            for target in try item.items("targets") { entry.targets.append(try target.string()) }
+            if let ttlField = try item.child("recordTTL") {
+                let ttl = try ttlField.int()
+                guard ttl >= 0, ttl <= Int(Int32.max) else { throw ttlField.fail("recordTTL must be between 0 and \(Int32.max)") }
+                entry.ttl = ttl == 0 ? nil : ttl
+            }
+            entry.setIdentifier = try item.string("setIdentifier") ?? ""
+            entry.labels = try item.child("labels")?.stringMap() ?? [:]
+            for pair in try item.items("providerSpecific") {
+                entry.providerSpecific.append(.init(name: try pair.required("name").string(), value: try pair.string("value") ?? ""))
+            }
+            object.endpoints.append(entry)
+        }
+        return object
     }
 
     static func metadata(_ root: Field) throws(DecodeError) -> ObjectMeta {
@@ -97,13 +133,47 @@ enum ObjectDecoder {
             for item in try spec.items("listeners") { listeners.append(try listener(item)) }
             for item in try spec.items("addresses") { specAddresses.append(try address(item)) }
         }
+        var allowedListeners = AllowedListeners()
+        if let namespaces = try spec?.child("allowedListeners")?.child("namespaces") {
+            if let from = try namespaces.string("from") { allowedListeners.from = NamespacesFrom(from) }
+            if let selector = try namespaces.child("selector") { allowedListeners.selector = try labelSelector(selector) }
+        }
         var status: GatewayStatus?
         if let statusField = try root.child("status") {
             var addresses: [GatewayAddress] = []
             for item in try statusField.items("addresses") { addresses.append(try address(item)) }
             status = GatewayStatus(addresses: addresses)
         }
-        return Gateway(metadata: meta, listeners: listeners, specAddresses: specAddresses, status: status)
+        var gateway = Gateway(metadata: meta, listeners: listeners, specAddresses: specAddresses, status: status)
+        gateway.allowedListeners = allowedListeners
+        return gateway
+    }
+
+    /// A ListenerSet: `spec.parentRef`, `spec.listeners[]` (a Gateway's listener fields),
+    /// `status.conditions` and `status.listeners[].conditions`.
+    static func listenerSet(_ root: Field) throws(DecodeError) -> ListenerSet {
+        let meta = try metadata(root)
+        let spec = try root.required("spec")
+        let parent = try spec.required("parentRef")
+        var set = ListenerSet(metadata: meta, parentName: try parent.required("name").string(), parentNamespace: try parent.string("namespace"))
+        for item in try spec.items("listeners") { set.listeners.append(try listener(item)) }
+        if let statusField = try root.child("status") {
+            var status = ListenerSetStatus(conditions: try conditions(statusField))
+            for entry in try statusField.items("listeners") {
+                status.listeners[try entry.required("name").string()] = try conditions(entry)
+            }
+            set.status = status
+        }
+        return set
+    }
+
+    private static func conditions(_ field: Field) throws(DecodeError) -> [Condition] {
+        var result: [Condition] = []
+        for condition in try field.items("conditions") {
+            result.append(Condition(type: try condition.required("type").string(), status: try condition.required("status").string(),
+                                    reason: try condition.string("reason") ?? "", message: try condition.string("message") ?? ""))
+        }
+        return result
     }
 
     private static func address(_ field: Field) throws(DecodeError) -> GatewayAddress {
@@ -153,7 +223,9 @@ enum ObjectDecoder {
         var hostnames: [String] = []
         var parentRefs: [ParentReference] = []
         if let spec = try root.child("spec") {
-            for item in try spec.items("hostnames") { hostnames.append(try item.string()) }
+            if kind.hasHostnames {
+                for item in try spec.items("hostnames") { hostnames.append(try item.string()) }
+            }
             for item in try spec.items("parentRefs") { parentRefs.append(try parentReference(item)) }
         }
         var status: RouteStatus?

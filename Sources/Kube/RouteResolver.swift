@@ -37,16 +37,8 @@ struct RouteResolver {
     mutating func resolve() -> [Endpoint] {
         let meta = route.metadata
         let reader = options.annotations
-        if let namespace = options.namespace, namespace != meta.namespace {
-            notes.add("outside --namespace \(namespace)")
-            return []
-        }
-        if !options.labelFilter.matches(meta.labels) {
-            notes.add("labels do not match --label-filter")
-            return []
-        }
-        if !options.annotationFilter.matches(meta.annotations) {
-            notes.add("annotations do not match --annotation-filter")
+        if let refusal = options.objectFilterRefusal(meta) {
+            notes.add(refusal)
             return []
         }
         if let value = reader.controllerOptOut(meta.annotations) {
@@ -80,6 +72,11 @@ struct RouteResolver {
         let annotations = route.metadata.annotations
         let annotationHosts = options.ignoreHostnameAnnotation ? [] : (reader.hostnames(annotations) ?? [])
         var raw = route.hostnames
+        // external-dns's gatewayRouteResolver.hosts: the template's names follow the spec's,
+        // when there are none or when combining.
+        if let template = options.fqdnTemplate, route.hostnames.isEmpty || options.combineFQDNAndAnnotation {
+            raw += template.hosts(kind: route.kind.rawValue, metadata: route.metadata)
+        }
         let mode = reader.lookup(.gatewayHostnameSource, in: annotations)
         switch mode?.value.lowercased() {
         case "annotation-only"?:
@@ -105,6 +102,9 @@ struct RouteResolver {
             }
         }
         if result.isEmpty { notes.add("names no hostname to publish") }
+        if !route.kind.hasHostnames && annotationHosts.isEmpty {
+            notes.add("a \(route.kind.rawValue) has no spec.hostnames: only the hostname annotation (or a listener's hostname) names it")
+        }
         return result
     }
 
@@ -120,16 +120,25 @@ struct RouteResolver {
             notes.add("status parent \(kind) \(label) is not in spec.parentRefs (stale status)")
             return
         }
-        guard group == gatewayAPIGroup, kind == "Gateway" else {
-            notes.add("parent \(group)/\(kind) \(label) is not a Gateway")
+        guard group == gatewayAPIGroup, kind == "Gateway" || kind == "ListenerSet" else {
+            notes.add("parent \(group)/\(kind) \(label) is neither a Gateway nor a ListenerSet")
             return
         }
         let key = GatewayKey(namespace: namespace, name: ref.name)
-        guard let gateway = gateways.entries[key] else {
-            notes.add(gateways.absence(of: key))
-            return
+        let found: GatewayEntry?
+        if kind == "ListenerSet" {
+            guard options.gatewayListenerSets else {
+                notes.add("parent ListenerSet \(label): ListenerSets are read only with select.gatewayListenerSets (external-dns's --gateway-listener-sets)")
+                return
+            }
+            found = gateways.listenerSets[key]
+            if found == nil { notes.add("ListenerSet \(label) not found") }
+        } else {
+            found = gateways.entries[key]
+            if found == nil { notes.add(gateways.absence(of: key)) }
         }
-        if let wanted = options.gatewayName, wanted != ref.name {
+        guard let gateway = found else { return }
+        if let wanted = options.gatewayName, wanted != gateway.gatewayName {
             notes.add("gateway \(label) does not match --gateway-name \(wanted)")
             return
         }
@@ -137,7 +146,11 @@ struct RouteResolver {
             let detail = parent.accepted.map { c in
                 "Accepted=\(c.status)" + (c.reason.isEmpty ? "" : " \(c.reason)") + (c.message.isEmpty ? "" : ": \(c.message)")
             } ?? "no Accepted condition"
-            notes.add("gateway \(label) has not accepted the route (\(detail))")
+            notes.add("\(kind == "Gateway" ? "gateway" : kind) \(label) has not accepted the route (\(detail))")
+            return
+        }
+        if let detached = gateway.detached {
+            notes.add("ListenerSet \(label) is not attached: \(detached)")
             return
         }
         if let section = ref.section {
@@ -157,6 +170,10 @@ struct RouteResolver {
     private mutating func match(listener index: Int, of gateway: GatewayEntry, port: Int?, candidates: [String]) {
         let listener = gateway.gateway.listeners[index]
         let name = "listener \(gateway.label)/\(listener.name)"
+        if let refusal = gateway.sectionRefusals[listener.name] {
+            notes.add("\(name): \(refusal)")
+            return
+        }
         if let refusal = ListenerAdmission.refusal(of: route, by: listener, port: port, gatewayNamespace: gateway.key.namespace,
                                                    namespaceLabels: namespaceLabels) {
             notes.add("\(name): \(refusal)")

@@ -18,11 +18,13 @@ public struct RouteSource: Sendable {
 
     /// The desired endpoints for `routes`. Routes are taken in (kind, namespace, name) order, so
     /// where endpoints merge, the first route in that order gives the resource label.
-    public func endpoints(gateways: [Gateway], routes: [Route], namespaces: [Namespace]) -> RouteSourceResult {
+    public func endpoints(gateways: [Gateway], routes: [Route], namespaces: [Namespace],
+                          listenerSets: [ListenerSet] = []) -> RouteSourceResult {
         var warnings: [SourceWarning] = []
-        let index = GatewayIndex(gateways, options: options, warnings: &warnings)
         var namespaceLabels: [String: [String: String]] = [:]
         for namespace in namespaces { namespaceLabels[namespace.metadata.name] = namespace.metadata.labels }
+        var index = GatewayIndex(gateways, options: options, warnings: &warnings)
+        if options.gatewayListenerSets { index.add(listenerSets, reader: options.annotations, namespaceLabels: namespaceLabels) }
         var endpoints: [Endpoint] = []
         var explanations: [Explanation] = []
         let ids = routes.map(\.id)
@@ -57,6 +59,14 @@ struct GatewayEntry {
     /// The `target` annotation if set, else every `status.addresses[].value`.
     let targets: [String]
     let providerDefaults: ProviderSpecific
+    /// The Gateway whose name `--gateway-name` compares: this one, or a ListenerSet's parent.
+    var gatewayName: String { parentGateway?.name ?? key.name }
+    /// For a ListenerSet: its parent Gateway.
+    var parentGateway: GatewayKey?
+    /// For a ListenerSet: why it is not attached to its Gateway, if it is not.
+    var detached: String?
+    /// For a ListenerSet: why a listener entry is not attached, by name.
+    var sectionRefusals: [String: String] = [:]
 
     var label: String { "\(key.namespace)/\(key.name)" }
 }
@@ -65,6 +75,8 @@ struct GatewayEntry {
 /// were left out.
 struct GatewayIndex {
     private(set) var entries: [GatewayKey: GatewayEntry] = [:]
+    /// ListenerSets (with `gatewayListenerSets`), as parents of their own.
+    private(set) var listenerSets: [GatewayKey: GatewayEntry] = [:]
     private(set) var excluded: [GatewayKey: String] = [:]
     /// Gateway name → the namespaces that hold one, to help when a parentRef misses.
     private(set) var namespacesByName: [String: [String]] = [:]
@@ -122,6 +134,62 @@ struct GatewayIndex {
             entries[key] = GatewayEntry(gateway: gateway, key: key, listenerIndex: listenerIndex, listenerHosts: hosts,
                                         targets: targets, providerDefaults: defaults)
         }
+    }
+}
+
+extension GatewayIndex {
+    /// Adds `sets` as parents, as external-dns's `newListenerSetObject` and
+    /// `listenerSetSections` do: attached when the parent Gateway is known (it survived the
+    /// Gateway filters), allows ListenerSets from the set's namespace and the set is
+    /// `Accepted`; each listener entry when its own status says `Accepted`. Targets: the set's
+    /// `target` annotation, else the Gateway's, else the Gateway's `status.addresses`.
+    mutating func add(_ sets: [ListenerSet], reader: AnnotationReader, namespaceLabels: [String: [String: String]]) {
+        for set in sets {
+            let key = GatewayKey(namespace: set.metadata.namespace, name: set.metadata.name)
+            let parentKey = set.parentKey
+            var detached: String?
+            let parent = entries[parentKey]
+            if let parent {
+                if let refusal = parent.gateway.allowedListeners.refusal(namespace: key.namespace, gatewayNamespace: parentKey.namespace,
+                                                                        namespaceLabels: namespaceLabels) {
+                    detached = "parent Gateway \(parent.label) does not allow it: \(refusal)"
+                } else if !(set.status?.isAccepted ?? false) {
+                    detached = "ListenerSet \(key.namespace)/\(key.name) has not been accepted"
+                }
+            } else {
+                detached = absence(of: parentKey).replacingFirst("gateway", with: "parent Gateway")
+            }
+            var sectionRefusals: [String: String] = [:]
+            var hosts: [Result<String, HostnameProblem>] = []
+            var listenerIndex: [String: Int] = [:]
+            for (i, listener) in set.listeners.enumerated() {
+                listenerIndex[listener.name] = i
+                hosts.append(HostMatching.canonical(listener.hostname ?? ""))
+                guard let conditions = set.status?.listeners[listener.name] else {
+                    sectionRefusals[listener.name] = "ListenerSet \(key.namespace)/\(key.name) section \(listener.name) has no Accepted status"
+                    continue
+                }
+                if conditions.first(where: { $0.type == "Accepted" })?.status != "True" {
+                    sectionRefusals[listener.name] = "ListenerSet \(key.namespace)/\(key.name) section \(listener.name) has not been accepted"
+                }
+            }
+            let own = reader.targets(set.metadata.annotations)
+            let targets = !own.isEmpty ? own : parent?.targets ?? []
+            var entry = GatewayEntry(gateway: Gateway(metadata: set.metadata, listeners: set.listeners), key: key,
+                                     listenerIndex: listenerIndex, listenerHosts: hosts, targets: targets,
+                                     providerDefaults: parent?.providerDefaults ?? ProviderSpecific())
+            entry.parentGateway = parentKey
+            entry.detached = detached
+            entry.sectionRefusals = sectionRefusals
+            listenerSets[key] = entry
+        }
+    }
+}
+
+extension String {
+    fileprivate func replacingFirst(_ target: String, with replacement: String) -> String {
+        guard let range = range(of: target) else { return self }
+        return replacingCharacters(in: range, with: replacement)
     }
 }
 

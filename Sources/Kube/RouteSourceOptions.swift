@@ -16,12 +16,21 @@ public struct RouteSourceOptions: Sendable {
     public var annotationFilter = LabelSelector()
     /// `--ignore-hostname-annotation`: the `hostname` annotation adds no hosts.
     public var ignoreHostnameAnnotation = false
+    /// `--fqdn-template`: names for a route with no spec hostnames (always, with
+    /// `combineFQDNAndAnnotation`), added before the `hostname` annotation's.
+    public var fqdnTemplate: FQDNTemplate?
+    /// `--combine-fqdn-annotation`: the template's names are added to the route's own.
+    public var combineFQDNAndAnnotation = false
     /// `--domain-filter`: only names equal to or below one of these (empty = all).
     public var domainFilters: [String] = []
     /// `--exclude-domains`: never names equal to or below one of these.
     public var excludeDomains: [String] = []
     /// Which route kinds are read (external-dns's `gateway-httproute`, `gateway-grpcroute` sources).
     public var routeKinds: Set<RouteKind> = Set(RouteKind.allCases)
+    /// `--gateway-listener-sets`: routes may attach through ListenerSets (off by default).
+    public var gatewayListenerSets = false
+    /// Whether DNSEndpoints are read (external-dns's `crd` source).
+    public var readDNSEndpoints = true
     /// The annotation prefixes, in order of precedence.
     public var annotations = AnnotationReader()
     /// netagent's improvement on external-dns: a provider-specific annotation on a Gateway
@@ -32,6 +41,17 @@ public struct RouteSourceOptions: Sendable {
     public var explain = false
 
     public init() {}
+}
+
+extension RouteSourceOptions {
+    /// Why `--namespace`, `--label-filter` or `--annotation-filter` leave out an object (a
+    /// route or a DNSEndpoint) with `meta`, or nil when they take it.
+    func objectFilterRefusal(_ meta: ObjectMeta) -> String? {
+        if let namespace, namespace != meta.namespace { return "outside --namespace \(namespace)" }
+        if !labelFilter.matches(meta.labels) { return "labels do not match --label-filter" }
+        if !annotationFilter.matches(meta.annotations) { return "annotations do not match --annotation-filter" }
+        return nil
+    }
 }
 
 /// What the route source produced from one set of objects.

@@ -2,20 +2,32 @@
 public enum RouteKind: String, CaseIterable, Hashable, Sendable {
     case httpRoute = "HTTPRoute"
     case grpcRoute = "GRPCRoute"
+    case tlsRoute = "TLSRoute"
+    case tcpRoute = "TCPRoute"
+    case udpRoute = "UDPRoute"
 
-    /// external-dns: HTTPRoute → HTTP, GRPCRoute → HTTPS (both attach to HTTP and HTTPS listeners).
+    /// external-dns (`source/gateway_*route.go`, each adapter's `Protocol()`): HTTPRoute → HTTP,
+    /// GRPCRoute → HTTPS (both attach to HTTP and HTTPS listeners), TLSRoute → TLS, TCPRoute →
+    /// TCP (also to TLS listeners), UDPRoute → UDP.
     public var `protocol`: ProtocolType {
         switch self {
         case .httpRoute: .http
         case .grpcRoute: .https
+        case .tlsRoute: .tls
+        case .tcpRoute: .tcp
+        case .udpRoute: .udp
         }
     }
+
+    /// Whether `spec.hostnames` is read: TCPRoute and UDPRoute have none, so external-dns's
+    /// adapters return nil and only the `hostname` annotation (or the listener's) names them.
+    public var hasHostnames: Bool { self != .tcpRoute && self != .udpRoute }
 
     /// The name external-dns gives the source of this kind (`--source gateway-httproute`).
     public var sourceName: String { "gateway-" + rawValue.lowercased() }
 }
 
-/// An HTTPRoute or GRPCRoute (v1): the fields DNS depends on.
+/// A Gateway API route (HTTPRoute, GRPCRoute, TLSRoute, TCPRoute, UDPRoute): the fields DNS depends on.
 public struct Route: Hashable, Sendable {
     public var kind: RouteKind
     public var metadata: ObjectMeta

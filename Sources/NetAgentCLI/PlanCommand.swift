@@ -12,7 +12,7 @@ struct PlanCommand: AsyncParsableCommand {
         commandName: "plan",
         abstract: "Show the DNS records that Gateway API routes ask for (a dry run, changes nothing).",
         discussion: """
-            Reads Gateways, HTTPRoutes, GRPCRoutes and Namespaces from --manifests (files or folders of \
+            Reads Gateways, HTTPRoutes, GRPCRoutes, Namespaces and DNSEndpoints from --manifests (files or folders of \
             *.yaml/*.yml, searched recursively). Objects with status are taken as they are; objects \
             without status get the status a gateway controller would report. Filters carry external-dns's names.
             With --config, the configured sources are read too (the manifests and the cluster's API), and for \
@@ -69,6 +69,15 @@ struct PlanCommand: AsyncParsableCommand {
     @Flag(help: "Ignore the hostname annotation on routes.")
     var ignoreHostnameAnnotation = false
 
+    @Option(help: ArgumentHelp("Names for routes that give none: a Go template over the route (.Name, .Namespace, .Kind, .Labels.KEY, .Annotations.KEY).", valueName: "TEMPLATE"))
+    var fqdnTemplate: String?
+
+    @Flag(help: "Add the --fqdn-template names to every route's own names.")
+    var combineFQDNAnnotation = false
+
+    @Flag(help: "Let routes attach through ListenerSets (off by default, as in external-dns).")
+    var gatewayListenerSets = false
+
     @Option(help: "Only names equal to or below this domain (repeatable).")
     var domainFilter: [String] = []
 
@@ -78,7 +87,7 @@ struct PlanCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Annotation prefix, in order of precedence (repeatable; default: both external-dns prefixes).", valueName: "prefix"))
     var annotationPrefix: [String] = []
 
-    @Option(help: ArgumentHelp("Route sources to read (repeatable; default: both).", valueName: "gateway-httproute|gateway-grpcroute"))
+    @Option(help: ArgumentHelp("Sources to read, as external-dns names them (repeatable; default: all).", valueName: "gateway-httproute|gateway-grpcroute|crd"))
     var source: [String] = []
 
     @Flag(help: "Do not take provider-specific annotations on a Gateway as defaults for its routes (external-dns ignores them).")
@@ -116,7 +125,8 @@ struct PlanCommand: AsyncParsableCommand {
         }
         let set = ManifestLoader.load(paths: manifests, options: try manifestOptions())
         let result = RouteSource(options: try sourceOptions())
-            .endpoints(gateways: set.gateways, routes: set.routes, namespaces: set.namespaces)
+            .endpoints(gateways: set.gateways, routes: set.routes, namespaces: set.namespaces, dnsEndpoints: set.dnsEndpoints,
+                       listenerSets: set.listenerSets)
         report(set, warnings: result.warnings)
         let report = PlanReport(desired: result.endpoints, explanations: result.explanations)
         let text = output == .json ? report.json() : report.table()
@@ -129,8 +139,10 @@ struct PlanCommand: AsyncParsableCommand {
         let objects = await SourceObjects.readOnce(config: loaded, extraManifests: manifests, options: try manifestOptions()).objects
         let logger = Logger(label: "netagent.plan")
         for problem in objects.problems { logger.error("\(problem)") }
+        for note in objects.notes { logger.notice("\(note)") }
         let result = RouteSource(options: try sourceOptions())
-            .endpoints(gateways: objects.gateways, routes: objects.routes, namespaces: objects.namespaces)
+            .endpoints(gateways: objects.gateways, routes: objects.routes, namespaces: objects.namespaces,
+                       dnsEndpoints: objects.dnsEndpoints, listenerSets: objects.listenerSets)
         for warning in result.warnings { logger.warning("\(warning.message)", metadata: ["resource": "\(warning.resource)"]) }
         let plans = await TargetPlan.all(config: loaded, secrets: secrets, objects: objects)
         let report = PlanReport(desired: result.endpoints, explanations: result.explanations)
@@ -156,7 +168,7 @@ struct PlanCommand: AsyncParsableCommand {
         let logger = Logger(label: "netagent.plan")
         let skipped = set.skippedKinds.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")
         let summary = "read \(set.fileCount) files, \(set.documentCount) documents: \(set.gateways.count) Gateways, "
-            + "\(set.routes.count) routes, \(set.namespaces.count) Namespaces" + (skipped.isEmpty ? "" : "; skipped \(skipped)")
+            + "\(set.routes.count) routes, \(set.namespaces.count) Namespaces, \(set.listenerSets.count) ListenerSets, \(set.dnsEndpoints.count) DNSEndpoints" + (skipped.isEmpty ? "" : "; skipped \(skipped)")
         logger.log(level: explain ? .info : .debug, "\(summary)")
         for diagnostic in set.diagnostics {
             var metadata: Logger.Metadata = ["file": "\(diagnostic.location.file)"]
@@ -214,14 +226,21 @@ struct PlanCommand: AsyncParsableCommand {
         options.ignoreHostnameAnnotation = ignoreHostnameAnnotation
         options.domainFilters = domainFilter
         options.excludeDomains = excludeDomains
+        if let fqdnTemplate {
+            do { options.fqdnTemplate = try FQDNTemplate(parsing: fqdnTemplate) } catch {
+                throw ValidationError("--fqdn-template: \(error)")
+            }
+        }
+        options.combineFQDNAndAnnotation = combineFQDNAnnotation
+        options.gatewayListenerSets = gatewayListenerSets
         if !annotationPrefix.isEmpty { options.annotations = AnnotationReader(prefixes: annotationPrefix) }
         if !source.isEmpty {
-            options.routeKinds = Set(try source.map { name in
-                guard let kind = RouteKind.allCases.first(where: { $0.sourceName == name }) else {
-                    throw ValidationError("--source '\(name)' is not one of \(RouteKind.allCases.map(\.sourceName).joined(separator: ", "))")
-                }
-                return kind
-            })
+            let names = RouteKind.allCases.map(\.sourceName) + ["crd"]
+            if let unknown = source.first(where: { !names.contains($0) }) {
+                throw ValidationError("--source '\(unknown)' is not one of \(names.joined(separator: ", "))")
+            }
+            options.routeKinds = Set(RouteKind.allCases.filter { source.contains($0.sourceName) })
+            options.readDNSEndpoints = source.contains("crd")
         }
         options.gatewayProviderDefaults = !noGatewayProviderDefaults
         options.explain = explain

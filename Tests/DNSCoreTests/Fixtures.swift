@@ -47,6 +47,7 @@ enum Fx {
             switch reason {
             case .desiredEmpty: lines.append("guard desired-empty withheld \(plan.withheldDeletes.count)")
             case .tooManyDeletes: lines.append("guard too-many withheld \(plan.withheldDeletes.count)")
+            case .sourceUnread: lines.append("guard source-unread withheld \(plan.withheldDeletes.count)")
             }
         }
         return lines

@@ -51,9 +51,9 @@ import Testing
             metadata: {name: istio-gw}
             spec: {servers: []}
             ---
-            apiVersion: gateway.networking.k8s.io/v1alpha2
-            kind: TCPRoute
-            metadata: {name: tcp}
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: BackendTLSPolicy
+            metadata: {name: tls}
             ---
             # only a comment
             ---
@@ -61,7 +61,7 @@ import Testing
             """
         let set = ManifestLoader.load(text: yaml)
         #expect(set.gateways.isEmpty && set.routes.isEmpty && set.diagnostics.isEmpty)
-        #expect(set.skippedKinds == ["Deployment": 1, "Gateway": 1, "TCPRoute": 1, "(no kind)": 1])
+        #expect(set.skippedKinds == ["Deployment": 1, "Gateway": 1, "BackendTLSPolicy": 1, "(no kind)": 1])
     }
 
     @Test func anchorsAliasesFlowStyleAndMergeKeys() {

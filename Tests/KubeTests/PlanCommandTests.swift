@@ -20,10 +20,11 @@ struct PlanCommandTests {
         #expect(run.status == 0, "\(run.stderr)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
         let desired = try #require(object["desired"] as? [[String: Any]])
-        #expect(desired.map { $0["name"] as? String } == ["flux-webhook.turbo.ac"])
-        #expect(desired.map { $0["type"] as? String } == ["CNAME"])
-        #expect(desired.map { $0["targets"] as? [String] } == [["external.turbo.ac"]])
-        #expect(desired.first?["resource"] as? String == "httproute/flux-system/github-webhook")
+        // EXPECTED.md: the route's CNAME, and the tunnel's own name from the `crd` DNSEndpoint.
+        #expect(desired.map { $0["name"] as? String } == ["external.turbo.ac", "flux-webhook.turbo.ac"])
+        #expect(desired.map { $0["type"] as? String } == ["CNAME", "CNAME"])
+        #expect(desired.map { $0["targets"] as? [String] } == [["11111111-2222-3333-4444-555555555555.cfargotunnel.com"], ["external.turbo.ac"]])
+        #expect(desired.map { $0["resource"] as? String } == ["crd/default/cloudflare-tunnel", "httproute/flux-system/github-webhook"])
         let explanations = try #require(object["explanations"] as? [[String: String]])
         #expect(explanations.map { $0["resource"] } == ["httproute/network/https-redirect"])
         #expect(run.stderr.contains(" info netagent.plan: read 5 files, "), "\(run.stderr)")
@@ -63,7 +64,7 @@ struct PlanCommandTests {
         (["plan"], "--manifests"),
         (["plan", "--manifests", ".", "--gateway-address", "gw=1.2.3.4"], "NS/NAME=ADDR"),
         (["plan", "--manifests", ".", "--label-filter", "a in b"], "--label-filter"),
-        (["plan", "--manifests", ".", "--source", "gateway-tcproute"], "gateway-httproute"),
+        (["plan", "--manifests", ".", "--source", "gateway-sctproute"], "gateway-httproute"),
         (["plan", "--manifests", ".", "--output", "yaml"], "yaml"),
     ])
     func badFlagsAreRefusedBeforeAnythingIsRead(arguments: [String], fragment: String) throws {

@@ -273,7 +273,7 @@ struct DeployManifestTests {
     }
 
     static func grants(_ access: [KubeAccess]) -> Set<String> {
-        Set(access.flatMap { item in item.verbs.map { "\(item.resource.group)/\(item.resource.resource):\($0.rawValue)" } })
+        Set(access.flatMap { item in item.verbs.map { "\(item.resource.group)/\(item.ruleResource):\($0.rawValue)" } })
     }
 
     @Test("the ClusterRole grants exactly what the route source reads, the Role exactly the Lease and ledger writes")
@@ -298,14 +298,16 @@ struct DeployManifestTests {
         }
         if parts.first == "namespaces", parts.count >= 3 { parts.removeFirst(2) }
         guard let resource = parts.first else { return nil }
+        if parts.count == 3 { return (group, resource + "/" + parts[2], true) }  // a subresource: dnsendpoints/status
         return (group, resource, parts.count > 1)
     }
 
-    @Test("every request the route source makes of a cluster (informers and one-shot lists) is allowed by the ClusterRole")
+    @Test("every request the route source makes of a cluster (informers, one-shot lists, the DNSEndpoint status write) is allowed by the ClusterRole")
     func requestsAreGranted() async throws {
         let granted = Self.grants(try Self.only("ClusterRole", in: try Self.objects()))
         let kube = try await DaemonTests.seeded()
         _ = try await kube.create(.httpRoutes, json: GatewayFixtures.routeJSON("grafana", hosts: ["grafana.home.test"]))
+        _ = try await kube.create(.dnsEndpoints, json: #"{"metadata":{"name":"tunnel","namespace":"network"},"spec":{"endpoints":[{"dnsName":"external.home.test","recordType":"CNAME","targets":["t.cfargotunnel.com"]}]}}"#)
         try await kube.withRunning { url in
             let client = KubeClient(connection: ClusterConnection(server: url))
             let routes = ClusterRoutes(client: client)
@@ -316,6 +318,7 @@ struct DeployManifestTests {
             let once = await ClusterRoutes.listOnce(client: client)
             #expect(once.problems.isEmpty, "\(once.problems)")
             #expect(once.routes.count == 1)
+            #expect(await ObservedGenerationWriter(client: client).acknowledge(once.dnsEndpoints).isEmpty)
         }
         let requests = await kube.requests()
         #expect(requests.contains { $0.isWatch })

@@ -13,14 +13,23 @@ public struct KubeAccess: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var resource: KubeResource
+    /// A subresource (`status`), nil for the resource itself.
+    public var subresource: String?
     public var verbs: Set<Verb>
 
-    public init(resource: KubeResource, verbs: Set<Verb>) {
+    public init(resource: KubeResource, subresource: String? = nil, verbs: Set<Verb>) {
         self.resource = resource
+        self.subresource = subresource
         self.verbs = verbs
     }
 
-    public var description: String { "\(resource): \(verbs.sorted().map(\.rawValue).joined(separator: ","))" }
+    /// The name an RBAC rule's `resources` uses: `dnsendpoints`, `dnsendpoints/status`.
+    public var ruleResource: String { resource.resource + (subresource.map { "/" + $0 } ?? "") }
+
+    public var description: String {
+        let group = resource.group.isEmpty ? "" : "." + resource.group
+        return "\(ruleResource)\(group): \(verbs.sorted().map(\.rawValue).joined(separator: ","))"
+    }
 
     /// The verb RBAC checks for one request: the method, and for a GET whether it names one
     /// object or asks for a watch. Nil for a method the API server does not authorise as a verb.
@@ -35,8 +44,9 @@ public struct KubeAccess: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// Cluster-wide reads (a ClusterRole): what the route source's informers and `listOnce` use.
-    public static var clusterWide: [KubeAccess] { ClusterRoutes.access }
+    /// Cluster-wide (a ClusterRole): what the route source's informers and `listOnce` read,
+    /// and the DNSEndpoints' `status.observedGeneration` written back.
+    public static var clusterWide: [KubeAccess] { ClusterRoutes.access + [ObservedGenerationWriter.access] }
 
     /// The Lease that leader election takes and renews in the pod's namespace: read it, create
     /// it once, replace it with its resourceVersion (optimistic concurrency). Never deleted.

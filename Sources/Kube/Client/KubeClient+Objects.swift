@@ -33,6 +33,19 @@ extension KubeClient {
                                timeout: timeout)
     }
 
+    /// Replaces the `status` subresource of the object `object`'s metadata names (RBAC: update
+    /// on `<resource>/status`). The API server takes only `status` from the body; with
+    /// `metadata.resourceVersion` set a stale write is refused with `isConflict`.
+    public func replaceStatus(_ resource: KubeResource, namespace: String? = nil, object: JSONValue,
+                              timeout: Duration = .seconds(60)) async throws(KubeError) -> KubeObject {
+        guard let name = object["metadata"]?["name"]?.stringValue, !name.isEmpty else {
+            throw KubeError(code: .configuration, message: "replace \(resource) status: the object has no metadata.name",
+                            method: "PUT", path: resource.path(namespace: namespace))
+        }
+        return try await write("PUT", objectPath(resource, namespace: namespace, name: name) + "/status", object: object,
+                               resource: resource, timeout: timeout)
+    }
+
     /// Deletes one object. Throws `isNotFound` when it is already gone.
     public func delete(_ resource: KubeResource, namespace: String? = nil, name: String) async throws(KubeError) {
         _ = try await send(method: "DELETE", path: objectPath(resource, namespace: namespace, name: name), query: [],

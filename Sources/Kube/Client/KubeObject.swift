@@ -121,6 +121,22 @@ public struct KubeResource: Sendable, Hashable, CustomStringConvertible {
         group: gatewayGroup, version: "v1", resource: "httproutes", kind: "HTTPRoute", namespaced: true)
     public static let grpcRoutes = KubeResource(
         group: gatewayGroup, version: "v1", resource: "grpcroutes", kind: "GRPCRoute", namespaced: true)
+    /// TLSRoute, TCPRoute and UDPRoute in `v1`, which external-dns v0.23 reads first
+    /// (`gateway_tlsroute.go`, `gateway_tcproute.go`, `gateway_udproute.go`) and Gateway API
+    /// v1.6.1's standard channel serves (API-FACTS §D.1). A cluster that serves only v1alpha2
+    /// shows them as not served.
+    public static let tlsRoutes = KubeResource(
+        group: gatewayGroup, version: "v1", resource: "tlsroutes", kind: "TLSRoute", namespaced: true)
+    public static let tcpRoutes = KubeResource(
+        group: gatewayGroup, version: "v1", resource: "tcproutes", kind: "TCPRoute", namespaced: true)
+    public static let udpRoutes = KubeResource(
+        group: gatewayGroup, version: "v1", resource: "udproutes", kind: "UDPRoute", namespaced: true)
+    /// ListenerSet (v1 in Gateway API v1.6, as external-dns v0.23 reads it).
+    public static let listenerSets = KubeResource(
+        group: gatewayGroup, version: "v1", resource: "listenersets", kind: "ListenerSet", namespaced: true)
+    /// external-dns's DNSEndpoint CRD (`externaldns.k8s.io/v1alpha1`), the `crd` source.
+    public static let dnsEndpoints = KubeResource(
+        group: "externaldns.k8s.io", version: "v1alpha1", resource: "dnsendpoints", kind: "DNSEndpoint", namespaced: true)
     public static let namespaces = KubeResource(
         group: "", version: "v1", resource: "namespaces", kind: "Namespace", namespaced: false)
     public static let configMaps = KubeResource(

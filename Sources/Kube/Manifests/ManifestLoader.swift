@@ -70,6 +70,8 @@ private struct Reader {
     private var gateways = ObjectList<Gateway>()
     private var routes = ObjectList<Route>()
     private var namespaces = ObjectList<Namespace>()
+    private var dnsEndpoints = ObjectList<DNSEndpoint>()
+    private var listenerSets = ObjectList<ListenerSet>()
     private let pathNamespaces: [(path: String, namespace: String)]
 
     init(options: ManifestOptions) {
@@ -202,6 +204,14 @@ private struct Reader {
             ns.metadata.annotations.merge(context.annotations) { $1 }
             id = ResourceID(kind: "Namespace", namespace: "", name: ns.metadata.name)
             replaced = namespaces.insert(ns, id: id)
+        case .listenerSet(var object):
+            Self.apply(context, namespace: namespace, to: &object.metadata)
+            id = object.id
+            replaced = listenerSets.insert(object, id: id)
+        case .dnsEndpoint(var object):
+            Self.apply(context, namespace: namespace, to: &object.metadata)
+            id = object.id
+            replaced = dnsEndpoints.insert(object, id: id)
         case .skipped(let kind):
             set.skippedKinds[kind.isEmpty ? "(no kind)" : kind, default: 0] += 1
             return
@@ -241,6 +251,8 @@ private struct Reader {
         set.gateways = gateways.items
         set.routes = routes.items
         set.namespaces = namespaces.items
+        set.dnsEndpoints = dnsEndpoints.items
+        set.listenerSets = listenerSets.items
         if options.inferStatus { StatusInference.apply(to: &set, addresses: options.gatewayAddresses) }
         return set
     }

@@ -108,6 +108,9 @@ public struct ManifestSet: Sendable {
     public var gateways: [Gateway] = []
     public var routes: [Route] = []
     public var namespaces: [Namespace] = []
+    /// external-dns DNSEndpoints (the `crd` source).
+    public var dnsEndpoints: [DNSEndpoint] = []
+    public var listenerSets: [ListenerSet] = []
     public var diagnostics: [ManifestDiagnostic] = []
     /// Where each Gateway, route and Namespace was defined.
     public var origins: [ResourceID: SourceLocation] = [:]

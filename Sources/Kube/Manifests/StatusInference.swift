@@ -12,6 +12,10 @@ import DNSCore
 ///   admits the route by protocol, namespace and kind, and — when the route names hostnames —
 ///   one of them intersects the listener's hostname; otherwise `Accepted=False` with the reason.
 ///
+/// - A ListenerSet without status is `Accepted` (it and each listener entry) when its parent
+///   Gateway is in the set and its `allowedListeners` admit the set's namespace; otherwise not,
+///   with the reason. A route's ListenerSet parent is inferred as a Gateway parent is.
+///
 /// Objects that carry status are left as they are.
 enum StatusInference {
     static let controllerName = "netagent.local/inferred"
@@ -25,18 +29,37 @@ enum StatusInference {
         for gateway in set.gateways {
             gateways[GatewayKey(namespace: gateway.metadata.namespace, name: gateway.metadata.name)] = gateway
         }
+        var listenerSets: [GatewayKey: Gateway] = [:]
+        for index in set.listenerSets.indices {
+            let listenerSet = set.listenerSets[index]
+            if listenerSet.status == nil {
+                let parent = gateways[listenerSet.parentKey]
+                let refusal = parent.map {
+                    $0.allowedListeners.refusal(namespace: listenerSet.metadata.namespace, gatewayNamespace: $0.metadata.namespace,
+                                                namespaceLabels: namespaceLabels)
+                } ?? "Gateway \(listenerSet.parentKey.namespace)/\(listenerSet.parentKey.name) is not in the manifests"
+                let condition = refusal.map { Condition(type: "Accepted", status: "False", reason: "NotAllowed", message: $0) }
+                    ?? Condition(type: "Accepted", status: "True", reason: "Accepted", message: "inferred from the manifests")
+                var listeners: [String: [Condition]] = [:]
+                for listener in listenerSet.listeners { listeners[listener.name] = [condition] }
+                set.listenerSets[index].status = ListenerSetStatus(conditions: [condition], listeners: listeners)
+            }
+            listenerSets[GatewayKey(namespace: listenerSet.metadata.namespace, name: listenerSet.metadata.name)] =
+                Gateway(metadata: listenerSet.metadata, listeners: listenerSet.listeners)
+        }
         for index in set.routes.indices where set.routes[index].status == nil {
             let route = set.routes[index]
             var parents: [RouteParentStatus] = []
             for ref in route.parentRefs {
                 let (group, kind, namespace) = ref.resolved(in: route.metadata.namespace)
-                guard group == gatewayAPIGroup, kind == "Gateway" else { continue }
+                guard group == gatewayAPIGroup, kind == "Gateway" || kind == "ListenerSet" else { continue }
                 let condition: Condition
-                if let gateway = gateways[GatewayKey(namespace: namespace, name: ref.name)] {
+                let key = GatewayKey(namespace: namespace, name: ref.name)
+                if let gateway = kind == "Gateway" ? gateways[key] : listenerSets[key] {
                     condition = acceptance(of: route, by: gateway, ref: ref, namespaceLabels: namespaceLabels)
                 } else {
                     condition = Condition(type: "Accepted", status: "False", reason: "NoMatchingParent",
-                                          message: "Gateway \(namespace)/\(ref.name) is not in the manifests")
+                                          message: "\(kind) \(namespace)/\(ref.name) is not in the manifests")
                 }
                 parents.append(RouteParentStatus(parentRef: ref, controllerName: controllerName, conditions: [condition]))
             }
@@ -54,6 +77,7 @@ enum StatusInference {
             }
         }
         let used = set.gateways.map(\.metadata.namespace) + set.routes.map(\.metadata.namespace)
+            + set.listenerSets.map(\.metadata.namespace)
         for name in Set(used).subtracting(known).sorted() where !name.isEmpty {
             set.namespaces.append(Namespace(metadata: ObjectMeta(name: name, labels: [Namespace.nameLabel: name])))
         }

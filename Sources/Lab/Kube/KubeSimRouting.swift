@@ -62,19 +62,24 @@ extension KubeSimStore {
         var namespace: String?
         var plural: String
         var name: String?
+        var subresource: String?
         switch items.count {
         case 1: plural = items[0]
         case 2: plural = items[0]; name = items[1]
         case 3 where items[0] == "namespaces": namespace = items[1]; plural = items[2]
+        case 3: plural = items[0]; name = items[1]; subresource = items[2]
         case 4 where items[0] == "namespaces": namespace = items[1]; plural = items[2]; name = items[3]
+        case 5 where items[0] == "namespaces": namespace = items[1]; plural = items[2]; name = items[3]; subresource = items[4]
         default: return notFound
         }
         guard let resource = resource(group: group, version: version, plural: plural),
-              namespace == nil || resource.namespaced
+              namespace == nil || resource.namespaced,
+              subresource == nil || (subresource == "status" && resource.statusSubresource)
         else { return notFound }
         if groups[group] == .forbidden {
             let verbs = ["POST": "create", "PUT": "update", "DELETE": "delete"]
             let verb = verbs[request.method] ?? (name != nil ? "get" : request.query["watch"] != nil ? "watch" : "list")
+            let plural = subresource.map { plural + "/" + $0 } ?? plural
             let scope = namespace.map { "in the namespace \"\($0)\"" } ?? "at the cluster scope"
             let message = "\(plural).\(group) is forbidden: User \"system:serviceaccount:network:netagent\" cannot \(verb) "
                 + "resource \"\(plural)\" in API group \"\(group)\" \(scope)"
@@ -83,6 +88,16 @@ extension KubeSimStore {
         }
         switch (request.method, name) {
         case ("GET", _): break
+        case ("PUT", .some) where subresource != nil:
+            do throws(SimulatorError) {
+                let object = try putStatus(resource, json: request.body, namespace: namespace, name: name ?? "")
+                return .json(status: 200, body: object.json, headers: [:])
+            } catch {
+                return .json(status: error.code, body: error.statusBody, headers: [:])
+            }
+        case (_, _) where subresource != nil:
+            return .json(status: 405, body: KubeWire.status(code: 405, reason: "MethodNotAllowed",
+                                                            message: "\(request.method) is not served on \(request.path)"), headers: [:])
         case ("POST", nil), ("PUT", .some), ("DELETE", .some):
             return write(request, resource, namespace: namespace, name: name)
         case ("PATCH", let name?):

@@ -116,7 +116,7 @@ actor KubeSimStore {
     /// `namespace`/`name` come from the request path when it named them; a non-empty
     /// `metadata.resourceVersion` on an update must be the stored one (409 Conflict otherwise).
     func put(_ resource: SimulatedResource, json: Data, mustExist: Bool?, namespace pathNamespace: String? = nil,
-             name pathName: String? = nil) throws(SimulatorError) -> SimulatedObject {
+             name pathName: String? = nil, statusWrite: Bool = false) throws(SimulatorError) -> SimulatedObject {
         guard var object = try? JSONSerialization.jsonObject(with: json) as? [String: Any],
               var metadata = object["metadata"] as? [String: Any],
               let name = metadata["name"] as? String, !name.isEmpty
@@ -156,6 +156,7 @@ actor KubeSimStore {
             let old = (previous?["metadata"] as? [String: Any])?["generation"] as? Int ?? 0
             metadata["generation"] = previous.map { Self.specChanged(from: $0, to: object) ? old + 1 : old } ?? 1
         }
+        if resource.statusSubresource && !statusWrite { Self.keepStatus(of: existing, in: &object) }
         revision += 1
         metadata["resourceVersion"] = String(revision)
         if resource.namespaced { metadata["namespace"] = namespace }
@@ -179,6 +180,43 @@ actor KubeSimStore {
                                                           full: full, bare: bare)
         record(resource, namespace: namespace, type: existing == nil ? "ADDED" : "MODIFIED", object: full, previous: existing?.full)
         return SimulatedObject(namespace: namespace, name: name, resourceVersion: String(revision), json: full)
+    }
+
+    /// A write of an object with the status subresource: the stored `status` stays (Kubernetes
+    /// docs, CustomResourceDefinitions, "Status subresource"); `metadata.generation` is kept by
+    /// `put` for every custom resource.
+    private static func keepStatus(of existing: Stored?, in object: inout [String: Any]) {
+        guard let existing, let old = try? JSONSerialization.jsonObject(with: existing.bare) as? [String: Any] else {
+            object["status"] = nil
+            return
+        }
+        object["status"] = old["status"]
+    }
+
+    /// PUT on `/status`: only the body's `status` is taken; everything else stays as stored.
+    /// A non-empty `metadata.resourceVersion` must be the stored one (409 otherwise).
+    func putStatus(_ resource: SimulatedResource, json: Data, namespace: String?, name: String) throws(SimulatorError) -> SimulatedObject {
+        let key = (namespace.map { $0 + "/" } ?? "") + name
+        let label = resource.plural + "." + resource.group
+        guard let existing = objects[resource.id]?[key],
+              var stored = try? JSONSerialization.jsonObject(with: existing.bare) as? [String: Any] else {
+            throw SimulatorError("\(label) \"\(name)\" not found", code: 404, reason: "NotFound", resource: resource, name: name)
+        }
+        guard let body = try? JSONSerialization.jsonObject(with: json) as? [String: Any] else {
+            throw SimulatorError("\(resource.kind): not a JSON object", code: 400, reason: "BadRequest")
+        }
+        let metadata = body["metadata"] as? [String: Any] ?? [:]
+        if let given = metadata["name"] as? String, given != name {
+            throw SimulatorError("the name of the object (\(given)) does not match the name on the URL (\(name))",
+                                 code: 400, reason: "BadRequest")
+        }
+        stored["status"] = body["status"]
+        var merged = stored["metadata"] as? [String: Any] ?? [:]
+        merged["resourceVersion"] = metadata["resourceVersion"] ?? String(existing.resourceVersion)
+        stored["metadata"] = merged
+        stored["kind"] = resource.kind
+        stored["apiVersion"] = resource.apiVersion
+        return try put(resource, json: KubeWire.encode(stored), mustExist: true, namespace: namespace, name: name, statusWrite: true)
     }
 
     func delete(_ resource: SimulatedResource, namespace: String, name: String) throws(SimulatorError) {

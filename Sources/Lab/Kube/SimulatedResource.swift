@@ -9,13 +9,20 @@ public struct SimulatedResource: Sendable, Hashable {
     public var plural: String
     public var kind: String
     public var namespaced: Bool
+    /// A custom resource with the `status` subresource (`subresources: {status: {}}`), served as
+    /// Kubernetes documents it ("Extend the Kubernetes API with CustomResourceDefinitions",
+    /// Status subresource): PUT on `/status` changes only `status`; a write of the object itself
+    /// keeps the stored `status`; `metadata.generation` starts at 1 and grows with every change
+    /// to anything but `metadata` and `status`.
+    public var statusSubresource: Bool
 
-    public init(group: String, version: String, plural: String, kind: String, namespaced: Bool) {
+    public init(group: String, version: String, plural: String, kind: String, namespaced: Bool, statusSubresource: Bool = false) {
         self.group = group
         self.version = version
         self.plural = plural
         self.kind = kind
         self.namespaced = namespaced
+        self.statusSubresource = statusSubresource
     }
 
     public var apiVersion: String { group.isEmpty ? version : group + "/" + version }
@@ -34,11 +41,22 @@ public struct SimulatedResource: Sendable, Hashable {
     public static let gateways = SimulatedResource(group: gatewayGroup, version: "v1", plural: "gateways", kind: "Gateway", namespaced: true)
     public static let httpRoutes = SimulatedResource(group: gatewayGroup, version: "v1", plural: "httproutes", kind: "HTTPRoute", namespaced: true)
     public static let grpcRoutes = SimulatedResource(group: gatewayGroup, version: "v1", plural: "grpcroutes", kind: "GRPCRoute", namespaced: true)
+    public static let tlsRoutes = SimulatedResource(group: gatewayGroup, version: "v1", plural: "tlsroutes", kind: "TLSRoute", namespaced: true)
+    public static let tcpRoutes = SimulatedResource(group: gatewayGroup, version: "v1", plural: "tcproutes", kind: "TCPRoute", namespaced: true)
+    public static let udpRoutes = SimulatedResource(group: gatewayGroup, version: "v1", plural: "udproutes", kind: "UDPRoute", namespaced: true)
+    public static let listenerSets = SimulatedResource(group: gatewayGroup, version: "v1", plural: "listenersets", kind: "ListenerSet", namespaced: true)
     public static let gatewayGroup = "gateway.networking.k8s.io"
+    /// external-dns's CRD (`config/crd/standard/dnsendpoints.externaldns.k8s.io.yaml`:
+    /// namespaced, v1alpha1, the status subresource).
+    public static let dnsEndpoints = SimulatedResource(group: "externaldns.k8s.io", version: "v1alpha1", plural: "dnsendpoints",
+                                                       kind: "DNSEndpoint", namespaced: true, statusSubresource: true)
 
-    /// What a cluster with the Gateway API's standard channel serves (the parts netagent reads).
+    /// What a cluster with the Gateway API v1.6 standard channel (TLS/TCP/UDP routes in v1) and
+    /// external-dns's CRD serves (the parts netagent reads). `faults.hideGroup` takes a group
+    /// away (CRDs not installed).
     public static let defaults: [SimulatedResource] = [
-        .namespaces, .configMaps, .leases, .gatewayClasses, .gateways, .httpRoutes, .grpcRoutes,
+        .namespaces, .configMaps, .leases, .gatewayClasses, .gateways, .httpRoutes, .grpcRoutes, .tlsRoutes, .tcpRoutes, .udpRoutes,
+        .listenerSets, .dnsEndpoints,
     ]
 }
 

@@ -23,7 +23,7 @@ struct DaemonRecordsProbe: Probe {
         var records: [ExpectedRecord] = []
         for provider in providers {
             // A selector that does not parse fails the provider's reconcile, which says so.
-            guard let desired = try? objects.desired(select: provider.select, annotationPrefixes: annotationPrefixes),
+            guard let desired = try? objects.desired(for: provider, annotationPrefixes: annotationPrefixes),
                   let ask = RecordsToAsk(provider: provider, desired: desired.endpoints, dns: dns) else { continue }
             records += ask.records
         }

@@ -1,6 +1,7 @@
 public import Config
 import Foundation
 public import Kube
+import Synchronization
 
 extension SourcesConfig.KubernetesSource {
     /// The cluster this source names: the pod's own service account when neither a kubeconfig
@@ -19,11 +20,16 @@ public struct RouteSources: Sendable {
     public let manifestOptions: ManifestOptions
     /// Nil when `sources.kubernetes` is not set.
     public let cluster: ClusterRoutes?
+    /// Writes the cluster's DNSEndpoints' `status.observedGeneration` once they have been read.
+    let observed: ObservedGenerationWriter?
+    /// The source problems already logged, so each is said once, not at every cycle.
+    let said = SaidOnce()
 
     public init(manifests: [String], manifestOptions: ManifestOptions = ManifestOptions(), cluster: ClusterRoutes?) {
         self.manifests = manifests
         self.manifestOptions = manifestOptions
         self.cluster = cluster
+        observed = cluster.map { ObservedGenerationWriter(client: $0.client) }
     }
 
     /// The sources `config` names; throws when the cluster's connection cannot be read.
@@ -44,7 +50,11 @@ public struct RouteSources: Sendable {
     public func objects() async -> SourceObjects {
         var objects = SourceObjects()
         if !manifests.isEmpty { objects.add(ManifestLoader.load(paths: manifests, options: manifestOptions)) }
-        if let cluster { objects.add(await cluster.snapshot()) }
+        if let cluster {
+            let snapshot = await cluster.snapshot()
+            objects.add(snapshot)
+            if let observed { objects.problems += await observed.acknowledge(snapshot.dnsEndpoints) }
+        }
         return objects
     }
 
@@ -73,10 +83,35 @@ extension SourceObjects {
         do {
             let snapshot = await ClusterRoutes.listOnce(client: KubeClient(connection: try kubernetes.connection()))
             objects.add(snapshot)
-            return (objects, snapshot.problems.count >= ClusterRoutes.resources.count)
+            return (objects, snapshot.problems.count + snapshot.notes.count >= ClusterRoutes.resources.count)
         } catch {
             objects.problems.append("kubernetes: \(error)")
             return (objects, true)
         }
+    }
+}
+
+/// The source problems said so far. Each reconciler reads the sources at every cycle; a
+/// lasting problem (a CRD not installed) is logged once, not at every cycle by every
+/// reconciler, and said again only after it went away and came back.
+final class SaidOnce: Sendable {
+    private let said = Mutex<Set<String>>([])
+
+    /// The problems of `current` not said yet; forgets the ones that are gone.
+    func fresh(_ current: [String]) -> [String] {
+        said.withLock { said in
+            let now = Set(current)
+            let new = current.filter { !said.contains($0) }
+            said = now
+            return new
+        }
+    }
+}
+
+extension RouteSources {
+    /// The problems and notes of `objects` that have not been said yet.
+    public func unsaid(_ objects: SourceObjects) -> (problems: [String], notes: [String]) {
+        let fresh = Set(said.fresh(objects.problems + objects.notes))
+        return (objects.problems.filter(fresh.contains), objects.notes.filter(fresh.contains))
     }
 }

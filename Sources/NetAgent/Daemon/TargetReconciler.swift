@@ -80,8 +80,10 @@ public struct TargetReconciler<C: Clock>: Sendable where C.Duration == Duration 
         let started = ContinuousClock.now
         let objects = await sources.objects()
         // A kind that cannot be read (CRDs missing, RBAC, the API down) keeps its last objects or
-        // none: say so at every cycle, since nothing else in `run` would.
-        for problem in objects.problems { logger.warning("source problem (planning with what was last read): \(problem)") }
+        // none: say so once, when it appears, not at every cycle.
+        let unsaid = sources.unsaid(objects)
+        for problem in unsaid.problems { logger.warning("source problem (planning with what was last read): \(problem)") }
+        for note in unsaid.notes { logger.notice("source not served (its records are kept, never deleted for it): \(note)") }
         let outcome = await Self.cycle(target, objects: objects, annotationPrefixes: annotationPrefixes,
                                        dryRun: dryRun, leadership: leadership)
         AgentMetrics.record(outcome, duration: ContinuousClock.now - started)
@@ -97,8 +99,9 @@ public struct TargetReconciler<C: Clock>: Sendable where C.Duration == Duration 
                              leadership: Leadership = .unconditional()) async -> CycleOutcome {
         var plan: Plan?
         do {
-            let desired = try objects.desired(select: target.config.select, annotationPrefixes: annotationPrefixes)
-            let (made, current) = try await target.planning.planReading(desired: desired.endpoints, registry: target.registry)
+            let desired = try objects.desired(for: target.config, annotationPrefixes: annotationPrefixes)
+            let (planned, current) = try await target.planning.planReading(desired: desired.endpoints, registry: target.registry)
+            let made = objects.guarding(planned)
             plan = made
             let owner = target.registry.ownerID
             let ownedBefore = current.filter { $0.labels.owner == owner }

@@ -1,15 +1,22 @@
 public import Config
-import DNSCore
+public import DNSCore
 import Foundation
 public import Kube
 
-/// The Gateway API objects netagent reads, from manifests on disk and the cluster's API.
+/// The Gateway API objects and DNSEndpoints netagent reads, from manifests on disk and the
+/// cluster's API.
 public struct SourceObjects: Sendable {
     public var gateways: [Gateway] = []
     public var routes: [Route] = []
     public var namespaces: [Namespace] = []
+    public var dnsEndpoints: [DNSEndpoint] = []
+    public var listenerSets: [ListenerSet] = []
     /// What could not be read, in words (file and line, kind and reason).
     public var problems: [String] = []
+    /// Optional kinds not served (no DNSEndpoint CRD), in words: said once, not a failure.
+    public var notes: [String] = []
+    /// The cluster kinds never listed: the records they give must not be deleted for their absence.
+    public var unread: Set<KubeResource> = []
 
     public init() {}
 
@@ -18,6 +25,8 @@ public struct SourceObjects: Sendable {
         gateways += manifests.gateways
         routes += manifests.routes
         namespaces += manifests.namespaces
+        dnsEndpoints += manifests.dnsEndpoints
+        listenerSets += manifests.listenerSets
         problems += manifests.diagnostics.map { "\($0)" }
     }
 
@@ -26,13 +35,37 @@ public struct SourceObjects: Sendable {
         gateways += snapshot.gateways
         routes += snapshot.routes
         namespaces += snapshot.namespaces
+        dnsEndpoints += snapshot.dnsEndpoints
+        listenerSets += snapshot.listenerSets
         problems += snapshot.problems
+        notes += snapshot.notes
+        unread.formUnion(snapshot.unread)
     }
 
-    /// The records `select` picks, computed as external-dns computes them.
-    public func desired(select: SelectFilters, annotationPrefixes: [String]) throws(ConfigValueError) -> RouteSourceResult {
-        RouteSource(options: try RouteSourceOptions(select: select, annotationPrefixes: annotationPrefixes))
-            .endpoints(gateways: gateways, routes: routes, namespaces: namespaces)
+    /// `plan` with the deletes withheld of records that unread kinds gave (a DNSEndpoint CRD
+    /// not served is never read as "no DNSEndpoints").
+    public func guarding(_ plan: Plan) -> Plan {
+        let prefixes = unread.reduce(into: Set<String>()) { $0.formUnion($1.recordResourcePrefixes) }
+        return plan.withholdingDeletes(ofResources: prefixes, kinds: unread.map(\.description).sorted())
+    }
+
+    /// The records `select` picks, computed as external-dns computes them: the gateway
+    /// sources' and the `crd` source's.
+    public func desired(select: SelectFilters, annotationPrefixes: [String], explain: Bool = false) throws(ConfigValueError) -> RouteSourceResult {
+        var options = try RouteSourceOptions(select: select, annotationPrefixes: annotationPrefixes)
+        options.explain = explain
+        return RouteSource(options: options).endpoints(gateways: gateways, routes: routes, namespaces: namespaces,
+                                                       dnsEndpoints: dnsEndpoints, listenerSets: listenerSets)
+    }
+}
+
+extension SourceObjects {
+    /// The records `provider` is asked for: what its `select` takes from the sources, and the
+    /// records its configuration names itself (the tunnel's public names).
+    public func desired(for provider: ProviderConfig, annotationPrefixes: [String], explain: Bool = false) throws(ConfigValueError) -> RouteSourceResult {
+        var result = try desired(select: provider.select, annotationPrefixes: annotationPrefixes, explain: explain)
+        result.endpoints += provider.configuredRecords
+        return result
     }
 }
 
@@ -49,6 +82,13 @@ extension RouteSourceOptions {
         ignoreHostnameAnnotation = select.ignoreHostnameAnnotation
         domainFilters = select.domainFilters
         excludeDomains = select.excludeDomains
+        if let text = select.fqdnTemplate {
+            do throws(TemplateError) { fqdnTemplate = try FQDNTemplate(parsing: text) } catch {
+                throw ConfigValueError("select.fqdnTemplate: \(error)")
+            }
+        }
+        combineFQDNAndAnnotation = select.combineFQDNAndAnnotation
+        gatewayListenerSets = select.gatewayListenerSets
         if !annotationPrefixes.isEmpty { annotations = AnnotationReader(prefixes: annotationPrefixes) }
     }
 

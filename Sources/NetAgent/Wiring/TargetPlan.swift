@@ -43,8 +43,10 @@ public struct TargetPlan: Sendable {
         let ledgers = config.sharedLedgers(environment: ProcessInfo.processInfo.environment)
         for target in DNSTarget.all(config: config, secrets: secrets, state: state, ledgers: ledgers) {
             do {
-                let desired = try objects.desired(select: target.config.select, annotationPrefixes: config.sources.annotationPrefixes)
-                plans.append(await make(target, desired: desired.endpoints))
+                let desired = try objects.desired(for: target.config, annotationPrefixes: config.sources.annotationPrefixes)
+                var made = await make(target, desired: desired.endpoints)
+                made.outcome = made.outcome.map(objects.guarding)
+                plans.append(made)
             } catch {
                 plans.append(TargetPlan(provider: target.config.name, instance: target.instance, desiredCount: 0,
                                         outcome: .failure(PlanFailure(message: "\(error)"))))

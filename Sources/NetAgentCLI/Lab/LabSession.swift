@@ -275,7 +275,7 @@ final class LabSession: Sendable {
         guard let config else { return }
         var desired: [String: Set<RecordKey>] = [:]
         for provider in config.providers {
-            let endpoints = try objects.desired(select: provider.select, annotationPrefixes: config.sources.annotationPrefixes).endpoints
+            let endpoints = try objects.desired(for: provider, annotationPrefixes: config.sources.annotationPrefixes).endpoints
             desired[provider.name] = Set(endpoints.filter { $0.type != .txt }.map { RecordKey(name: $0.name.description, type: $0.type.rawValue) })
         }
         state.withLock { s in

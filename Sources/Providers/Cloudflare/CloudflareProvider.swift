@@ -160,6 +160,18 @@ public actor CloudflareProvider: DNSProvider {
         return report
     }
 
+    /// Why `record` must not be written: proxied, yet pointing at an address nobody on the
+    /// Internet can reach. Cloudflare accepts such a record and serves its own addresses for
+    /// the name, but its proxy cannot connect to the origin (visitors get error 521/522).
+    /// The current record, if any, stays as it is.
+    public nonisolated func refusal(of record: Endpoint) -> String? {
+        guard record.providerSpecific.cloudflareProxied == true, record.type == .a || record.type == .aaaa,
+              let (target, range) = record.targets.lazy.compactMap({ t in IPText.unreachableRange(t).map { (t, $0) } }).first
+        else { return nil }
+        return "refused: a proxied record pointing at \(target), a \(range) address Cloudflare's proxy cannot reach; "
+            + "set cloudflare-proxied: \"false\" on its source or publish a public address"
+    }
+
     // MARK: - One zone
 
     private func apply(_ changes: Plan.Changes, in zone: Zone) async -> ApplyReport {
