@@ -140,6 +140,15 @@ public actor AlertService {
             logger.warning("alert mail deferred", metadata: [
                 "subject": "\(entry.subject)", "attempts": "\(entry.attempts)", "error": "\(entry.lastError ?? "")"])
         }
+        if let problem = delivery.relayProblem {
+            // The local alert about the relay: mail cannot say that mail does not get through.
+            let pending = (try? await outbox.pendingCount()) ?? 0
+            logger.error("the SMTP relay refuses netagent (login or TLS): alert mail stays queued until it is fixed", metadata: [
+                "error": "\(problem)", "pending": "\(pending)"])
+        }
+        if !delivery.delivered.isEmpty || !delivery.rejected.isEmpty || delivery.relayProblem != nil {
+            AgentMetrics.recordRelay(ok: delivery.relayProblem == nil)
+        }
         report.delivery = delivery
         AgentMetrics.recordAlerts(engine.state.alerts.values, outboxPending: try? await outbox.pendingCount())
         return report

@@ -1,4 +1,5 @@
 import DNSCore
+import NetIO
 import Foundation
 import Metrics
 public import Prometheus
@@ -55,7 +56,8 @@ public enum AgentMetrics {
     /// and from the VIP and MTU probes, the VIP's holder, its failovers and each node's path MTU.
     public static func record(_ results: [ProbeResult]) {
         for result in results {
-            let dimensions = [("kind", result.kind.rawValue), ("target", result.target)]
+            // A target may be a URL (the tunnel's readyURL): its query values are not a label's business.
+            let dimensions = [("kind", result.kind.rawValue), ("target", Redaction.text(result.target))]
             Gauge(label: "probe_success", dimensions: dimensions).record(result.ok ? 1 : 0)
             if let latency = result.latencyMs {
                 Gauge(label: "probe_duration_seconds", dimensions: dimensions).record(latency / 1000)
@@ -96,6 +98,12 @@ public enum AgentMetrics {
     }
 
     /// The alert engine after a step: alerts per state, and the mail waiting in the outbox.
+    /// 1 when the SMTP relay last took or judged mail, 0 when it refused netagent itself
+    /// (login, TLS): the local alert that mail about it cannot carry.
+    static func recordRelay(ok: Bool) {
+        Gauge(label: "netagent_alert_relay_ok").record(ok ? 1 : 0)
+    }
+
     static func recordAlerts(_ alerts: some Sequence<Alert>, outboxPending: Int?) {
         var counts: [Alert.State: Int] = [.pending: 0, .firing: 0, .resolved: 0]
         for alert in alerts { counts[alert.state, default: 0] += 1 }

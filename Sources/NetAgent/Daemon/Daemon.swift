@@ -87,7 +87,8 @@ public struct Daemon: Sendable {
             }
         }
         services.append(.init(
-            service: StatusServer.service(listen: config.server.listen, status: status, metrics: metrics, page: page, logger: logger,
+            service: StatusServer.service(listen: config.server.listen, status: status, metrics: metrics, page: page,
+                                          settings: config.server, token: secrets.statusToken?.value, logger: logger,
                                           onListening: onListening),
             serviceName: "http"))
 

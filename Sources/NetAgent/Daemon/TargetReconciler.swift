@@ -1,5 +1,6 @@
 public import DNSCore
 import Foundation
+import NetIO
 public import Kube
 public import Logging
 import ServiceLifecycle
@@ -43,12 +44,26 @@ public struct CycleOutcome: Sendable {
     /// The records the target's owner holds after the cycle, by type (bookkeeping TXT records
     /// not counted); nil when the cycle failed.
     public var owned: [RecordType: Int]?
+    /// What the target's read set aside, each named (a record that could not be read).
+    public var warnings: [String] = []
 
     public var error: String? {
         if case .failure(let failure) = result { return failure.message }
         return nil
     }
     public var ok: Bool { error == nil && (report?.isComplete ?? true) }
+
+    /// The outcome with its error and failure texts through the redactor: the one place a
+    /// reconcile's words pass before the log, metrics, /readyz, /status, the alerts and mail.
+    var redacted: CycleOutcome {
+        var copy = self
+        if case .failure(let failure) = result { copy.result = .failure(PlanFailure(message: Redaction.text(failure.message))) }
+        if var report {
+            report.failures = report.failures.map { ApplyFailure(operation: $0.operation, key: $0.key, message: Redaction.text($0.message)) }
+            copy.report = report
+        }
+        return copy
+    }
 
     /// The cycle as the alert engine takes it.
     public var alert: AlertSignals.ReconcileOutcome {
@@ -123,6 +138,14 @@ public struct TargetReconciler<C: Clock>: Sendable where C.Duration == Duration 
     /// (`leadership` checked right before the apply), applies the changes.
     public static func cycle(_ target: DNSTarget, objects: SourceObjects, annotationPrefixes: [String], dryRun: Bool,
                              leadership: Leadership = .unconditional()) async -> CycleOutcome {
+        var outcome = await plannedCycle(target, objects: objects, annotationPrefixes: annotationPrefixes,
+                                         dryRun: dryRun, leadership: leadership)
+        outcome.warnings = await target.warnings().map(Redaction.text)
+        return outcome.redacted
+    }
+
+    private static func plannedCycle(_ target: DNSTarget, objects: SourceObjects, annotationPrefixes: [String], dryRun: Bool,
+                                     leadership: Leadership) async -> CycleOutcome {
         var plan: Plan?
         do {
             let desired = try objects.desired(select: target.config.select, annotationPrefixes: annotationPrefixes)
@@ -233,6 +256,16 @@ public struct TargetReconciler<C: Clock>: Sendable where C.Duration == Duration 
             logger.notice("reconcile \(outcome.instance)\(mode): \(c.creates.count) created, \(c.updates.count) updated, \(c.deletes.count) deleted")
         } else {
             logger.debug("reconcile \(outcome.instance): nothing to change")
+        }
+        for warning in outcome.warnings { logger.warning("reconcile \(outcome.instance): \(warning)") }
+        // At the default level: which record failed and why, and which deletes the guard held back.
+        for failure in outcome.report?.failures ?? [] {
+            logger.error("reconcile \(outcome.instance): \(failure)")
+        }
+        if case .success(let plan) = outcome.result, let reason = plan.guardReason {
+            for record in plan.withheldDeletes {
+                logger.warning("reconcile \(outcome.instance): delete \(record.key) withheld: \(reason)")
+            }
         }
     }
 }

@@ -1,0 +1,117 @@
+import Foundation
+import Glibc
+import Logging
+import NetAgent
+import NetIO
+import Prometheus
+import ServiceLifecycle
+import Testing
+import TestSupport
+
+/// Issue 20, defect 8: the status server against hostile clients — idle and half-sent
+/// connections, more of them than the cap, and `/status`, `/metrics` behind a bearer token.
+@Suite struct StatusServerHardeningTests {
+    /// Runs the status server with `settings` on a free loopback port until `body` returns.
+    static func withServer(_ settings: ServerConfig, token: String? = nil,
+                           _ body: @Sendable (Int) async throws -> Void) async throws {
+        let status = DaemonStatus(instances: [])
+        status.setSourcesReady(true)
+        let port = try freeLoopbackPort()
+        let listen = try ListenAddress("127.0.0.1:\(port)")
+        let service = StatusServer.service(listen: listen, status: status, metrics: PrometheusCollectorRegistry(),
+                                           settings: settings, token: token, logger: Logger(label: "test"))
+        let group = ServiceGroup(configuration: .init(services: [service], logger: Logger(label: "test")))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            defer { tasks.cancelAll() }
+            try await waitForTCP(port: port)
+            try await body(port)
+            await group.triggerGracefulShutdown()
+        }
+    }
+
+    /// An open TCP connection to 127.0.0.1:`port` that sends `text` and then nothing.
+    static func connect(_ port: Int, sending text: String = "") -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        if !text.isEmpty { _ = text.withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) } }
+        return fd
+    }
+
+    /// Whether the server closed `fd` (a read returns 0 or fails) within `timeout`.
+    static func closedByServer(_ fd: Int32, within timeout: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            var pollfd = Glibc.pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            if poll(&pollfd, 1, 0) > 0 {
+                var byte: UInt8 = 0
+                let read = recv(fd, &byte, 1, Int32(MSG_DONTWAIT))
+                if read <= 0 { return true }
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return false
+    }
+
+    static func get(_ port: Int, _ path: String, headers: [HTTPHeader] = []) async throws -> Int {
+        try await HTTPClient().send(HTTPRequest(url: "http://127.0.0.1:\(port)\(path)", headers: headers, timeout: .seconds(5))).status
+    }
+
+    @Test("idle and half-sent connections are closed after the header timeout")
+    func slowClientsAreClosed() async throws {
+        let settings = ServerConfig(listen: try ListenAddress("127.0.0.1:1"), headerTimeout: .milliseconds(500), idleTimeout: .seconds(1))
+        try await Self.withServer(settings) { port in
+            let idle = Self.connect(port)
+            let halfSent = Self.connect(port, sending: "GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            defer { close(idle); close(halfSent) }
+            #expect(await Self.closedByServer(idle, within: .seconds(10)))
+            #expect(await Self.closedByServer(halfSent, within: .seconds(10)))
+        }
+    }
+
+    @Test("a flood of idle connections past the cap does not lock out /healthz")
+    func floodOfIdleConnections() async throws {
+        // The header timeout is long: only the cap and the closing of the quietest connection keep room.
+        let settings = ServerConfig(listen: try ListenAddress("127.0.0.1:1"), maxConnections: 16, headerTimeout: .seconds(120))
+        try await Self.withServer(settings) { port in
+            let flood = (0..<200).map { _ in Self.connect(port) }
+            defer { flood.forEach { close($0) } }
+            try await Task.sleep(for: .milliseconds(300))
+            for _ in 0..<5 {
+                let status = try await Self.get(port, "/healthz")
+                #expect(status == 200)
+            }
+            // The flood's connections beyond the cap were closed, not held.
+            var closed = 0
+            for fd in flood where await Self.closedByServer(fd, within: .milliseconds(20)) { closed += 1 }
+            #expect(closed >= 200 - 16, "\(closed) of 200 closed")
+        }
+    }
+
+    @Test("with server.authTokenFile, /status and /metrics ask for the bearer token; /healthz and /readyz do not")
+    func bearerToken() async throws {
+        let settings = ServerConfig(listen: try ListenAddress("127.0.0.1:1"))
+        try await Self.withServer(settings, token: "status-token-Kq7") { port in
+            let bare = try await Self.get(port, "/metrics")
+            let wrong = try await Self.get(port, "/metrics", headers: [HTTPHeader(name: "Authorization", value: "Bearer wrong")])
+            let right = try await Self.get(port, "/metrics", headers: [HTTPHeader(name: "Authorization", value: "Bearer status-token-Kq7")])
+            let health = try await Self.get(port, "/healthz")
+            let ready = try await Self.get(port, "/readyz")
+            let statuses: [Int] = [bare, wrong, right, health, ready]
+            #expect(statuses == [401, 401, 200, 200, 200])
+        }
+    }
+
+    @Test func theCapLeavesDescriptorsToTheAgent() throws {
+        let settings = ServerConfig(listen: try ListenAddress("127.0.0.1:1"))
+        #expect(settings.connectionCap(openFiles: 1024) == 64)
+        #expect(settings.connectionCap(openFiles: 300) == 300 - ServerConfig.reservedDescriptors)
+        #expect(settings.connectionCap(openFiles: 100) == 1)
+    }
+}
