@@ -84,13 +84,7 @@ import TestSupport
             let folder = try Repository.temporaryFolder("matrix-535")
             let port = try freeLoopbackPort()
             let config = try Self.config(folder, hosts: ["wiki.home.test"], url: server.url, extra: """
-                alerting:
-                  smtp: { url: "smtp://127.0.0.1:\(relay.port)", from: netagent@home.test, to: [owner@home.test], starttls: none,
-                          username: netagent, passwordEnv: NETAGENT_MATRIX_SMTP }
-                  for: 0s
-                  groupWait: 0s
-                  groupInterval: 0s
-                  retryDelay: 1s
+                \(AgentYAML.promptAlerting(smtp: "url: \"smtp://127.0.0.1:\(relay.port)\", from: netagent@home.test, to: [owner@home.test], starttls: none, username: netagent, passwordEnv: NETAGENT_MATRIX_SMTP"))
                 server:
                   listen: 127.0.0.1:\(port)
                 """)
@@ -139,15 +133,8 @@ import TestSupport
             var flood: [Int32] = []
             defer { flood.forEach { close($0) } }
             for _ in 0..<1500 {
-                let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                let fd = idleConnection(to: port)
                 guard fd >= 0 else { break }  // the test's own descriptors ran out
-                var address = sockaddr_in()
-                address.sin_family = sa_family_t(AF_INET)
-                address.sin_addr.s_addr = inet_addr("127.0.0.1")
-                address.sin_port = UInt16(port).bigEndian
-                _ = withUnsafePointer(to: &address) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-                }
                 flood.append(fd)
             }
             var healthy = 0

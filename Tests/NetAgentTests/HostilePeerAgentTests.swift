@@ -74,12 +74,7 @@ import TestSupport
                 type: pihole
                 urls: ["http://127.0.0.1:\(closed.port)/admin?token=\(Self.urlToken)"]
                 select: { domainFilters: [home.test] }
-            alerting:
-              smtp: { url: "\(relay.url)", from: netagent@home.test, to: [owner@home.test], starttls: none }
-              for: 0s
-              groupWait: 0s
-              groupInterval: 0s
-              retryDelay: 1s
+            \(AgentYAML.promptAlerting(smtp: "url: \"\(relay.url)\", from: netagent@home.test, to: [owner@home.test], starttls: none"))
             server:
               listen: 127.0.0.1:\(port)
             """

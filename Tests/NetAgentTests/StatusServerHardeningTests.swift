@@ -30,19 +30,7 @@ import TestSupport
         }
     }
 
-    /// An open TCP connection to 127.0.0.1:`port` that sends `text` and then nothing.
-    static func connect(_ port: Int, sending text: String = "") -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(port).bigEndian
-        _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        if !text.isEmpty { _ = text.withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) } }
-        return fd
-    }
+    static func connect(_ port: Int, sending text: String = "") -> Int32 { idleConnection(to: port, sending: text) }
 
     /// Whether the server closed `fd` (a read returns 0 or fails) within `timeout`.
     static func closedByServer(_ fd: Int32, within timeout: Duration) async -> Bool {

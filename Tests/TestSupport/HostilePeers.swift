@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 
 /// A hostile HTTP peer on loopback (Tests/Fixtures/hostile_http.py): a real server whose every
 /// answer the test scripts — `success: false` inside a 200, `result: null`, a record with
@@ -34,11 +35,7 @@ public final class HostileHTTPServer: @unchecked Sendable {
         try Data().write(to: logFile)
         try Self.write(rules, to: rulesFile)
         let child = try ChildProcess("/usr/bin/python3", [Repository.fixture("hostile_http.py"), rulesFile.path, logFile.path])
-        let text = try await child.waitForOutput { $0.contains("PORT ") }
-        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("PORT ") }),
-              let port = Int(line.dropFirst(5).trimmingCharacters(in: .whitespaces))
-        else { throw TestSupportError("no port from the hostile HTTP server: \(text)") }
-        self.port = port
+        port = try await child.announcedPort("the hostile HTTP server")
         self.child = child
     }
 
@@ -133,14 +130,11 @@ extension HostileCloudflare {
     /// file in `folder`, and `extra` YAML at the top level.
     public static func agentConfig(folder: URL, hosts: [String], url: String, tokenEnv: String,
                                    resync: String = "1h", extra: String = "") throws -> String {
-        let routes = folder.appendingPathComponent("routes.yaml")
-        try ([GatewayFixtures.gatewayYAML] + hosts.map { GatewayFixtures.routeYAML($0.components(separatedBy: ".")[0], namespace: "docs", hosts: [$0]) })
-            .joined(separator: "\n---\n").write(to: routes, atomically: true, encoding: .utf8)
+        let source = try AgentYAML.manifestSource(hosts: hosts, in: folder)
         let file = folder.appendingPathComponent("netagent.yaml")
         try """
             \(AgentYAML.loopbackCluster)
-            sources:
-              manifests: [\(routes.path)]
+            \(source)
             providers:
               - name: cloudflare
                 type: cloudflare
@@ -154,4 +148,27 @@ extension HostileCloudflare {
             """.write(to: file, atomically: true, encoding: .utf8)
         return file.path
     }
+}
+
+/// A TCP connection to 127.0.0.1:`port` that a hostile client opens and leaves idle (or half
+/// sent: `text` and nothing more). Non-blocking, so a flood against a full accept queue never
+/// holds a thread of the test's cooperative pool; the handshake completes when the server
+/// accepts. Returns the descriptor (the caller closes it), or -1 when none was left.
+public func idleConnection(to port: Int, sending text: String = "") -> Int32 {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+    guard fd >= 0 else { return -1 }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = UInt16(port).bigEndian
+    _ = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    if !text.isEmpty {
+        // Wait (at most 2 s) for the handshake, then send the partial request.
+        var pollfd = Glibc.pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+        _ = poll(&pollfd, 1, 2000)
+        _ = text.withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+    }
+    return fd
 }
