@@ -69,37 +69,35 @@ public enum Redaction {
 
     // MARK: - The passes
 
+    // Compiled once (the log handler runs every line through `text`); NSRegularExpression is
+    // immutable and documented safe to share between threads, hence `nonisolated(unsafe)`.
+    // A header as a line or a JSON member: the name (any `X-Auth-…` too, Cloudflare's legacy key
+    // headers and their kin), a colon or equals sign, the value up to the end of the line or a quote.
+    nonisolated(unsafe) private static let headerPattern: NSRegularExpression? = {
+        let names = (secretHeaders.map { NSRegularExpression.escapedPattern(for: $0) } + [#"x-auth-[a-z0-9-]+"#]).joined(separator: "|")
+        return try? NSRegularExpression(pattern: #"(?i)(["']?\b(?:"# + names + #")\b["']?\s*[:=]\s*\[?\s*["']?)([^"'\r\n\],}]+)"#)
+    }()
+    nonisolated(unsafe) private static let credentialPattern =
+        try? NSRegularExpression(pattern: #"(?i)\b(bearer|basic|token)(\s+)([A-Za-z0-9._~+/=-]{4,})"#)
+    nonisolated(unsafe) private static let urlPattern = try? NSRegularExpression(pattern: #"[A-Za-z][A-Za-z0-9+.-]*://[^\s"'<>]+"#)
+
     /// `Name: value` (to the end of the line) and `"Name": "value"` / `'Name': ['value']`.
     private static func maskHeaders(_ text: String) -> String {
         let lower = text.lowercased()
-        guard secretHeaders.contains(where: { lower.contains($0) }) || lower.contains("x-auth") else { return text }
-        // Any `X-Auth-…` header too (Cloudflare's legacy key headers and their kin).
-        let names = (secretHeaders.map { NSRegularExpression.escapedPattern(for: $0) } + [#"x-auth-[a-z0-9-]+"#]).joined(separator: "|")
-        // A header line: the name at a line start (or after a quote/brace/comma/space), a colon or
-        // equals sign, the value up to the end of the line or a closing quote.
-        let patterns = [
-            #"(?i)(["']?\b(?:"# + names + #")\b["']?\s*[:=]\s*\[?\s*["']?)([^"'\r\n\],}]+)"#,
-        ]
-        var out = text
-        for pattern in patterns {
-            guard let regex = try? NSRegularExpression(pattern: pattern) else { continue }
-            let range = NSRange(out.startIndex..., in: out)
-            out = regex.stringByReplacingMatches(in: out, range: range, withTemplate: "$1" + mask)
-        }
-        return out
+        guard secretHeaders.contains(where: { lower.contains($0) }) || lower.contains("x-auth"), let regex = headerPattern else { return text }
+        return regex.stringByReplacingMatches(in: text, range: NSRange(text.startIndex..., in: text), withTemplate: "$1" + mask)
     }
 
     /// `Bearer x`, `Basic x`, `Token x` wherever they stand.
     private static func maskCredentials(_ text: String) -> String {
-        guard let regex = try? NSRegularExpression(pattern: #"(?i)\b(bearer|basic|token)(\s+)([A-Za-z0-9._~+/=-]{4,})"#) else { return text }
+        guard let regex = credentialPattern else { return text }
         let range = NSRange(text.startIndex..., in: text)
         return regex.stringByReplacingMatches(in: text, range: range, withTemplate: "$1$2" + mask)
     }
 
     /// Every `scheme://…` in the text, through `url(_:)`.
     private static func maskURLs(_ text: String) -> String {
-        guard text.contains("://"),
-              let regex = try? NSRegularExpression(pattern: #"[A-Za-z][A-Za-z0-9+.-]*://[^\s"'<>]+"#) else { return text }
+        guard text.contains("://"), let regex = urlPattern else { return text }
         var out = ""
         var last = text.startIndex
         for match in regex.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
