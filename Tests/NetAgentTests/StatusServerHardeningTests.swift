@@ -24,7 +24,8 @@ import TestSupport
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             defer { tasks.cancelAll() }
-            try await waitForTCP(port: port)
+            // Long: a full test run on 2 cores can keep a new task from starting for many seconds.
+            try await waitForTCP(port: port, timeout: .seconds(60))
             try await body(port)
             await group.triggerGracefulShutdown()
         }
@@ -70,7 +71,7 @@ import TestSupport
         try await Self.withServer(settings) { port in
             let flood = (0..<200).map { _ in Self.connect(port) }
             defer { flood.forEach { close($0) } }
-            try await Task.sleep(for: .milliseconds(300))
+            try await Task.sleep(for: .milliseconds(500))
             for _ in 0..<5 {
                 let status = try await Self.get(port, "/healthz")
                 #expect(status == 200)

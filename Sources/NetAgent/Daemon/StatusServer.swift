@@ -109,9 +109,11 @@ final class ConnectionTable: Sendable {
 
     var count: Int { entries.withLock { $0.count } }
 
-    /// Adds `channel`; returns the channel to close to stay within the cap, if any.
+    /// Adds `channel` (once it is active, so a connection is never closed while its pipeline is
+    /// still being set up); returns the channel to close to stay within the cap, if any.
     func opened(_ channel: any Channel) -> (any Channel)? {
         entries.withLock { entries in
+            guard entries[ObjectIdentifier(channel)] == nil else { return nil }
             entries[ObjectIdentifier(channel)] = Entry(channel: channel, lastActive: .now)
             guard entries.count > cap else { return nil }
             let oldest = entries.filter { $0.key != ObjectIdentifier(channel) }.min { $0.value.lastActive < $1.value.lastActive }
@@ -151,8 +153,21 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler, @unc
 
     func handlerAdded(context: ChannelHandlerContext) {
         let channel = context.channel
-        table.opened(channel)?.close(promise: nil)
+        if channel.isActive { enter(channel) }
         deadline = context.eventLoop.scheduleTask(in: headerTimeout) { channel.close(promise: nil) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        enter(context.channel)
+        context.fireChannelActive()
+    }
+
+    /// Enters an active connection in the table; the quietest one, if over the cap, is closed on
+    /// its own loop after the event in hand (its activation included) has run its course.
+    private func enter(_ channel: any Channel) {
+        if let quietest = table.opened(channel) {
+            quietest.eventLoop.execute { quietest.close(promise: nil) }
+        }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
