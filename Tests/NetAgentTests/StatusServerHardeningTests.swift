@@ -23,11 +23,19 @@ import TestSupport
         let group = ServiceGroup(configuration: .init(services: [service], logger: Logger(label: "test")))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            defer { tasks.cancelAll() }
-            // Long: a full test run on 2 cores can keep a new task from starting for many seconds.
-            try await waitForTCP(port: port, timeout: .seconds(60))
-            try await body(port)
+            // Stopped by a graceful shutdown that is waited out, never by cancelling the server's
+            // task: cancelled mid-shutdown, Hummingbird can drop a connection's writer unfinished.
+            do {
+                // Long: a full test run on 2 cores can keep a new task from starting for many seconds.
+                try await waitForTCP(port: port, timeout: .seconds(60))
+                try await body(port)
+            } catch {
+                await group.triggerGracefulShutdown()
+                try? await tasks.waitForAll()
+                throw error
+            }
             await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
         }
     }
 
