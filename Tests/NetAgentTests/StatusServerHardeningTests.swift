@@ -57,7 +57,8 @@ import TestSupport
     }
 
     static func get(_ port: Int, _ path: String, headers: [HTTPHeader] = []) async throws -> Int {
-        try await HTTPClient().send(HTTPRequest(url: "http://127.0.0.1:\(port)\(path)", headers: headers, timeout: .seconds(5))).status
+        // Generous: a lockout never answers; a full test run on 2 cores can be slow to.
+        try await HTTPClient().send(HTTPRequest(url: "http://127.0.0.1:\(port)\(path)", headers: headers, timeout: .seconds(30))).status
     }
 
     @Test("idle and half-sent connections are closed after the header timeout")
