@@ -1,4 +1,5 @@
 import Foundation
+import NetIO
 
 /// An alert mail ready for the relay: RFC 5322 headers and a multipart/alternative body
 /// (text and HTML, quoted-printable), CRLF line ends, every line ASCII and short.
@@ -12,7 +13,8 @@ public struct AlertMessage: Hashable, Sendable {
 
     /// Renders one notification under `policy` (cluster name, From, To).
     public init(_ mail: AlertNotification, policy: AlertPolicy) {
-        subject = Self.subject(mail, cluster: policy.cluster)
+        // Every alert text through the one redactor before it is queued and mailed.
+        subject = Redaction.text(Self.subject(mail, cluster: policy.cluster))
         messageID = mail.messageID
         let boundary = "=_netagent_\(String(UInt64(bitPattern: Int64(mail.messageID.hashValue)), radix: 16))"
         var headers = [
@@ -36,8 +38,8 @@ public struct AlertMessage: Hashable, Sendable {
             "Content-Type: multipart/alternative; boundary=\"\(boundary)\"",
         ]
         let parts = [
-            ("text/plain", Self.text(mail, cluster: policy.cluster)),
-            ("text/html", Self.html(mail, cluster: policy.cluster)),
+            ("text/plain", Redaction.text(Self.text(mail, cluster: policy.cluster))),
+            ("text/html", Redaction.text(Self.html(mail, cluster: policy.cluster))),
         ]
         var lines = headers + ["", "This is a MIME message: a text and an HTML part."]
         for (type, body) in parts {

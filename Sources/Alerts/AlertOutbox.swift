@@ -73,6 +73,9 @@ public struct DeliveryReport: Hashable, Sendable {
     public var deferred: [OutboxEntry] = []
     /// Mails the relay refused for good in this pass.
     public var rejected: [OutboxEntry] = []
+    /// Why the relay itself failed in this pass (a refused login, TLS): every mail waits for it
+    /// to be fixed. nil when the relay took or refused mails on their own merits, or was not tried.
+    public var relayProblem: String?
 }
 
 /// The alert outbox in the state file (table `outbox`): a mail is written here, in the same
@@ -153,9 +156,11 @@ public struct AlertOutbox: Sendable {
                 outcome = receipt.code == 250 ? (.delivered, 250, nil)
                     : (.pending, receipt.code, "the relay answered \(receipt.code), not 250")
             } catch {
-                outcome = (error.isPermanent ? .rejected : .pending, error.replyCode, error.description)
-                // No reply about this message (refused connection, TLS failure): the next mail would fare the same.
-                relayUnreachable = error.replyCode < 400
+                let text = Redaction.text(error.description)
+                outcome = (error.isPermanent ? .rejected : .pending, error.replyCode, text)
+                // No reply about this message (refused connection, a refused login, TLS): the next mail would fare the same.
+                relayUnreachable = error.replyCode < 400 || error.isRelayProblem
+                if error.isRelayProblem { report.relayProblem = text }
             }
             let attempts = mail.attempts + 1
             let next = now.addingTimeInterval(outcome.status == .pending ? retry.delay(afterAttempts: attempts) : 0)

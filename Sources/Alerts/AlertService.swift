@@ -142,6 +142,15 @@ public actor AlertService {
             logger.warning("alert mail deferred", metadata: [
                 "subject": "\(entry.subject)", "attempts": "\(entry.attempts)", "error": "\(entry.lastError ?? "")"])
         }
+        if let problem = delivery.relayProblem {
+            // The local alert about the relay: mail cannot say that mail does not get through.
+            let pending = (try? await outbox.pendingCount()) ?? 0
+            logger.error("the SMTP relay refuses netagent (login or TLS): alert mail stays queued until it is fixed", metadata: [
+                "error": "\(problem)", "pending": "\(pending)"])
+        }
+        if !delivery.delivered.isEmpty || !delivery.rejected.isEmpty || delivery.relayProblem != nil {
+            AlertMetrics.recordRelay(ok: delivery.relayProblem == nil)
+        }
         report.delivery = delivery
         AlertMetrics.record(engine.state.alerts.values, outboxPending: try? await outbox.pendingCount())
         return report
@@ -165,6 +174,12 @@ public actor AlertService {
 
 /// The alert engine's metrics, through swift-metrics (a no-op until the daemon bootstraps it).
 enum AlertMetrics {
+    /// 1 when the SMTP relay last took or judged mail, 0 when it refused netagent itself
+    /// (login, TLS): the local alert that mail about it cannot carry.
+    static func recordRelay(ok: Bool) {
+        Gauge(label: "netagent_alert_relay_ok").record(ok ? 1 : 0)
+    }
+
     /// After an engine step: `netagent_alerts` per state, and the mail waiting in the outbox
     /// (`netagent_alert_outbox_pending`); docs/metrics.md.
     static func record(_ alerts: some Sequence<Alert>, outboxPending: Int?) {

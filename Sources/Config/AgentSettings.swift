@@ -105,11 +105,43 @@ public struct StateConfig: Hashable, Sendable {
     }
 }
 
-/// The HTTP status server (`server:`): /metrics, /healthz, /readyz.
+/// The HTTP status server (`server:`): /metrics, /healthz, /readyz, /status. Its defences are
+/// listed in docs/security.md.
 public struct ServerConfig: Hashable, Sendable {
-    /// Address and port to listen on (default `0.0.0.0:9099`).
+    /// Address and port to listen on (default `0.0.0.0:9099`: every address of the pod).
     public var listen: ListenAddress
-    public init(listen: ListenAddress) { self.listen = listen }
+    /// A bearer token required for `/status` and `/metrics` (`authTokenFile` / `authTokenEnv`);
+    /// `/healthz` and `/readyz` stay open for the kubelet. nil: no token asked.
+    public var authToken: SecretSource?
+    /// Connections open at once, at most (default 64); lowered further to leave
+    /// `reservedDescriptors` of the process's file-descriptor limit to the agent's own work.
+    public var maxConnections: Int
+    /// How long a connection may take to send a request's headers (default 10 s).
+    public var headerTimeout: Duration
+    /// How long a kept-alive connection may sit idle between requests (default 30 s).
+    public var idleTimeout: Duration
+
+    public static let defaultMaxConnections = 64
+    public static let defaultHeaderTimeout = Duration.seconds(10)
+    public static let defaultIdleTimeout = Duration.seconds(30)
+    /// File descriptors the status server never takes: the providers' and the Kubernetes API's
+    /// connections, the state file and its journal, the probes' sockets, the resolver's.
+    public static let reservedDescriptors = 256
+
+    public init(listen: ListenAddress, authToken: SecretSource? = nil, maxConnections: Int = Self.defaultMaxConnections,
+                headerTimeout: Duration = Self.defaultHeaderTimeout, idleTimeout: Duration = Self.defaultIdleTimeout) {
+        self.listen = listen
+        self.authToken = authToken
+        self.maxConnections = maxConnections
+        self.headerTimeout = headerTimeout
+        self.idleTimeout = idleTimeout
+    }
+
+    /// `maxConnections`, or fewer when the descriptor limit `openFiles` leaves less than that
+    /// after `reservedDescriptors`; at least 1.
+    public func connectionCap(openFiles: Int) -> Int {
+        max(1, min(maxConnections, openFiles - Self.reservedDescriptors))
+    }
 }
 
 extension SourcesConfig {
@@ -194,7 +226,13 @@ extension ServerConfig {
         let map = field?.mapping()
         defer { map?.finish() }
         let parse = { (text: String) throws(ConfigValueError) in try ListenAddress(text) }
-        if let listen = map?.optional("listen") { return listen.parsed(parse).map(ServerConfig.init) }
-        return (try? parse(defaultListen)).map(ServerConfig.init)
+        let listen: ListenAddress?
+        if let field = map?.optional("listen") { listen = field.parsed(parse) } else { listen = try? parse(defaultListen) }
+        let token = map?.secret("authToken", required: false)
+        let maxConnections = map?.optional("maxConnections")?.int(in: 1...65536) ?? defaultMaxConnections
+        let headerTimeout = map?.optional("headerTimeout")?.duration(minimum: .milliseconds(100)) ?? defaultHeaderTimeout
+        let idleTimeout = map?.optional("idleTimeout")?.duration(minimum: .milliseconds(100)) ?? defaultIdleTimeout
+        return listen.map { ServerConfig(listen: $0, authToken: token, maxConnections: maxConnections,
+                                         headerTimeout: headerTimeout, idleTimeout: idleTimeout) }
     }
 }

@@ -5,7 +5,11 @@ import NetIO
 public struct Secret: Hashable, Sendable, CustomStringConvertible {
     /// The secret itself; hand it to the client that needs it, never to a log.
     public let value: String
-    public init(_ value: String) { self.value = value }
+    /// Registers `value` with the redactor, so no output shows it.
+    public init(_ value: String) {
+        self.value = value
+        Redaction.register(secret: value)
+    }
     public var description: String { "<redacted>" }
 }
 
@@ -17,6 +21,8 @@ public struct ResolvedSecrets: Sendable {
     public var piholePasswords: [String: Secret] = [:]
     /// The SMTP password, if the relay needs one.
     public var smtpPassword: Secret?
+    /// The status server's bearer token (`server.authTokenFile`), if one is asked.
+    public var statusToken: Secret?
     /// Secret files that group or others may read: printed as warnings at start.
     public var warnings: [String] = []
 }
@@ -82,6 +88,9 @@ extension NetAgentConfig {
         }
         if let source = alerting?.smtp.password {
             secrets.smtpPassword = read(source, "alerting.smtp." + key("password", source))
+        }
+        if let source = server.authToken {
+            secrets.statusToken = read(source, "server." + key("authToken", source))
         }
         guard issues.isEmpty else { throw SecretError(issues: issues) }
         return secrets

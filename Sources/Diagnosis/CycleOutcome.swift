@@ -1,5 +1,6 @@
 public import Alerts
 public import DNSCore
+import NetIO
 
 /// What one reconcile cycle of a target did, for the alert engine and `--once`.
 public struct CycleOutcome: Sendable {
@@ -14,6 +15,8 @@ public struct CycleOutcome: Sendable {
     /// The records the target's owner holds after the cycle, by type (bookkeeping TXT records
     /// not counted); nil when the cycle failed.
     public var owned: [RecordType: Int]?
+    /// What the target's read set aside, each named (a record that could not be read).
+    public var warnings: [String] = []
 
     public init(instance: String, result: Result<Plan, PlanFailure>, report: ApplyReport? = nil, notLeader: Bool = false,
                 owned: [RecordType: Int]? = nil) {
@@ -29,6 +32,18 @@ public struct CycleOutcome: Sendable {
         return nil
     }
     public var ok: Bool { error == nil && (report?.isComplete ?? true) }
+
+    /// The outcome with its error and failure texts through the redactor: the one place a
+    /// reconcile's words pass before the log, metrics, /readyz, /status, the alerts and mail.
+    public var redacted: CycleOutcome {
+        var copy = self
+        if case .failure(let failure) = result { copy.result = .failure(PlanFailure(message: Redaction.text(failure.message))) }
+        if var report {
+            report.failures = report.failures.map { ApplyFailure(operation: $0.operation, key: $0.key, message: Redaction.text($0.message)) }
+            copy.report = report
+        }
+        return copy
+    }
 
     /// The cycle as the alert engine takes it.
     public var alert: AlertSignals.ReconcileOutcome {

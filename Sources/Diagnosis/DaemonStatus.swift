@@ -1,5 +1,6 @@
 public import Foundation
 import Synchronization
+import NetIO
 
 /// What `/readyz` and `--once` report: whether the sources have synced and how each
 /// target's last reconcile went. Written by the reconcilers, read by the status server.
@@ -35,7 +36,7 @@ public final class DaemonStatus: Sendable {
         state.withLock { s in
             var target = s.targets[instance] ?? TargetState()
             target.cycles += 1
-            target.lastError = error
+            target.lastError = error.map(Redaction.text)
             if error == nil { target.reached = true }
             s.targets[instance] = target
         }

@@ -10,6 +10,28 @@ enum CloudflareFuzz {
         if let reply = try? CloudflareClient.decodeReply(data, as: [CloudflareRecord].self) {
             read(reply.result ?? [])
         }
+        // A listing as the client reads it: one record at a time, the unreadable ones set aside by name.
+        if let reply = try? CloudflareClient.decodeReply(data, as: [CloudflareListedRecord].self) {
+            var records: [CloudflareRecord] = []
+            var skipped: [CloudflareUnreadableRecord] = []
+            for item in reply.result ?? [] {
+                switch item {
+                case .read(let record): records.append(record)
+                case .unreadable(let record): skipped.append(record)
+                }
+            }
+            read(records)
+            let index = CloudflareProvider.index(records)
+            for placeholder in CloudflareProvider.placeholders(skipped, besides: index) {
+                fuzzCheck(placeholder.targets.isEmpty && index[placeholder.key] == nil, "placeholder \(placeholder.key) beside a read record")
+                fuzzCheck(CloudflareProvider.blocking(placeholder.key, skipped) != nil, "placeholder \(placeholder.key) does not block writes")
+            }
+            if !reply.success {
+                let error = CloudflareClient.unsuccessful(status: 200, errors: reply.errors, .listRecords)
+                fuzzCheck(!error.isTransient, "success:false read as transient")
+                _ = error.description
+            }
+        }
         if let reply = try? CloudflareClient.decodeReply(data, as: CloudflareBatchResult.self), let result = reply.result {
             read((result.deletes ?? []) + (result.patches ?? []) + (result.puts ?? []) + (result.posts ?? []))
         }

@@ -240,9 +240,22 @@ extension RouteResolver {
             }
             var byType: [RecordType: [String]] = [:]
             for target in targets {
+                // Validated at the edge: a value DNS cannot hold is named here and never planned.
+                if let problem = TargetSyntax.problem(target) {
+                    let origin = origins.map { "gateway \($0.namespace)/\($0.name)" }.joined(separator: ", ")
+                    warn("hostname \(host): target refused: \(problem) (from \(origin)); not published")
+                    notes.add("hostname \(host): target refused: \(problem)")
+                    continue
+                }
                 // external-dns's SuitableType: IPv4 → A, IPv6 → AAAA, anything else → CNAME.
                 let type: RecordType = IPText.isIPv4(target) ? .a : IPText.isIP(target) ? .aaaa : .cname
                 byType[type, default: []].append(target)
+            }
+            if let cnames = byType[.cname], cnames.count > 1 {
+                // external-dns would publish one CNAME with several values, which DNS does not allow.
+                warn("hostname \(host): a CNAME has one target, the gateways give \(cnames.count) (\(cnames.joined(separator: ", "))); the CNAME is not published")
+                notes.add("hostname \(host): several CNAME targets (\(cnames.joined(separator: ", "))); not published")
+                byType[.cname] = nil
             }
             for type in [RecordType.a, .aaaa, .cname] {
                 guard let values = byType[type] else { continue }

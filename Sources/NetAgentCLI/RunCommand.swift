@@ -40,6 +40,7 @@ struct RunCommand: AsyncParsableCommand {
     static func summary(_ report: Daemon.OnceReport) -> String {
         var out = ""
         for cycle in report.cycles {
+            defer { for warning in cycle.warnings { out += "WARN    \(cycle.instance): \(warning)\n" } }
             switch cycle.result {
             case .failure(let failure):
                 out += "FAIL  reconcile \(cycle.instance): \(failure)\n"
@@ -47,6 +48,13 @@ struct RunCommand: AsyncParsableCommand {
                 let c = plan.changes
                 let applied = cycle.report.map { " (applied: \($0.created) created, \($0.updated) updated, \($0.deleted) deleted, \($0.failures.count) failed)" } ?? ""
                 out += "\(cycle.ok ? "ok  " : "FAIL")  reconcile \(cycle.instance): \(c.creates.count) to create, \(c.updates.count) to update, \(c.deletes.count) to delete\(applied)\n"
+                // Each refused change by record, with its cause: "N failed" alone tells nobody what to fix.
+                for failure in cycle.report?.failures ?? [] {
+                    out += "FAIL    \(cycle.instance): \(failure)\n"
+                }
+                for record in plan.withheldDeletes {
+                    out += "HELD    \(cycle.instance): delete \(record.key) withheld: \(plan.guardReason.map(\.description) ?? "by the delete guard")\n"
+                }
             }
         }
         for result in report.probes {

@@ -55,41 +55,8 @@ struct SecretLeakTests {
         }
     }
 
-    /// The relay of Tests/Fixtures/smtp_auth_relay.py: STARTTLS with the test CA's certificate, then AUTH.
-    final class AuthRelay: Sendable {
-        let port: Int
-        let folder: URL
-        let child: ChildProcess
-
-        /// - Parameter certificates: nil for a relay without STARTTLS that takes AUTH in clear text.
-        init(password: String, certificates: TestCertificates?) async throws {
-            folder = try Repository.temporaryFolder("auth-relay")
-            var lastError: (any Error)?
-            for _ in 0..<5 {
-                let candidate = try freeLoopbackPort()
-                let child = try ChildProcess("/usr/bin/python3", [
-                    Repository.fixture("smtp_auth_relay.py"), "127.0.0.1", "\(candidate)",
-                    certificates?.serverCertificate ?? "-", certificates?.serverKey ?? "-", password, folder.path])
-                do {
-                    try await waitForTCP(port: candidate)
-                    port = candidate
-                    self.child = child
-                    return
-                } catch {
-                    lastError = error
-                    child.stop()
-                }
-            }
-            throw lastError ?? TestSupportError("the SMTP relay did not start")
-        }
-
-        var authLog: String { (try? String(contentsOf: folder.appendingPathComponent("auth.log"), encoding: .utf8)) ?? "" }
-
-        var mails: [Data] {
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-            return names.filter { $0.hasSuffix(".eml") }.sorted().compactMap { try? Data(contentsOf: folder.appendingPathComponent($0)) }
-        }
-    }
+    /// The relay of Tests/Fixtures/smtp_auth_relay.py (TestSupport).
+    typealias AuthRelay = SMTPAuthRelay
 
     /// Two providers on the Lab (the same route for both), alert mail through `relay` with
     /// STARTTLS required and AUTH, and a DNS probe of a closed port so that an alert fires.

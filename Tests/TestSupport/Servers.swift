@@ -155,14 +155,21 @@ public final class HTTPTestServer: @unchecked Sendable {
             if requireClientCertificate { arguments += ["--client-ca", tls.caCertificate] }
         }
         let child = try ChildProcess("/usr/bin/python3", arguments)
-        let text = try await child.waitForOutput { $0.contains("PORT ") }
-        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("PORT ") }),
-              let port = Int(line.dropFirst(5).trimmingCharacters(in: .whitespaces))
-        else { throw TestSupportError("no port from the HTTP test server: \(text)") }
-        self.port = port
+        port = try await child.announcedPort("the HTTP test server")
         self.child = child
         scheme = tls == nil ? "http" : "https"
     }
 
     public func url(_ path: String, host: String = "127.0.0.1") -> String { "\(scheme)://\(host):\(port)\(path)" }
+}
+
+extension ChildProcess {
+    /// The port a server child prints as a `PORT <n>` line once it listens.
+    func announcedPort(_ what: String) async throws -> Int {
+        let text = try await waitForOutput { $0.contains("PORT ") }
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("PORT ") }),
+              let port = Int(line.dropFirst(5).trimmingCharacters(in: .whitespaces))
+        else { throw TestSupportError("no port from \(what): \(text)") }
+        return port
+    }
 }

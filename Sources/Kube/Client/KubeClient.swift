@@ -165,9 +165,8 @@ public struct KubeClient: Sendable {
         let json = try? JSONDecoder().decode(JSONValue.self, from: body)
         let parsed = json.flatMap { KubeStatus($0) }
         let retryAfter = headers["Retry-After"].flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }.map { Duration.seconds($0) }
-        let fallback = String(decoding: body.prefix(200), as: UTF8.self)
         return KubeError(code: .http, status: status, reason: parsed?.reason ?? "",
-                         message: parsed?.message ?? fallback, path: path, retryAfter: retryAfter)
+                         message: parsed.map { Redaction.text($0.message) } ?? Redaction.body(body), path: path, retryAfter: retryAfter)
     }
 
     func decodeJSON(_ body: Data, path: String) throws(KubeError) -> JSONValue {

@@ -2,6 +2,7 @@ import DNSCore
 public import Diagnosis
 import Foundation
 import Metrics
+import NetIO
 public import Probes
 public import Prometheus
 import Synchronization
@@ -56,7 +57,8 @@ public enum AgentMetrics {
     /// and from the VIP and MTU probes, the VIP's holder, its failovers and each node's path MTU.
     public static func record(_ results: [ProbeResult]) {
         for result in results {
-            let dimensions = [("kind", result.kind.rawValue), ("target", result.target)]
+            // A target may be a URL (the tunnel's readyURL): its query values are not a label's business.
+            let dimensions = [("kind", result.kind.rawValue), ("target", Redaction.text(result.target))]
             Gauge(label: "probe_success", dimensions: dimensions).record(result.ok ? 1 : 0)
             if let latency = result.latencyMs {
                 Gauge(label: "probe_duration_seconds", dimensions: dimensions).record(latency / 1000)

@@ -70,7 +70,8 @@ public struct Daemon: Sendable {
             scheduler.probes.isEmpty ? nil : Self.probes(scheduler),
             alerts.map { Self.alerting($0, clock: clock, leadership: leadership) },
             .init(service: StatusServer.service(listen: config.server.listen, status: status, metrics: metrics, page: page,
-                                                logger: logger, onListening: onListening),
+                                                settings: config.server, token: secrets.statusToken?.value, logger: logger,
+                                                onListening: onListening),
                   serviceName: "http"),
         ]
 

@@ -1,6 +1,7 @@
 import DNSCore
 public import Diagnosis
 import Foundation
+import NetIO
 public import Kube
 public import Logging
 import ServiceLifecycle
@@ -97,6 +98,14 @@ public struct TargetReconciler<C: Clock>: Sendable where C.Duration == Duration 
     /// (`leadership` checked right before the apply), applies the changes.
     public static func cycle(_ target: DNSTarget, objects: SourceObjects, annotationPrefixes: [String], dryRun: Bool,
                              leadership: Leadership = .unconditional()) async -> CycleOutcome {
+        var outcome = await plannedCycle(target, objects: objects, annotationPrefixes: annotationPrefixes,
+                                         dryRun: dryRun, leadership: leadership)
+        outcome.warnings = await target.warnings().map(Redaction.text)
+        return outcome.redacted
+    }
+
+    private static func plannedCycle(_ target: DNSTarget, objects: SourceObjects, annotationPrefixes: [String], dryRun: Bool,
+                                     leadership: Leadership) async -> CycleOutcome {
         var plan: Plan?
         do {
             let desired = try objects.desired(for: target.config, annotationPrefixes: annotationPrefixes)
@@ -208,6 +217,16 @@ public struct TargetReconciler<C: Clock>: Sendable where C.Duration == Duration 
             logger.notice("reconcile \(outcome.instance)\(mode): \(c.creates.count) created, \(c.updates.count) updated, \(c.deletes.count) deleted")
         } else {
             logger.debug("reconcile \(outcome.instance): nothing to change")
+        }
+        for warning in outcome.warnings { logger.warning("reconcile \(outcome.instance): \(warning)") }
+        // At the default level: which record failed and why, and which deletes the guard held back.
+        for failure in outcome.report?.failures ?? [] {
+            logger.error("reconcile \(outcome.instance): \(failure)")
+        }
+        if case .success(let plan) = outcome.result, let reason = plan.guardReason {
+            for record in plan.withheldDeletes {
+                logger.warning("reconcile \(outcome.instance): delete \(record.key) withheld: \(reason)")
+            }
         }
     }
 }

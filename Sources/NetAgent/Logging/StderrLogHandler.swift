@@ -2,6 +2,7 @@ import Config
 import DNSCore
 public import Foundation
 public import Logging
+import NetIO
 
 /// How log lines are written: text for people, one JSON object per line for machines.
 public enum LogFormat: String, CaseIterable, Sendable {
@@ -33,8 +34,9 @@ public struct StderrLogHandler: LogHandler {
 
     public func log(event: LogEvent) {
         let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
-        let line = Self.render(time: Date(), level: event.level, label: label, message: "\(event.message)",
-                               metadata: merged, format: format)
+        // Through the one redactor: a secret or credential header in any message or value never reaches stderr.
+        let line = Redaction.text(Self.render(time: Date(), level: event.level, label: label, message: "\(event.message)",
+                                              metadata: merged, format: format))
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 

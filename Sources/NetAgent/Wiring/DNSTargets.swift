@@ -3,6 +3,7 @@ public import Config
 public import DNSCore
 import Diagnosis
 import Foundation
+import NetIO
 import Pihole
 public import State
 
@@ -18,14 +19,18 @@ public struct DNSTarget: Sendable {
     public let planning: PlanningRun
     /// Gives back what the target holds (a Pi-hole API seat); call once when done.
     public let close: @Sendable () async -> Void
+    /// What the last read of the target set aside (a Cloudflare record that could not be read),
+    /// each named; said at every cycle.
+    public let warnings: @Sendable () async -> [String]
 
     public init(config: ProviderConfig, instance: String, registry: any Registry, planning: PlanningRun,
-                close: @escaping @Sendable () async -> Void) {
+                close: @escaping @Sendable () async -> Void, warnings: @escaping @Sendable () async -> [String] = { [] }) {
         self.config = config
         self.instance = instance
         self.registry = registry
         self.planning = planning
         self.close = close
+        self.warnings = warnings
     }
 }
 
@@ -48,7 +53,8 @@ extension DNSTarget {
             switch provider.kind {
             case .pihole(let settings):
                 return settings.urls.map { url in
-                    let name = "\(provider.name) \(PiholeClient.normalizedBaseURL(url.absoluteString))"
+                    // The instance names the target in logs, metrics labels, /readyz and /status: no query value, no userinfo.
+                    let name = "\(provider.name) \(Redaction.url(PiholeClient.normalizedBaseURL(url.absoluteString)))"
                     let client = PiholeClient(url: url.absoluteString, password: secrets.piholePasswords[provider.name]?.value,
                                               onCall: AgentMetrics.apiCallCounter(provider: name))
                     let pihole = PiholeProvider(client: client, name: name, restarts: restarts, restartKey: provider.name)
@@ -68,7 +74,8 @@ extension DNSTarget {
                 guard let token = secrets.cloudflareTokens[provider.name] else { return unavailable("no API token was read") }
                 do {
                     return try settings.makeZoneRegistries(name: provider.name, token: token).map { zone in
-                        DNSTarget(config: provider, instance: zone.provider.name, registry: zone.registry, planning: planning, close: {})
+                        DNSTarget(config: provider, instance: zone.provider.name, registry: zone.registry, planning: planning, close: {},
+                                  warnings: { await zone.provider.skippedRecords.map { "skipped: \($0)" } })
                     }
                 } catch {
                     return unavailable("\(error)")

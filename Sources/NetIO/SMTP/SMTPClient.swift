@@ -46,8 +46,25 @@ public struct SMTPError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The relay's last reply code, 0 when no reply came (connection refused, timeout).
     public var replyCode: Int
 
-    /// A 5xx reply: sending the same message again will fail again.
-    public var isPermanent: Bool { (500..<600).contains(replyCode) }
+    /// About the relay, not the message: it refused netagent's login (535, 534, 530, 538, curl's
+    /// "login denied"), refused the connection's terms (STARTTLS missing, a bad certificate,
+    /// TLS failed), or refused the client outright. Fixing the relay or its configuration
+    /// makes the same message go through, so it stays queued.
+    public var isRelayProblem: Bool {
+        Self.authenticationReplies.contains(replyCode) || Self.relayCurlCodes.contains(underlying.code)
+    }
+
+    /// A 5xx about this message itself (its recipients, size or content): sending it again
+    /// fails again. A 5xx about the relay (`isRelayProblem`) is not.
+    public var isPermanent: Bool { (500..<600).contains(replyCode) && !isRelayProblem }
+
+    /// RFC 4954 §6: authentication required (530), mechanism too weak (534), credentials invalid
+    /// (535), encryption required (538); 454 is a temporary authentication failure.
+    static let authenticationReplies: Set<Int> = [454, 530, 534, 535, 538]
+    /// libcurl: 9 access denied (EHLO/HELO refused), 35 TLS connect, 53/54/58/59/66/80/82/83/90/91/98
+    /// TLS engine, certificate and pinning failures, 60 peer certificate, 64 STARTTLS refused, 67 login denied,
+    /// 77 CA file.
+    static let relayCurlCodes: Set<Int> = [9, 35, 53, 54, 58, 59, 60, 64, 66, 67, 77, 80, 82, 83, 90, 91, 98]
 
     public var description: String {
         replyCode > 0 ? "\(underlying) — relay replied \(replyCode)" : underlying.description

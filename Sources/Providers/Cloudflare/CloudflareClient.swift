@@ -59,7 +59,9 @@ public actor CloudflareClient {
     public func zones(named name: String) async throws(CloudflareError) -> [CloudflareZone] {
         let reply = try await call("GET", "/zones", query: [("name", name), ("per_page", "50")],
                                    operation: .listZones, as: [CloudflareZone].self)
-        return reply.result ?? []
+        // `result: null` is not "no such zone": a listing Cloudflare did not give is an error.
+        guard let zones = reply.result else { throw invalid(.listZones, "the reply's result is null", status: 200) }
+        return zones
     }
 
     /// `GET /zones/{id}`, for zone-scoped tokens that cannot list zones.
@@ -69,16 +71,29 @@ public actor CloudflareClient {
         return zone
     }
 
-    /// Every DNS record of a zone, `perPage` at a time, following `result_info` to the last page.
+    /// Every DNS record of a zone that could be read (see `listing`).
     public func records(zoneID: String, perPage: Int = 5000) async throws(CloudflareError) -> [CloudflareRecord] {
-        var all: [CloudflareRecord] = []
+        try await listing(zoneID: zoneID, perPage: perPage).records
+    }
+
+    /// Every DNS record of a zone, `perPage` at a time, following `result_info` to the last page.
+    /// A page whose `result` is null or not a list is an error (never an empty zone); a record
+    /// that cannot be read (`content: null`, a wrong type) is set aside in `unreadable`, with
+    /// whatever of its id, name and type could be read, and the rest of the zone goes on.
+    public func listing(zoneID: String, perPage: Int = 5000) async throws(CloudflareError) -> CloudflareListing {
+        var all = CloudflareListing()
         var page = 1
         while true {
             let reply = try await call(
                 "GET", "/zones/\(Self.segment(zoneID))/dns_records", query: [("page", "\(page)"), ("per_page", "\(perPage)")],
-                operation: .listRecords, as: [CloudflareRecord].self)
-            let items = reply.result ?? []
-            all += items
+                operation: .listRecords, as: [CloudflareListedRecord].self)
+            guard let items = reply.result else { throw invalid(.listRecords, "the reply's result is null", status: 200) }
+            for item in items {
+                switch item {
+                case .read(let record): all.records.append(record)
+                case .unreadable(let record): all.unreadable.append(record)
+                }
+            }
             let totalPages = reply.result_info?.total_pages ?? page
             if items.isEmpty || page >= totalPages { return all }
             page += 1
@@ -92,7 +107,12 @@ public actor CloudflareClient {
         do { body = try JSONEncoder().encode(batch) } catch { throw invalid(.writeRecords, "cannot encode the batch: \(error)") }
         let reply = try await call("POST", "/zones/\(Self.segment(zoneID))/dns_records/batch", body: body,
                                    operation: .writeRecords, as: CloudflareBatchResult.self)
-        return reply.result ?? CloudflareBatchResult()
+        guard let result = reply.result else {
+            // Without the records touched nothing proves the batch applied: not counted as done.
+            guard batch.count == 0 else { throw invalid(.writeRecords, "the batch reply's result is null", status: 200) }
+            return CloudflareBatchResult()
+        }
+        return result
     }
 
     /// A generic GET for the tunnel client: the decoded `result`.
@@ -134,9 +154,14 @@ public actor CloudflareClient {
             }
             switch response.status {
             case 200..<300:
-                do { return try Self.decodeReply(response.body, as: type) } catch {
-                    throw invalid(operation, "cannot read the reply: \(error)", status: response.status)
+                let reply: CloudflareEnvelope<T>
+                do { reply = try Self.decodeReply(response.body, as: type) } catch {
+                    throw invalid(operation, "cannot read the reply: \(Redaction.text("\(error)"))", status: response.status)
                 }
+                // The envelope is checked before any field of it is trusted (API-FACTS §B.2):
+                // `success: false` inside a 2xx is a failure, whatever `result` holds.
+                guard reply.success else { throw Self.unsuccessful(status: response.status, errors: reply.errors, operation) }
+                return reply
             case 429:
                 counts.throttled += 1
                 let wait = CloudflareRetryPolicy.retryAfter(response.headers["Retry-After"])
@@ -183,9 +208,25 @@ public actor CloudflareClient {
         try JSONDecoder().decode(CloudflareEnvelope<T>.self, from: body)
     }
 
+    /// A 2xx reply whose envelope says `success: false`: classified by its codes as a 4xx would
+    /// be (an invalid token, a refused record), never taken as done.
+    package static func unsuccessful(status: Int, errors: [CloudflareAPIMessage], _ operation: CloudflareOperation) -> CloudflareError {
+        var error = classify(status: status, errors: errors.map(\.redacted), operation)
+        if error.kind == .serverError || error.kind == .rateLimited { error.kind = .refused }
+        error.detail = "success: false in an HTTP \(status) reply"
+        return error
+    }
+
     /// Classifies a failed reply by status and Cloudflare code (API-FACTS §B.7).
     package static func error(status: Int, body: Data, _ operation: CloudflareOperation) -> CloudflareError {
-        let errors = (try? JSONDecoder().decode(CloudflareErrorEnvelope.self, from: body))?.errors ?? []
+        let errors = ((try? JSONDecoder().decode(CloudflareErrorEnvelope.self, from: body))?.errors ?? []).map(\.redacted)
+        var error = classify(status: status, errors: errors, operation)
+        // A peer's words, quoted only once the redactor has removed credentials from them.
+        if errors.isEmpty { error.detail = Redaction.body(body) }
+        return error
+    }
+
+    private static func classify(status: Int, errors: [CloudflareAPIMessage], _ operation: CloudflareOperation) -> CloudflareError {
         let codes = Set(errors.map(\.code))
         let invalidToken = errors.contains { $0.code == 9109 && $0.message.lowercased().contains("invalid") }
         let kind: CloudflareError.Kind
@@ -198,8 +239,7 @@ public actor CloudflareClient {
         case _ where operation == .listZones && !codes.isDisjoint(with: [7003, 7000]): kind = .zoneNotFound
         default: kind = .refused
         }
-        let detail = errors.isEmpty ? String(decoding: body.prefix(200), as: UTF8.self) : nil
-        return CloudflareError(kind: kind, operation: operation, status: status, errors: errors, detail: detail)
+        return CloudflareError(kind: kind, operation: operation, status: status, errors: errors)
     }
 
     private static func segment(_ id: String) -> String {

@@ -58,6 +58,10 @@ public actor CloudflareProvider: DNSProvider {
     private var unreadable: [DNSName: CloudflareError] = [:]
     /// Why zones could not be found or read in the last `records()`.
     public private(set) var readFailures: [CloudflareError] = []
+    /// Records the last listings could not read, by zone id: skipped, never written over.
+    private var unreadableRecords: [String: [CloudflareUnreadableRecord]] = [:]
+    /// The records the last `records()` (or a re-list before a write) could not read, with why.
+    public var skippedRecords: [CloudflareUnreadableRecord] { unreadableRecords.keys.sorted().flatMap { unreadableRecords[$0] ?? [] } }
 
     public init(client: CloudflareClient, options: Options, name: String = "cloudflare") {
         self.client = client
@@ -94,10 +98,13 @@ public actor CloudflareProvider: DNSProvider {
         unreadable = [:]
         for zone in zones {
             do {
-                let records = try await client.records(zoneID: zone.id, perPage: options.pageSize)
-                let index = Self.index(records)
+                let index = try await list(zone)
                 stored[zone.id] = index
                 endpoints += index.compactMap { Self.endpoint($0.key, $0.value) }
+                // A record set that could not be read is still there: shown to the planner as present
+                // with no value it can trust, so it is a foreign record (no create beside it, no
+                // ownership claimed) or, if owned, a change `apply` refuses by name.
+                endpoints += Self.placeholders(unreadableRecords[zone.id] ?? [], besides: index)
             } catch {
                 let scoped = error.scoped("zone \(zone.name)")
                 unreadable[zone.name] = scoped
@@ -147,6 +154,10 @@ public actor CloudflareProvider: DNSProvider {
                 refused.append(ApplyFailure(operation: operation, key: key, message: "not changed: the zone could not be read: \(failure)"))
                 return
             }
+            if let skipped = Self.blocking(key, unreadableRecords[zone.id] ?? []) {
+                refused.append(ApplyFailure(operation: operation, key: key, message: "not changed: the zone holds a \(skipped)"))
+                return
+            }
             add(&byZone[zone.id, default: Plan.Changes()])
         }
         for record in changes.deletes { route(record.key, .delete) { $0.deletes.append(record) } }
@@ -177,7 +188,7 @@ public actor CloudflareProvider: DNSProvider {
     private func apply(_ changes: Plan.Changes, in zone: Zone) async -> ApplyReport {
         let scope = "zone \(zone.name)"
         if stored[zone.id] == nil, !(changes.updates.isEmpty && changes.deletes.isEmpty) {
-            do { stored[zone.id] = Self.index(try await client.records(zoneID: zone.id, perPage: options.pageSize)) } catch {
+            do { stored[zone.id] = try await list(zone) } catch {
                 return Self.report(changes, failing: error.scoped(scope).description)
             }
         }
@@ -274,6 +285,43 @@ public actor CloudflareProvider: DNSProvider {
     }
 
     // MARK: - Zones and records
+
+    /// Lists `zone`, keeps the records it could not read, and indexes the rest.
+    private func list(_ zone: Zone) async throws(CloudflareError) -> [Endpoint.Key: [CloudflareRecord]] {
+        let listing = try await client.listing(zoneID: zone.id, perPage: options.pageSize)
+        unreadableRecords[zone.id] = listing.unreadable.isEmpty ? nil : listing.unreadable
+        return Self.index(listing.records)
+    }
+
+    /// The keys of unreadable records not otherwise listed, as endpoints with no target.
+    package static func placeholders(_ skipped: [CloudflareUnreadableRecord], besides index: [Endpoint.Key: [CloudflareRecord]]) -> [Endpoint] {
+        var keys: Set<Endpoint.Key> = []
+        for record in skipped {
+            guard let text = record.name, let name = try? DNSName(text),
+                  let type = record.type.flatMap({ RecordType(rawValue: $0.uppercased()) }) else { continue }
+            let key = Endpoint.Key(name: name, type: type)
+            if index[key] == nil { keys.insert(key) }
+        }
+        return keys.sorted().map { Endpoint(name: $0.name, type: $0.type, targets: [String]()) }
+    }
+
+    /// The unreadable record that makes a change of `key` unsafe: one at the same name whose
+    /// type is `key`'s, or unknown, or a CNAME (which excludes every other type at its name,
+    /// and which any other type excludes); a record whose name is unknown blocks nothing, since
+    /// it cannot be placed (Cloudflare itself refuses a CNAME beside another record).
+    package static func blocking(_ key: Endpoint.Key, _ skipped: [CloudflareUnreadableRecord]) -> CloudflareUnreadableRecord? {
+        skipped.first { record in
+            guard let text = record.name, let name = try? DNSName(text), name == key.name else { return false }
+            guard let type = record.type.flatMap({ RecordType(rawValue: $0.uppercased()) }) else {
+                // An unknown type netagent manages none of (MX, SRV …) cannot clash with a managed key; a
+                // missing or unreadable one might.
+                return record.type == nil || !Self.unmanagedTypes.contains(record.type!.uppercased())
+            }
+            return type == key.type || type == .cname || key.type == .cname
+        }
+    }
+
+    private static let unmanagedTypes: Set<String> = ["MX", "NS", "SRV", "CAA", "PTR", "SOA", "HTTPS", "SVCB", "CERT", "DNSKEY", "DS", "NAPTR", "SMIMEA", "SSHFP", "TLSA", "URI", "LOC"]
 
     private func resolveZones() async {
         if resolvedOnce && unresolved.isEmpty { return }

@@ -1,4 +1,5 @@
 import Foundation
+import NetIO
 
 /// One DNS record as the v4 API stores it (`dns_records` result items): one value per record,
 /// so a record set of three A targets is three of these.
@@ -134,6 +135,88 @@ package struct CloudflareEnvelope<Result: Decodable>: Decodable {
     package var errors: [CloudflareAPIMessage]
     package var result: Result?
     package var result_info: ResultInfo?
+}
+
+extension CloudflareAPIMessage {
+    /// The message with credentials a peer echoed removed.
+    var redacted: CloudflareAPIMessage { CloudflareAPIMessage(code: code, message: Redaction.text(message)) }
+}
+
+/// A zone's records as listed: those read, and those set aside because they could not be.
+public struct CloudflareListing: Hashable, Sendable {
+    public var records: [CloudflareRecord] = []
+    public var unreadable: [CloudflareUnreadableRecord] = []
+    public init(records: [CloudflareRecord] = [], unreadable: [CloudflareUnreadableRecord] = []) {
+        self.records = records
+        self.unreadable = unreadable
+    }
+}
+
+/// A listed record that could not be read (`content: null`, a number for a name, …): what
+/// could be read of it, and why the rest could not. Its name and type, when known, hold a
+/// record netagent cannot see the value of, so nothing may be written there (see cloudflare.md).
+public struct CloudflareUnreadableRecord: Hashable, Sendable, CustomStringConvertible {
+    public var id: String?
+    public var name: String?
+    public var type: String?
+    public var reason: String
+
+    public init(id: String? = nil, name: String? = nil, type: String? = nil, reason: String) {
+        self.id = id
+        self.name = name
+        self.type = type
+        self.reason = reason
+    }
+
+    public var description: String {
+        let what = [name ?? "(no name)", type ?? "(no type)"].joined(separator: " ")
+        return "record \(what)\(id.map { " id \($0)" } ?? "") could not be read (\(reason))"
+    }
+}
+
+/// One item of a listing, read on its own so that one bad record does not fail the page.
+package enum CloudflareListedRecord: Decodable {
+    case read(CloudflareRecord)
+    case unreadable(CloudflareUnreadableRecord)
+
+    private struct Partial: Decodable {
+        var id: String?
+        var name: String?
+        var type: String?
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            id = try? container.decodeIfPresent(String.self, forKey: .id)
+            name = try? container.decodeIfPresent(String.self, forKey: .name)
+            type = try? container.decodeIfPresent(String.self, forKey: .type)
+        }
+        enum CodingKeys: String, CodingKey { case id, name, type }
+    }
+
+    package init(from decoder: any Decoder) throws {
+        do {
+            self = .read(try CloudflareRecord(from: decoder))
+        } catch {
+            let partial = try? Partial(from: decoder)
+            self = .unreadable(CloudflareUnreadableRecord(id: partial?.id, name: partial?.name, type: partial?.type,
+                                                          reason: Self.reason(error)))
+        }
+    }
+
+    /// The field and what was wrong with it, in a few words.
+    private static func reason(_ error: any Error) -> String {
+        switch error as? DecodingError {
+        case .valueNotFound(_, let context): "\(path(context)) is null"
+        case .keyNotFound(let key, _): "no \(key.stringValue)"
+        case .typeMismatch(_, let context): "\(path(context)) has the wrong type"
+        case .dataCorrupted(let context): "\(path(context)) is malformed"
+        default: "not a record"
+        }
+    }
+
+    private static func path(_ context: DecodingError.Context) -> String {
+        // The record's own field: the envelope's `result` and the item's index left out.
+        context.codingPath.last { $0.intValue == nil && $0.stringValue != "result" }?.stringValue ?? "the record"
+    }
 }
 
 /// The envelope read only for its errors (a failed reply's `result` is null or absent).

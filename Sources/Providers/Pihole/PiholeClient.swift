@@ -216,6 +216,7 @@ public actor PiholeClient {
             }
             if response.status == 200, let session = Self.session(response.body) {
                 sid = session.sid
+                if let sid = session.sid { Redaction.register(secret: sid) }
                 authenticated = true
                 return
             }
@@ -263,7 +264,7 @@ public actor PiholeClient {
         }
         return PiholeError(
             kind: kind, instance: instance, status: status, key: detail?.key,
-            message: detail?.message ?? String(decoding: body.prefix(200), as: UTF8.self), hint: detail?.hint)
+            message: detail.map { Redaction.text($0.message) } ?? Redaction.body(body), hint: detail?.hint.map(Redaction.text))
     }
 }
 

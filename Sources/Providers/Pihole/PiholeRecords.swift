@@ -42,11 +42,14 @@ package struct PiholeRecordSet: Sendable {
         for line in cnames {
             let fields = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
             guard fields.count == 2 || fields.count == 3, let name = try? DNSName(fields[0]), !name.isWildcard,
-                  let target = try? DNSName(fields[1]) else { continue }
+                  !fields[1].isEmpty else { continue }
+            // A target that is no valid name (`evil..com`, `1.2.3.4%eth0`, written before targets were
+            // checked) is read as it stands, so the record its owner no longer wants can still be deleted.
+            let target = (try? DNSName(fields[1]))?.text ?? Endpoint(name: name, type: .cname, targets: [fields[1]]).targets[0]
             let key = Endpoint.Key(name: name, type: .cname)
-            targets[key, default: []].append(target.text)
+            targets[key, default: []].append(target)
             if fields.count == 3, let ttl = Int(fields[2]) { ttls[key] = ttl }
-            lines[LineKey(key: key, target: target.text)] = StoredLine(text: line, array: .cnameRecords, shared: false)
+            lines[LineKey(key: key, target: target)] = StoredLine(text: line, array: .cnameRecords, shared: false)
         }
         endpoints = targets.keys.sorted().map { key in
             Endpoint(name: key.name, type: key.type, targets: targets[key] ?? [], ttl: ttls[key])
@@ -60,7 +63,8 @@ package struct PiholeRecordSet: Sendable {
         }
         switch endpoint.type {
         case .a, .aaaa:
-            guard let address = IPAddress(target), address.isIPv4 == (endpoint.type == .a) else {
+            guard TargetSyntax.problem(target, for: endpoint.type) == nil, let address = IPAddress(target),
+                  address.isIPv4 == (endpoint.type == .a) else {
                 return .failure(ApplyRefusal("'\(target)' is not an \(endpoint.type == .a ? "IPv4" : "IPv6") address"))
             }
             return .success(("\(address) \(endpoint.name)", .hosts))
@@ -68,6 +72,8 @@ package struct PiholeRecordSet: Sendable {
             guard endpoint.targets.count == 1 else {
                 return .failure(ApplyRefusal("a Pi-hole CNAME has one target, this record has \(endpoint.targets.count)"))
             }
+            // A line Pi-hole would store but never read back as this record: refused before it is written.
+            if let problem = TargetSyntax.problem(target, for: .cname) { return .failure(ApplyRefusal(problem)) }
             let ttl = endpoint.ttl.map { ",\($0)" } ?? ""
             return .success(("\(endpoint.name),\(target)\(ttl)", .cnameRecords))
         case .txt:
