@@ -121,8 +121,13 @@ public struct DNSEndpointSource: Sendable {
                 skip("setIdentifier \"\(entry.setIdentifier)\" is for weighted/geo routing, which neither Cloudflare nor Pi-hole has")
                 continue
             }
-            if let bad = entry.targets.first(where: { !Self.fits(type, $0) }) {
-                skip("target \"\(bad)\" is not valid for an \(type.rawValue) record")
+            // The one check of values at the edge (DNSCore's TargetSyntax), as for Gateway targets.
+            if let problem = entry.targets.lazy.compactMap({ TargetSyntax.problem($0, for: type) }).first {
+                skip("\(problem), not valid for an \(type.rawValue) record")
+                continue
+            }
+            if type == .cname, entry.targets.count > 1 {
+                skip("a CNAME has one target, not \(entry.targets.count)")
                 continue
             }
             let name: DNSName
@@ -146,17 +151,6 @@ public struct DNSEndpointSource: Sendable {
                                       labels: EndpointLabels(resource: resource)))
         }
         return endpoints
-    }
-
-    /// Whether `target` can be the value of a `type` record: an IPv4 address for A, IPv6 for
-    /// AAAA, a host name for CNAME.
-    static func fits(_ type: RecordType, _ target: String) -> Bool {
-        switch type {
-        case .a: IPText.isIPv4(target)
-        case .aaaa: IPText.isIP(target) && !IPText.isIPv4(target)
-        case .cname: !IPText.isIP(target) && (try? DNSName(target)) != nil
-        case .txt: true
-        }
     }
 }
 
