@@ -110,7 +110,7 @@ public struct DNSEndpointSource: Sendable {
                 continue
             }
             guard !entry.targets.isEmpty else {
-                skip("an \(type.rawValue) record with no targets")
+                skip("\(Self.article(type)) \(type.rawValue) record with no targets")
                 continue
             }
             if let dotted = entry.targets.first(where: { $0.hasSuffix(".") }) {
@@ -122,8 +122,8 @@ public struct DNSEndpointSource: Sendable {
                 continue
             }
             // The one check of values at the edge (DNSCore's TargetSyntax), as for Gateway targets.
-            if let problem = entry.targets.lazy.compactMap({ TargetSyntax.problem($0, for: type) }).first {
-                skip("\(problem), not valid for an \(type.rawValue) record")
+            if let (bad, problem) = entry.targets.lazy.compactMap({ t in TargetSyntax.problem(t, for: type).map { (t, $0) } }).first {
+                skip("target \"\(bad)\" is not valid for \(Self.article(type)) \(type.rawValue) record (\(problem))")
                 continue
             }
             if type == .cname, entry.targets.count > 1 {
@@ -152,6 +152,9 @@ public struct DNSEndpointSource: Sendable {
         }
         return endpoints
     }
+
+    /// "an A", "an AAAA", but "a CNAME".
+    static func article(_ type: RecordType) -> String { type == .cname ? "a" : "an" }
 }
 
 extension RouteSource {

@@ -142,16 +142,20 @@ import Testing
                 - { dnsName: empty.home.test, recordType: A, targets: [] }
                 - { dnsName: dotted.home.test, recordType: CNAME, targets: [gw.home.test.] }
                 - { dnsName: wrong.home.test, recordType: A, targets: [gw.home.test] }
+                - { dnsName: two.home.test, recordType: CNAME, targets: [a.home.test, b.home.test] }
+                - { dnsName: bad.home.test, recordType: CNAME, targets: [evil..com] }
             """)
         let (result, _) = Self.run(yaml)
         #expect(result.endpoints.isEmpty)
         #expect(result.warnings.map(\.message) == [
             "spec.endpoints[0] empty.home.test: an A record with no targets; skipped",
             "spec.endpoints[1] dotted.home.test: target \"gw.home.test.\" ends with a dot, which external-dns refuses as an illegal target format; skipped",
-            "spec.endpoints[2] wrong.home.test: target \"gw.home.test\" is not valid for an A record; skipped",
+            "spec.endpoints[2] wrong.home.test: target \"gw.home.test\" is not valid for an A record ('gw.home.test' is not an IPv4 address); skipped",
+            "spec.endpoints[3] two.home.test: a CNAME has one target, not 2; skipped",
+            "spec.endpoints[4] bad.home.test: target \"evil..com\" is not valid for a CNAME record ('evil..com' is not a host name: empty label); skipped",
         ])
         #expect(Set(result.explanations.map(\.resource)) == ["crd/network/records"])
-        #expect(result.explanations.count == 3)
+        #expect(result.explanations.count == 5)
     }
 
     @Test func aBadRecordTTLNamesTheFieldAndTheObject() {
