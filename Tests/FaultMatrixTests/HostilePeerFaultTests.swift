@@ -31,7 +31,7 @@ import TestSupport
             fault: "Cloudflare answers the listing `success: false` inside HTTP 200, then `result: null`, then answers well",
             assertions: "no write while the listing is bad (never read as an empty zone), exit 1 naming Cloudflare's code; converges once the peer answers well"
         ).run {
-            let server = try await HostileHTTPServer(CF.rules(
+            let server = try await ScriptedHTTPPeer(CF.rules(
                 records: CF.envelope(success: false, errors: #"[{"code":1101,"message":"internal"}]"#, result: "[]"), batch: Self.created))
             defer { server.stop() }
             let config = try Self.config(try Repository.temporaryFolder("matrix-cf-false"), hosts: ["wiki.home.test"], url: server.url)
@@ -57,7 +57,7 @@ import TestSupport
         ).run {
             let listing = CF.envelope(result: "[" + CF.record("r1", "foreign.home.test", "A", "198.18.0.9") + ","
                 + #"{"id":"bad1","name":"photos.home.test","type":"A","content":null,"ttl":1}"# + "]")
-            let server = try await HostileHTTPServer(CF.rules(records: listing, batch: Self.created))
+            let server = try await ScriptedHTTPPeer(CF.rules(records: listing, batch: Self.created))
             defer { server.stop() }
             let config = try Self.config(try Repository.temporaryFolder("matrix-cf-null"), hosts: ["wiki.home.test", "photos.home.test"],
                                          url: server.url)
@@ -77,7 +77,7 @@ import TestSupport
             assertions: "the mail stays queued (never rejected), the relay problem is logged at the default level; delivered once the password is right"
         ).run {
             // Cloudflare refuses everything: a provider-failing alert fires.
-            let server = try await HostileHTTPServer([HostileHTTPServer.Rule("*", "/", status: 403,
+            let server = try await ScriptedHTTPPeer([ScriptedHTTPPeer.Rule("*", "/", status: 403,
                 body: #"{"success":false,"errors":[{"code":10000,"message":"Authentication error"}],"result":null}"#)])
             defer { server.stop() }
             let relay = try await SMTPAuthRelay(password: "right-password", certificates: nil)
@@ -114,7 +114,7 @@ import TestSupport
             fault: "1,500 idle TCP connections to the status server (more than a 1,024-descriptor limit would hold)",
             assertions: "/healthz answers throughout; a reconcile still reads and writes (a new route's record is created); the state file works"
         ).run {
-            let server = try await HostileHTTPServer(CF.rules(records: CF.envelope(result: "[]"), batch: Self.created))
+            let server = try await ScriptedHTTPPeer(CF.rules(records: CF.envelope(result: "[]"), batch: Self.created))
             defer { server.stop() }
             let folder = try Repository.temporaryFolder("matrix-flood")
             let port = try freeLoopbackPort()

@@ -12,7 +12,7 @@ import TestSupport
     static let token = "cf-hostile-canary-Rz8Wq3Lm5"
 
     /// A provider for zone home.test against `server`, retrying nothing.
-    static func provider(_ server: HostileHTTPServer) -> CloudflareProvider {
+    static func provider(_ server: ScriptedHTTPPeer) -> CloudflareProvider {
         let client = CloudflareClient(baseURL: server.url, token: token, policy: CloudflareRetryPolicy(attempts: 1),
                                       timeout: .seconds(5))
         return CloudflareProvider(client: client, options: .init(zones: [try! DNSName("home.test")]))
@@ -24,7 +24,7 @@ import TestSupport
 
     @Test("a listing answered success:false inside HTTP 200 is an error, never an empty zone")
     func unsuccessfulListing() async throws {
-        let server = try await HostileHTTPServer(CF.rules(records: CF.envelope(
+        let server = try await ScriptedHTTPPeer(CF.rules(records: CF.envelope(
             success: false, errors: #"[{"code":10000,"message":"Authentication error"}]"#, result: "[]")))
         defer { server.stop() }
         let error = await #expect(throws: CloudflareError.self) { try await Self.provider(server).records() }
@@ -35,12 +35,12 @@ import TestSupport
     @Test("a listing whose result is null, or not a list, is an error")
     func nullOrMistypedResult() async throws {
         for result in ["null", #"{"id":"r1"}"#, #""records""#] {
-            let server = try await HostileHTTPServer(CF.rules(records: CF.envelope(result: result)))
+            let server = try await ScriptedHTTPPeer(CF.rules(records: CF.envelope(result: result)))
             defer { server.stop() }
             await #expect(throws: CloudflareError.self, "result \(result)") { try await Self.provider(server).records() }
         }
         // And a zone lookup whose result is null is not "no such zone".
-        let server = try await HostileHTTPServer([HostileHTTPServer.Rule("GET", "/zones", body: CF.envelope(result: "null"))])
+        let server = try await ScriptedHTTPPeer([ScriptedHTTPPeer.Rule("GET", "/zones", body: CF.envelope(result: "null"))])
         defer { server.stop() }
         let client = CloudflareClient(baseURL: server.url, token: Self.token, policy: CloudflareRetryPolicy(attempts: 1))
         let error = await #expect(throws: CloudflareError.self) { try await client.zones(named: "home.test") }
@@ -51,7 +51,7 @@ import TestSupport
     func unsuccessfulBatch() async throws {
         let listing = CF.envelope(result: "[" + CF.record("r1", "a.home.test", "A", "198.18.0.1") + ","
             + CF.record("r2", "b.home.test", "A", "198.18.0.2") + "]")
-        let server = try await HostileHTTPServer(CF.rules(records: listing, batch: CF.envelope(
+        let server = try await ScriptedHTTPPeer(CF.rules(records: listing, batch: CF.envelope(
             success: false, errors: #"[{"code":1004,"message":"DNS Validation Error"}]"#,
             result: #"{"deletes":[],"posts":[],"patches":[],"puts":[]}"#)))
         defer { server.stop() }
@@ -73,7 +73,7 @@ import TestSupport
         let bad = #"{"id":"bad1","name":"wiki.home.test","type":"A","content":null,"ttl":1}"#
         let listing = CF.envelope(result: "[" + CF.record("r1", "grafana.home.test", "A", "198.18.0.1") + "," + bad + "]")
         let batch = CF.envelope(result: #"{"deletes":[],"patches":[],"puts":[],"posts":[\#(CF.record("r9", "new.home.test", "A", "198.18.0.9"))]}"#)
-        let server = try await HostileHTTPServer(CF.rules(records: listing, batch: batch))
+        let server = try await ScriptedHTTPPeer(CF.rules(records: listing, batch: batch))
         defer { server.stop() }
         let provider = Self.provider(server)
         let current = try await provider.records()
@@ -100,7 +100,7 @@ import TestSupport
     @Test("a peer that echoes the request's headers in an error puts no token in the error")
     func echoedHeadersAreRedacted() async throws {
         for body in ["{{headers}}", #"{"success":false,"errors":[{"code":1000,"message":"{{headers_json}}"}],"result":null}"#] {
-            let server = try await HostileHTTPServer([HostileHTTPServer.Rule("*", "/", status: 400, body: body)])
+            let server = try await ScriptedHTTPPeer([ScriptedHTTPPeer.Rule("*", "/", status: 400, body: body)])
             defer { server.stop() }
             let client = CloudflareClient(baseURL: server.url, token: Self.token, policy: CloudflareRetryPolicy(attempts: 1))
             let error = await #expect(throws: CloudflareError.self) { try await client.zones(named: "home.test") }

@@ -32,7 +32,7 @@ import TestSupport
             #"{"id":"bad1","name":"wiki.home.test","type":"A","content":null,"ttl":1}"#,
         ].joined(separator: ",") + "]")
         let batch = CF.envelope(success: false, errors: #"[{"code":1004,"message":"DNS Validation Error"}]"#, result: "null")
-        let server = try await HostileHTTPServer(CF.rules(records: listing, batch: batch))
+        let server = try await ScriptedHTTPPeer(CF.rules(records: listing, batch: batch))
         defer { server.stop() }
         let folder = try Repository.temporaryFolder("hostile-once")
         let config = try Self.config(folder: folder, hosts: ["wiki.home.test", "new.home.test"], cloudflareURL: server.url)
@@ -61,8 +61,8 @@ import TestSupport
     func echoedSecretsReachNoOutput() async throws {
         let binary = try #require(Netagent.binary, "the netagent binary is not built")
         // Every Cloudflare call refused with the request's headers (Authorization: Bearer …) echoed back.
-        let server = try await HostileHTTPServer([
-            HostileHTTPServer.Rule("*", "/", status: 403, body: #"{"success":false,"errors":[{"code":10000,"message":"denied; you sent {{headers_json}}"}],"result":null}"#),
+        let server = try await ScriptedHTTPPeer([
+            ScriptedHTTPPeer.Rule("*", "/", status: 403, body: #"{"success":false,"errors":[{"code":10000,"message":"denied; you sent {{headers_json}}"}],"result":null}"#),
         ])
         defer { server.stop() }
         let relay = try await SMTPSink()

@@ -1,10 +1,10 @@
 import Foundation
 import Glibc
 
-/// A hostile HTTP peer on loopback (Tests/Fixtures/hostile_http.py): a real server whose every
+/// A scripted hostile HTTP peer on loopback (Tests/Fixtures/hostile_http.py): a real server whose every
 /// answer the test scripts — `success: false` inside a 200, `result: null`, a record with
 /// `content: null`, an error body echoing the request's headers.
-public final class HostileHTTPServer: @unchecked Sendable {
+public final class ScriptedHTTPPeer: @unchecked Sendable {
     // `@unchecked Sendable`: immutable after init; the rules file is rewritten whole.
     /// One scripted answer: the first rule whose method ("*" for any) and path prefix match.
     public struct Rule: Encodable, Sendable {
@@ -76,13 +76,13 @@ public enum HostileCloudflare {
     }
 
     /// Token verification and the zone lookup, answered well; `records` is the listing's body.
-    public static func rules(records: String, batch: String? = nil, batchStatus: Int = 200) -> [HostileHTTPServer.Rule] {
+    public static func rules(records: String, batch: String? = nil, batchStatus: Int = 200) -> [ScriptedHTTPPeer.Rule] {
         var rules = [
-            HostileHTTPServer.Rule("GET", "/user/tokens/verify", body: envelope(result: #"{"id":"t1","status":"active"}"#)),
-            HostileHTTPServer.Rule("GET", "/zones/\(zoneID)/dns_records", body: records),
-            HostileHTTPServer.Rule("GET", "/zones", body: envelope(result: #"[{"id":"\#(zoneID)","name":"home.test","status":"active"}]"#)),
+            ScriptedHTTPPeer.Rule("GET", "/user/tokens/verify", body: envelope(result: #"{"id":"t1","status":"active"}"#)),
+            ScriptedHTTPPeer.Rule("GET", "/zones/\(zoneID)/dns_records", body: records),
+            ScriptedHTTPPeer.Rule("GET", "/zones", body: envelope(result: #"[{"id":"\#(zoneID)","name":"home.test","status":"active"}]"#)),
         ]
-        if let batch { rules.append(HostileHTTPServer.Rule("POST", "/zones/\(zoneID)/dns_records/batch", status: batchStatus, body: batch)) }
+        if let batch { rules.append(ScriptedHTTPPeer.Rule("POST", "/zones/\(zoneID)/dns_records/batch", status: batchStatus, body: batch)) }
         return rules
     }
 }
