@@ -1,5 +1,8 @@
 import Foundation
+import Alerts
+import Config
 import NetAgent
+import State
 @testable import NetIO
 import Testing
 import TestSupport

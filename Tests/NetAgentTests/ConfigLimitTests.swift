@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import Config
 @testable import NetAgent
 
 /// Hostile configuration files (issue 20: defect 1's timeout, defect 12's names, and the
@@ -56,7 +57,7 @@ struct ConfigLimitTests {
         }
         let big = FileManager.default.temporaryDirectory.appendingPathComponent("netagent-big-\(UUID()).yaml").path
         defer { try? FileManager.default.removeItem(atPath: big) }
-        FileManager.default.createFile(atPath: big, contents: Data((minimal + "# " + String(repeating: "x", count: NetAgentConfig.maxFileBytes) + "\n").utf8))
+        _ = FileManager.default.createFile(atPath: big, contents: Data((minimal + "# " + String(repeating: "x", count: NetAgentConfig.maxFileBytes) + "\n").utf8))
         do {
             _ = try NetAgentConfig.load(file: big)
             Issue.record("loaded")

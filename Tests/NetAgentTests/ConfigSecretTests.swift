@@ -53,7 +53,7 @@ struct ConfigSecretTests {
     func empty() throws {
         let folder = try Self.folder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        FileManager.default.createFile(atPath: folder + "/empty", contents: Data())
+        _ = FileManager.default.createFile(atPath: folder + "/empty", contents: Data())
         let config = try #require(makeConfig(tokenFile: folder + "/empty"))
         #expect {
             _ = try config.resolveSecrets(environment: ["PH_PASSWORD": "x", "SMTP_PW": "y"])
@@ -106,7 +106,7 @@ struct ConfigSecretTests {
         let folder = try Self.folder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let big = folder + "/big"
-        FileManager.default.createFile(atPath: big, contents: Data(repeating: 0x61, count: SecretLimits.maxFileBytes + 1),
+        _ = FileManager.default.createFile(atPath: big, contents: Data(repeating: 0x61, count: SecretLimits.maxFileBytes + 1),
                                        attributes: [.posixPermissions: 0o600])
         #expect(try reason(tokenFile: big)?.contains("more than \(SecretLimits.maxFileBytes) bytes") == true)
     }
@@ -117,7 +117,7 @@ struct ConfigSecretTests {
     func multiLine(content: String) throws {
         let folder = try Self.folder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        FileManager.default.createFile(atPath: folder + "/token", contents: Data(content.utf8), attributes: [.posixPermissions: 0o600])
+        _ = FileManager.default.createFile(atPath: folder + "/token", contents: Data(content.utf8), attributes: [.posixPermissions: 0o600])
         let reason = try reason(tokenFile: folder + "/token")
         #expect(reason?.contains("must be one line") == true)
         #expect(reason?.contains("tok") == false)
@@ -131,7 +131,7 @@ struct ConfigSecretTests {
         let folder = try Self.folder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let token = folder + "/token"
-        FileManager.default.createFile(atPath: token, contents: Data("tok\n".utf8), attributes: [.posixPermissions: 0o644])
+        _ = FileManager.default.createFile(atPath: token, contents: Data("tok\n".utf8), attributes: [.posixPermissions: 0o644])
         let config = try #require(makeConfig(tokenFile: token))
         let loose = try config.resolveSecrets(environment: ["PH_PASSWORD": "x", "SMTP_PW": "y"])
         #expect(loose.cloudflareTokens["cf"]?.value == "tok")

@@ -1,4 +1,6 @@
 import Foundation
+import Config
+import Diagnosis
 import Glibc
 import Logging
 import NetAgent

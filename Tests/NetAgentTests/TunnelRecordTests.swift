@@ -1,3 +1,4 @@
+import Config
 import DNSCore
 import Foundation
 import Kube
