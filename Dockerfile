@@ -1,12 +1,15 @@
 # netagent's container image. Build: docker build -t netagent:TAG .
 #
 # Two stages: the Swift 6.3 toolchain on Debian bookworm builds a release binary with the Swift
-# runtime linked in statically (--static-swift-stdlib); the runtime stage is plain
+# runtime linked in statically (--static-swift-stdlib), the dependencies at the versions in
+# Package.resolved (--force-resolved-versions), stripped; the runtime stage is plain
 # debian:bookworm-slim with only the C libraries the binary loads. Why not swift:6.3-bookworm-slim
 # as the base: it carries the whole shared Swift runtime (~100 MB more) that a statically linked
 # binary never loads, and its version would have to move in step with the builder's; with the
 # runtime linked in there is nothing to keep in step.
 # Deployed by deploy/ (docs/deployment.md): non-root uid 65532, read-only root, NET_RAW only.
+# Without Docker, scripts/image builds the same layout (mmdebstrap + umoci) and smoke-tests it;
+# keep its package list and runtime steps in step with this file.
 
 FROM swift:6.3-bookworm AS build
 RUN apt-get update \
@@ -15,11 +18,12 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Tests too: SwiftPM checks every target's folder when it loads Package.swift.
-COPY Package.swift ./
+COPY Package.swift Package.resolved ./
 COPY Sources ./Sources
 COPY Tests ./Tests
-RUN swift build -c release --static-swift-stdlib --product netagent \
- && install -D -m 0755 "$(swift build -c release --show-bin-path)/netagent" /out/netagent
+RUN swift build -c release --static-swift-stdlib --force-resolved-versions --product netagent \
+ && mkdir -p /out \
+ && strip -o /out/netagent "$(swift build -c release --static-swift-stdlib --show-bin-path)/netagent"
 
 FROM debian:bookworm-slim
 # libcurl4, libc-ares2, libsqlite3-0: the C libraries behind NetIO and GRDB. ca-certificates:
