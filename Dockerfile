@@ -31,7 +31,9 @@ FROM debian:bookworm-slim
 # iputils-arping: the VIP probe runs arping (Sources/NetIO/Probing/ARPProbe.swift); iproute2:
 # `ip route get` picks arping's interface. libcap2-bin is installed first so that arping's
 # postinst gives it cap_net_raw instead of the setuid bit, which no_new_privs
-# (allowPrivilegeEscalation: false) would ignore; setcap is removed again afterwards.
+# (allowPrivilegeEscalation: false) would ignore. It stays: iputils-arping and iproute2 depend on
+# it (purging it removed them both, as scripts/image found), and setcap is of no use in the
+# container, where CAP_SETFCAP is dropped.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libcap2-bin \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
@@ -46,7 +48,6 @@ COPY --from=build /out/netagent /usr/local/bin/netagent
 RUN setcap cap_net_raw+ep /usr/bin/arping \
  && chmod u-s /usr/bin/arping \
  && setcap cap_net_raw+ep /usr/local/bin/netagent \
- && DEBIAN_FRONTEND=noninteractive apt-get purge -y libcap2-bin \
  && mkdir -p /var/lib/netagent /etc/netagent \
  && chown 65532:65532 /var/lib/netagent
 USER 65532:65532
