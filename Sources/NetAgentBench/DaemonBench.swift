@@ -261,10 +261,14 @@ enum DaemonBench {
     /// Resident KiB by what is mapped, from `/proc/PID/smaps`: `binary` (the executable's own
     /// file), `swift` (the Swift runtime and Foundation's libraries: libswift*, libFoundation*,
     /// lib_Foundation*, libdispatch, libBlocksRuntime — none in a static build), `c` (every other
-    /// shared library: libcurl and what it loads, c-ares, SQLite, glibc), `heap` (anonymous:
-    /// malloc's arenas, thread stacks), `other` (the rest: vdso, files).
+    /// shared library: libcurl and what it loads, c-ares, SQLite, glibc), `heap` (anonymous
+    /// mappings: malloc's arenas, thread stacks), `other` (the rest: vdso, files). A file's written
+    /// data pages (relocated data, .bss) count with that file, so `heap` is less than RssAnon.
     static func rssByPart(_ pid: pid_t) throws -> [String: Int] {
-        let text = try String(contentsOfFile: "/proc/\(pid)/smaps", encoding: .utf8)
+        // Read to EOF: /proc files report size 0, and a read sized by it stops after the first page.
+        guard let handle = FileHandle(forReadingAtPath: "/proc/\(pid)/smaps") else { throw BenchError("unreadable /proc/\(pid)/smaps") }
+        defer { try? handle.close() }
+        let text = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
         let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe")) ?? ""
         var parts: [String: Int] = [:]
         var part = "other"
