@@ -1,12 +1,15 @@
 # netagent's container image. Build: docker build -t netagent:TAG .
 #
 # Two stages: the Swift 6.3 toolchain on Debian bookworm builds a release binary with the Swift
-# runtime linked in statically (--static-swift-stdlib); the runtime stage is plain
+# runtime linked in statically (--static-swift-stdlib), the dependencies at the versions in
+# Package.resolved (--force-resolved-versions), stripped; the runtime stage is plain
 # debian:bookworm-slim with only the C libraries the binary loads. Why not swift:6.3-bookworm-slim
 # as the base: it carries the whole shared Swift runtime (~100 MB more) that a statically linked
 # binary never loads, and its version would have to move in step with the builder's; with the
 # runtime linked in there is nothing to keep in step.
 # Deployed by deploy/ (docs/deployment.md): non-root uid 65532, read-only root, NET_RAW only.
+# Without Docker, scripts/image builds the same layout (mmdebstrap + umoci) and smoke-tests it;
+# keep its package list and runtime steps in step with this file.
 
 FROM swift:6.3-bookworm AS build
 RUN apt-get update \
@@ -15,11 +18,12 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Tests too: SwiftPM checks every target's folder when it loads Package.swift.
-COPY Package.swift ./
+COPY Package.swift Package.resolved ./
 COPY Sources ./Sources
 COPY Tests ./Tests
-RUN swift build -c release --static-swift-stdlib --product netagent \
- && install -D -m 0755 "$(swift build -c release --show-bin-path)/netagent" /out/netagent
+RUN swift build -c release --static-swift-stdlib --force-resolved-versions --product netagent \
+ && mkdir -p /out \
+ && strip -o /out/netagent "$(swift build -c release --static-swift-stdlib --show-bin-path)/netagent"
 
 FROM debian:bookworm-slim
 # libcurl4, libc-ares2, libsqlite3-0: the C libraries behind NetIO and GRDB. ca-certificates:
@@ -27,7 +31,9 @@ FROM debian:bookworm-slim
 # iputils-arping: the VIP probe runs arping (Sources/NetIO/Probing/ARPProbe.swift); iproute2:
 # `ip route get` picks arping's interface. libcap2-bin is installed first so that arping's
 # postinst gives it cap_net_raw instead of the setuid bit, which no_new_privs
-# (allowPrivilegeEscalation: false) would ignore; setcap is removed again afterwards.
+# (allowPrivilegeEscalation: false) would ignore. It stays: iputils-arping and iproute2 depend on
+# it (purging it removed them both, as scripts/image found), and setcap is of no use in the
+# container, where CAP_SETFCAP is dropped.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libcap2-bin \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
@@ -42,7 +48,6 @@ COPY --from=build /out/netagent /usr/local/bin/netagent
 RUN setcap cap_net_raw+ep /usr/bin/arping \
  && chmod u-s /usr/bin/arping \
  && setcap cap_net_raw+ep /usr/local/bin/netagent \
- && DEBIAN_FRONTEND=noninteractive apt-get purge -y libcap2-bin \
  && mkdir -p /var/lib/netagent /etc/netagent \
  && chown 65532:65532 /var/lib/netagent
 USER 65532:65532

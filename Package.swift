@@ -6,6 +6,16 @@ let strict: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
+// How the two executables are linked (issue 22): lld for pack-relative relocations (DT_RELR: the
+// relocation table of a static-stdlib binary shrinks to a bitmap, and so do the dirty pages it
+// leaves; glibc ≥ 2.36 reads it: bookworm's) and no dynamic export of Swift symbols (the driver
+// passes -export-dynamic; nothing dlsym()s netagent's symbols). The same in every configuration, so
+// that the tests, which run the debug `netagent`, test a binary linked this way. BENCHMARKS.md has
+// the saving.
+let lean: [LinkerSetting] = [
+    .unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic"]),
+]
+
 let package = Package(
     name: "netagent",
     platforms: [.macOS(.v15)],
@@ -96,10 +106,10 @@ let package = Package(
             "NetAgent", "Config", "Diagnosis", "NetIO", "DNSCore", "Probes", "Kube", "Lab",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
-        ], swiftSettings: strict),
+        ], swiftSettings: strict, linkerSettings: lean),
 
         // Benchmark drivers for scripts/bench-*.
-        .executableTarget(name: "NetAgentBench", dependencies: ["NetIO", "DNSCore", "Probes", "Pihole", "Cloudflare", "Lab"], swiftSettings: strict),
+        .executableTarget(name: "NetAgentBench", dependencies: ["NetIO", "DNSCore", "Probes", "Pihole", "Cloudflare", "Lab"], swiftSettings: strict, linkerSettings: lean),
 
         // Fuzz harnesses (docs/fuzzing.md): built and replayed over Fuzz/Corpus by FuzzTests with
         // the package; the libFuzzer binaries below only when NETAGENT_FUZZ=1 (scripts/fuzz).

@@ -125,6 +125,7 @@ enum DaemonBench {
                     result.threads = fields["Threads"] ?? 0
                     result.rssAnon = fields["RssAnon"] ?? 0
                     result.rssFile = fields["RssFile"] ?? 0
+                    result.rssByPart = try rssByPart(pid)
                     return result
                 }
             }
@@ -133,7 +134,7 @@ enum DaemonBench {
                        "vmHWMKiB": measured.vmHWM, "vmRSSKiB": measured.vmRSS.last ?? 0, "vmRSSSamplesKiB": measured.vmRSS,
                        "vmRSSAfterIdleKiB": measured.vmRSSAfterIdle, "idleCPUSeconds": measured.idleCPUSeconds,
                        "idleCPUPercent": measured.idleCPUPercent, "threads": measured.threads,
-                       "rssAnonKiB": measured.rssAnon, "rssFileKiB": measured.rssFile])
+                       "rssAnonKiB": measured.rssAnon, "rssFileKiB": measured.rssFile, "rssByPartKiB": measured.rssByPart])
     }
 
     struct Footprint: Sendable {
@@ -147,6 +148,8 @@ enum DaemonBench {
         /// After the idle time: anonymous memory (the heap) and mapped files (code, ICU data).
         var rssAnon = 0
         var rssFile = 0
+        /// `rssByPart`'s breakdown after the idle time.
+        var rssByPart: [String: Int] = [:]
     }
 
     // MARK: - The agent as a process
@@ -253,6 +256,43 @@ enum DaemonBench {
             fields[String(parts[0])] = value
         }
         return fields
+    }
+
+    /// Resident KiB by what is mapped, from `/proc/PID/smaps`: `binary` (the executable's own
+    /// file), `swift` (the Swift runtime and Foundation's libraries: libswift*, libFoundation*,
+    /// lib_Foundation*, libdispatch, libBlocksRuntime — none in a static build), `c` (every other
+    /// shared library: libcurl and what it loads, c-ares, SQLite, glibc), `heap` (anonymous
+    /// mappings: malloc's arenas, thread stacks), `other` (the rest: vdso, files). A file's written
+    /// data pages (relocated data, .bss) count with that file, so `heap` is less than RssAnon.
+    static func rssByPart(_ pid: pid_t) throws -> [String: Int] {
+        // Read to EOF: /proc files report size 0, and a read sized by it stops after the first page.
+        guard let handle = FileHandle(forReadingAtPath: "/proc/\(pid)/smaps") else { throw BenchError("unreadable /proc/\(pid)/smaps") }
+        defer { try? handle.close() }
+        let text = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe")) ?? ""
+        var parts: [String: Int] = [:]
+        var part = "other"
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            if let first = fields.first, first.contains("-"), fields.count >= 5, !first.hasSuffix(":") {
+                let path = fields.count >= 6 ? String(fields[5...].joined(separator: " ")) : ""
+                let file = path.split(separator: "/").last.map(String.init) ?? ""
+                if path.isEmpty || path == "[heap]" || path.hasPrefix("[stack") || path.hasPrefix("[anon") {
+                    part = "heap"
+                } else if path == exe {
+                    part = "binary"
+                } else if ["libswift", "libFoundation", "lib_Foundation", "libdispatch", "libBlocksRuntime"].contains(where: file.hasPrefix) {
+                    part = "swift"
+                } else if file.contains(".so") {
+                    part = "c"
+                } else {
+                    part = "other"
+                }
+            } else if fields.first == "Rss:", fields.count >= 2, let kib = Int(fields[1]) {
+                parts[part, default: 0] += kib
+            }
+        }
+        return parts
     }
 
     /// utime + stime of `/proc/PID/stat`, in clock ticks.

@@ -56,6 +56,9 @@ struct LabStart: AsyncParsableCommand {
     @Flag(help: "Nodes on loopback addresses even when root (no namespaces).")
     var loopback = false
 
+    @Flag(help: "Write the agent's configuration but start no agent: one started elsewhere takes netagent.yaml and its listen address (scripts/image's smoke test).")
+    var noAgent = false
+
     @Option(name: .customLong("for"), help: "Stop by itself after this long (e.g. 90s), for scripts.")
     var duration: String?
 
@@ -72,7 +75,7 @@ struct LabStart: AsyncParsableCommand {
     func run() async throws {
         let signals = SignalWatch([SIGINT, SIGTERM])
         let session = try LabSession(.init(name: lab.name, dir: lab.folder, fixture: fixture, octet: octet, loopback: loopback,
-                                           agentArguments: ["--log-level", agentLogLevel]))
+                                           agentArguments: ["--log-level", agentLogLevel], startsAgent: !noAgent))
         let info: LabInfo
         do {
             info = try await session.start()

@@ -20,6 +20,9 @@ final class LabSession: Sendable {
         var octet = 60
         var loopback = false
         var agentArguments: [String] = []
+        /// false: the configuration is written but no agent started; whoever runs one elsewhere
+        /// (scripts/image: the image's binary in its rootfs) takes `netagent.yaml` and the agent port.
+        var startsAgent = true
     }
 
     static let piholePassword = "pihole-lab-password"
@@ -138,7 +141,7 @@ final class LabSession: Sendable {
         try writeFiles(agentPort: agentPort, smtpPort: smtpPort)
         let config = try NetAgentConfig.load(file: configFile.path)
         try computeDesired(config)
-        try startAgent()
+        if options.startsAgent { try startAgent() }
         try await serve("control") { port, ready in
             try await LabControlServer.run(port: port, handle: { method, path, body in await self.control(method, path, body) },
                                            onListening: ready)
