@@ -1,5 +1,6 @@
 import Foundation
 import Kube
+import PlanOutput
 
 /// Manifests: any text must load into objects and diagnostics (never a crash), every
 /// diagnostic names the file, and whatever loaded must go through the route source and both

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Kube
+import PlanOutput
 import Logging
 import NetAgent
 

@@ -2,6 +2,7 @@ import DNSCore
 import Foundation
 import Testing
 @testable import Kube
+@testable import PlanOutput
 
 /// `netagent plan` output: the JSON shape the issue fixes, the table, and `--explain` reasons.
 @Suite struct PlanReportTests {

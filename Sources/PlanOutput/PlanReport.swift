@@ -1,4 +1,5 @@
 public import DNSCore
+public import Kube
 
 /// What `netagent plan` prints: the desired records and, with `--explain`, why routes produced
 /// fewer records than they name.
