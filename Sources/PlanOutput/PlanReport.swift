@@ -1,4 +1,5 @@
 public import DNSCore
+import Foundation
 public import Kube
 
 /// What `netagent plan` prints: the desired records and, with `--explain`, why routes produced
@@ -12,25 +13,11 @@ public struct PlanReport: Sendable {
         self.explanations = explanations
     }
 
-    /// One JSON object: `{"desired": [{"name", "type", "targets", "ttl", "resource",
-    /// "providerSpecific"}], "explanations": [{"resource", "reason"}]}`, one record per line.
-    public func json() -> String {
-        var out = "{\n  \"desired\": ["
-        for (i, endpoint) in desired.enumerated() {
-            out += i == 0 ? "\n    " : ",\n    "
-            out += "{\"name\": \(Self.quote(endpoint.name.text)), \"type\": \(Self.quote(endpoint.type.rawValue)), "
-            out += "\"targets\": [\(endpoint.targets.map(Self.quote).joined(separator: ", "))], "
-            out += "\"ttl\": \(endpoint.ttl.map(String.init) ?? "null"), "
-            out += "\"resource\": \(endpoint.labels.resource.map(Self.quote) ?? "null"), "
-            out += "\"providerSpecific\": {\(Self.providerFields(endpoint.providerSpecific).map { "\(Self.quote($0.0)): \($0.1)" }.joined(separator: ", "))}}"
-        }
-        out += desired.isEmpty ? "],\n  \"explanations\": [" : "\n  ],\n  \"explanations\": ["
-        for (i, explanation) in explanations.enumerated() {
-            out += i == 0 ? "\n    " : ",\n    "
-            out += "{\"resource\": \(Self.quote(explanation.resource)), \"reason\": \(Self.quote(explanation.reason))}"
-        }
-        out += explanations.isEmpty ? "]\n}\n" : "\n  ]\n}\n"
-        return out
+    /// One JSON object, keys sorted, one record per line: `{"desired": [{"name", "providerSpecific",
+    /// "resource", "targets", "ttl", "type"}], "explanations": [{"reason", "resource"}]}`, then
+    /// `more` (keys after "explanations", e.g. `plan --config`'s "providers").
+    public func json(more: [(key: String, elements: [any Encodable])] = []) -> String {
+        JSONLines.object([("desired", desired.map(Record.init)), ("explanations", explanations.map(ExplanationRecord.init))] + more)
     }
 
     /// A fixed-width table of the records, then the explanations, if any.
@@ -39,7 +26,7 @@ public struct PlanReport: Sendable {
         let rows = desired.map { endpoint in
             [endpoint.name.text, endpoint.type.rawValue, endpoint.ttl.map(String.init) ?? "-",
              endpoint.targets.joined(separator: ","), endpoint.labels.resource ?? "-",
-             Self.providerFields(endpoint.providerSpecific).map { "\($0.0)=\($0.1)" }.joined(separator: " ")]
+             Self.providerFields(endpoint.providerSpecific).joined(separator: " ")]
         }
         var widths = header.map(\.count)
         for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
@@ -58,35 +45,81 @@ public struct PlanReport: Sendable {
         return out
     }
 
-    /// The set provider-specific properties as (name, JSON value) pairs, in a fixed order.
-    static func providerFields(_ specific: ProviderSpecific) -> [(String, String)] {
-        var fields: [(String, String)] = []
-        if let proxied = specific.cloudflareProxied { fields.append(("cloudflareProxied", proxied ? "true" : "false")) }
-        if let tags = specific.cloudflareTags { fields.append(("cloudflareTags", "[" + tags.map(quote).joined(separator: ", ") + "]")) }
-        if let comment = specific.cloudflareRecordComment { fields.append(("cloudflareRecordComment", quote(comment))) }
-        if let region = specific.cloudflareRegionKey { fields.append(("cloudflareRegionKey", quote(region))) }
-        if let custom = specific.cloudflareCustomHostname { fields.append(("cloudflareCustomHostname", quote(custom))) }
+    /// The set provider-specific properties as `name=value`, the value as in JSON, in a fixed order.
+    static func providerFields(_ specific: ProviderSpecific) -> [String] {
+        var fields: [String] = []
+        if let proxied = specific.cloudflareProxied { fields.append("cloudflareProxied=\(proxied)") }
+        if let tags = specific.cloudflareTags { fields.append("cloudflareTags=[" + tags.map(JSONLines.text).joined(separator: ", ") + "]") }
+        if let comment = specific.cloudflareRecordComment { fields.append("cloudflareRecordComment=" + JSONLines.text(comment)) }
+        if let region = specific.cloudflareRegionKey { fields.append("cloudflareRegionKey=" + JSONLines.text(region)) }
+        if let custom = specific.cloudflareCustomHostname { fields.append("cloudflareCustomHostname=" + JSONLines.text(custom)) }
         return fields
     }
 
-    /// `text` as a JSON string literal.
-    static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default:
-                out.unicodeScalars.append(scalar)
-            }
+    /// A record as `plan --output json` shows it: `ttl` and `resource` are null when unset,
+    /// `providerSpecific` holds only the set properties.
+    public struct Record: Encodable {
+        var endpoint: Endpoint
+
+        public init(_ endpoint: Endpoint) { self.endpoint = endpoint }
+
+        enum CodingKeys: String, CodingKey { case name, type, targets, ttl, resource, providerSpecific }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(endpoint.name.text, forKey: .name)
+            try container.encode(endpoint.type.rawValue, forKey: .type)
+            try container.encode(endpoint.targets, forKey: .targets)
+            try container.encode(endpoint.ttl, forKey: .ttl)
+            try container.encode(endpoint.labels.resource, forKey: .resource)
+            try container.encode(endpoint.providerSpecific, forKey: .providerSpecific)
         }
-        return out + "\""
+    }
+
+    struct ExplanationRecord: Encodable {
+        var resource: String
+        var reason: String
+
+        init(_ explanation: Explanation) {
+            resource = explanation.resource
+            reason = explanation.reason
+        }
+    }
+}
+
+/// The JSON that `plan` prints, from `JSONEncoder` (keys sorted, slashes unescaped): one object
+/// whose arrays hold one element per line, so that a record can be found with grep and a diff
+/// of two plans shows the records that changed.
+public enum JSONLines {
+    /// `{"KEY": [ELEMENT, …], …}` with each element on a line of its own; `sections` in key order.
+    public static func object(_ sections: [(key: String, elements: [any Encodable])]) -> String {
+        let encoder = makeEncoder()
+        let members = sections.map { key, elements in
+            let items = elements.map { "    " + encode($0, with: encoder) }
+            return "  \(encode(key, with: encoder)): " + (items.isEmpty ? "[]" : "[\n" + items.joined(separator: ",\n") + "\n  ]")
+        }
+        return "{\n" + members.joined(separator: ",\n") + "\n}\n"
+    }
+
+    /// `value` as compact JSON.
+    public static func text(_ value: some Encodable) -> String {
+        encode(value, with: makeEncoder())
+    }
+
+    private static func makeEncoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    /// The values `plan` prints (strings, integers, booleans, and arrays and objects of them)
+    /// always encode: a failure is a programming error, not bad input.
+    private static func encode(_ value: some Encodable, with encoder: JSONEncoder) -> String {
+        do {
+            return String(decoding: try encoder.encode(value), as: UTF8.self)
+        } catch {
+            preconditionFailure("\(type(of: value)) does not encode as JSON: \(error)")
+        }
     }
 }
 
