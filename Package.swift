@@ -69,6 +69,9 @@ let package = Package(
         ], swiftSettings: strict),
         // The probes: one file per kind, the scheduler, the history.
         .target(name: "Probes", dependencies: ["NetIO", "DNSCore"], swiftSettings: strict),
+        // What `netagent plan` prints: the records as a table or JSON. The CLI's, in a library of its
+        // own so that the fuzz harnesses reach it too (a library cannot depend on an executable).
+        .target(name: "PlanOutput", dependencies: ["DNSCore", "Kube"], swiftSettings: strict),
         // The agent's configuration: reading and checking the YAML, nothing that runs. Pure enough
         // for the fuzz harnesses: no NIO, Hummingbird or GRDB.
         .target(name: "Config", dependencies: [
@@ -103,7 +106,7 @@ let package = Package(
             .product(name: "HummingbirdCore", package: "hummingbird"),
         ], swiftSettings: strict),
         .executableTarget(name: "NetAgentCLI", dependencies: [
-            "NetAgent", "Config", "Diagnosis", "NetIO", "DNSCore", "Probes", "Kube", "Lab",
+            "NetAgent", "Config", "Diagnosis", "NetIO", "DNSCore", "Probes", "Kube", "Lab", "PlanOutput",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict, linkerSettings: lean),
@@ -113,7 +116,7 @@ let package = Package(
 
         // Fuzz harnesses (docs/fuzzing.md): built and replayed over Fuzz/Corpus by FuzzTests with
         // the package; the libFuzzer binaries below only when NETAGENT_FUZZ=1 (scripts/fuzz).
-        .target(name: "FuzzHarnesses", dependencies: ["Kube", "Cloudflare", "Pihole", "Config", "DNSCore", "NetIO", "YAMLInput"], swiftSettings: strict),
+        .target(name: "FuzzHarnesses", dependencies: ["Kube", "PlanOutput", "Cloudflare", "Pihole", "Config", "DNSCore", "NetIO", "YAMLInput"], swiftSettings: strict),
 
         // Helpers the tests share: real servers (dnsmasq, aiosmtpd, an HTTP server) on loopback.
         .target(name: "TestSupport", dependencies: ["NetIO"], path: "Tests/TestSupport"),
@@ -123,7 +126,7 @@ let package = Package(
         .testTarget(name: "CloudflareTests", dependencies: ["Cloudflare", "Lab", "DNSCore", "NetIO"], swiftSettings: strict),
         .testTarget(name: "PiholeTests", dependencies: ["Pihole", "Lab", "DNSCore", "NetIO", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ProbesTests", dependencies: ["Probes", "NetIO", "DNSCore", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "KubeTests", dependencies: ["Kube", "DNSCore", "TestSupport", .product(name: "Yams", package: "Yams")], swiftSettings: strict),
+        .testTarget(name: "KubeTests", dependencies: ["Kube", "PlanOutput", "DNSCore", "TestSupport", .product(name: "Yams", package: "Yams")], swiftSettings: strict),
         .testTarget(name: "NetAgentTests", dependencies: ["NetAgent", "Config", "State", "Alerts", "Diagnosis", "NetIO", "DNSCore", "Kube", "Cloudflare", "Probes", "Lab", "TestSupport",
                                                    .product(name: "Yams", package: "Yams")], swiftSettings: strict),
         // The alert engine's state machine, the message, and the outbox against a real aiosmtpd.

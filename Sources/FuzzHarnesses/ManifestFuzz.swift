@@ -1,5 +1,6 @@
 import Foundation
 import Kube
+import PlanOutput
 import YAMLInput
 
 /// Manifests: any text must load into objects and diagnostics (never a crash), every

@@ -1,5 +1,6 @@
 import Foundation
 import Kube
+import PlanOutput
 
 /// A watch body: framing must not depend on how the bytes were cut into pieces, and every
 /// framed object must decode to an event or a `.decoding` error; the events' objects go

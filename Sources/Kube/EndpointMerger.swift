@@ -1,10 +1,10 @@
-import DNSCore
+public import DNSCore
 
 /// external-dns's `MergeEndpoints`: endpoints with the same name, type and TTL from different
 /// routes become one, their targets unioned; the first one's labels and provider-specific
 /// properties are kept. A CNAME holds one target, so CNAMEs merge only when their (first)
 /// targets are equal; different CNAME targets for one name stay apart and are reported.
-enum EndpointMerger {
+public enum EndpointMerger {
     private struct Key: Hashable {
         let name: DNSName
         let type: RecordType
@@ -43,7 +43,7 @@ enum EndpointMerger {
     }
 
     /// The order of `plan`'s output: name, then type, then targets, TTL and resource for ties.
-    static func precedes(_ a: Endpoint, _ b: Endpoint) -> Bool {
+    public static func precedes(_ a: Endpoint, _ b: Endpoint) -> Bool {
         if a.name != b.name { return a.name < b.name }
         if a.type != b.type { return a.type < b.type }
         if a.targets != b.targets { return a.targets.lexicographicallyPrecedes(b.targets) }

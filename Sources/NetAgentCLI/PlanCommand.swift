@@ -3,6 +3,7 @@ import Foundation
 import Kube
 import Logging
 import NetAgent
+import PlanOutput
 
 /// `netagent plan`: the DNS records the Gateway API routes ask for, computed as external-dns
 /// computes them, from manifests on disk. Bad input is reported on standard error and the
@@ -149,10 +150,7 @@ struct PlanCommand: AsyncParsableCommand {
         let text: String
         if output == .json {
             // The plan's object with one more key: the changes per provider instance.
-            let providers = try JSONSerialization.data(withJSONObject: TargetPlanReport.json(plans), options: [.sortedKeys])
-            var base = report.json()
-            base.removeLast(3)  // "\n}\n"
-            text = base + ",\n  \"providers\": " + String(decoding: providers, as: UTF8.self) + "\n}\n"
+            text = report.json(more: [("providers", plans.map(TargetPlanReport.Entry.init))])
         } else {
             text = report.table() + TargetPlanReport.table(plans)
         }

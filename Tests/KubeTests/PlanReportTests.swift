@@ -2,6 +2,7 @@ import DNSCore
 import Foundation
 import Testing
 @testable import Kube
+@testable import PlanOutput
 
 /// `netagent plan` output: the JSON shape the issue fixes, the table, and `--explain` reasons.
 @Suite struct PlanReportTests {
@@ -15,6 +16,7 @@ import Testing
         let text = PlanReport(desired: result.endpoints, explanations: result.explanations).json()
         let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
         #expect(Set(object.keys) == ["desired", "explanations"])
+        #expect(text.split(separator: "\n").filter { $0.hasPrefix("    {\"name\":") }.count == 2, "one record per line: \(text)")
         let desired = try #require(object["desired"] as? [[String: Any]])
         #expect(desired.map { $0["name"] as? String } == ["b.example.com", "web.example.com"])
         let first = try #require(desired.first)
@@ -37,16 +39,16 @@ import Testing
     @Test func nullTTLAndEmptyLists() throws {
         let endpoint = Endpoint(name: try DNSName("a.example.com"), type: .cname, targets: ["x.example.net."], labels: EndpointLabels(resource: "httproute/a/b"))
         let text = PlanReport(desired: [endpoint], explanations: []).json()
-        #expect(text.contains("\"ttl\": null"))
-        #expect(text.contains("\"targets\": [\"x.example.net\"]"))
-        #expect(text.contains("\"providerSpecific\": {}"))
+        #expect(text.contains("\"ttl\":null"))
+        #expect(text.contains("\"targets\":[\"x.example.net\"]"))
+        #expect(text.contains("\"providerSpecific\":{}"))
         let empty = PlanReport(desired: [], explanations: []).json()
         let object = try JSONSerialization.jsonObject(with: Data(empty.utf8)) as? [String: [Any]]
         #expect(object?["desired"]?.isEmpty == true && object?["explanations"]?.isEmpty == true)
     }
 
     @Test func quotingEscapesControlCharacters() {
-        #expect(PlanReport.quote("a\"b\\c\nd\u{01}é") == "\"a\\\"b\\\\c\\nd\\u0001é\"")
+        #expect(JSONLines.text("a\"b\\c\nd\u{01}é") == "\"a\\\"b\\\\c\\nd\\u0001é\"")
     }
 
     @Test func table() {
