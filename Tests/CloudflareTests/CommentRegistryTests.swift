@@ -160,6 +160,28 @@ struct CommentRegistryTests {
         }
     }
 
+    /// A record whose comment cannot take the marker stays owned through its TXT record until
+    /// its comment is shortened; then the same run marks it and retires the TXT record.
+    @Test func aTakeOverThatCannotMarkARecordKeepsItsTXTUntilTheCommentFits() async throws {
+        try await Rig.with(owner: "home") { rig in
+            var wordy = try Self.annotated("wordy.example.test", String(repeating: "w", count: 90))
+            _ = try await rig.reconcile([wordy])
+            let registry = try Self.registry(rig)
+            let (_, report) = try await Self.reconcile([wordy], registry)
+            #expect(report.failures.map(\.key.name.text) == ["wordy.example.test"])
+            #expect(report.failures.first?.message.contains("CommentTooLong") == true)
+            #expect(await rig.stored("a-wordy.example.test", "TXT").count == 1, "the TXT record keeps it owned")
+
+            wordy.providerSpecific.cloudflareRecordComment = "short"
+            let (plan, fixed) = try await Self.reconcile([wordy], registry)
+            #expect(plan.changes.updates.count == 1 && fixed.isComplete, "\(fixed)")
+            #expect(await rig.stored("wordy.example.test", "A").map(\.comment) == ["short heritage=netagent,owner=home,kind=httproute"])
+            #expect(await rig.stored("a-wordy.example.test", "TXT").isEmpty)
+            let (idle, _) = try await Self.reconcile([wordy], registry)
+            #expect(!idle.hasChanges)
+        }
+    }
+
     static func annotated(_ name: String, _ comment: String) throws -> Endpoint {
         var endpoint = try Rig.endpoint(name, .a, ["198.18.0.40"])
         endpoint.providerSpecific.cloudflareRecordComment = comment
