@@ -105,8 +105,21 @@ public struct CloudflareSettings: Hashable, Sendable {
     public var txtSuffix: String?
     /// Operations per batch request: 200 (the Free plan) by default, at most 3500.
     public var batchChunkSize: Int
+    /// `registry`: where ownership is kept (default `txt`).
+    public var registry: RegistryKind
+    /// `commentMaxLength`: the longest record comment the zones' plan allows, for
+    /// `registry: comment` (default 100, the Free plan; 500 on paid plans).
+    public var commentMaxLength: Int
     /// `tunnel`: the Cloudflare Tunnel's public names, published from the configuration.
     public var tunnel: TunnelRecords?
+
+    /// Where netagent keeps which records it owns.
+    public enum RegistryKind: String, CaseIterable, Hashable, Sendable {
+        /// A TXT record beside each record, in external-dns's format (`TXTRegistry`).
+        case txt
+        /// A marker at the end of each record's own comment; no TXT records (`CommentRegistry`).
+        case comment
+    }
 
     /// The Cloudflare Tunnel's own public names (`tunnel.hostnames`), each a proxied CNAME to
     /// `<id>.cfargotunnel.com` — what `cloudflared tunnel route dns` creates (API-FACTS §C) —
@@ -127,8 +140,11 @@ public struct CloudflareSettings: Hashable, Sendable {
 
     public init(apiURL: URL = CloudflareSettings.defaultAPIURL, apiToken: SecretSource, accountID: String? = nil,
                 zones: [DNSName] = [], zoneIDs: [String] = [], proxied: Bool = false, owner: String = "default",
-                txtPrefix: String? = nil, txtSuffix: String? = nil, batchChunkSize: Int = 200, tunnel: TunnelRecords? = nil) {
+                txtPrefix: String? = nil, txtSuffix: String? = nil, batchChunkSize: Int = 200, tunnel: TunnelRecords? = nil,
+                registry: RegistryKind = .txt, commentMaxLength: Int = 100) {
         self.tunnel = tunnel
+        self.registry = registry
+        self.commentMaxLength = commentMaxLength
         self.apiURL = apiURL
         self.apiToken = apiToken
         self.accountID = accountID
@@ -237,10 +253,17 @@ extension CloudflareSettings {
         if prefix != nil && suffix != nil { map.fail("set only one of 'txtPrefix' and 'txtSuffix'") }
         let chunk = map.optional("batchChunkSize")?.int(in: 1...3500) ?? 200
         let tunnel = map.optional("tunnel").flatMap { TunnelRecords.read($0, probeTunnelID: tunnelID) }
+        let registryField = map.optional("registry")
+        let registry = registryField?.choice(RegistryKind.self) ?? .txt
+        let commentField = map.optional("commentMaxLength")
+        let commentMaxLength = commentField?.int(in: 1...500) ?? 100
+        if registry == .comment, let problem = CommentMarker.ownerProblem(owner) { map.optional("owner")?.fail(problem) }
+        if registry != .comment, commentField != nil { commentField?.fail("'commentMaxLength' applies only with 'registry: comment'") }
         guard let token else { return nil }
         return CloudflareSettings(apiURL: apiURL, apiToken: token, accountID: accountID, zones: zones,
                                   zoneIDs: zoneIDs, proxied: proxied, owner: owner, txtPrefix: prefix,
-                                  txtSuffix: suffix, batchChunkSize: chunk, tunnel: tunnel)
+                                  txtSuffix: suffix, batchChunkSize: chunk, tunnel: tunnel,
+                                  registry: registry, commentMaxLength: commentMaxLength)
     }
 }
 

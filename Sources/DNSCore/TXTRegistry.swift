@@ -82,7 +82,7 @@ public actor TXTRegistry: Registry {
         for record in owned.deletes {
             batch.deletes.append(record)
             for name in ownershipNames(of: record) {
-                if let txt = ownershipTXT[name], txt.targets.lazy.compactMap(TXTLabels.parse).first?.owner == ownerID {
+                if let txt = ownershipTXT[name], isOwn(txt) {
                     batch.deletes.append(txt)
                 }
             }
@@ -109,6 +109,20 @@ public actor TXTRegistry: Registry {
             return
         }
         if existing.targets != txt.targets { batch.updates.append(Plan.Update(old: existing, new: txt)) }
+    }
+
+    /// This owner's ownership TXT records seen by the last `records` (and kept by `apply`).
+    public func ownRecords() -> [Endpoint] {
+        ownershipTXT.values.filter { isOwn($0) }.sorted { $0.key < $1.key }
+    }
+
+    /// This owner's ownership TXT records that speak for `record` (typed and old untyped).
+    public func ownRecords(for record: Endpoint) -> [Endpoint] {
+        ownershipNames(of: record).compactMap { ownershipTXT[$0] }.filter { isOwn($0) }
+    }
+
+    private func isOwn(_ txt: Endpoint) -> Bool {
+        txt.targets.lazy.compactMap(TXTLabels.parse).first?.owner == ownerID
     }
 
     /// The typed name and, except for AAAA, the old untyped name that may own `record`.

@@ -49,4 +49,39 @@ struct CloudflareWiringTests {
             ])
         }
     }
+
+    @Test func registryCommentFromTheFileKeepsOwnershipInTheCommentAndWritesNoTXT() async throws {
+        let yaml = ConfigFixtures.minimal + """
+            providers:
+              - { name: cf, type: cloudflare, zones: [example.test], apiTokenEnv: T, owner: home, registry: comment, commentMaxLength: 500 }
+            """
+        let config = try #require(ConfigFixtures.load(yaml))
+        guard case .cloudflare(var settings) = try #require(config.providers.first).kind else {
+            Issue.record("not a Cloudflare provider")
+            return
+        }
+        #expect(settings.registry == .comment && settings.commentMaxLength == 500)
+        let defaults = try #require(ConfigFixtures.load(ConfigFixtures.minimal + """
+            providers:
+              - { name: cf, type: cloudflare, zones: [example.test], apiTokenEnv: T }
+            """))
+        if case .cloudflare(let plain) = try #require(defaults.providers.first).kind {
+            #expect(plain.registry == .txt && plain.commentMaxLength == 100)
+        }
+        let simulator = CloudflareSimulator()
+        try await simulator.withRunning { url in
+            settings.apiURL = try #require(URL(string: url))
+            let (_, registry) = try #require(try settings.makeZoneRegistries(name: "cf", token: Secret("lab-token")).first)
+            #expect(registry is CommentRegistry)
+            let desired = [Endpoint(name: try DNSName("app.example.test"), type: .a, targets: ["198.18.0.10"],
+                                    labels: EndpointLabels(resource: "httproute/default/app"))]
+            let (_, report) = try await PlanningRun().reconcile(desired: desired, registry: registry)
+            #expect(report.created == 1 && report.isComplete)
+            let records = await simulator.records(zoneID: simulator.options.zones[0].id)
+            #expect(records.map { "\($0.name) \($0.type) \($0.comment ?? "-")" }
+                == ["app.example.test A heritage=netagent,owner=home,kind=httproute"])
+            let (again, _) = try await PlanningRun().reconcile(desired: desired, registry: registry)
+            #expect(!again.hasChanges)
+        }
+    }
 }

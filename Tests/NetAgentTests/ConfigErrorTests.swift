@@ -74,6 +74,18 @@ struct ConfigErrorTests {
             providers:
               - { name: p, type: cloudflare, zones: [a.com], apiTokenEnv: T, txtPrefix: x-, txtSuffix: -y }
             """, path: "providers[0]", line: 7, message: "set only one of 'txtPrefix' and 'txtSuffix'"),
+        BrokenFile(name: "Cloudflare registry neither txt nor comment", yaml: minimal + """
+            providers:
+              - { name: p, type: cloudflare, zones: [a.com], apiTokenEnv: T, registry: tags }
+            """, path: "providers[0].registry", line: 7, message: "'tags' is not one of txt, comment"),
+        BrokenFile(name: "commentMaxLength without the comment registry", yaml: minimal + """
+            providers:
+              - { name: p, type: cloudflare, zones: [a.com], apiTokenEnv: T, commentMaxLength: 500 }
+            """, path: "providers[0].commentMaxLength", line: 7, message: "applies only with 'registry: comment'"),
+        BrokenFile(name: "an owner id that cannot stand in a comment marker", yaml: minimal + """
+            providers:
+              - { name: p, type: cloudflare, zones: [a.com], apiTokenEnv: T, registry: comment, owner: "my home" }
+            """, path: "providers[0].owner", line: 7, message: "cannot stand in a comment marker"),
         BrokenFile(name: "batch chunk too large", yaml: minimal + """
             providers:
               - { name: p, type: cloudflare, zones: [a.com], apiTokenEnv: T, batchChunkSize: 4000 }

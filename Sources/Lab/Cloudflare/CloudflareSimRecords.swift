@@ -75,6 +75,15 @@ public struct SimulatedZone: Hashable, Sendable {
     }
 }
 
+/// One record write a zone accepted: `post`, `patch`, `put` or `delete`, with the record's type and name.
+public struct SimulatedWrite: Hashable, Sendable, CustomStringConvertible {
+    public var action: String
+    public var type: String
+    public var name: String
+
+    public var description: String { "\(action) \(type) \(name)" }
+}
+
 /// A refusal in the API's words: HTTP status, Cloudflare code and message.
 struct SimFailure: Error, Sendable {
     let status: Int
@@ -90,10 +99,16 @@ struct SimFailure: Error, Sendable {
 /// The records of one zone and the rules Cloudflare enforces on them (API-FACTS §B.4, §B.7).
 struct ZoneRecords: Sendable {
     let zone: SimulatedZone
+    let commentLimit: Int
     private(set) var byID: [String: SimulatedDNSRecord] = [:]
+    /// The writes accepted (a refused batch leaves none: it works on a copy).
+    private(set) var writes: [SimulatedWrite] = []
     private var nextSequence = 0
 
-    init(zone: SimulatedZone) { self.zone = zone }
+    init(zone: SimulatedZone, commentLimit: Int = 100) {
+        self.zone = zone
+        self.commentLimit = commentLimit
+    }
 
     /// Every record in creation order.
     var ordered: [SimulatedDNSRecord] { byID.values.sorted { $0.sequence < $1.sequence } }
@@ -119,6 +134,7 @@ struct ZoneRecords: Sendable {
         nextSequence += 1
         record.sequence = nextSequence
         byID[record.id] = record
+        writes.append(SimulatedWrite(action: "post", type: record.type, name: record.name))
         return record
     }
 
@@ -140,12 +156,14 @@ struct ZoneRecords: Sendable {
         if record.comment != old.comment { record.commentModifiedOn = now }
         if record.tags != old.tags { record.tagsModifiedOn = now }
         byID[id] = record
+        writes.append(SimulatedWrite(action: replace ? "put" : "patch", type: record.type, name: record.name))
         return record
     }
 
     mutating func delete(_ id: String) throws(SimFailure) -> SimulatedDNSRecord {
         let record = try record(id)
         byID[id] = nil
+        writes.append(SimulatedWrite(action: "delete", type: record.type, name: record.name))
         return record
     }
 
@@ -236,6 +254,9 @@ struct ZoneRecords: Sendable {
         }
         if let comment = record.comment, comment.contains("\n") || comment.contains("\r") {
             throw SimFailure(status: 400, code: 1004, message: "DNS Validation Error: a comment cannot hold a line break")
+        }
+        if let comment = record.comment, comment.count > commentLimit {
+            throw SimFailure(status: 400, code: 9313, message: "DNS record comment exceeds the maximum length of \(commentLimit) characters.")
         }
         let others = byID.values.filter { $0.name == record.name && $0.id != record.id }
         if others.contains(where: { $0.type == record.type && $0.content.lowercased() == record.content.lowercased() }) {

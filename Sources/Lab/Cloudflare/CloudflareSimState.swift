@@ -29,7 +29,7 @@ actor CloudflareSimState {
     init(options: CloudflareSimulator.Options) {
         self.options = options
         tokens = Dictionary(options.tokens.map { ($0.value, $0) }, uniquingKeysWith: { a, _ in a })
-        for zone in options.zones { zones[zone.id] = ZoneRecords(zone: zone) }
+        for zone in options.zones { zones[zone.id] = ZoneRecords(zone: zone, commentLimit: options.commentLimit) }
         for tunnel in options.tunnels { tunnels[tunnel.id] = tunnel }
     }
 
@@ -73,6 +73,7 @@ actor CloudflareSimState {
     func insert(_ record: SimulatedDNSRecord, zoneID: String) { zones[zoneID]?.insert(record) }
     func remove(_ id: String, zoneID: String) { _ = try? zones[zoneID]?.delete(id) }
     func records(zoneID: String) -> [SimulatedDNSRecord] { zones[zoneID]?.ordered ?? [] }
+    func writes(zoneID: String) -> [SimulatedWrite] { zones[zoneID]?.writes ?? [] }
 
     // MARK: Requests
 

@@ -77,6 +77,11 @@ public final class CloudflareSimulator: Sendable {
         public var tunnels: [Tunnel] = []
         /// Records per batch: 200 (Free), 3,500 on paid plans.
         public var batchLimit = 200
+        /// The longest record comment, in characters: 100 on the Free plan, 500 on paid plans
+        /// (error 9313 "DNS record comment exceeds the maximum length of 100 characters.", as
+        /// quoted in STRRL/cloudflare-tunnel-ingress-controller#139 and #168; 500 on paid
+        /// plans per its PR #275 citing Cloudflare's record-attributes page).
+        public var commentLimit = 100
         /// The largest `per_page` honoured for DNS records; a larger one is cut to it.
         public var maxPerPage = 5000
         /// Requests allowed per `rateWindow` before every request is answered 429 (nil: no limit).
@@ -140,6 +145,8 @@ public final class CloudflareSimulator: Sendable {
     /// Every request served so far, in order.
     public func requests() async -> [LoggedRequest] { await state.log }
     public func resetLog() async { await state.resetLog() }
+    /// Every record write a zone accepted (batch items and single calls), in order.
+    public func writes(zoneID: String) async -> [SimulatedWrite] { await state.writes(zoneID: zoneID) }
     /// The records of a zone, in creation order.
     public func records(zoneID: String) async -> [SimulatedDNSRecord] { await state.records(zoneID: zoneID) }
     /// A record made by hand in the dashboard (no checks).

@@ -122,7 +122,8 @@ public struct TargetReconciler<C: Clock>: Sendable where C.Duration == Duration 
             }
             // Called with no changes too: it records adoptions (the provider is not called).
             let report = try await target.registry.apply(made.changes)
-            let applied = made.changes.isEmpty ? nil : report
+            // A registry's own writes (the comment registry's take-over) report even without plan changes.
+            let applied = made.changes.isEmpty && report == ApplyReport() ? nil : report
             return CycleOutcome(instance: target.instance, result: .success(made), report: applied,
                                 owned: Self.owned(ownedBefore, after: applied.map { _ in made.changes }, applied))
         } catch {
