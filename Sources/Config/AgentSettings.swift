@@ -41,13 +41,18 @@ public struct ReconcileConfig: Hashable, Sendable {
     public var maxDeleteFraction: Double
     /// Plan and log, never write (default false).
     public var dryRun: Bool
+    /// The longest one target's reconcile may take in `run --once` before it is given up and
+    /// reported (default 2m): a peer that accepts connections and never answers would otherwise
+    /// hold the run through every timeout and retry of its client.
+    public var onceTimeout: Duration
 
     public init(resync: Duration = .seconds(300), debounce: Duration = .milliseconds(500),
-                maxDeleteFraction: Double = 0.5, dryRun: Bool = false) {
+                maxDeleteFraction: Double = 0.5, dryRun: Bool = false, onceTimeout: Duration = .seconds(120)) {
         self.resync = resync
         self.debounce = debounce
         self.maxDeleteFraction = maxDeleteFraction
         self.dryRun = dryRun
+        self.onceTimeout = onceTimeout
     }
 }
 
@@ -175,7 +180,8 @@ extension ReconcileConfig {
             resync: map.optional("resync")?.duration(minimum: .seconds(1)) ?? defaults.resync,
             debounce: map.optional("debounce")?.duration(minimum: .zero) ?? defaults.debounce,
             maxDeleteFraction: map.optional("maxDeleteFraction")?.fraction() ?? defaults.maxDeleteFraction,
-            dryRun: map.optional("dryRun")?.bool() ?? defaults.dryRun)
+            dryRun: map.optional("dryRun")?.bool() ?? defaults.dryRun,
+            onceTimeout: map.optional("onceTimeout")?.duration(minimum: .seconds(1)) ?? defaults.onceTimeout)
     }
 }
 

@@ -50,6 +50,22 @@ import TestSupport
         #expect(bodies.allSatisfy { !$0.contains("wiki") && !$0.contains("\"deletes\":[{") }, "\(bodies)")
     }
 
+    @Test("run --once gives a Cloudflare that never answers up after reconcile.onceTimeout, and says so")
+    func runOnceBoundsAHangingPeer() async throws {
+        let binary = try #require(Netagent.binary, "the netagent binary is not built")
+        // Connections are taken into the backlog and never answered: every request of the client
+        // would wait out its own timeout (30 s) and retries without the run's budget.
+        let hanging = try BoundSocket.hanging()
+        let folder = try Repository.temporaryFolder("hostile-hang")
+        let config = try Self.config(folder: folder, hosts: ["wiki.home.test"], cloudflareURL: "http://127.0.0.1:\(hanging.port)")
+        let text = try String(contentsOfFile: config, encoding: .utf8)
+            .replacingOccurrences(of: "reconcile: { debounce: 50ms,", with: "reconcile: { onceTimeout: 2s, debounce: 50ms,")
+        try text.write(toFile: config, atomically: true, encoding: .utf8)
+        let run = try await Netagent.run(binary, ["run", "--once", "--config", config], environment: Self.environment)
+        #expect(run.status != 0, "\(run.stdout)")
+        #expect(run.stdout.contains("gave up after 2s (reconcile.onceTimeout)"), "\(run.stdout)\n\(run.stderr)")
+    }
+
     /// Each planted secret as it could appear in an output: as is and base64.
     static func leaks(in outputs: [(name: String, text: String)]) -> [String] {
         let secrets = [token, urlToken]

@@ -24,6 +24,14 @@ public final class BoundSocket: @unchecked Sendable {
         self.port = port
     }
 
+    /// A TCP port on 127.0.0.1 that takes connections (the kernel completes the handshake into
+    /// the backlog) and never accepts or answers them: a peer that hangs every request.
+    public static func hanging() throws -> BoundSocket {
+        let socket = try BoundSocket(tcp: true)
+        guard listen(socket.fd, 64) == 0 else { throw TestSupportError("listen: errno \(errno)") }
+        return socket
+    }
+
     /// A socket bound to a free port on 127.0.0.1, and the port.
     static func bindLoopback(tcp: Bool) -> (Int32, Int)? {
         let fd = socket(AF_INET, Int32(tcp ? SOCK_STREAM.rawValue : SOCK_DGRAM.rawValue), 0)

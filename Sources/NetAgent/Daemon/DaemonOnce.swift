@@ -1,3 +1,4 @@
+import Config
 public import Diagnosis
 import DNSCore
 import Foundation
@@ -33,8 +34,8 @@ extension Daemon {
                 outcome = CycleOutcome(instance: target.instance,
                                        result: .failure(PlanFailure(message: "not reconciled: the cluster could not be read")))
             } else {
-                outcome = await TargetReconciler<ContinuousClock>.cycle(
-                    target, objects: objects, annotationPrefixes: config.sources.annotationPrefixes, dryRun: dryRun)
+                outcome = await Self.cycle(target, objects: objects, annotationPrefixes: config.sources.annotationPrefixes,
+                                           dryRun: dryRun, within: config.reconcile.onceTimeout)
             }
             await target.close()
             report.cycles.append(outcome)
@@ -52,5 +53,28 @@ extension Daemon {
             do { _ = try await alerts.step(now: Date()) } catch { report.problems.append("alerts: \(error)") }
         }
         return report
+    }
+
+    /// One target's cycle, given up after `budget` (`reconcile.onceTimeout`): the cycle is
+    /// cancelled (curl drops its transfers at once) and reported as failed, so a peer that never
+    /// answers cannot hold `run --once` through every timeout and retry of its client. A write
+    /// on the wire when the budget ends may still land; the next run reads it back, as after a kill.
+    static func cycle(_ target: DNSTarget, objects: SourceObjects, annotationPrefixes: [String], dryRun: Bool,
+                      within budget: Duration) async -> CycleOutcome {
+        await withTaskGroup(of: CycleOutcome?.self) { group in
+            group.addTask {
+                await TargetReconciler<ContinuousClock>.cycle(target, objects: objects, annotationPrefixes: annotationPrefixes,
+                                                              dryRun: dryRun)
+            }
+            group.addTask {
+                do { try await Task.sleep(for: budget) } catch { return nil }
+                return CycleOutcome(instance: target.instance, result: .failure(PlanFailure(
+                    message: "gave up after \(ConfigDuration.format(budget)) (reconcile.onceTimeout): the target did not finish its cycle")))
+            }
+            var first: CycleOutcome?
+            while first == nil, let next = await group.next() { first = next }
+            group.cancelAll()
+            return first ?? CycleOutcome(instance: target.instance, result: .failure(PlanFailure(message: "cancelled")))
+        }
     }
 }
