@@ -66,6 +66,7 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], swiftSettings: strict),
         // The probes: one file per kind, the scheduler, the history.
         .target(name: "Probes", dependencies: ["NetIO", "DNSCore"], swiftSettings: strict),

@@ -1,9 +1,10 @@
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 
 /// How every simulator serves its router: on 127.0.0.1, a port the caller names (0: a free
-/// one), until the task that runs it is cancelled.
+/// one), until the task that runs it is cancelled, which stops it by a graceful shutdown.
 enum LabHTTP {
     /// Parses a query string as Go's `url.ParseQuery` does (`+` is a space), as the apiserver reads it
     /// and as form encoding writes it (both the Kubernetes and the Cloudflare simulators read theirs so).
@@ -32,8 +33,28 @@ enum LabHTTP {
         let app = Application(
             router: router, configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: name),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) }, logger: logger)
-        try await app.run()
+        // Cancelling a Hummingbird server while connections it accepted still wait in its accept
+        // stream traps the process in NIO ("Deinited NIOAsyncWriter without calling finish()",
+        // apple/swift-nio#2637 and #3481; seen here in the test suite under load). So the server
+        // runs in a task the caller's cancellation does not reach, and a cancellation becomes a
+        // graceful shutdown: the listener closes and the connections already accepted are taken
+        // and closed. Responses that never end (open watches) are cut `hardStopAfter` later.
+        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        let server = Task { try await group.run() }
+        try await withTaskCancellationHandler {
+            try await server.value
+        } onCancel: {
+            Task {
+                await group.triggerGracefulShutdown()
+                try? await Task.sleep(for: hardStopAfter)
+                server.cancel()
+            }
+        }
     }
+
+    /// How long a stopping simulator lets open responses (watch streams) run after its listener
+    /// closed, before it cuts them.
+    static let hardStopAfter: Duration = .milliseconds(300)
 
     /// Runs `serve` for the length of `body`, which gets the bound port; then cancels it and
     /// runs `cleanup` (close open streams, stop child processes).
