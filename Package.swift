@@ -124,7 +124,7 @@ let package = Package(
         .testTarget(name: "DNSCoreTests", dependencies: ["DNSCore"], swiftSettings: strict),
         .testTarget(name: "NetIOTests", dependencies: ["NetIO", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "KubeClientTests", dependencies: ["Kube", "Lab", "NetIO", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "CloudflareTests", dependencies: ["Cloudflare", "Lab", "DNSCore", "NetIO"], swiftSettings: strict),
+        .testTarget(name: "CloudflareTests", dependencies: ["Cloudflare", "Lab", "DNSCore", "NetIO", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "PiholeTests", dependencies: ["Pihole", "Lab", "DNSCore", "NetIO", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ProbesTests", dependencies: ["Probes", "NetIO", "DNSCore", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "KubeTests", dependencies: ["Kube", "PlanOutput", "DNSCore", "TestSupport", .product(name: "Yams", package: "Yams")], swiftSettings: strict),

@@ -1,6 +1,7 @@
 import Cloudflare
 import DNSCore
 import Lab
+import TestSupport
 import Testing
 
 /// Tokens, rate limits, retries, zone isolation and tunnels against the simulator.
@@ -38,6 +39,32 @@ struct ClientTests {
             #expect(error?.kind == .refused || error?.kind == .zoneNotFound)
             #expect(error?.code == 7003)
             #expect(await rig.requests().count == before + 1)
+        }
+    }
+
+    @Test func aWriteThatTimedOutIsNotSentAgainButListedOnTheNextCycle() async throws {
+        try await Rig.with(timeout: .seconds(1)) { rig in
+            await rig.simulator.faults.stall(for: .seconds(3), writesOnly: true)
+            let desired = [try Rig.endpoint("app.example.test", .a, ["198.18.0.10"])]
+            let (_, first) = try await rig.reconcile(desired)
+            // The batch may have been applied: repeating it would fail whole on what it wrote.
+            #expect(!first.isComplete)
+            try await eventually("the held batch landed", timeout: .seconds(10)) {
+                await rig.requests().contains(where: \.isBatch)
+            }
+            let (_, second) = try await rig.reconcile(desired)
+            #expect(second.isComplete)
+            #expect(await rig.requests().filter(\.isBatch).map(\.status) == [200])
+            #expect(await rig.stored("app.example.test", "A").count == 1)
+        }
+    }
+
+    @Test func aReadThatTimedOutIsSentAgain() async throws {
+        try await Rig.with(timeout: .seconds(1)) { rig in
+            await rig.simulator.faults.stall(for: .seconds(3))
+            let zones = try await rig.client.zones(named: "example.test")
+            #expect(zones.map(\.name) == ["example.test"])
+            #expect(await rig.client.counts.retries == 1)
         }
     }
 

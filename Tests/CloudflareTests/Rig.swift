@@ -36,14 +36,14 @@ struct Rig {
     /// Runs `body` with a rig whose simulator runs for as long as `body` does.
     static func with(
         _ options: CloudflareSimulator.Options = .init(), token: String = "lab-token",
-        policy: CloudflareRetryPolicy = CloudflareRetryPolicy(), owner: String = "home",
+        policy: CloudflareRetryPolicy = CloudflareRetryPolicy(), owner: String = "home", timeout: Duration = .seconds(10),
         provider configure: (inout CloudflareProvider.Options) -> Void = { _ in },
         _ body: (Rig) async throws -> Void
     ) async throws {
         let simulator = CloudflareSimulator(options)
         let clock = TestClock()
         try await simulator.withRunning { url in
-            let client = CloudflareClient(baseURL: url, token: token, policy: policy, pacing: clock.pacing, timeout: .seconds(10))
+            let client = CloudflareClient(baseURL: url, token: token, policy: policy, pacing: clock.pacing, timeout: timeout)
             var providerOptions = CloudflareProvider.Options(zones: options.zones.compactMap { try? DNSName($0.name) })
             configure(&providerOptions)
             let provider = CloudflareProvider(client: client, options: providerOptions)

@@ -145,8 +145,9 @@ public actor CloudflareClient {
                 onCall(response.status)
             } catch {
                 onCall(nil)
-                // Timeouts and refused connections: nothing was answered, so try again later.
-                guard attempt < policy.attempts, error.kind == .transfer else {
+                // Nothing was answered: a read, or a write that never reached Cloudflare, is tried
+                // again; a write that may have been applied is not (see `mayRepeat`).
+                guard attempt < policy.attempts, Self.mayRepeat(method, after: error) else {
                     throw CloudflareError(kind: .unreachable, operation: operation, detail: error.description)
                 }
                 try await pause(policy.backoff(retry: attempt, random: pacing.random()), operation)
@@ -177,6 +178,18 @@ public actor CloudflareClient {
                 throw Self.error(status: response.status, body: response.body, operation)
             }
         }
+    }
+
+    /// Whether a request that failed with `error` before any answer may be sent again at once.
+    /// A read may. A write only when the connection was never made (curl 5, 6, 7: proxy or host
+    /// not resolved, connection refused): after a timeout or a broken connection Cloudflare may
+    /// have applied it, and a repeated batch then fails whole on the records it already wrote
+    /// (81057, each then found alone by halving: thousands of requests for one 3,500-record batch).
+    /// The write is reported failed instead; the next cycle lists the zone again and plans from
+    /// what is there.
+    static func mayRepeat(_ method: String, after error: NetIOError) -> Bool {
+        guard error.kind == .transfer else { return false }
+        return method == "GET" || [5, 6, 7].contains(error.code)
     }
 
     private func waitForBudget(_ operation: CloudflareOperation) async throws(CloudflareError) {
