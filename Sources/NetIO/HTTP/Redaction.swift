@@ -70,16 +70,16 @@ public enum Redaction {
     // MARK: - The passes
 
     // Compiled once (the log handler runs every line through `text`); NSRegularExpression is
-    // immutable and documented safe to share between threads, hence `nonisolated(unsafe)`.
+    // immutable and Sendable, so the constants are shared between threads as they are.
     // A header as a line or a JSON member: the name (any `X-Auth-…` too, Cloudflare's legacy key
     // headers and their kin), a colon or equals sign, the value up to the end of the line or a quote.
-    nonisolated(unsafe) private static let headerPattern: NSRegularExpression? = {
+    private static let headerPattern: NSRegularExpression? = {
         let names = (secretHeaders.map { NSRegularExpression.escapedPattern(for: $0) } + [#"x-auth-[a-z0-9-]+"#]).joined(separator: "|")
         return try? NSRegularExpression(pattern: #"(?i)(["']?\b(?:"# + names + #")\b["']?\s*[:=]\s*\[?\s*["']?)([^"'\r\n\],}]+)"#)
     }()
-    nonisolated(unsafe) private static let credentialPattern =
+    private static let credentialPattern =
         try? NSRegularExpression(pattern: #"(?i)\b(bearer|basic|token)(\s+)([A-Za-z0-9._~+/=-]{4,})"#)
-    nonisolated(unsafe) private static let urlPattern = try? NSRegularExpression(pattern: #"[A-Za-z][A-Za-z0-9+.-]*://[^\s"'<>]+"#)
+    private static let urlPattern = try? NSRegularExpression(pattern: #"[A-Za-z][A-Za-z0-9+.-]*://[^\s"'<>]+"#)
 
     /// `Name: value` (to the end of the line) and `"Name": "value"` / `'Name': ['value']`.
     private static func maskHeaders(_ text: String) -> String {
