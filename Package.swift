@@ -76,7 +76,7 @@ let package = Package(
         // The agent's configuration: reading and checking the YAML, nothing that runs. Pure enough
         // for the fuzz harnesses: no NIO, Hummingbird or GRDB.
         .target(name: "Config", dependencies: [
-            "DNSCore", "NetIO", "YAMLInput", "Kube",
+            "DNSCore", "NetIO", "YAMLInput", "Kube", "Probes",
             .product(name: "Yams", package: "Yams"),
         ], swiftSettings: strict),
         // What the agent keeps: the SQLite state file (GRDB) and the ConfigMap ledger.

@@ -1,4 +1,5 @@
 public import NetIO
+public import Probes
 
 /// The cluster netagent watches: its network, VIP, MTU and nodes (`cluster:`).
 public struct ClusterConfig: Hashable, Sendable {
@@ -28,30 +29,9 @@ public struct ClusterConfig: Hashable, Sendable {
     /// Nodes the owner marked offline; they are probed but never alert.
     public var offlineNodes: [Node] { nodes.filter { $0.offline != nil } }
 
-    /// One cluster node (`cluster.nodes[i]`).
-    public struct Node: Hashable, Sendable {
-        /// Unique node name (`k8s-1`).
-        public var name: String
-        /// The node's address inside `cluster.network`.
-        public var address: IPAddress
-        /// Control plane or worker: control planes also get the API port probed.
-        public var role: Role
-        /// Why the node is known to be down (`"PSU not working"`); nil when it should be up.
-        public var offline: String?
-
-        public init(name: String, address: IPAddress, role: Role = .worker, offline: String? = nil) {
-            self.name = name
-            self.address = address
-            self.role = role
-            self.offline = offline
-        }
-    }
-
-    /// A node's role in the cluster.
-    public enum Role: String, CaseIterable, Hashable, Sendable {
-        case controlplane
-        case worker
-    }
+    /// One cluster node (`cluster.nodes[i]`): the probes' own type, so the configuration's nodes
+    /// are the probes' targets as they are.
+    public typealias Node = NodeTarget
 }
 
 extension ClusterConfig {
@@ -97,7 +77,7 @@ extension ClusterConfig {
         if let addressField = map.required("address"), let address = inside(network, addressField) {
             read.address = (address, addressField)
         }
-        let role = map.optional("role")?.choice(Role.self) ?? .worker
+        let role = map.optional("role")?.choice(Node.Role.self) ?? .worker
         let offline = map.optional("offline")?.string()
         if let name = read.name?.value, let address = read.address?.value {
             read.node = Node(name: name, address: address, role: role, offline: offline)

@@ -40,9 +40,13 @@ extension ProbeKind {
 }
 
 /// A cluster node as the probes see it.
+/// Also the configuration's `cluster.nodes[i]` (`ClusterConfig.Node`).
 public struct NodeTarget: Sendable, Hashable {
-    public enum Role: String, Sendable, Hashable { case controlplane, worker }
+    /// Control plane or worker: control planes also get the API port probed.
+    public enum Role: String, CaseIterable, Sendable, Hashable { case controlplane, worker }
+    /// Unique node name (`k8s-1`).
     public var name: String
+    /// The node's address (inside `cluster.network` when it comes from the configuration).
     public var address: IPAddress
     public var role: Role
     /// Why the node is known to be down; such a node is probed but never fails.

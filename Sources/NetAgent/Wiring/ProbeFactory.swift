@@ -34,7 +34,7 @@ public struct ProbeFactory: Sendable {
 
     /// The targets and settings `config` gives.
     public init(config: NetAgentConfig) {
-        nodes = config.nodeTargets
+        nodes = config.cluster.nodes
         vip = config.cluster.vip
         expectedMTU = config.probes.mtu?.expected ?? config.cluster.mtu
         if let settings = config.probes.nodes {
@@ -92,14 +92,6 @@ extension NetAgentConfig {
             guard let schedule = probes.schedule(of: kind), schedule.enabled,
                   let probe = factory.probe(kind, resolver: resolver, tunnelStatus: tunnelStatus) else { return nil }
             return ScheduledProbe(probe, interval: schedule.interval, timeout: schedule.timeout)
-        }
-    }
-
-    /// `cluster.nodes` as the probes see them, offline ones included.
-    public var nodeTargets: [NodeTarget] {
-        cluster.nodes.map {
-            NodeTarget(name: $0.name, address: $0.address, role: $0.role == .controlplane ? .controlplane : .worker,
-                       offline: $0.offline)
         }
     }
 }

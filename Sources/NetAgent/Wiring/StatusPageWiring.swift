@@ -18,7 +18,7 @@ extension StatusPage {
             columns.append(.vip)
             vipTarget = "\(address):\(vip.port)"
         }
-        self.init(cluster: config.cluster.name, nodes: config.nodeTargets, columns: columns, vipTarget: vipTarget,
+        self.init(cluster: config.cluster.name, nodes: config.cluster.nodes, columns: columns, vipTarget: vipTarget,
                   targets: targets.map { Target(instance: $0.instance, provider: $0.config.name, type: $0.config.kind.typeName) },
                   status: status, alerts: alerts, history: history)
     }
