@@ -47,10 +47,10 @@ let package = Package(
         .target(name: "NetIO", dependencies: ["CCurl", "CAres"], swiftSettings: strict),
         // Pure DNS model and planning: no I/O, no clocks.
         .target(name: "DNSCore", swiftSettings: strict),
-        // Kubernetes client (Sources/Kube/Client: kubeconfig, in-cluster, list/watch, informers),
-        // Gateway API types, the route source and the manifests source.
         // Bounds on YAML input (depth before composing, nodes after), shared by the configuration and the manifests.
         .target(name: "YAMLInput", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: strict),
+        // Kubernetes client (Sources/Kube/Client: kubeconfig, in-cluster, list/watch, informers),
+        // Gateway API types, the route source and the manifests source.
         .target(name: "Kube", dependencies: [
             "NetIO", "DNSCore", "YAMLInput",
             .product(name: "Yams", package: "Yams"),
