@@ -31,30 +31,26 @@ public final class DaemonStatus: Sendable {
 
     public func setSourcesReady(_ ready: Bool) { state.withLock { $0.sourcesReady = ready } }
 
-    /// Records one cycle of `instance`: `error` nil when it planned (and applied) fine.
-    public func recordCycle(_ instance: String, error: String?) {
+    /// Records one cycle of `outcome.instance` (its error nil when it planned and applied fine)
+    /// with what the status page shows: the time, the owned records and the changes left
+    /// pending (`dryRun`: the plan was not applied). One lock, so a reader never sees the cycle
+    /// counted without its time and counts.
+    public func record(_ outcome: CycleOutcome, dryRun: Bool, at time: Date = Date()) {
+        let error = outcome.error
         state.withLock { s in
-            var target = s.targets[instance] ?? TargetState()
+            var target = s.targets[outcome.instance] ?? TargetState()
             target.cycles += 1
             target.lastError = error.map(Redaction.text)
             if error == nil { target.reached = true }
-            s.targets[instance] = target
-        }
-    }
-
-    /// Records one cycle with what the status page shows: the time, the owned records and the
-    /// changes left pending (`dryRun`: the plan was not applied).
-    public func record(_ outcome: CycleOutcome, dryRun: Bool, at time: Date = Date()) {
-        recordCycle(outcome.instance, error: outcome.error)
-        state.withLock { s in
-            s.targets[outcome.instance]?.lastCycleAt = time
-            guard case .success(let plan) = outcome.result else { return }
-            // A dry run and a follower (another replica leads) plan without applying.
-            let applied = !dryRun && !outcome.notLeader
-            let report = applied ? outcome.report : nil
-            s.targets[outcome.instance]?.owned = plan.owned + (report.map { $0.created - $0.deleted } ?? 0)
-            s.targets[outcome.instance]?.pending = (applied ? report?.failures.count ?? 0 : plan.changes.count)
-                + plan.withheldDeletes.count
+            target.lastCycleAt = time
+            if case .success(let plan) = outcome.result {
+                // A dry run and a follower (another replica leads) plan without applying.
+                let applied = !dryRun && !outcome.notLeader
+                let report = applied ? outcome.report : nil
+                target.owned = plan.owned + (report.map { $0.created - $0.deleted } ?? 0)
+                target.pending = (applied ? report?.failures.count ?? 0 : plan.changes.count) + plan.withheldDeletes.count
+            }
+            s.targets[outcome.instance] = target
         }
     }
 
