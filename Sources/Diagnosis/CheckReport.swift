@@ -78,7 +78,7 @@ public struct CheckItem: Sendable, Hashable {
     }
 
     /// A target the configuration marks offline: probed, never a failure.
-    public var isKnownOffline: Bool { facts["status"] == ProbeResult.Status.knownOffline.rawValue }
+    var isKnownOffline: Bool { facts["status"] == ProbeResult.Status.knownOffline.rawValue }
 }
 
 /// Everything one `check` round found.

@@ -32,7 +32,7 @@ public final class StatusPage: Sendable {
     /// The scheduler's history (`ProbeScheduler(history:)`): the newest result per target.
     public let history: ProbeHistory
     /// Mails listed under "Recent mail".
-    public let mailLimit: Int
+    let mailLimit: Int
     private let vipLog: Mutex<VIPHolderLog>
 
     public init(cluster: String, nodes: [NodeTarget], columns: [StatusSnapshot.Column], vipTarget: String?, targets: [Target],
