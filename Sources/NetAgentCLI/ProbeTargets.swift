@@ -105,11 +105,17 @@ struct ProbeTargets {
         return (String(text[..<equals]), String(text[text.index(after: equals)...]))
     }
 
-    /// Lines `NAME TYPE TARGET[,TARGET…]`; blank lines and `#` comments skipped.
+    /// The largest `--records` file read: ~100,000 records at 80 bytes a line.
+    static let maxRecordsFileBytes = 8 << 20
+
+    /// Lines `NAME TYPE TARGET[,TARGET…]`; blank lines and `#` comments skipped. Read as every
+    /// file netagent is given: a regular file only, at most `maxRecordsFileBytes`.
     static func records(_ path: String, server: DNSServerTarget) throws -> [ExpectedRecord] {
         let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw ValidationError("--records \(path): cannot read it")
+        do {
+            text = String(decoding: try BoundedFile.read(path, maxBytes: maxRecordsFileBytes).data, as: UTF8.self)
+        } catch {
+            throw ValidationError("--records \(path): cannot read it: \(error.description)")
         }
         var records: [ExpectedRecord] = []
         for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {

@@ -35,6 +35,23 @@ struct ProbeCommandTests {
         #expect(table.contains("ok"))
     }
 
+    @Test func aRecordsFileAboveItsLimitIsRefusedUnread() async throws {
+        let folder = try Repository.temporaryFolder("records-large")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("desired.txt").path
+        // 8 MiB of comment lines and one byte more: before the bound it was read whole and probed nothing.
+        try Data(repeating: UInt8(ascii: "#"), count: 8 << 20).write(to: URL(fileURLWithPath: file))
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: file))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("\n".utf8))
+        try handle.close()
+
+        let (status, output) = try await run(["dns-records", "--server", "pihole=127.0.0.1:1", "--records", file])
+        #expect(status == 64)
+        #expect(output.contains("--records \(file): cannot read it"))
+        #expect(output.contains("limit"))
+    }
+
     @Test func badFlagsAreRefusedBeforeAnythingRuns() async throws {
         let (status, output) = try await run(["nodes", "--node", "nonsense"])
         #expect(status == 64)
