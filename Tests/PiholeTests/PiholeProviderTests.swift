@@ -188,6 +188,18 @@ try await Rig.with { rig in
         }
     }
 
+    @Test func waitingForTheAPIEndsWhenTheTaskIsCancelled() async throws {
+        // Nothing listens on port 1: every poll fails at once, so only the sleeps pace the loop.
+        let client = PiholeClient(url: "http://127.0.0.1:1", password: nil)
+        let wait = Task { try await client.waitUntilAnswering(within: .seconds(3)) }
+        wait.cancel()
+        let result = await wait.result
+        #expect(throws: PiholeError.self) { try result.get() }
+        // A cancelled wait stops; it does not poll without pause until its limit.
+        let counts = await client.counts
+        #expect(counts.calls <= 1, "\(counts)")
+    }
+
     @Test func theSessionExpiringMidRunLogsInOnceMore() async throws {
 try await Rig.with { rig in
             _ = try await rig.reconcile([try Self.endpoint("a.home.test", .a, ["198.18.0.1"])])

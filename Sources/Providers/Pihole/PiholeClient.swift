@@ -119,7 +119,13 @@ public actor PiholeClient {
         var delay = Duration.milliseconds(100)
         var last = "no answer"
         while true {
-            try? await Task.sleep(for: delay)
+            do {
+                try await Task.sleep(for: delay)
+            } catch {
+                // Cancelled: without this the loop would poll with no pause until the deadline.
+                throw PiholeError(kind: .unreachable, instance: baseURL, status: 0,
+                                  message: "stopped waiting for the API after the resolver restart: the run was cancelled")
+            }
             var headers: [HTTPHeader] = []
             if let sid { headers.append(HTTPHeader(name: "X-FTL-SID", value: sid)) }
             do {
