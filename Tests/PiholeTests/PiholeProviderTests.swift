@@ -188,6 +188,25 @@ try await Rig.with { rig in
         }
     }
 
+    @Test func aRefusedLastCNAMEWriteLeavesTheProbeNoRestartWindow() async throws {
+        var options = PiholeSimulator.Options()
+        // A CNAME made by hand: FTL refuses netagent's line for the same name, so nothing restarts.
+        options.cnames = ["dup.home.test,elsewhere.home.test"]
+        let simulator = try PiholeSimulator(options)
+        try await simulator.withRunning { url in
+            let restarts = ResolverRestarts()
+            let provider = PiholeProvider(client: PiholeClient(url: url, password: "pihole-lab-password", sleep: { _ in }),
+                                          restarts: restarts, restartKey: "pihole")
+            _ = try await provider.records()
+            let report = try await provider.apply(Plan.Changes(creates: [try Self.endpoint("dup.home.test", .cname, ["app.home.test"])]))
+            #expect(report.failures.count == 1, "\(report)")
+            #expect(await simulator.counters().restarts == 0)
+            // No restart happened: the probe must not excuse a missing answer as "restarting".
+            #expect(restarts.restartingUntil("pihole") == nil)
+            await provider.close()
+        }
+    }
+
     @Test func waitingForTheAPIEndsWhenTheTaskIsCancelled() async throws {
         // Nothing listens on port 1: every poll fails at once, so only the sleeps pace the loop.
         let client = PiholeClient(url: "http://127.0.0.1:1", password: nil)

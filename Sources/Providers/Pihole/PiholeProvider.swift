@@ -200,9 +200,16 @@ public actor PiholeProvider: DNSProvider {
         let lastCNAME = steps.lastIndex { $0.array == .cnameRecords }
         var restartPending = false
         var restarted = false
+        // A window opened for a restart that then did not happen (the write refused or a no-op,
+        // or the run stopped) is closed again: the probe must not excuse a real miss for a minute.
+        var windowOpened = false
+        defer { if windowOpened && !restarted { restarts?.ended(restartKey) } }
         for (index, step) in steps.enumerated() where outcome[step.change].refusal == nil {
             let restart = index == lastCNAME
-            if restart { restarts?.restarting(restartKey, until: .now + restartTimeout) }
+            if restart {
+                restarts?.restarting(restartKey, until: .now + restartTimeout)
+                windowOpened = true
+            }
             do {
                 // A line already there (or already gone) changed nothing, so FTL restarted nothing.
                 let changed = switch step.action {
@@ -223,6 +230,7 @@ public actor PiholeProvider: DNSProvider {
         }
         if restartPending && !restarted {
             restarts?.restarting(restartKey, until: .now + restartTimeout)
+            windowOpened = true
             try await client.restartDNS()
             restarted = true
         }
