@@ -155,6 +155,26 @@ try await Rig.with { rig in
         }
     }
 
+    @Test func aCNAMEToAnotherCNAMEOfTheRunIsAcceptedWhicheverComesFirst() async throws {
+try await Rig.with { rig in
+            // deep -> mid -> app, the CNAME pointing at the other one first: FTL's dnsmasq gate
+            // sees `cname=deep…,mid…` before mid's line exists, and accepts it.
+            let report = try await rig.provider.apply(Plan.Changes(creates: [
+                try Self.endpoint("app.home.test", .a, ["198.18.0.10"]),
+                try Self.endpoint("deep.home.test", .cname, ["mid.home.test"]),
+                try Self.endpoint("mid.home.test", .cname, ["app.home.test"]),
+            ]))
+            #expect(report.created == 3, "\(report)")
+            #expect(report.isComplete, "\(report)")
+            let writes = await rig.simulator.writes()
+            #expect(writes.allSatisfy { $0.status == 201 }, "\(writes)")
+            // The order of the run's creates was kept: deep's line went first.
+            #expect(writes.map(\.value).filter { $0.contains(",") } == ["deep.home.test,mid.home.test", "mid.home.test,app.home.test"])
+            let deep = try await rig.resolve("deep.home.test")
+            #expect(deep.cnameChain == ["mid.home.test", "app.home.test"], "\(deep)")
+        }
+    }
+
     @Test func aWriteFTLRefusesNamesTheRecordAndDnsmasqsHintWhileTheRestGoesThrough() async throws {
         var options = PiholeSimulator.Options()
         // A CNAME made by hand in the web interface, for a name netagent is then asked to serve.
