@@ -227,6 +227,16 @@ try await Rig.with { rig in
         }
     }
 
+    @Test func aProxysAnswerWhileFTLIsAwayDoesNotEndTheWait() async throws {
+        // A reverse proxy in front of the Pi-hole answers 502 while FTL restarts: that is not FTL
+        // answering again (FTL answers GET /api/auth with 200 or 401, auth.yaml).
+        let proxy = try HostileHTTPServer(.status(502))
+        defer { proxy.stop() }
+        let client = PiholeClient(url: proxy.url(), password: nil)
+        let error = await #expect(throws: PiholeError.self) { try await client.waitUntilAnswering(within: .milliseconds(500)) }
+        #expect(error?.message.contains("502") == true, "\(String(describing: error))")
+    }
+
     @Test func waitingForTheAPIEndsWhenTheTaskIsCancelled() async throws {
         // Nothing listens on port 1: every poll fails at once, so only the sleeps pace the loop.
         let client = PiholeClient(url: "http://127.0.0.1:1", password: nil)
