@@ -155,6 +155,26 @@ try await Rig.with { rig in
         }
     }
 
+    @Test func aCNAMEToAnotherCNAMEOfTheRunIsAcceptedWhicheverComesFirst() async throws {
+try await Rig.with { rig in
+            // deep -> mid -> app, the CNAME pointing at the other one first: FTL's dnsmasq gate
+            // sees `cname=deep…,mid…` before mid's line exists, and accepts it.
+            let report = try await rig.provider.apply(Plan.Changes(creates: [
+                try Self.endpoint("app.home.test", .a, ["198.18.0.10"]),
+                try Self.endpoint("deep.home.test", .cname, ["mid.home.test"]),
+                try Self.endpoint("mid.home.test", .cname, ["app.home.test"]),
+            ]))
+            #expect(report.created == 3, "\(report)")
+            #expect(report.isComplete, "\(report)")
+            let writes = await rig.simulator.writes()
+            #expect(writes.allSatisfy { $0.status == 201 }, "\(writes)")
+            // The order of the run's creates was kept: deep's line went first.
+            #expect(writes.map(\.value).filter { $0.contains(",") } == ["deep.home.test,mid.home.test", "mid.home.test,app.home.test"])
+            let deep = try await rig.resolve("deep.home.test")
+            #expect(deep.cnameChain == ["mid.home.test", "app.home.test"], "\(deep)")
+        }
+    }
+
     @Test func aWriteFTLRefusesNamesTheRecordAndDnsmasqsHintWhileTheRestGoesThrough() async throws {
         var options = PiholeSimulator.Options()
         // A CNAME made by hand in the web interface, for a name netagent is then asked to serve.
@@ -186,6 +206,47 @@ try await Rig.with { rig in
             #expect(await rig.simulator.counters().logouts == 1)
             #expect(await rig.simulator.activeSessions() == 0)
         }
+    }
+
+    @Test func aRefusedLastCNAMEWriteLeavesTheProbeNoRestartWindow() async throws {
+        var options = PiholeSimulator.Options()
+        // A CNAME made by hand: FTL refuses netagent's line for the same name, so nothing restarts.
+        options.cnames = ["dup.home.test,elsewhere.home.test"]
+        let simulator = try PiholeSimulator(options)
+        try await simulator.withRunning { url in
+            let restarts = ResolverRestarts()
+            let provider = PiholeProvider(client: PiholeClient(url: url, password: "pihole-lab-password", sleep: { _ in }),
+                                          restarts: restarts, restartKey: "pihole")
+            _ = try await provider.records()
+            let report = try await provider.apply(Plan.Changes(creates: [try Self.endpoint("dup.home.test", .cname, ["app.home.test"])]))
+            #expect(report.failures.count == 1, "\(report)")
+            #expect(await simulator.counters().restarts == 0)
+            // No restart happened: the probe must not excuse a missing answer as "restarting".
+            #expect(restarts.restartingUntil("pihole") == nil)
+            await provider.close()
+        }
+    }
+
+    @Test func aProxysAnswerWhileFTLIsAwayDoesNotEndTheWait() async throws {
+        // A reverse proxy in front of the Pi-hole answers 502 while FTL restarts: that is not FTL
+        // answering again (FTL answers GET /api/auth with 200 or 401, auth.yaml).
+        let proxy = try HostileHTTPServer(.status(502))
+        defer { proxy.stop() }
+        let client = PiholeClient(url: proxy.url(), password: nil)
+        let error = await #expect(throws: PiholeError.self) { try await client.waitUntilAnswering(within: .milliseconds(500)) }
+        #expect(error?.message.contains("502") == true, "\(String(describing: error))")
+    }
+
+    @Test func waitingForTheAPIEndsWhenTheTaskIsCancelled() async throws {
+        // Nothing listens on port 1: every poll fails at once, so only the sleeps pace the loop.
+        let client = PiholeClient(url: "http://127.0.0.1:1", password: nil)
+        let wait = Task { try await client.waitUntilAnswering(within: .seconds(3)) }
+        wait.cancel()
+        let result = await wait.result
+        #expect(throws: PiholeError.self) { try result.get() }
+        // A cancelled wait stops; it does not poll without pause until its limit.
+        let counts = await client.counts
+        #expect(counts.calls <= 1, "\(counts)")
     }
 
     @Test func theSessionExpiringMidRunLogsInOnceMore() async throws {

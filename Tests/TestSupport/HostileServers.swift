@@ -11,6 +11,8 @@ public enum HostileHTTPReply: Sendable {
     case encoded(encoding: String, body: [UInt8])
     /// 200 with this body and its length (a well-behaved reply, for comparison).
     case plain(body: [UInt8])
+    /// This status with an empty body: what a proxy answers while its backend is away (502, 503).
+    case status(Int)
 }
 
 /// An HTTP/1.1 server on 127.0.0.1 that answers every request with one `HostileHTTPReply`,
@@ -78,6 +80,8 @@ public final class HostileHTTPServer: @unchecked Sendable {
         case .plain(let body):
             let header = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n"
             if write(fd, header), write(fd, body) { sent.withLock { $0 += body.count } }
+        case .status(let code):
+            guard write(fd, "HTTP/1.1 \(code) Proxy\r\nContent-Length: 0\r\nConnection: close\r\n\r\n") else { return }
         }
         // Wait for the client to close, so that it reads everything first.
         while read(fd, &buffer, buffer.count) > 0 {}

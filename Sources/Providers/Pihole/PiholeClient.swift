@@ -112,20 +112,28 @@ public actor PiholeClient {
 
     /// Waits until the API answers again after a resolver restart: FTL answers the restarting
     /// write, then neither the API nor DNS answers for a few seconds (API-FACTS §A.5). Polls
-    /// `GET /api/auth` (any HTTP answer counts) with back-off from 100 ms to 1 s, on the real
+    /// `GET /api/auth` until FTL answers it (200 or 401, `auth.yaml`; a proxy's 502 or 503 in
+    /// front of an FTL still away does not count) with back-off from 100 ms to 1 s, on the real
     /// clock (a process is coming back), for at most `limit`; throws `.unreachable` after that.
     public func waitUntilAnswering(within limit: Duration) async throws(PiholeError) {
         let deadline = ContinuousClock.now + limit
         var delay = Duration.milliseconds(100)
         var last = "no answer"
         while true {
-            try? await Task.sleep(for: delay)
+            do {
+                try await Task.sleep(for: delay)
+            } catch {
+                // Cancelled: without this the loop would poll with no pause until the deadline.
+                throw PiholeError(kind: .unreachable, instance: baseURL, status: 0,
+                                  message: "stopped waiting for the API after the resolver restart: the run was cancelled")
+            }
             var headers: [HTTPHeader] = []
             if let sid { headers.append(HTTPHeader(name: "X-FTL-SID", value: sid)) }
             do {
-                _ = try await exchange(HTTPRequest(method: "GET", url: baseURL + "/api/auth", headers: headers,
-                                                   timeout: min(timeout, .seconds(2)), tls: tls))
-                return
+                let response = try await exchange(HTTPRequest(method: "GET", url: baseURL + "/api/auth", headers: headers,
+                                                              timeout: min(timeout, .seconds(2)), tls: tls))
+                if response.status == 200 || response.status == 401 { return }
+                last = "HTTP \(response.status) from GET /api/auth"
             } catch {
                 last = error.description
             }

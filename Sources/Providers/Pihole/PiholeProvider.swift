@@ -9,8 +9,9 @@ import NetIO
 /// CNAME loop (400 "Invalid configuration"; ../shared/reference/pihole-ftl-openapi/README.md,
 /// FTL `src/api/config.c`). So a run sends: hosts lines removed, hosts lines added, CNAME
 /// lines removed, CNAME lines added — an update removes its old line before it adds the new
-/// one, hosts come before the CNAMEs that may point at them, and a CNAME that points at
-/// another CNAME of the run comes after it. A desired CNAME that points at itself or closes a
+/// one, and hosts come before the CNAMEs that may point at them. Among the CNAMEs added the
+/// order does not matter: dnsmasq accepts a `cname=` whose target is defined later, or not at
+/// all (measured, dnsmasq 2.90 `--test`). A desired CNAME that points at itself or closes a
 /// loop is refused with a named error before anything is written. Nothing of a CNAME change
 /// takes effect before the resolver restarts, so removing first loses no answer.
 ///
@@ -141,26 +142,10 @@ public actor PiholeProvider: DNSProvider {
     }
 
     /// The order FTL's `dnsmasq --test` gate accepts at every step: hosts removed, hosts added,
-    /// CNAMEs removed, CNAMEs added; the CNAMEs added so that one pointing at another added
-    /// CNAME comes after it.
+    /// CNAMEs removed, CNAMEs added.
     private static func ordered(_ steps: [Step]) -> [Step] {
         let group = { (array: PiholeArray, action: Step.Action) in steps.filter { $0.array == array && $0.action == action } }
-        var cnames = group(.cnameRecords, .add)
-        var sorted: [Step] = []
-        var placed = Set<String>()
-        let names = Set(cnames.compactMap { $0.line.split(separator: ",").first.map { String($0).lowercased() } })
-        // Repeatedly take the lines whose target is no CNAME still waiting (loops were refused before).
-        while !cnames.isEmpty {
-            let ready = cnames.filter { step in
-                let fields = step.line.split(separator: ",").map { String($0).lowercased() }
-                return fields.count < 2 || !names.contains(fields[1]) || placed.contains(fields[1]) || fields[1] == fields[0]
-            }
-            let next = ready.isEmpty ? cnames : ready
-            sorted += next
-            for step in next { placed.insert(step.line.split(separator: ",").first.map { String($0).lowercased() } ?? "") }
-            cnames.removeAll { step in next.contains { $0.line == step.line } }
-        }
-        return group(.hosts, .remove) + group(.hosts, .add) + group(.cnameRecords, .remove) + sorted
+        return group(.hosts, .remove) + group(.hosts, .add) + group(.cnameRecords, .remove) + group(.cnameRecords, .add)
     }
 
     /// The desired CNAMEs of this run that point at themselves or close a loop with the
@@ -200,9 +185,16 @@ public actor PiholeProvider: DNSProvider {
         let lastCNAME = steps.lastIndex { $0.array == .cnameRecords }
         var restartPending = false
         var restarted = false
+        // A window opened for a restart that then did not happen (the write refused or a no-op,
+        // or the run stopped) is closed again: the probe must not excuse a real miss for a minute.
+        var windowOpened = false
+        defer { if windowOpened && !restarted { restarts?.ended(restartKey) } }
         for (index, step) in steps.enumerated() where outcome[step.change].refusal == nil {
             let restart = index == lastCNAME
-            if restart { restarts?.restarting(restartKey, until: .now + restartTimeout) }
+            if restart {
+                restarts?.restarting(restartKey, until: .now + restartTimeout)
+                windowOpened = true
+            }
             do {
                 // A line already there (or already gone) changed nothing, so FTL restarted nothing.
                 let changed = switch step.action {
@@ -223,6 +215,7 @@ public actor PiholeProvider: DNSProvider {
         }
         if restartPending && !restarted {
             restarts?.restarting(restartKey, until: .now + restartTimeout)
+            windowOpened = true
             try await client.restartDNS()
             restarted = true
         }
