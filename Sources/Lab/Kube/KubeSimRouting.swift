@@ -96,6 +96,7 @@ extension KubeSimStore {
                 return .json(status: error.code, body: error.statusBody, headers: [:])
             }
         case (_, _) where subresource != nil:
+            // PATCH on /status, which the apiserver serves, is not modelled (docs/lab.md).
             return .json(status: 405, body: KubeWire.status(code: 405, reason: "MethodNotAllowed",
                                                             message: "\(request.method) is not served on \(request.path)"), headers: [:])
         case ("POST", nil), ("PUT", .some), ("DELETE", .some):
