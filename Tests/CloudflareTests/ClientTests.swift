@@ -68,6 +68,22 @@ struct ClientTests {
         }
     }
 
+    @Test("a peer that answers every page with the first one ends the listing with an error, not a loop",
+          .timeLimit(.minutes(1)))
+    func aListingThatDoesNotPageEnds() async throws {
+        let records = [HostileCloudflare.record("r1", "a.home.test", "A", "198.18.0.1"),
+                       HostileCloudflare.record("r2", "b.home.test", "A", "198.18.0.2")].joined(separator: ",")
+        // Two records a page, a million pages claimed, the same page whatever `page` asks for.
+        let body = #"{"success":true,"errors":[],"messages":[],"result":[\#(records)],"#
+            + #""result_info":{"page":1,"per_page":2,"count":2,"total_count":2000000,"total_pages":1000000}}"#
+        let server = try await ScriptedHTTPPeer(HostileCloudflare.rules(records: body))
+        defer { server.stop() }
+        let client = CloudflareClient(baseURL: server.url, token: "lab-token", policy: CloudflareRetryPolicy(attempts: 1))
+        let error = await #expect(throws: CloudflareError.self) { try await client.listing(zoneID: HostileCloudflare.zoneID, perPage: 2) }
+        #expect(error?.kind == .invalidResponse)
+        #expect(error?.description.contains("page 2 holds only records already listed") == true, "\(String(describing: error))")
+    }
+
     @Test func theClientKeepsUnderItsBudgetByWaiting() async throws {
         try await Rig.with(policy: CloudflareRetryPolicy(budget: 3, window: .seconds(300))) { rig in
             for _ in 0..<5 { _ = try await rig.client.zones(named: "example.test") }

@@ -45,10 +45,9 @@ struct RecordListFilter {
         if query["comment.present"] != nil { requirements.append { !($0.comment ?? "").isEmpty } }
         if query["comment.absent"] != nil { requirements.append { ($0.comment ?? "").isEmpty } }
         for (operation, pair) in Self.textOperations(query, prefix: "tag") {
-            let parts = pair.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
-            let tagName = parts[0].lowercased(), wanted = parts.count > 1 ? String(parts[1]) : ""
+            let wanted = Self.tag(pair)
             tagTests.append { record in
-                Self.tags(record).contains { $0.name == tagName && Self.matches($0.value, operation, wanted) }
+                Self.tags(record).contains { $0.name == wanted.name && Self.matches($0.value, operation, wanted.value) }
             }
         }
         if let present = query["tag.present"]?.lowercased() { tagTests.append { Self.tags($0).contains { $0.name == present } } }
@@ -102,10 +101,11 @@ struct RecordListFilter {
     }
 
     /// A record's tags as (lower-cased name, value): tag names are case-insensitive (record-attributes.mdx).
-    private static func tags(_ record: SimulatedDNSRecord) -> [(name: String, value: String)] {
-        record.tags.map { tag in
-            let parts = tag.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
-            return (parts[0].lowercased(), parts.count > 1 ? String(parts[1]) : "")
-        }
+    private static func tags(_ record: SimulatedDNSRecord) -> [(name: String, value: String)] { record.tags.map(tag) }
+
+    /// `name:value` (a filter's or a record's tag) as (lower-cased name, value).
+    private static func tag(_ text: String) -> (name: String, value: String) {
+        let parts = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+        return (parts[0].lowercased(), parts.count > 1 ? String(parts[1]) : "")
     }
 }

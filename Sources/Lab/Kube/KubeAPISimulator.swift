@@ -65,8 +65,7 @@ public final class KubeAPISimulator: Sendable {
                                     contentType: request.headers[.contentType])
         // A list or watch from a version the server has not reached waits for it, as the watch
         // cache does (up to its blockTimeout), before the 504 the routing gives.
-        if request.method == .get, simRequest.query["continue"] == nil,
-           let wanted = simRequest.query["resourceVersion"].flatMap({ Int($0) }), wanted > (await store.revision) {
+        if request.method == .get, let wanted = await store.unreachedVersion(simRequest.query) {
             let deadline = ContinuousClock.now + (await store.tooLargeWait)
             while deadline > .now, wanted > (await store.revision) {
                 do { try await Task.sleep(for: .milliseconds(20)) } catch { break }

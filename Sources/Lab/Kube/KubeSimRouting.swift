@@ -96,6 +96,7 @@ extension KubeSimStore {
                 return .json(status: error.code, body: error.statusBody, headers: [:])
             }
         case (_, _) where subresource != nil:
+            // PATCH on /status, which the apiserver serves, is not modelled (docs/lab.md).
             return .json(status: 405, body: KubeWire.status(code: 405, reason: "MethodNotAllowed",
                                                             message: "\(request.method) is not served on \(request.path)"), headers: [:])
         case ("POST", nil), ("PUT", .some), ("DELETE", .some):
@@ -132,12 +133,19 @@ extension KubeSimStore {
     /// storage.NewTooLargeResourceVersionError, returned by the watch cache's
     /// waitUntilFreshAndBlock after its 3 s blockTimeout).
     private func tooLargeResourceVersion(_ query: [String: String]) -> SimAnswer? {
-        guard query["continue"] == nil, let requested = query["resourceVersion"].flatMap({ Int($0) }), requested > revision
-        else { return nil }
+        guard let requested = unreachedVersion(query) else { return nil }
         let body = KubeWire.status(code: 504, reason: "Timeout", message: "Too large resource version: \(requested), current: \(revision)",
                                    details: ["causes": [["reason": "ResourceVersionTooLarge", "message": "Too large resource version"]],
                                              "retryAfterSeconds": 1])
         return .json(status: 504, body: body, headers: ["Retry-After": "1"])
+    }
+
+    /// The resource version a list or watch (not the page of a paged list) asks for, when the
+    /// server has not reached it yet.
+    func unreachedVersion(_ query: [String: String]) -> Int? {
+        guard query["continue"] == nil, let requested = query["resourceVersion"].flatMap({ Int($0) }), requested > revision
+        else { return nil }
+        return requested
     }
 
     /// Discovery (kubernetes.io/docs/concepts/overview/kubernetes-api/ "Discovery API",

@@ -147,23 +147,26 @@ actor KubeSimStore {
                                  resource: resource, name: name)
         }
         if resource == .leases { try LeaseValidation.check(object, name: name) }
-        let previous = existing.flatMap { try? JSONSerialization.jsonObject(with: $0.full) as? [String: Any] }
+        // The stored object, read once for the status it keeps, its generation and its identity.
+        let previous = existing.flatMap { try? JSONSerialization.jsonObject(with: $0.bare) as? [String: Any] }
+        let previousMetadata = previous?["metadata"] as? [String: Any]
+        // With the status subresource a write of the object itself keeps the stored `status`
+        // (none at creation): Kubernetes docs, CustomResourceDefinitions, "Status subresource".
+        if resource.statusSubresource && !statusWrite { object["status"] = previous?["status"] }
         if !resource.builtIn {
             // Custom resources carry metadata.generation: 1 at creation, one more for each change
             // of anything but metadata and status (CRDs with the status subresource, as the Gateway
             // API's: kubernetes.io/docs/tasks/extend-kubernetes/custom-resources/custom-resource-definitions/
             // "Status subresource").
-            let old = (previous?["metadata"] as? [String: Any])?["generation"] as? Int ?? 0
+            let old = previousMetadata?["generation"] as? Int ?? 0
             metadata["generation"] = previous.map { Self.specChanged(from: $0, to: object) ? old + 1 : old } ?? 1
         }
-        if resource.statusSubresource && !statusWrite { Self.keepStatus(of: existing, in: &object) }
         revision += 1
         metadata["resourceVersion"] = String(revision)
         if resource.namespaced { metadata["namespace"] = namespace }
-        if let existing, let old = try? JSONSerialization.jsonObject(with: existing.bare) as? [String: Any],
-           let oldMetadata = old["metadata"] as? [String: Any] {
-            metadata["uid"] = oldMetadata["uid"]
-            metadata["creationTimestamp"] = oldMetadata["creationTimestamp"]
+        if let previousMetadata {
+            metadata["uid"] = previousMetadata["uid"]
+            metadata["creationTimestamp"] = previousMetadata["creationTimestamp"]
         } else {
             uidCounter += 1
             metadata["uid"] = String(format: "00000000-0000-4000-8000-%012d", uidCounter)
@@ -180,17 +183,6 @@ actor KubeSimStore {
                                                           full: full, bare: bare)
         record(resource, namespace: namespace, type: existing == nil ? "ADDED" : "MODIFIED", object: full, previous: existing?.full)
         return SimulatedObject(namespace: namespace, name: name, resourceVersion: String(revision), json: full)
-    }
-
-    /// A write of an object with the status subresource: the stored `status` stays (Kubernetes
-    /// docs, CustomResourceDefinitions, "Status subresource"); `metadata.generation` is kept by
-    /// `put` for every custom resource.
-    private static func keepStatus(of existing: Stored?, in object: inout [String: Any]) {
-        guard let existing, let old = try? JSONSerialization.jsonObject(with: existing.bare) as? [String: Any] else {
-            object["status"] = nil
-            return
-        }
-        object["status"] = old["status"]
     }
 
     /// PUT on `/status`: only the body's `status` is taken; everything else stays as stored.
@@ -237,7 +229,11 @@ actor KubeSimStore {
         record(resource, namespace: stored.namespace, type: "DELETED", object: last, previous: stored.full)
     }
 
-    /// Whether anything but metadata and status differs.
+    /// Whether anything but metadata and status differs. With the status subresource `put` has
+    /// already put the stored status back, so there only the rest can differ, as in the
+    /// apiserver (apiextensions-apiserver's customresource strategy compares all but metadata
+    /// after restoring status). The simulator's Gateway API kinds, which real clusters serve with
+    /// the status subresource, are served without it but counted here as if they had it.
     static func specChanged(from old: [String: Any], to new: [String: Any]) -> Bool {
         func rest(_ object: [String: Any]) -> Data {
             var object = object

@@ -80,19 +80,29 @@ public actor CloudflareClient {
     /// A page whose `result` is null or not a list is an error (never an empty zone); a record
     /// that cannot be read (`content: null`, a wrong type) is set aside in `unreadable`, with
     /// whatever of its id, name and type could be read, and the rest of the zone goes on.
+    /// A page made only of records already listed is an error: the peer ignores `page` (a cache
+    /// or proxy in the way), and following its `total_pages` would read without end.
     public func listing(zoneID: String, perPage: Int = 5000) async throws(CloudflareError) -> CloudflareListing {
         var all = CloudflareListing()
+        var seen: Set<String> = []
         var page = 1
         while true {
             let reply = try await call(
                 "GET", "/zones/\(Self.segment(zoneID))/dns_records", query: [("page", "\(page)"), ("per_page", "\(perPage)")],
                 operation: .listRecords, as: [CloudflareListedRecord].self)
             guard let items = reply.result else { throw invalid(.listRecords, "the reply's result is null", status: 200) }
+            var new = false
             for item in items {
+                let id: String?
                 switch item {
-                case .read(let record): all.records.append(record)
-                case .unreadable(let record): all.unreadable.append(record)
+                case .read(let record): all.records.append(record); id = record.id
+                case .unreadable(let record): all.unreadable.append(record); id = record.id
                 }
+                // A record without a readable id cannot be told apart: counted as new.
+                if let id { new = seen.insert(id).inserted || new } else { new = true }
+            }
+            guard items.isEmpty || new else {
+                throw invalid(.listRecords, "page \(page) holds only records already listed: the server does not page", status: 200)
             }
             let totalPages = reply.result_info?.total_pages ?? page
             if items.isEmpty || page >= totalPages { return all }
