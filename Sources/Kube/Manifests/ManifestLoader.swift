@@ -49,7 +49,7 @@ public enum ManifestLoader {
     /// `options.variables` standing for `substituteFrom`).
     public static func load(paths: [String], options: ManifestOptions = ManifestOptions()) -> ManifestSet {
         var reader = Reader(options: options)
-        let tree = GitOpsTree(paths: paths, variables: options.variables)
+        let tree = GitOpsTree(paths: paths, variables: options.variables, maxFileBytes: options.maxFileBytes)
         reader.set.diagnostics += tree.diagnostics
         for (file, context) in tree.files { reader.read(file: file, context: context) }
         return reader.finish()
