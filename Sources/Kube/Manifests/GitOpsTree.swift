@@ -236,9 +236,6 @@ struct GitOpsTree {
 
     static let fluxGroup = Array("kustomize.toolkit.fluxcd.io".utf8)
 
-    /// Whether `needle` is in `data` (NetIO's `Bytes`: a scan at memory speed).
-    static func contains(_ data: Data, _ needle: [UInt8]) -> Bool { Bytes.contains(data, needle) }
-
     /// Flux's `path` is relative to the repository's root, which the tree does not name: the
     /// first folder at or above `start` that holds `path` is taken as that root.
     static func resolve(_ path: String, above start: String) -> String? {
