@@ -122,12 +122,13 @@ extension NetAgentConfig {
             raw = text
             if mode & 0o077 != 0 { looseMode = mode & 0o777 }
         }
-        var value = Substring(raw)
-        while let last = value.last, last == "\n" || last == "\r" { value = value.dropLast() }
+        // By scalar: "\r\n" is one Character, equal to neither "\n" nor "\r".
+        var value = raw.unicodeScalars
+        while let last = value.last, last == "\n" || last == "\r" { value.removeLast() }
         guard !value.isEmpty else { throw ConfigValueError("the secret is empty") }
         // A secret goes into a header or an SMTP command: a line break there would start
         // another header or command.
-        guard !value.unicodeScalars.contains(where: { ($0.value < 0x20 && $0 != "\t") || $0.value == 0x7f }) else {
+        guard !value.contains(where: { ($0.value < 0x20 && $0 != "\t") || $0.value == 0x7f }) else {
             throw ConfigValueError("the secret must be one line without control characters (it holds a line break, NUL or another control character)")
         }
         return (Secret(String(value)), looseMode)

@@ -12,17 +12,13 @@ public enum ConfigFuzz {
             let config = try NetAgentConfig.parse(yaml: text, file: "fuzz.yaml", baseDirectory: "/nonexistent/netagent-fuzz")
             _ = config.hashValue
         } catch {
-            check(!error.issues.isEmpty, "ConfigError without an issue")
+            fuzzCheck(!error.issues.isEmpty, "ConfigError without an issue")
             for issue in error.issues {
-                check(issue.file == "fuzz.yaml", "issue names \(issue.file)")
-                check(issue.line >= 0 && issue.line <= lines + 1, "issue on line \(issue.line) of \(lines): \(issue.message)")
+                fuzzCheck(issue.file == "fuzz.yaml", "issue names \(issue.file)")
+                fuzzCheck(issue.line >= 0 && issue.line <= lines + 1, "issue on line \(issue.line) of \(lines): \(issue.message)")
                 _ = issue.description
             }
             _ = error.description
         }
-    }
-
-    private static func check(_ condition: Bool, _ message: @autoclosure () -> String) {
-        if !condition { fatalError("fuzz invariant broken: \(message())") }
     }
 }

@@ -3,8 +3,9 @@ public import Yams
 /// Bounds on YAML input, checked before and after composing a document, for the
 /// configuration and for manifests alike. Every value is listed in docs/security.md.
 ///
-/// - Depth: Yams composes nodes recursively, so `[[[[…` a million deep overflows the stack
-///   and kills the process. The nesting is measured on the text first, without recursion.
+/// - Depth: Yams composes nodes recursively, a call per level; its libyaml stops at 1000
+///   levels (`MAX_NESTING_LEVEL`, a parse error). This bound is lower, and is
+///   measured on the text first, without recursion, naming the line and the depth.
 /// - Nodes: aliases are shared when composed but walked again by every reader, so ten
 ///   nested `*a` aliases (a "billion laughs") make a small file read as 10^9 nodes. The
 ///   composed tree is counted, aliases expanded, up to a bound.

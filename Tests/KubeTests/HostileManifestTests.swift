@@ -47,6 +47,37 @@ import Testing
         #expect(set.diagnostics.contains { $0.location.file == root + "/apps/again" && $0.message.contains("symlink loop") })
     }
 
+    /// A route without a namespace under `apps/`, and a Flux Kustomization for `apps/` giving it
+    /// `targetNamespace: evil`, in a file the reader refuses (`extra` makes it so).
+    private static func fluxTree(extra: String) throws -> String {
+        let root = try Self.folder()
+        try "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: app}\nspec: {hostnames: [a.example.com]}\n"
+            .write(toFile: root + "/apps/app.yaml", atomically: true, encoding: .utf8)
+        try ("apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: apps}\n"
+            + "spec: {path: ./apps, targetNamespace: evil, extra: \(extra)}\n").write(toFile: root + "/flux.yaml", atomically: true, encoding: .utf8)
+        return root
+    }
+
+    @Test func aFluxKustomizationInAFileAboveTheBoundIsNotApplied() throws {
+        let root = try Self.fluxTree(extra: "\"" + String(repeating: "x", count: 8 << 10) + "\"")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        var options = ManifestOptions()
+        options.maxFileBytes = 4 << 10
+        let set = ManifestLoader.load(paths: [root], options: options)
+        #expect(set.diagnostics.contains { $0.location.file == root + "/flux.yaml" && $0.message.contains("bound") })
+        // Before: the Flux discovery read the file whole with FileManager and applied it.
+        #expect(set.routes.map(\.metadata.namespace) == ["default"])
+    }
+
+    @Test func aFluxKustomizationNestedTooDeepIsNotApplied() throws {
+        let root = try Self.fluxTree(extra: String(repeating: "[", count: 150) + String(repeating: "]", count: 150))
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let set = ManifestLoader.load(paths: [root])
+        #expect(set.diagnostics.contains { $0.location.file == root + "/flux.yaml" && $0.message.contains("nested") })
+        // Before: the Flux discovery composed it without the depth scan and applied it.
+        #expect(set.routes.map(\.metadata.namespace) == ["default"])
+    }
+
     @Test func substitutionCannotGrowAFileBeyondItsBound() throws {
         let root = try Self.folder()
         defer { try? FileManager.default.removeItem(atPath: root) }

@@ -1,5 +1,6 @@
 import DNSCore
 import Foundation
+import NetIO
 import Testing
 @testable import Kube
 
@@ -180,10 +181,10 @@ struct VariableSubstitutionTests {
 struct FluxPrefilterTests {
     @Test func byteSearch() {
         let needle = GitOpsTree.fluxGroup
-        #expect(GitOpsTree.contains(Data("apiVersion: kustomize.toolkit.fluxcd.io/v1".utf8), needle))
-        #expect(GitOpsTree.contains(Data("kustomize.toolkit.fluxcd.io".utf8), needle))
-        #expect(!GitOpsTree.contains(Data("kustomize.toolkit.fluxcd.i".utf8), needle))
-        #expect(!GitOpsTree.contains(Data("kkustomize.config.k8s.io kustomize.toolkit".utf8), needle))
-        #expect(!GitOpsTree.contains(Data(), needle))
+        #expect(Bytes.contains(Data("apiVersion: kustomize.toolkit.fluxcd.io/v1".utf8), needle))
+        #expect(Bytes.contains(Data("kustomize.toolkit.fluxcd.io".utf8), needle))
+        #expect(!Bytes.contains(Data("kustomize.toolkit.fluxcd.i".utf8), needle))
+        #expect(!Bytes.contains(Data("kkustomize.config.k8s.io kustomize.toolkit".utf8), needle))
+        #expect(!Bytes.contains(Data(), needle))
     }
 }

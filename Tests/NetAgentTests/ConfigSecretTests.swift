@@ -34,6 +34,19 @@ struct ConfigSecretTests {
         #expect(!"\(secrets)".contains("cf-token-123"))
     }
 
+    @Test("a secret file written with CRLF line ends is read without them")
+    func crlf() throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        _ = FileManager.default.createFile(atPath: folder + "/token", contents: Data("cf-token-123\r\n".utf8),
+                                           attributes: [.posixPermissions: 0o600])
+        let config = try #require(makeConfig(tokenFile: folder + "/token"))
+        // Before: "\r\n" is one Character, so the trailing line end was kept and refused.
+        let secrets = try config.resolveSecrets(environment: ["PH_PASSWORD": "ph-pass\r\n", "SMTP_PW": "y"])
+        #expect(secrets.cloudflareTokens["cf"]?.value == "cf-token-123")
+        #expect(secrets.piholePasswords["ph"]?.value == "ph-pass")
+    }
+
     @Test("a missing file or variable names the key and the source, never a secret")
     func failures() throws {
         let config = try #require(makeConfig(tokenFile: "/nonexistent/netagent/token"))

@@ -45,10 +45,13 @@ struct GitOpsTree {
     private var walking: [String] = []
     private var folderVisits = 0
     private let globals: [String: String]
+    /// The manifest file bound (`ManifestOptions.maxFileBytes`), for the Flux discovery's read.
+    private let maxFileBytes: Int
     private let manager = FileManager.default
 
-    init(paths: [String], variables: [String: String]) {
+    init(paths: [String], variables: [String: String], maxFileBytes: Int) {
         globals = variables
+        self.maxFileBytes = maxFileBytes
         let base = FileContext(variables: variables.isEmpty ? nil : variables)
         for path in paths { walk(path, context: base, stack: [], top: true) }
         let fluxes = discoverFlux(in: ManifestLoader.files(in: paths).files)
@@ -204,9 +207,13 @@ struct GitOpsTree {
     private mutating func discoverFlux(in files: [String]) -> [FluxKustomization] {
         var found: [FluxKustomization] = []
         for file in files {
-            // Most files name no Flux Kustomization: a byte search passes them over unparsed.
-            guard let data = manager.contents(atPath: file), Self.contains(data, Self.fluxGroup),
-                  var documents = try? Yams.compose_all(yaml: String(decoding: data, as: UTF8.self)) else { continue }
+            // Read as the reader reads it (BoundedFile, `maxFileBytes`, the depth scan): a file it
+            // refuses, and reports, gives no Flux Kustomization to the rest of the tree.
+            guard let data = try? BoundedFile.read(file, maxBytes: maxFileBytes).data,
+                  // Most files name no Flux Kustomization: a byte search passes them over unparsed.
+                  Bytes.contains(data, Self.fluxGroup) else { continue }
+            let text = String(decoding: data, as: UTF8.self)
+            guard YAMLLimits.tooDeep(text[...]) == nil, var documents = try? Yams.compose_all(yaml: text) else { continue }
             while let root = documents.next() {
                 guard let object = root.mapping, object["kind"]?.string == "Kustomization",
                       object["apiVersion"]?.string?.hasPrefix("kustomize.toolkit.fluxcd.io/") == true,
@@ -228,9 +235,6 @@ struct GitOpsTree {
     }
 
     static let fluxGroup = Array("kustomize.toolkit.fluxcd.io".utf8)
-
-    /// Whether `needle` is in `data` (NetIO's `Bytes`: a scan at memory speed).
-    static func contains(_ data: Data, _ needle: [UInt8]) -> Bool { Bytes.contains(data, needle) }
 
     /// Flux's `path` is relative to the repository's root, which the tree does not name: the
     /// first folder at or above `start` that holds `path` is taken as that root.

@@ -49,7 +49,7 @@ public enum ManifestLoader {
     /// `options.variables` standing for `substituteFrom`).
     public static func load(paths: [String], options: ManifestOptions = ManifestOptions()) -> ManifestSet {
         var reader = Reader(options: options)
-        let tree = GitOpsTree(paths: paths, variables: options.variables)
+        let tree = GitOpsTree(paths: paths, variables: options.variables, maxFileBytes: options.maxFileBytes)
         reader.set.diagnostics += tree.diagnostics
         for (file, context) in tree.files { reader.read(file: file, context: context) }
         return reader.finish()
@@ -309,13 +309,14 @@ extension ManifestLoader {
         public var failures = 0
     }
 
-    /// Reads the same files as `load(paths:)` and only parses them with the same YAML parser
-    /// (Yams `compose_all`), decoding nothing: the baseline `scripts/bench-plan` compares
-    /// `netagent plan` with.
+    /// Reads the same files as `load(paths:)`, the same way (`BoundedFile`), and only parses
+    /// them with the same YAML parser (Yams `compose_all`), decoding nothing: the baseline
+    /// `scripts/bench-plan` compares `netagent plan` with.
     public static func parseOnly(paths: [String]) -> ParseCount {
         var count = ParseCount()
+        let maxFileBytes = ManifestOptions().maxFileBytes
         for file in files(in: paths).files {
-            guard let data = FileManager.default.contents(atPath: file) else { continue }
+            guard let data = try? BoundedFile.read(file, maxBytes: maxFileBytes).data else { continue }
             count.files += 1
             do {
                 var documents = try Yams.compose_all(yaml: String(decoding: data, as: UTF8.self), .default, .default, .utf8)
