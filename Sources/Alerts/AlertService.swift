@@ -142,17 +142,18 @@ public actor AlertService {
             logger.warning("alert mail deferred", metadata: [
                 "subject": "\(entry.subject)", "attempts": "\(entry.attempts)", "error": "\(entry.lastError ?? "")"])
         }
+        // Read once: the log line and the gauge tell the same count, from one query of the state file.
+        let pending = try? await outbox.pendingCount()
         if let problem = delivery.relayProblem {
             // The local alert about the relay: mail cannot say that mail does not get through.
-            let pending = (try? await outbox.pendingCount()) ?? 0
             logger.error("the SMTP relay refuses netagent (login or TLS): alert mail stays queued until it is fixed", metadata: [
-                "error": "\(problem)", "pending": "\(pending)"])
+                "error": "\(problem)", "pending": "\(pending ?? 0)"])
         }
         if !delivery.delivered.isEmpty || !delivery.rejected.isEmpty || delivery.relayProblem != nil {
             AlertMetrics.recordRelay(ok: delivery.relayProblem == nil)
         }
         report.delivery = delivery
-        AlertMetrics.record(engine.state.alerts.values, outboxPending: try? await outbox.pendingCount())
+        AlertMetrics.record(engine.state.alerts.values, outboxPending: pending)
         return report
     }
 

@@ -33,10 +33,11 @@ public struct CycleOutcome: Sendable {
     }
     public var ok: Bool { error == nil && (report?.isComplete ?? true) }
 
-    /// The outcome with its error and failure texts through the redactor: the one place a
+    /// The outcome with its error, failure and warning texts through the redactor: the one place a
     /// reconcile's words pass before the log, metrics, /readyz, /status, the alerts and mail.
     public var redacted: CycleOutcome {
         var copy = self
+        copy.warnings = warnings.map(Redaction.text)
         if case .failure(let failure) = result { copy.result = .failure(PlanFailure(message: Redaction.text(failure.message))) }
         if var report {
             report.failures = report.failures.map { ApplyFailure(operation: $0.operation, key: $0.key, message: Redaction.text($0.message)) }

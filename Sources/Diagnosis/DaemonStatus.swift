@@ -1,6 +1,5 @@
 public import Foundation
 import Synchronization
-import NetIO
 
 /// What `/readyz` and `--once` report: whether the sources have synced and how each
 /// target's last reconcile went. Written by the reconcilers, read by the status server.
@@ -40,7 +39,8 @@ public final class DaemonStatus: Sendable {
         state.withLock { s in
             var target = s.targets[outcome.instance] ?? TargetState()
             target.cycles += 1
-            target.lastError = error.map(Redaction.text)
+            // Shown only through /readyz and /status, which redact at their door.
+            target.lastError = error
             if error == nil { target.reached = true }
             target.lastCycleAt = time
             if case .success(let plan) = outcome.result {

@@ -20,7 +20,8 @@ import TestSupport
         status.setSourcesReady(true)
         let port = try freeLoopbackPort()
         let listen = try ListenAddress("127.0.0.1:\(port)")
-        let service = StatusServer.service(listen: listen, status: status, metrics: PrometheusCollectorRegistry(),
+        let page = StatusPage(cluster: "test", nodes: [], columns: [], vipTarget: nil, targets: [], status: status, alerts: nil)
+        let service = StatusServer.service(listen: listen, status: status, metrics: PrometheusCollectorRegistry(), page: page,
                                            settings: settings, token: token, logger: Logger(label: "test"))
         let group = ServiceGroup(configuration: .init(services: [service], logger: Logger(label: "test")))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
@@ -105,6 +106,11 @@ import TestSupport
             let ready = try await Self.get(port, "/readyz")
             let statuses: [Int] = [bare, wrong, right, health, ready]
             #expect(statuses == [401, 401, 200, 200, 200])
+            // The page the test's name promises, not only /metrics.
+            let page = try await Self.get(port, "/status")
+            let pageRight = try await Self.get(port, "/status", headers: [HTTPHeader(name: "Authorization", value: "Bearer status-token-Kq7")])
+            let pages: [Int] = [page, pageRight]
+            #expect(pages == [401, 200])
         }
     }
 

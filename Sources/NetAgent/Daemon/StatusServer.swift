@@ -56,13 +56,9 @@ public enum StatusServer {
         }
         let cap = settings.connectionCap(openFiles: openFileLimit())
         let connections = ConnectionTable(cap: cap)
-        let headerTimeout = TimeAmount.nanoseconds(Int64(settings.headerTimeout.components.seconds) * 1_000_000_000
-            + settings.headerTimeout.components.attoseconds / 1_000_000_000)
-        let idleTimeout = TimeAmount.nanoseconds(Int64(settings.idleTimeout.components.seconds) * 1_000_000_000
-            + settings.idleTimeout.components.attoseconds / 1_000_000_000)
         let http = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [ConnectionGuard(table: connections, headerTimeout: headerTimeout)],
-            idleTimeout: idleTimeout)
+            additionalChannelHandlers: [ConnectionGuard(table: connections, headerTimeout: TimeAmount(settings.headerTimeout))],
+            idleTimeout: TimeAmount(settings.idleTimeout))
         return Application(
             router: router,
             server: .http1(configuration: http),
@@ -108,8 +104,6 @@ final class ConnectionTable: Sendable {
     let cap: Int
 
     init(cap: Int) { self.cap = cap }
-
-    var count: Int { entries.withLock { $0.count } }
 
     /// Adds `channel` (once it is active, so a connection is never closed while its pipeline is
     /// still being set up); returns the channel to close to stay within the cap, if any.

@@ -100,7 +100,7 @@ public struct TargetReconciler<C: Clock>: Sendable where C.Duration == Duration 
                              leadership: Leadership = .unconditional()) async -> CycleOutcome {
         var outcome = await plannedCycle(target, objects: objects, annotationPrefixes: annotationPrefixes,
                                          dryRun: dryRun, leadership: leadership)
-        outcome.warnings = await target.warnings().map(Redaction.text)
+        outcome.warnings = await target.warnings()
         return outcome.redacted
     }
 

@@ -22,14 +22,18 @@ public enum Redaction {
     /// otherwise mask every occurrence of that letter.
     public static let minimumSecretLength = 4
 
-    private static let secrets = Mutex<Set<String>>([])
+    /// Registered secrets, longest first (so a secret that contains another is masked whole):
+    /// kept in that order here, once per registration, not sorted again for every log line.
+    private static let secrets = Mutex<[String]>([])
 
     /// Makes `secret` (a token, a password, a session id) one the redactor removes from every
     /// text, as is and in base64. Called when a secret is read or handed out by a peer.
     public static func register(secret: String) {
         guard secret.count >= minimumSecretLength else { return }
         let forms = [secret, Data(secret.utf8).base64EncodedString()]
-        secrets.withLock { $0.formUnion(forms) }
+        secrets.withLock { known in
+            known = Set(known).union(forms).sorted { $0.count > $1.count }
+        }
     }
 
     /// The URL without its user, password and query values (each value, whatever its name:
@@ -51,12 +55,11 @@ public enum Redaction {
     /// members, as an echoing peer or proxy sends them), `Bearer`/`Basic` credentials, the
     /// userinfo and query values of every URL in it, and every registered secret, masked.
     public static func text(_ text: String) -> String {
-        var out = maskHeaders(text)
-        out = maskCredentials(out)
+        let lower = text.lowercased()
+        var out = maskHeaders(text, lower: lower)
+        out = maskCredentials(out, lower: lower)
         out = maskURLs(out)
-        let known = secrets.withLock { $0 }
-        // Longest first, so a secret that contains another is masked whole.
-        for secret in known.sorted(by: { $0.count > $1.count }) where out.contains(secret) {
+        for secret in secrets.withLock({ $0 }) where out.contains(secret) {
             out = out.replacingOccurrences(of: secret, with: mask)
         }
         return out
@@ -77,20 +80,22 @@ public enum Redaction {
         let names = (secretHeaders.map { NSRegularExpression.escapedPattern(for: $0) } + [#"x-auth-[a-z0-9-]+"#]).joined(separator: "|")
         return try? NSRegularExpression(pattern: #"(?i)(["']?\b(?:"# + names + #")\b["']?\s*[:=]\s*\[?\s*["']?)([^"'\r\n\],}]+)"#)
     }()
+    private static let credentialWords = ["bearer", "basic", "token"]
     private static let credentialPattern =
         try? NSRegularExpression(pattern: #"(?i)\b(bearer|basic|token)(\s+)([A-Za-z0-9._~+/=-]{4,})"#)
     private static let urlPattern = try? NSRegularExpression(pattern: #"[A-Za-z][A-Za-z0-9+.-]*://[^\s"'<>]+"#)
 
     /// `Name: value` (to the end of the line) and `"Name": "value"` / `'Name': ['value']`.
-    private static func maskHeaders(_ text: String) -> String {
-        let lower = text.lowercased()
+    private static func maskHeaders(_ text: String, lower: String) -> String {
         guard secretHeaders.contains(where: { lower.contains($0) }) || lower.contains("x-auth"), let regex = headerPattern else { return text }
         return regex.stringByReplacingMatches(in: text, range: NSRange(text.startIndex..., in: text), withTemplate: "$1" + mask)
     }
 
-    /// `Bearer x`, `Basic x`, `Token x` wherever they stand.
-    private static func maskCredentials(_ text: String) -> String {
-        guard let regex = credentialPattern else { return text }
+    /// `Bearer x`, `Basic x`, `Token x` wherever they stand. `lower` is the text before the
+    /// header pass, which masks only values: a word this pass looks for is in it if it is in `text`.
+    private static func maskCredentials(_ text: String, lower: String) -> String {
+        // Most lines (every log line) hold none of the words: no regex run for them.
+        guard credentialWords.contains(where: { lower.contains($0) }), let regex = credentialPattern else { return text }
         let range = NSRange(text.startIndex..., in: text)
         return regex.stringByReplacingMatches(in: text, range: range, withTemplate: "$1$2" + mask)
     }
