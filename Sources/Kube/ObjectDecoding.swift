@@ -84,9 +84,9 @@ enum ObjectDecoder {
     /// providerSpecific), `status.observedGeneration`.
     static func dnsEndpoint(_ root: Field) throws(DecodeError) -> DNSEndpoint {
         var object = DNSEndpoint(metadata: try metadata(root))
-        object.generation = try root.child("metadata")?.child("generation")?.int() ?? 0
+        object.generation = try root.child("metadata")?.int("generation") ?? 0
         object.resourceVersion = try root.child("metadata")?.string("resourceVersion") ?? ""
-        object.observedGeneration = try root.child("status")?.child("observedGeneration")?.int() ?? 0
+        object.observedGeneration = try root.child("status")?.int("observedGeneration") ?? 0
         guard let spec = try root.child("spec") else { return object }
         for item in try spec.items("endpoints") {
             var entry = DNSEndpoint.Entry(dnsName: try item.required("dnsName").string(), recordType: try item.string("recordType") ?? "",
@@ -167,6 +167,7 @@ enum ObjectDecoder {
         return set
     }
 
+    /// `conditions[]` of a status (a route parent's, a ListenerSet's or one of its listeners').
     private static func conditions(_ field: Field) throws(DecodeError) -> [Condition] {
         var result: [Condition] = []
         for condition in try field.items("conditions") {
@@ -232,18 +233,10 @@ enum ObjectDecoder {
         if let statusField = try root.child("status") {
             var parents: [RouteParentStatus] = []
             for item in try statusField.items("parents") {
-                var conditions: [Condition] = []
-                for condition in try item.items("conditions") {
-                    conditions.append(Condition(
-                        type: try condition.required("type").string(),
-                        status: try condition.required("status").string(),
-                        reason: try condition.string("reason") ?? "",
-                        message: try condition.string("message") ?? ""))
-                }
                 parents.append(RouteParentStatus(
                     parentRef: try parentReference(try item.required("parentRef")),
                     controllerName: try item.string("controllerName") ?? "",
-                    conditions: conditions))
+                    conditions: try conditions(item)))
             }
             status = RouteStatus(parents: parents)
         }
