@@ -83,7 +83,7 @@ extension SourceObjects {
         do {
             let snapshot = await ClusterRoutes.listOnce(client: KubeClient(connection: try kubernetes.connection()))
             objects.add(snapshot)
-            return (objects, snapshot.problems.count + snapshot.notes.count >= ClusterRoutes.resources.count)
+            return (objects, snapshot.readNothing)
         } catch {
             objects.problems.append("kubernetes: \(error)")
             return (objects, true)
