@@ -90,8 +90,7 @@ enum ObjectDecoder {
         guard let spec = try root.child("spec") else { return object }
         for item in try spec.items("endpoints") {
             var entry = DNSEndpoint.Entry(dnsName: try item.required("dnsName").string(), recordType: try item.string("recordType") ?? "",
-                                          targets: [])
-            for target in try item.items("targets") { entry.targets.append(try target.string()) }
+                                          targets: try item.strings("targets"))
             if let ttlField = try item.child("recordTTL") {
                 let ttl = try ttlField.int()
                 guard ttl >= 0, ttl <= Int(Int32.max) else { throw ttlField.fail("recordTTL must be between 0 and \(Int32.max)") }
@@ -212,8 +211,7 @@ enum ObjectDecoder {
             case "DoesNotExist": op = .doesNotExist
             case let other: throw opField.fail("unknown selector operator '\(other)'")
             }
-            var values: [String] = []
-            for value in try item.items("values") { values.append(try value.string()) }
+            let values = try item.strings("values")
             selector.matchExpressions.append(.init(key: try item.required("key").string(), op: op, values: values))
         }
         return selector
@@ -224,9 +222,7 @@ enum ObjectDecoder {
         var hostnames: [String] = []
         var parentRefs: [ParentReference] = []
         if let spec = try root.child("spec") {
-            if kind.hasHostnames {
-                for item in try spec.items("hostnames") { hostnames.append(try item.string()) }
-            }
+            if kind.hasHostnames { hostnames = try spec.strings("hostnames") }
             for item in try spec.items("parentRefs") { parentRefs.append(try parentReference(item)) }
         }
         var status: RouteStatus?
