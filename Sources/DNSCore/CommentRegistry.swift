@@ -3,8 +3,9 @@
 /// text and one space (`media server heritage=netagent,owner=home,kind=httproute`).
 ///
 /// A comment is owned only when its last space-separated word starts with
-/// `heritage=netagent,` and names an owner; anything else (no marker, a marker the user edited
-/// away or followed with more text) is a comment netagent does not own. `kind` is the first
+/// `heritage=netagent,` and names an owner (once, and a kind at most once and as a plain word);
+/// anything else (no marker, a marker the user edited away or followed with more text) is a
+/// comment netagent does not own. `kind` is the first
 /// segment of the resource label (`httproute`, `crd`, `config`): the whole label
 /// (`httproute/NAMESPACE/NAME`) would not fit the Free plan's 100 characters, and the kind is
 /// what the plan needs to withhold the deletes of a source kind that could not be read. It
@@ -43,7 +44,11 @@ public enum CommentMarker {
             case "owner":
                 guard labels.owner == nil else { return nil }
                 labels.owner = value
-            case "kind": labels.resource = value + "/"
+            case "kind":
+                // The comment is the peer's (anyone with the zone may edit it): only a kind this
+                // writer could have written (`kind(of:)`), once, is read.
+                guard labels.resource == nil, isPlainWord(value) else { return nil }
+                labels.resource = value + "/"
             default: continue  // a key a later version adds
             }
         }
@@ -55,8 +60,12 @@ public enum CommentMarker {
     /// The first segment of a resource label when it is a plain word (`httproute`), else nil.
     static func kind(of resource: String) -> String? {
         let head = resource.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-        let plain = !head.isEmpty && head.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == ".") }
-        return plain ? String(head) : nil
+        return isPlainWord(head) ? String(head) : nil
+    }
+
+    /// ASCII letters, digits, `-` and `.`, at least one.
+    private static func isPlainWord(_ text: some StringProtocol) -> Bool {
+        !text.isEmpty && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == ".") }
     }
 
     /// Why `owner` cannot stand in a marker, or nil: it must be one word without `,` or `=`.

@@ -139,6 +139,10 @@ public struct ClusterSnapshot: Sendable {
     /// about which records they ask for, so the records they gave must not be deleted.
     public var unread: Set<KubeResource> = []
 
+    /// No kind could be listed: the cluster gave nothing at all, so no plan may delete on its
+    /// word. Objects that did not decode are problems of a cluster that was read, not this.
+    public var readNothing: Bool { unread.isSuperset(of: ClusterRoutes.resources) }
+
     public init() {}
 
     mutating func add(_ object: KubeObject) {

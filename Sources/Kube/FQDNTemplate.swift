@@ -9,6 +9,11 @@ import Foundation
 /// - `index .Labels "KEY"` / `index .Annotations "KEY"` (a missing key prints nothing);
 /// - string literals, and the functions external-dns adds: `toLower`, `trim`, `trimPrefix`,
 ///   `trimSuffix`, `replace`, each also after `|` (the piped value is the last argument).
+///
+/// The values come from route authors (a label or annotation may hold up to 256 KiB), and
+/// `replace` multiplies them: every value the template computes is held to
+/// `maxOutputBytes`, checked before a `replace` is carried out, and an object whose names would
+/// exceed it gets none (`hosts` throws, naming the object).
 public struct FQDNTemplate: Sendable, Hashable, CustomStringConvertible {
     public let text: String
     private let parts: [Part]
@@ -24,6 +29,10 @@ public struct FQDNTemplate: Sendable, Hashable, CustomStringConvertible {
         case string(String)
         case call(String, [Command])
     }
+
+    /// The most UTF-8 bytes any value of an evaluation may hold, the output included: room for
+    /// over 250 names of 253 characters, far beyond any template's honest use.
+    public static let maxOutputBytes = 64 * 1024
 
     private static let functions: [String: Int] = ["toLower": 1, "trim": 1, "trimPrefix": 2, "trimSuffix": 2, "replace": 3, "index": 2]
 
@@ -46,14 +55,16 @@ public struct FQDNTemplate: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { text }
 
-    /// The names the template gives for an object of `kind` with `metadata`.
-    public func hosts(kind: String, metadata: ObjectMeta) -> [String] {
+    /// The names the template gives for an object of `kind` with `metadata`; throws when a value
+    /// it computes would exceed `maxOutputBytes`.
+    public func hosts(kind: String, metadata: ObjectMeta) throws(TemplateError) -> [String] {
         var output = ""
         for part in parts {
             switch part {
             case .literal(let text): output += text
-            case .action(let commands): output += Self.run(commands, kind: kind, metadata: metadata)
+            case .action(let commands): output += try Self.run(commands, kind: kind, metadata: metadata)
             }
+            try Self.bound(output.utf8.count, kind: kind, metadata: metadata)
         }
         return output.split(separator: ",").compactMap { raw in
             var name = raw.trimmingSpaces()
@@ -87,7 +98,12 @@ public struct FQDNTemplate: Sendable, Hashable, CustomStringConvertible {
     }
 
     private static func value(_ word: String) throws(TemplateError) -> Command {
-        if word.hasPrefix("\"") { return .string(String(word.dropFirst().dropLast())) }
+        if word.hasPrefix("\"") {
+            guard word.count >= 2, word.hasSuffix("\""), !word.dropFirst().dropLast().contains("\"") else {
+                throw TemplateError("'\(word)' is not one string literal")
+            }
+            return .string(String(word.dropFirst().dropLast()))
+        }
         guard word.hasPrefix(".") else { throw TemplateError("'\(word)' is neither a field (.Name) nor a string") }
         let path = word.dropFirst().split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         switch (path.first, path.count) {
@@ -138,13 +154,24 @@ public struct FQDNTemplate: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    private static func run(_ commands: [Command], kind: String, metadata: ObjectMeta) -> String {
+    private static func run(_ commands: [Command], kind: String, metadata: ObjectMeta) throws(TemplateError) -> String {
         var piped: Value?
-        for command in commands { piped = evaluate(command, piped: piped, kind: kind, metadata: metadata) }
-        return piped?.string ?? ""
+        var output = ""
+        for command in commands {
+            let value = try evaluate(command, piped: piped, kind: kind, metadata: metadata)
+            output = value.string
+            try bound(output.utf8.count, kind: kind, metadata: metadata)
+            piped = value
+        }
+        return output
     }
 
-    private static func evaluate(_ command: Command, piped: Value?, kind: String, metadata: ObjectMeta) -> Value {
+    private static func bound(_ bytes: Int, kind: String, metadata: ObjectMeta) throws(TemplateError) {
+        guard bytes > maxOutputBytes else { return }
+        throw TemplateError("the template's output for \(kind) \(metadata.namespace)/\(metadata.name) would exceed \(maxOutputBytes) bytes")
+    }
+
+    private static func evaluate(_ command: Command, piped: Value?, kind: String, metadata: ObjectMeta) throws(TemplateError) -> Value {
         switch command {
         case .string(let text): return .text(text)
         case .field(let path):
@@ -157,15 +184,23 @@ public struct FQDNTemplate: Sendable, Hashable, CustomStringConvertible {
                 return path.count == 1 ? .map(map) : .text(map[path[1]] ?? "<no value>")
             }
         case .call(let name, let argCommands):
-            var args = argCommands.map { evaluate($0, piped: nil, kind: kind, metadata: metadata) }
+            var args: [Value] = []
+            for arg in argCommands { args.append(try evaluate(arg, piped: nil, kind: kind, metadata: metadata)) }
             if let piped { args.append(piped) }
+            // Text arguments only: `index` picks one key of a map, whatever the map's size.
+            for case .text(let text) in args { try bound(text.utf8.count, kind: kind, metadata: metadata) }
             let s = args.map(\.string)
             switch name {
             case "toLower": return .text(s[0].lowercased())
             case "trim": return .text(Substring(s[0]).trimmingSpaces())
             case "trimPrefix": return .text(s[1].hasPrefix(s[0]) && !s[0].isEmpty ? String(s[1].dropFirst(s[0].count)) : s[1])
             case "trimSuffix": return .text(s[1].hasSuffix(s[0]) && !s[0].isEmpty ? String(s[1].dropLast(s[0].count)) : s[1])
-            case "replace": return .text(s[0].isEmpty ? s[2] : s[2].replacingOccurrences(of: s[0], with: s[1]))
+            case "replace":
+                guard !s[0].isEmpty else { return .text(s[2]) }
+                // The size of the result, known before it is made: each occurrence grows it by the difference.
+                let growth = s[1].utf8.count - s[0].utf8.count
+                if growth > 0 { try bound(s[2].utf8.count + s[2].ranges(of: s[0]).count * growth, kind: kind, metadata: metadata) }
+                return .text(s[2].replacingOccurrences(of: s[0], with: s[1]))
             default:  // index MAP KEY
                 guard case .map(let map) = args[0] else { return .text("") }
                 return .text(map[s[1]] ?? "")

@@ -84,14 +84,13 @@ enum ObjectDecoder {
     /// providerSpecific), `status.observedGeneration`.
     static func dnsEndpoint(_ root: Field) throws(DecodeError) -> DNSEndpoint {
         var object = DNSEndpoint(metadata: try metadata(root))
-        object.generation = try root.child("metadata")?.child("generation")?.int() ?? 0
+        object.generation = try root.child("metadata")?.int("generation") ?? 0
         object.resourceVersion = try root.child("metadata")?.string("resourceVersion") ?? ""
-        object.observedGeneration = try root.child("status")?.child("observedGeneration")?.int() ?? 0
+        object.observedGeneration = try root.child("status")?.int("observedGeneration") ?? 0
         guard let spec = try root.child("spec") else { return object }
         for item in try spec.items("endpoints") {
             var entry = DNSEndpoint.Entry(dnsName: try item.required("dnsName").string(), recordType: try item.string("recordType") ?? "",
-                                          targets: [])
-            for target in try item.items("targets") { entry.targets.append(try target.string()) }
+                                          targets: try item.strings("targets"))
             if let ttlField = try item.child("recordTTL") {
                 let ttl = try ttlField.int()
                 guard ttl >= 0, ttl <= Int(Int32.max) else { throw ttlField.fail("recordTTL must be between 0 and \(Int32.max)") }
@@ -167,6 +166,7 @@ enum ObjectDecoder {
         return set
     }
 
+    /// `conditions[]` of a status (a route parent's, a ListenerSet's or one of its listeners').
     private static func conditions(_ field: Field) throws(DecodeError) -> [Condition] {
         var result: [Condition] = []
         for condition in try field.items("conditions") {
@@ -211,8 +211,7 @@ enum ObjectDecoder {
             case "DoesNotExist": op = .doesNotExist
             case let other: throw opField.fail("unknown selector operator '\(other)'")
             }
-            var values: [String] = []
-            for value in try item.items("values") { values.append(try value.string()) }
+            let values = try item.strings("values")
             selector.matchExpressions.append(.init(key: try item.required("key").string(), op: op, values: values))
         }
         return selector
@@ -223,27 +222,17 @@ enum ObjectDecoder {
         var hostnames: [String] = []
         var parentRefs: [ParentReference] = []
         if let spec = try root.child("spec") {
-            if kind.hasHostnames {
-                for item in try spec.items("hostnames") { hostnames.append(try item.string()) }
-            }
+            if kind.hasHostnames { hostnames = try spec.strings("hostnames") }
             for item in try spec.items("parentRefs") { parentRefs.append(try parentReference(item)) }
         }
         var status: RouteStatus?
         if let statusField = try root.child("status") {
             var parents: [RouteParentStatus] = []
             for item in try statusField.items("parents") {
-                var conditions: [Condition] = []
-                for condition in try item.items("conditions") {
-                    conditions.append(Condition(
-                        type: try condition.required("type").string(),
-                        status: try condition.required("status").string(),
-                        reason: try condition.string("reason") ?? "",
-                        message: try condition.string("message") ?? ""))
-                }
                 parents.append(RouteParentStatus(
                     parentRef: try parentReference(try item.required("parentRef")),
                     controllerName: try item.string("controllerName") ?? "",
-                    conditions: conditions))
+                    conditions: try conditions(item)))
             }
             status = RouteStatus(parents: parents)
         }

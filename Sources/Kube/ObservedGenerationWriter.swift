@@ -4,7 +4,8 @@
 /// generation, never retried in a loop: the next read of a newer generation tries again.
 public actor ObservedGenerationWriter {
     let client: KubeClient
-    /// `NS/NAME@generation` already written or tried.
+    /// `NS/NAME@generation` already written or tried, of the objects of the last call only (an
+    /// object deleted or edited since drops out, so the set never outgrows the cluster's objects).
     private var done: Set<String> = []
 
     public init(client: KubeClient) {
@@ -16,9 +17,10 @@ public actor ObservedGenerationWriter {
     @discardableResult
     public func acknowledge(_ objects: [DNSEndpoint]) async -> [String] {
         var failures: [String] = []
+        let key = { (object: DNSEndpoint) in "\(object.metadata.namespace)/\(object.metadata.name)@\(object.generation)" }
+        done.formIntersection(objects.map(key))
         for object in objects where object.generation > 0 && object.observedGeneration != object.generation {
-            let key = "\(object.metadata.namespace)/\(object.metadata.name)@\(object.generation)"
-            guard done.insert(key).inserted else { continue }
+            guard done.insert(key(object)).inserted else { continue }
             let body: JSONValue = .object([
                 "metadata": .object([
                     "name": .string(object.metadata.name), "namespace": .string(object.metadata.namespace),

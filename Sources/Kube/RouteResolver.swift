@@ -75,7 +75,12 @@ struct RouteResolver {
         // external-dns's gatewayRouteResolver.hosts: the template's names follow the spec's,
         // when there are none or when combining.
         if let template = options.fqdnTemplate, route.hostnames.isEmpty || options.combineFQDNAndAnnotation {
-            raw += template.hosts(kind: route.kind.rawValue, metadata: route.metadata)
+            do throws(TemplateError) {
+                raw += try template.hosts(kind: route.kind.rawValue, metadata: route.metadata)
+            } catch {
+                warn("select.fqdnTemplate: \(error); the template gives this route no names")
+                notes.add("fqdnTemplate: \(error)")
+            }
         }
         let mode = reader.lookup(.gatewayHostnameSource, in: annotations)
         switch mode?.value.lowercased() {

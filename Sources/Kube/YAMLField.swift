@@ -134,4 +134,11 @@ struct Field {
     func items(_ name: String) throws(DecodeError) -> [Field] {
         try child(name)?.items() ?? []
     }
+
+    /// The strings under `name` (empty when absent): hostnames, targets, selector values.
+    func strings(_ name: String) throws(DecodeError) -> [String] {
+        var result: [String] = []
+        for item in try items(name) { result.append(try item.string()) }
+        return result
+    }
 }

@@ -16,6 +16,11 @@ struct CommentMarkerTests {
         ("heritage=external-dns,owner=home", nil, nil, nil),
         ("xheritage=netagent,owner=home", nil, nil, nil),
         ("heritage=netagent,owner=home,broken", nil, nil, nil),
+        // The kind is the peer's text: only a plain word, once, as `marker` writes it.
+        ("heritage=netagent,owner=home,kind=crd,kind=httproute", nil, nil, nil),
+        ("heritage=netagent,owner=home,kind=crd/x", nil, nil, nil),
+        ("heritage=netagent,owner=home,kind=a\u{1B}[2J", nil, nil, nil),
+        ("heritage=netagent,owner=home,kind=my-route.v2", "home", "my-route.v2/", nil),
         ("", nil, nil, nil),
     ] as [(String, String?, String?, String?)])
     func parse(_ comment: String, _ owner: String?, _ resource: String?, _ userText: String?) {

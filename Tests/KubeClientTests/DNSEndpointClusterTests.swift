@@ -93,6 +93,26 @@ import TestSupport
         }
     }
 
+    @Test("objects that do not decode are problems of a cluster that was read, not a cluster that gave nothing")
+    func undecodableObjectsAreNotAnUnreadCluster() async throws {
+        let simulator = KubeAPISimulator()
+        // As many bad objects as there are kinds: counting problems took this cluster for an unreachable one.
+        for i in 0..<ClusterRoutes.resources.count {
+            _ = try await simulator.create(.dnsEndpoints, json: #"{"metadata":{"name":"bad\#(i)","namespace":"network"},"spec":{"endpoints":[{"dnsName":"a.home.test","recordType":"A","targets":["198.18.0.1"],"recordTTL":"ten"}]}}"#)
+        }
+        try await simulator.withRunning { url in
+            let once = await ClusterRoutes.listOnce(client: KubeClient(connection: ClusterConnection(server: url)))
+            #expect(once.problems.count == ClusterRoutes.resources.count, "\(once.problems)")
+            #expect(once.unread.isEmpty)
+            #expect(!once.readNothing)
+        }
+        var nothing = ClusterSnapshot()
+        nothing.unread = Set(ClusterRoutes.resources)
+        #expect(nothing.readNothing)
+        nothing.unread.remove(.dnsEndpoints)
+        #expect(!nothing.readNothing)
+    }
+
     @Test("a plan never deletes what an unread kind gave; it does once the kind is read and the object gone")
     func unreadKindWithholdsItsDeletes() {
         let owned = Endpoint(name: try! DNSName("external.home.test"), type: .cname, targets: ["abc.cfargotunnel.com"],

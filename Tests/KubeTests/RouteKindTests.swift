@@ -149,5 +149,25 @@ import Testing
         #expect(throws: TemplateError.self) { try FQDNTemplate(parsing: "{{.Spec.Hostnames}}") }
         #expect(throws: TemplateError.self) { try FQDNTemplate(parsing: "{{printf \"%s\" .Name}}") }
         #expect(throws: TemplateError.self) { try FQDNTemplate(parsing: "{{.Name") }
+        #expect(throws: TemplateError.self) { try FQDNTemplate(parsing: "{{ \"a\"b }}") }
+        #expect(throws: TemplateError.self) { try FQDNTemplate(parsing: "{{ replace \"a\"\"b\" \"c\" .Name }}") }
+    }
+
+    /// A route author's annotation, multiplied by `replace`, must not grow without bound: the
+    /// route gets no template names and a warning that names it, and `index` of a large map still works.
+    @Test func templateOutputIsBounded() throws {
+        let big = String(repeating: "a", count: 2000)
+        let meta = ObjectMeta(name: "api", namespace: "apps", annotations: ["x": big, "zone": "home.test"])
+        let squared = try FQDNTemplate(parsing: "{{ replace \"a\" .Annotations.x .Annotations.x }}")
+        #expect(throws: TemplateError.self) { try squared.hosts(kind: "HTTPRoute", metadata: meta) }
+        let piped = try FQDNTemplate(parsing: "{{ .Annotations.x | replace \"a\" \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\" }}")
+        #expect(throws: TemplateError.self) { try piped.hosts(kind: "HTTPRoute", metadata: meta) }
+        let huge = ObjectMeta(name: "api", namespace: "apps", annotations: ["x": String(repeating: "a", count: 100_000), "zone": "home.test"])
+        #expect(try FQDNTemplate(parsing: "{{ index .Annotations \"zone\" }}").hosts(kind: "HTTPRoute", metadata: huge) == ["home.test"])
+
+        let yaml = FQDNTemplateTests.routeYAML(kind: "TCPRoute", protocol: "TCP", annotations: "x: \(big)")
+        let (result, _) = resolve(yaml, mode: .reported) { $0.fqdnTemplate = squared }
+        #expect(result.endpoints.isEmpty)
+        #expect(result.warnings.contains { $0.message.contains("fqdnTemplate") && $0.message.contains("exceed \(FQDNTemplate.maxOutputBytes) bytes") })
     }
 }

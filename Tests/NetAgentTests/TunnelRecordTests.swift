@@ -173,3 +173,25 @@ struct SourceProblemsSaidOnceTests {
         #expect(sources.unsaid(objects).notes == objects.notes)
     }
 }
+
+/// DNSEndpoint statuses are a write to the cluster: made by the replica that leads, never by a
+/// follower or a dry run (`--dry-run`: plan and log, never write).
+struct DNSEndpointStatusWriteTests {
+    @Test func onlyALeadingNonDryRunWritesObservedGeneration() async throws {
+        let simulator = KubeAPISimulator()
+        _ = try await simulator.create(.dnsEndpoints, json: #"{"metadata":{"name":"tunnel","namespace":"network"},"spec":{"endpoints":[{"dnsName":"external.home.test","recordType":"CNAME","targets":["t.cfargotunnel.com"]}]}}"#)
+        try await simulator.withRunning { url in
+            let puts = { await simulator.requests().filter { $0.method == "PUT" && $0.path.hasSuffix("/status") }.count }
+            for (writes, expected) in [(nil, 0), (Leadership(), 0), (Leadership.unconditional(), 1)] as [(Leadership?, Int)] {
+                let cluster = ClusterRoutes(client: KubeClient(connection: ClusterConnection(server: url)))
+                let sources = RouteSources(manifests: [], cluster: cluster, statusWrites: writes)
+                let running = Task { await cluster.run() }
+                defer { running.cancel() }
+                try await eventually("the informers have listed") { await sources.isReady() }
+                let objects = await sources.objects()
+                #expect(objects.dnsEndpoints.count == 1)
+                #expect(await puts() == expected, "statusWrites: \(String(describing: writes?.isLeader))")
+            }
+        }
+    }
+}

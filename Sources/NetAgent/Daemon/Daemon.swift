@@ -36,9 +36,10 @@ public struct Daemon: Sendable {
     public func run(metrics: PrometheusCollectorRegistry? = nil, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         Allocator.returnFreedMemoryPromptly()
         let store = try StateStore(path: config.state.path)
-        let sources = try RouteSources(config: config)
         let elector = try makeElector()
         let leadership = elector?.leadership ?? .unconditional()
+        // DNSEndpoint statuses are written as the records are: by the leader, never in a dry run.
+        let sources = try RouteSources(config: config, statusWrites: dryRun ? nil : leadership)
         // Pi-hole restarts its resolver on netagent's own write: the dns-records probe is told.
         let restarts = ResolverRestarts()
         let targets = DNSTarget.all(config: config, secrets: secrets, state: store, ledgers: ledgers(), restarts: restarts)

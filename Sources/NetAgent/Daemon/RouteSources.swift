@@ -20,24 +20,31 @@ public struct RouteSources: Sendable {
     public let manifestOptions: ManifestOptions
     /// Nil when `sources.kubernetes` is not set.
     public let cluster: ClusterRoutes?
-    /// Writes the cluster's DNSEndpoints' `status.observedGeneration` once they have been read.
+    /// Writes the cluster's DNSEndpoints' `status.observedGeneration` once they have been read,
+    /// while `statusWrites` says this replica leads; nil (a dry run, or no cluster): never.
     let observed: ObservedGenerationWriter?
+    let statusWrites: Leadership?
     /// The source problems already logged, so each is said once, not at every cycle.
     let said = SaidOnce()
 
-    public init(manifests: [String], manifestOptions: ManifestOptions = ManifestOptions(), cluster: ClusterRoutes?) {
+    /// `statusWrites`: the leadership under which DNSEndpoint statuses are written (the
+    /// reconcile's own); nil for a dry run, which writes nothing to the cluster either.
+    public init(manifests: [String], manifestOptions: ManifestOptions = ManifestOptions(), cluster: ClusterRoutes?,
+                statusWrites: Leadership? = .unconditional()) {
         self.manifests = manifests
         self.manifestOptions = manifestOptions
         self.cluster = cluster
+        self.statusWrites = statusWrites
         observed = cluster.map { ObservedGenerationWriter(client: $0.client) }
     }
 
     /// The sources `config` names; throws when the cluster's connection cannot be read.
-    public init(config: NetAgentConfig, informerOptions: InformerOptions = InformerOptions()) throws {
+    public init(config: NetAgentConfig, informerOptions: InformerOptions = InformerOptions(),
+                statusWrites: Leadership? = .unconditional()) throws {
         let cluster = try config.sources.kubernetes.map {
             ClusterRoutes(client: KubeClient(connection: try $0.connection()), options: informerOptions)
         }
-        self.init(manifests: config.sources.manifests, cluster: cluster)
+        self.init(manifests: config.sources.manifests, cluster: cluster, statusWrites: statusWrites)
     }
 
     /// Whether a plan may be made: every informer has listed its kind (or found it missing).
@@ -53,7 +60,7 @@ public struct RouteSources: Sendable {
         if let cluster {
             let snapshot = await cluster.snapshot()
             objects.add(snapshot)
-            if let observed { objects.problems += await observed.acknowledge(snapshot.dnsEndpoints) }
+            if let observed, statusWrites?.isLeader == true { objects.problems += await observed.acknowledge(snapshot.dnsEndpoints) }
         }
         return objects
     }
@@ -83,7 +90,7 @@ extension SourceObjects {
         do {
             let snapshot = await ClusterRoutes.listOnce(client: KubeClient(connection: try kubernetes.connection()))
             objects.add(snapshot)
-            return (objects, snapshot.problems.count + snapshot.notes.count >= ClusterRoutes.resources.count)
+            return (objects, snapshot.readNothing)
         } catch {
             objects.problems.append("kubernetes: \(error)")
             return (objects, true)
