@@ -29,6 +29,32 @@ public struct ManifestDiagnostic: Error, Hashable, Sendable, CustomStringConvert
     public var description: String { "\(location): \(message)" }
 }
 
+/// An object in the manifests that generates other objects which were not expanded: a Helm
+/// chart other than app-template, an OCI or remote source, a remote kustomize base, a
+/// generator not read. Listed so that a plan never shows a fraction of the records silently.
+public struct UnexpandedSource: Hashable, Sendable, CustomStringConvertible {
+    public var location: SourceLocation
+    /// The kind of the object not expanded (`HelmRelease`, `Application`, `Kustomization`, ...).
+    public var kind: String
+    /// `namespace/name`, or the name alone when the object has no namespace.
+    public var name: String
+    /// Why it was not expanded, naming what it points at ("Helm chart grafana 8.5.1 is not
+    /// app-template", "remote resource https://...").
+    public var reason: String
+    /// How many objects it stands for, when that is known (an ApplicationSet's Applications).
+    public var hiddenCount: Int?
+
+    public init(location: SourceLocation, kind: String, name: String, reason: String, hiddenCount: Int? = nil) {
+        self.location = location
+        self.kind = kind
+        self.name = name
+        self.reason = reason
+        self.hiddenCount = hiddenCount
+    }
+
+    public var description: String { "\(location): \(kind) \(name) not expanded: \(reason)" }
+}
+
 /// `--gateway-address NS/NAME=ADDR`: an address to report for a Gateway that has no status.
 public struct GatewayAddressOverride: Hashable, Sendable, CustomStringConvertible {
     public var namespace: String
@@ -116,6 +142,9 @@ public struct ManifestSet: Sendable {
     public var origins: [ResourceID: SourceLocation] = [:]
     /// How many documents of each kind were passed over.
     public var skippedKinds: [String: Int] = [:]
+    /// What generates objects that were not expanded: a plan of these manifests may lack
+    /// the records those objects stand for, and says so.
+    public var unexpanded: [UnexpandedSource] = []
     public var fileCount = 0
     public var documentCount = 0
 
