@@ -30,8 +30,8 @@ public enum InformerChange: Sendable, Hashable {
     case added(KubeObject)
     case modified(old: KubeObject, new: KubeObject)
     case deleted(KubeObject)
-    /// A full list replaced the cache (first sync or relist after 410); the changes it made
-    /// came before this.
+    /// A full list replaced the cache (first sync or relist after 410). What it added, changed
+    /// or removed is not published object by object: read `Informer.objects()`.
     case relisted(resourceVersion: String)
 }
 
