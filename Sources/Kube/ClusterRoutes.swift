@@ -1,6 +1,6 @@
 /// The Gateway API objects and DNSEndpoints of a live cluster, as `RouteSource` and
 /// `DNSEndpointSource` take them: one informer per kind (Gateway, HTTPRoute, GRPCRoute,
-/// Namespace, DNSEndpoint), each object decoded by the manifests' decoder. Missing CRDs or RBAC leave a kind empty and are said in `problems` (or `notes`, for an optional kind whose CRD is not installed); they never stop
+/// Namespace, DNSEndpoint), each object decoded by the manifests' decoder as it arrives. Missing CRDs or RBAC leave a kind empty and are said in `problems` (or `notes`, for an optional kind whose CRD is not installed); they never stop
 /// the rest.
 public struct ClusterRoutes: Sendable {
     /// The kinds RouteSource reads, in the order `snapshot` reports them.
@@ -8,13 +8,13 @@ public struct ClusterRoutes: Sendable {
         .gateways, .httpRoutes, .grpcRoutes, .namespaces, .dnsEndpoints, .tlsRoutes, .tcpRoutes, .udpRoutes, .listenerSets,
     ]
 
-    public let informers: [Informer]
+    public let informers: [Informer<RouteSourceEntry>]
     public let client: KubeClient
 
     public init(client: KubeClient, options: InformerOptions = InformerOptions(), clock: some Clock<Duration> = ContinuousClock()) {
         self.client = client
         informers = Self.resources.map {
-            Informer(client: client, resource: $0, options: options, clock: clock, transform: Self.routeSourceFields)
+            Informer(client: client, resource: $0, options: options, clock: clock) { RouteSourceEntry(ClusterRoutes.routeSourceFields($0)) }
         }
     }
 
@@ -47,8 +47,9 @@ public struct ClusterRoutes: Sendable {
         ])
     }()
 
-    /// The informers' transform: `object` with only `routeSourceShape`'s fields, so the cache
-    /// holds what the route source reads and decodes to the same Gateway, route or Namespace.
+    /// `object` with only `routeSourceShape`'s fields: decodes to the same Gateway, route or
+    /// Namespace as the whole object, from less text (the informers trim each object with it
+    /// before they decode it).
     public static func routeSourceFields(_ object: KubeObject) -> KubeObject {
         KubeObject(raw: object.raw.keeping(routeSourceShape), defaultKind: object.kind, defaultAPIVersion: object.apiVersion)
     }
@@ -95,7 +96,7 @@ public struct ClusterRoutes: Sendable {
                 snapshot.problems.append("\(informer.resource): \(status)")
             }
             if !(await informer.hasSynced) { snapshot.unread.insert(informer.resource) }
-            for object in await informer.objects() { snapshot.add(object) }
+            for entry in await informer.objects() { snapshot.add(entry) }
         }
         return snapshot
     }
@@ -145,18 +146,34 @@ public struct ClusterSnapshot: Sendable {
 
     public init() {}
 
-    mutating func add(_ object: KubeObject) {
+    mutating func add(_ object: KubeObject) { add(RouteSourceEntry(object)) }
+
+    mutating func add(_ entry: RouteSourceEntry) {
+        switch entry {
+        case .decoded(.gateway(let gateway)): gateways.append(gateway)
+        case .decoded(.route(let route)): routes.append(route)
+        case .decoded(.namespace(let namespace)): namespaces.append(namespace)
+        case .decoded(.dnsEndpoint(let object)): dnsEndpoints.append(object)
+        case .decoded(.listenerSet(let object)): listenerSets.append(object)
+        case .decoded(.skipped): break
+        case .undecodable(let problem): problems.append(problem)
+        }
+    }
+}
+
+/// What the cluster's informers keep of one object: what `RouteSource` reads of it, decoded
+/// once as it arrives — not its JSON text, which costs several times the decoded fields and
+/// which every snapshot decoded again (BENCHMARKS.md, issue 22) — or why it does not decode.
+public enum RouteSourceEntry: Hashable, Sendable {
+    case decoded(DecodedObject)
+    /// `Kind namespace/name: why`, for the snapshot's problems.
+    case undecodable(String)
+
+    public init(_ object: KubeObject) {
         do {
-            switch try object.routeSourceObject() {
-            case .gateway(let gateway): gateways.append(gateway)
-            case .route(let route): routes.append(route)
-            case .namespace(let namespace): namespaces.append(namespace)
-            case .dnsEndpoint(let object): dnsEndpoints.append(object)
-            case .listenerSet(let object): listenerSets.append(object)
-            case .skipped: break
-            }
+            self = .decoded(try object.routeSourceObject())
         } catch {
-            problems.append("\(object.kind) \(object.key): \(error)")
+            self = .undecodable("\(object.kind) \(object.key): \(error)")
         }
     }
 }

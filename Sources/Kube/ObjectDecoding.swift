@@ -1,7 +1,7 @@
 import Yams
 
 /// One Kubernetes object read from a document, or the reason it was passed over.
-public enum DecodedObject: Sendable {
+public enum DecodedObject: Hashable, Sendable {
     case gateway(Gateway)
     case route(Route)
     case namespace(Namespace)

@@ -33,7 +33,7 @@ let testOptions = InformerOptions(pageSize: 2, initialBackoff: .milliseconds(50)
 func withInformer(
     _ simulator: KubeAPISimulator, resource: KubeResource, options: InformerOptions = testOptions,
     connection: (@Sendable (String) -> ClusterConnection)? = nil,
-    _ body: @escaping @Sendable (Informer, FastClock, AsyncStream<InformerChange>) async throws -> Void
+    _ body: @escaping @Sendable (Informer<KubeObject>, FastClock, AsyncStream<InformerChange<KubeObject>>) async throws -> Void
 ) async throws {
     try await simulator.withRunning { url in
         let client = KubeClient(connection: connection?(url) ?? ClusterConnection(server: url))
@@ -64,12 +64,12 @@ func simulatorState(_ simulator: KubeAPISimulator, _ resource: SimulatedResource
     }
 }
 
-func cacheState(_ informer: Informer) async -> [Entry] {
+func cacheState(_ informer: Informer<KubeObject>) async -> [Entry] {
     await informer.objects().map { Entry(key: $0.key, resourceVersion: $0.resourceVersion, spec: $0.raw["spec"]) }
 }
 
 /// True when the cache holds exactly what the simulator holds.
-func inStep(_ informer: Informer, _ simulator: KubeAPISimulator, _ resource: SimulatedResource) async -> Bool {
+func inStep(_ informer: Informer<KubeObject>, _ simulator: KubeAPISimulator, _ resource: SimulatedResource) async -> Bool {
     guard let expected = try? await simulatorState(simulator, resource) else { return false }
     return await cacheState(informer) == expected
 }

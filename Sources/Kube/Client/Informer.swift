@@ -6,7 +6,10 @@ import Foundation
 /// (an HTTP 410 or an ERROR event) and on 504 "Too large resource version", back off with jitter on failures and wait out
 /// `Retry-After` on 429. A missing API group (CRDs not installed) or a 403 becomes a
 /// `status` and the informer keeps trying; `run()` never ends but by cancellation.
-public actor Informer {
+///
+/// `Cached` is what the cache keeps of each object: the `KubeObject` itself, or what a reader
+/// makes of it once, as it arrives (`ClusterRoutes` keeps the decoded route, not its JSON).
+public actor Informer<Cached: Sendable & Equatable> {
     public nonisolated let resource: KubeResource
     /// nil: all namespaces.
     public nonisolated let namespace: String?
@@ -14,11 +17,12 @@ public actor Informer {
     let options: InformerOptions
     let sleep: @Sendable (Duration) async throws -> Void
     /// Applied to every object before it is cached or published, from lists and watch events
-    /// alike (client-go's `SetTransform`): lets a reader keep only the fields it decodes.
-    let transform: @Sendable (KubeObject) -> KubeObject
+    /// alike (client-go's `SetTransform`): lets a reader keep only what it reads.
+    let transform: @Sendable (KubeObject) -> Cached
 
-    private var store: [String: KubeObject] = [:]
-    private var subscribers: [UUID: AsyncStream<InformerChange>.Continuation] = [:]
+    /// By the object's key (`KubeObject.key`).
+    private var store: [String: Cached] = [:]
+    private var subscribers: [UUID: AsyncStream<InformerChange<Cached>>.Continuation] = [:]
     /// True once a full list has filled the cache.
     public private(set) var hasSynced = false
     public private(set) var status = InformerStatus(state: .starting, message: "")
@@ -31,7 +35,7 @@ public actor Informer {
     /// applied to every object the informer receives before it keeps or publishes it.
     public init(client: KubeClient, resource: KubeResource, namespace: String? = nil,
                 options: InformerOptions = InformerOptions(), clock: some Clock<Duration> = ContinuousClock(),
-                transform: @escaping @Sendable (KubeObject) -> KubeObject = { $0 }) {
+                transform: @escaping @Sendable (KubeObject) -> Cached) {
         self.client = client
         self.transform = transform
         self.resource = resource
@@ -41,16 +45,16 @@ public actor Informer {
     }
 
     /// The cached objects, sorted by `namespace/name`.
-    public func objects() -> [KubeObject] { store.values.sorted { $0.key < $1.key } }
+    public func objects() -> [Cached] { store.sorted { $0.key < $1.key }.map(\.value) }
 
     /// The cached object with key `namespace/name` (or `name` when cluster-scoped).
-    public func object(key: String) -> KubeObject? { store[key] }
+    public func object(key: String) -> Cached? { store[key] }
 
     /// Changes from now on, until the informer is gone or the caller stops listening: one per
     /// watch event, one `.relisted` per full list. Keeps at most `buffer` unread changes (the
     /// oldest go first); use `objects()` for state.
-    public func changes(buffer: Int = 10_000) -> AsyncStream<InformerChange> {
-        let (stream, continuation) = AsyncStream<InformerChange>.makeStream(bufferingPolicy: .bufferingNewest(buffer))
+    public func changes(buffer: Int = 10_000) -> AsyncStream<InformerChange<Cached>> {
+        let (stream, continuation) = AsyncStream<InformerChange<Cached>>.makeStream(bufferingPolicy: .bufferingNewest(buffer))
         let id = UUID()
         subscribers[id] = continuation
         continuation.onTermination = { [weak self] _ in
@@ -150,9 +154,9 @@ public actor Informer {
         switch event {
         case .added(let received), .modified(let received):
             let object = transform(received)
-            let old = store.updateValue(object, forKey: object.key)
+            let old = store.updateValue(object, forKey: received.key)
             publish(old.map { .modified(old: $0, new: object) } ?? .added(object))
-            resourceVersion = object.resourceVersion
+            resourceVersion = received.resourceVersion
         case .deleted(let object):
             if let old = store.removeValue(forKey: object.key) { publish(.deleted(old)) }
             resourceVersion = object.resourceVersion
@@ -169,7 +173,7 @@ public actor Informer {
     /// stream at once, and a stream's buffer keeps the capacity of its largest burst for as
     /// long as it lives (measured: ~140 B a route with 10,000 routes, BENCHMARKS.md issue 22).
     private func replace(with items: [KubeObject], resourceVersion: String) {
-        var fresh: [String: KubeObject] = [:]
+        var fresh: [String: Cached] = [:]
         fresh.reserveCapacity(items.count)
         for item in items { fresh[item.key] = transform(item) }
         if fresh != store { version &+= 1 }
@@ -180,7 +184,7 @@ public actor Informer {
         publish(.relisted(resourceVersion: resourceVersion))
     }
 
-    private func publish(_ change: InformerChange) {
+    private func publish(_ change: InformerChange<Cached>) {
         if case .relisted = change {} else { version &+= 1 }
         for continuation in subscribers.values { continuation.yield(change) }
     }
@@ -198,5 +202,13 @@ public actor Informer {
         default:
             status = InformerStatus(state: .failing, message: "\(what): \(error)")
         }
+    }
+}
+
+extension Informer where Cached == KubeObject {
+    /// An informer that caches the objects as the API server sends them.
+    public init(client: KubeClient, resource: KubeResource, namespace: String? = nil,
+                options: InformerOptions = InformerOptions(), clock: some Clock<Duration> = ContinuousClock()) {
+        self.init(client: client, resource: resource, namespace: namespace, options: options, clock: clock) { $0 }
     }
 }

@@ -26,14 +26,16 @@ public struct InformerStatus: Sendable, Hashable, CustomStringConvertible {
 
 /// A change to an informer's cache. Subscribers get them in order; the cache itself
 /// (`Informer.objects()`) is the truth, these are notifications.
-public enum InformerChange: Sendable, Hashable {
-    case added(KubeObject)
-    case modified(old: KubeObject, new: KubeObject)
-    case deleted(KubeObject)
+public enum InformerChange<Cached: Sendable & Equatable>: Sendable, Equatable {
+    case added(Cached)
+    case modified(old: Cached, new: Cached)
+    case deleted(Cached)
     /// A full list replaced the cache (first sync or relist after 410). What it added, changed
     /// or removed is not published object by object: read `Informer.objects()`.
     case relisted(resourceVersion: String)
 }
+
+extension InformerChange: Hashable where Cached: Hashable {}
 
 /// Informer tuning: page size, back-off, watch length.
 public struct InformerOptions: Sendable {

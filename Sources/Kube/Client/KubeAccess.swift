@@ -58,13 +58,13 @@ public struct KubeAccess: Sendable, Hashable, CustomStringConvertible {
     public static let ownNamespace: [KubeAccess] = [leaderElectionLease, ledgerConfigMap]
 }
 
-extension Informer {
-    /// What an informer asks of the API server: full lists (relists after 410 included) and
+extension KubeAccess {
+    /// What an `Informer` asks of the API server: full lists (relists after 410 included) and
     /// watches from the list's version. It never gets or writes single objects.
-    public static let verbs: Set<KubeAccess.Verb> = [.list, .watch]
+    public static let informerVerbs: Set<Verb> = [.list, .watch]
 }
 
 extension ClusterRoutes {
     /// The permissions `run` (one informer per kind in `resources`) and `listOnce` need.
-    public static var access: [KubeAccess] { resources.map { KubeAccess(resource: $0, verbs: Informer.verbs) } }
+    public static var access: [KubeAccess] { resources.map { KubeAccess(resource: $0, verbs: KubeAccess.informerVerbs) } }
 }
