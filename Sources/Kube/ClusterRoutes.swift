@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The Gateway API objects and DNSEndpoints of a live cluster, as `RouteSource` and
 /// `DNSEndpointSource` take them: one informer per kind (Gateway, HTTPRoute, GRPCRoute,
 /// Namespace, DNSEndpoint), each object decoded by the manifests' decoder as it arrives. Missing CRDs or RBAC leave a kind empty and are said in `problems` (or `notes`, for an optional kind whose CRD is not installed); they never stop
@@ -13,8 +15,9 @@ public struct ClusterRoutes: Sendable {
 
     public init(client: KubeClient, options: InformerOptions = InformerOptions(), clock: some Clock<Duration> = ContinuousClock()) {
         self.client = client
+        let strings = SharedStrings()
         informers = Self.resources.map {
-            Informer(client: client, resource: $0, options: options, clock: clock) { RouteSourceEntry(ClusterRoutes.routeSourceFields($0)) }
+            Informer(client: client, resource: $0, options: options, clock: clock) { ClusterRoutes.cached($0, sharing: strings) }
         }
     }
 
@@ -52,6 +55,12 @@ public struct ClusterRoutes: Sendable {
     /// before they decode it).
     public static func routeSourceFields(_ object: KubeObject) -> KubeObject {
         KubeObject(raw: object.raw.keeping(routeSourceShape), defaultKind: object.kind, defaultAPIVersion: object.apiVersion)
+    }
+
+    /// What the informers keep of `object`: its `routeSourceFields`, decoded, a route's
+    /// repeated strings taken from `strings`.
+    static func cached(_ object: KubeObject, sharing strings: SharedStrings) -> RouteSourceEntry {
+        RouteSourceEntry(routeSourceFields(object)).sharing(strings)
     }
 
     /// Lists and watches every kind until the task is cancelled.
@@ -191,6 +200,71 @@ extension KubeResource {
         case .dnsEndpoints: ["crd/"]
         case .gateways, .namespaces, .listenerSets: Set(RouteKind.allCases.map { $0.rawValue.lowercased() + "/" })
         default: RouteKind.allCases.first { $0.rawValue == kind }.map { [$0.rawValue.lowercased() + "/"] } ?? []
+        }
+    }
+}
+
+extension RouteSourceEntry {
+    /// The same entry with a route's repeated strings (namespaces, parent references,
+    /// controller names, conditions) taken from `strings`: 10,000 routes on one Gateway then
+    /// hold one copy of `gateway.envoyproxy.io/gatewayclass-controller`, not 10,000. The
+    /// other kinds are few (Gateways, Namespaces) or left as they are (DNSEndpoints).
+    func sharing(_ strings: SharedStrings) -> RouteSourceEntry {
+        guard case .decoded(.route(var route)) = self else { return self }
+        route.metadata.namespace = strings(route.metadata.namespace)
+        route.parentRefs = route.parentRefs.map { $0.sharing(strings) }
+        if var status = route.status {
+            status.parents = status.parents.map { entry in
+                var parent = entry
+                parent.parentRef = parent.parentRef.sharing(strings)
+                parent.controllerName = strings(parent.controllerName)
+                parent.conditions = parent.conditions.map { entry in
+                    var condition = entry
+                    condition.type = strings(condition.type)
+                    condition.status = strings(condition.status)
+                    condition.reason = strings(condition.reason)
+                    condition.message = strings(condition.message)
+                    return condition
+                }
+                return parent
+            }
+            route.status = status
+        }
+        return .decoded(.route(route))
+    }
+}
+
+extension ParentReference {
+    fileprivate func sharing(_ strings: SharedStrings) -> ParentReference {
+        var shared = self
+        shared.group = group.map { strings($0) }
+        shared.kind = kind.map { strings($0) }
+        shared.namespace = namespace.map { strings($0) }
+        shared.name = strings(name)
+        shared.sectionName = sectionName.map { strings($0) }
+        return shared
+    }
+}
+
+/// One copy of each string the cached objects repeat. A Swift string of more than 15 UTF-8
+/// bytes is a heap allocation of its own, and a copy of it shares that allocation; shorter
+/// ones live inline and are returned as they are. Keeps at most `limit` strings, so values
+/// unique to one object (a condition message naming its route) cannot grow it without end;
+/// once full it still shares what it holds.
+final class SharedStrings: Sendable {
+    private let table = Mutex<Set<String>>([])
+    let limit: Int
+
+    init(limit: Int = 4096) {
+        self.limit = limit
+    }
+
+    func callAsFunction(_ string: String) -> String {
+        guard string.utf8.count > 15 else { return string }
+        return table.withLock { table in
+            if let index = table.firstIndex(of: string) { return table[index] }
+            if table.count < limit { table.insert(string) }
+            return string
         }
     }
 }

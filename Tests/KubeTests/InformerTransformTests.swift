@@ -108,6 +108,30 @@ import Yams
         #expect(trimmed.snapshot.namespaces == whole.snapshot.namespaces.map { var n = $0; n.metadata.annotations[lastApplied] = nil; return n })
         #expect(trimmed.result.endpoints == whole.result.endpoints)
         #expect(trimmed.result.explanations.map(\.reason) == whole.result.explanations.map(\.reason))
+        // What the informers cache (trimmed, decoded once, a route's repeated strings shared) reads the same.
+        let strings = SharedStrings()
+        var cached = ClusterSnapshot()
+        for object in objects { cached.add(ClusterRoutes.cached(object, sharing: strings)) }
+        #expect(cached.gateways == trimmed.snapshot.gateways)
+        #expect(cached.routes == trimmed.snapshot.routes)
+        #expect(cached.namespaces == trimmed.snapshot.namespaces)
+    }
+
+    @Test func sharedStringsKeepOneCopyOfEachLongStringUpToTheirLimit() {
+        let strings = SharedStrings(limit: 2)
+        /// `text` in an allocation of its own, as each decoded object's strings are.
+        func fresh(_ text: String) -> String { String(decoding: Array(text.utf8), as: UTF8.self) }
+        func storage(_ text: String) -> UInt? { text.utf8.withContiguousStorageIfAvailable { UInt(bitPattern: $0.baseAddress) } }
+        let controller = "gateway.envoyproxy.io/gatewayclass-controller"
+        let first = strings(fresh(controller)), second = strings(fresh(controller))
+        #expect(first == controller && second == controller)
+        #expect(storage(first) == storage(second))
+        _ = strings(fresh("a second string, also long"))
+        // Full: a third string is returned as it came, not kept.
+        let third = fresh("a third string over the limit")
+        #expect(storage(strings(third)) == storage(third))
+        #expect(storage(strings(fresh("a third string over the limit"))) != storage(third))
+        #expect(storage(strings(fresh(controller))) == storage(first))
     }
 
     @Test func transformedObjectsCarryNoManagedFieldsRulesOrLastApplied() throws {
