@@ -72,8 +72,7 @@ public actor Informer<Cached: Sendable & Equatable> {
         while !Task.isCancelled {
             do {
                 try await checkGroup()
-                let list = try await client.listAll(resource, namespace: namespace, pageSize: options.pageSize)
-                replace(with: list.items, resourceVersion: list.resourceVersion)
+                try await relist()
                 failures = 0
                 try await watchUntilExpired()
             } catch {
@@ -86,6 +85,15 @@ public actor Informer<Cached: Sendable & Equatable> {
         }
         for continuation in subscribers.values { continuation.finish() }
         subscribers = [:]
+    }
+
+    /// Lists the whole collection into the cache. In a function of its own so that the listed
+    /// objects are freed once the cache holds what it keeps of them: a local of `run()` would
+    /// live through the watch that follows, and a debug build keeps every local to its scope's
+    /// end (a heap profile of the debug agent showed every listed object's JSON held for good).
+    private func relist() async throws(KubeError) {
+        let list = try await client.listAll(resource, namespace: namespace, pageSize: options.pageSize)
+        replace(with: list.items, resourceVersion: list.resourceVersion)
     }
 
     /// For a named group: is it served, in the version asked for?
