@@ -6,8 +6,9 @@ import Testing
 struct TranslationTests {
     let style = RecordStyle(proxiedByDefault: false, comment: "owner=home", tags: [])
 
-    func record(_ id: String, _ name: String, _ type: String, _ content: String, ttl: Int = 1, proxied: Bool = false) -> CloudflareRecord {
-        CloudflareRecord(id: id, name: name, type: type, content: content, ttl: ttl, proxied: proxied, comment: "owner=home")
+    /// A listed record as the provider keeps it.
+    func record(_ id: String, _ name: String, _ type: String, _ content: String, ttl: Int = 1, proxied: Bool = false) -> CurrentRecord {
+        CurrentRecord(CloudflareRecord(id: id, name: name, type: type, content: content, ttl: ttl, proxied: proxied, comment: "owner=home"))
     }
 
     @Test func anUpdatePatchesReplacedValuesInPlaceAndLeavesKeptOnesAlone() throws {

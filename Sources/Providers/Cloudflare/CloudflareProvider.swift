@@ -52,8 +52,9 @@ public actor CloudflareProvider: DNSProvider {
     /// Configured zones not yet found, by name or id, with why.
     private var unresolved: [String: CloudflareError] = [:]
     private var resolvedOnce = false
-    /// Records by zone id and key, from the last listing, kept in step with writes.
-    private var stored: [String: [Endpoint.Key: [CloudflareRecord]]] = [:]
+    /// Records by zone id and key, from the last listing, kept in step with writes: what an
+    /// apply needs of each (`CurrentRecord`), not the records as listed.
+    private var stored: [String: [Endpoint.Key: [CurrentRecord]]] = [:]
     /// Zones (by name) whose last listing failed, with why.
     private var unreadable: [DNSName: CloudflareError] = [:]
     /// Why zones could not be found or read in the last `records()`.
@@ -265,7 +266,7 @@ public actor CloudflareProvider: DNSProvider {
             guard let key = Self.key(record) else { continue }
             var list = stored[zone.id]?[key] ?? []
             list.removeAll { $0.id == record.id }
-            list.append(record)
+            list.append(CurrentRecord(record))
             stored[zone.id]?[key] = list
         }
         if result.posts == nil, operations.contains(where: { if case .post = $0.action { true } else { false } }) {
@@ -287,14 +288,14 @@ public actor CloudflareProvider: DNSProvider {
     // MARK: - Zones and records
 
     /// Lists `zone`, keeps the records it could not read, and indexes the rest.
-    private func list(_ zone: Zone) async throws(CloudflareError) -> [Endpoint.Key: [CloudflareRecord]] {
+    private func list(_ zone: Zone) async throws(CloudflareError) -> [Endpoint.Key: [CurrentRecord]] {
         let listing = try await client.listing(zoneID: zone.id, perPage: options.pageSize)
         unreadableRecords[zone.id] = listing.unreadable.isEmpty ? nil : listing.unreadable
         return Self.index(listing.records)
     }
 
     /// The keys of unreadable records not otherwise listed, as endpoints with no target.
-    package static func placeholders(_ skipped: [CloudflareUnreadableRecord], besides index: [Endpoint.Key: [CloudflareRecord]]) -> [Endpoint] {
+    package static func placeholders(_ skipped: [CloudflareUnreadableRecord], besides index: [Endpoint.Key: [CurrentRecord]]) -> [Endpoint] {
         var keys: Set<Endpoint.Key> = []
         for record in skipped {
             guard let text = record.name, let name = try? DNSName(text),
@@ -368,13 +369,14 @@ public actor CloudflareProvider: DNSProvider {
     }
 
     /// Records grouped by name and type; types netagent does not manage (MX, NS, …) are left out.
-    package static func index(_ records: [CloudflareRecord]) -> [Endpoint.Key: [CloudflareRecord]] {
-        var index: [Endpoint.Key: [CloudflareRecord]] = [:]
-        for var record in records {
+    package static func index(_ records: [CloudflareRecord]) -> [Endpoint.Key: [CurrentRecord]] {
+        var index: [Endpoint.Key: [CurrentRecord]] = [:]
+        for record in records {
             guard let key = key(record) else { continue }
+            var current = CurrentRecord(record)
             // The planner compares normalised values (lower-case names, canonical IPv6).
-            record.content = Endpoint(name: key.name, type: key.type, targets: [record.content]).targets.first ?? record.content
-            index[key, default: []].append(record)
+            current.content = Endpoint(name: key.name, type: key.type, targets: [record.content]).targets.first ?? record.content
+            index[key, default: []].append(current)
         }
         return index
     }
@@ -382,7 +384,7 @@ public actor CloudflareProvider: DNSProvider {
     /// One record set as an endpoint, read back the way `adjust` writes desired ones: TTL 1 is
     /// unset, TXT has no proxied flag. Values that disagree on the flag or TTL (edited by hand)
     /// read as no flag / TTL 0, so any desired value differs and the planner updates them all.
-    package static func endpoint(_ key: Endpoint.Key, _ records: [CloudflareRecord]) -> Endpoint? {
+    package static func endpoint(_ key: Endpoint.Key, _ records: [CurrentRecord]) -> Endpoint? {
         guard let first = records.first else { return nil }
         var specific = ProviderSpecific()
         if key.type != .txt {

@@ -23,6 +23,28 @@ struct RecordOperation: Hashable, Sendable {
     }
 }
 
+/// What an apply needs of one record the zone holds, kept from one listing to the next: its
+/// id (to patch or delete it), its value, and the settings a patch compares. Its name and type
+/// are the key it is kept under (`CloudflareProvider`'s index), so it does not repeat them.
+package struct CurrentRecord: Hashable, Sendable {
+    package var id: String
+    package var content: String
+    /// 1 means automatic.
+    package var ttl: Int
+    package var proxied: Bool?
+    package var comment: String?
+    package var tags: [String]?
+
+    package init(_ record: CloudflareRecord) {
+        id = record.id
+        content = record.content
+        ttl = record.ttl
+        proxied = record.proxied
+        comment = record.comment
+        tags = record.tags
+    }
+}
+
 /// What became of one plan change.
 struct ChangeOutcome: Hashable, Sendable {
     var operation: ApplyFailure.Operation
@@ -45,7 +67,7 @@ enum CloudflareTranslation {
     /// The operations for `changes` in batch order (deletes, patches, posts), and one outcome
     /// per change. `stored` holds the zone's records by key, as last listed or written.
     static func operations(
-        for changes: Plan.Changes, stored: [Endpoint.Key: [CloudflareRecord]], style: RecordStyle
+        for changes: Plan.Changes, stored: [Endpoint.Key: [CurrentRecord]], style: RecordStyle
     ) -> (operations: [RecordOperation], outcomes: [ChangeOutcome]) {
         var operations: [RecordOperation] = []
         var outcomes: [ChangeOutcome] = []
@@ -141,7 +163,7 @@ enum CloudflareTranslation {
             comment: endpoint.providerSpecific.cloudflareRecordComment ?? style.comment, tags: tags.isEmpty ? nil : tags.sorted())
     }
 
-    private static func differs(_ record: CloudflareRecord, _ desired: CloudflareRecordBody, ttlIsExplicit: Bool) -> Bool {
+    private static func differs(_ record: CurrentRecord, _ desired: CloudflareRecordBody, ttlIsExplicit: Bool) -> Bool {
         if let proxied = desired.proxied, proxied != (record.proxied ?? false) { return true }
         if desired.type != "TXT", (record.comment ?? "") != (desired.comment ?? "") { return true }
         if desired.type != "TXT", (record.tags ?? []).sorted() != (desired.tags ?? []) { return true }
@@ -149,7 +171,7 @@ enum CloudflareTranslation {
     }
 
     /// A patch leaves out what it does not send; a comment or tags netagent no longer wants are sent empty.
-    private static func clearing(_ record: CloudflareRecord, _ body: CloudflareRecordBody) -> CloudflareRecordBody {
+    private static func clearing(_ record: CurrentRecord, _ body: CloudflareRecordBody) -> CloudflareRecordBody {
         var body = body
         if body.type != "TXT", body.comment == nil, record.comment?.isEmpty == false { body.comment = "" }
         if body.type != "TXT", body.tags == nil, record.tags?.isEmpty == false { body.tags = [] }
