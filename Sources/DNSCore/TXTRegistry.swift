@@ -5,8 +5,23 @@ public actor TXTRegistry: Registry {
     public nonisolated let ownerID: String
     public nonisolated let mapper: TXTNameMapper
     public nonisolated let provider: any DNSProvider
-    /// Ownership TXT records seen by the last `records` (and kept in step by `apply`), by name.
-    private var ownershipTXT: [DNSName: Endpoint] = [:]
+    /// Ownership TXT records seen by the last `records` (and kept in step by `apply`), by name:
+    /// their values and TTL, which is all of a TXT record as a provider reads it (no labels, no
+    /// provider settings), not a whole `Endpoint` each — kept for as long as the agent runs, a
+    /// table of those cost ~330 B a route with 10,000 routes (BENCHMARKS.md, issue 22).
+    private var ownershipTXT: [DNSName: KeptTXT] = [:]
+
+    private struct KeptTXT: Hashable, Sendable {
+        var targets: [String]
+        var ttl: Int?
+
+        init(_ record: Endpoint) {
+            targets = record.targets
+            ttl = record.ttl
+        }
+
+        func endpoint(named name: DNSName) -> Endpoint { Endpoint(name: name, type: .txt, targets: targets, ttl: ttl) }
+    }
 
     /// Throws when `ownerID` is empty: without one, every record would look owned.
     public init(provider: any DNSProvider, ownerID: String, mapper: TXTNameMapper) throws(TXTConfigError) {
@@ -20,7 +35,7 @@ public actor TXTRegistry: Registry {
     /// hidden; a TXT record without external-dns heritage is returned as an ordinary record.
     public func records(desired: [Endpoint]) async throws -> [Endpoint] {
         let all = try await provider.records()
-        var found: [DNSName: Endpoint] = [:]
+        var found: [DNSName: KeptTXT] = [:]
         var labelsByKey: [String: EndpointLabels] = [:]
         var records: [Endpoint] = []
         records.reserveCapacity(all.count)
@@ -31,7 +46,7 @@ public actor TXTRegistry: Registry {
                 continue
             }
             labelsByKey[Self.lookupKey(owned.name, owned.type)] = labels
-            found[record.name] = record
+            found[record.name] = KeptTXT(record)
         }
         ownershipTXT = found
         for index in records.indices where records[index].type != .txt {
@@ -83,7 +98,7 @@ public actor TXTRegistry: Registry {
             batch.deletes.append(record)
             for name in ownershipNames(of: record) {
                 if let txt = ownershipTXT[name], isOwn(txt) {
-                    batch.deletes.append(txt)
+                    batch.deletes.append(txt.endpoint(named: name))
                 }
             }
         }
@@ -108,20 +123,20 @@ public actor TXTRegistry: Registry {
             batch.creates.append(txt)
             return
         }
-        if existing.targets != txt.targets { batch.updates.append(Plan.Update(old: existing, new: txt)) }
+        if existing.targets != txt.targets { batch.updates.append(Plan.Update(old: existing.endpoint(named: txt.name), new: txt)) }
     }
 
     /// This owner's ownership TXT records seen by the last `records` (and kept by `apply`).
     public func ownRecords() -> [Endpoint] {
-        ownershipTXT.values.filter { isOwn($0) }.sorted { $0.key < $1.key }
+        ownershipTXT.filter { isOwn($0.value) }.map { $0.value.endpoint(named: $0.key) }.sorted { $0.key < $1.key }
     }
 
     /// This owner's ownership TXT records that speak for `record` (typed and old untyped).
     public func ownRecords(for record: Endpoint) -> [Endpoint] {
-        ownershipNames(of: record).compactMap { ownershipTXT[$0] }.filter { isOwn($0) }
+        ownershipNames(of: record).compactMap { name in ownershipTXT[name].flatMap { isOwn($0) ? $0.endpoint(named: name) : nil } }
     }
 
-    private func isOwn(_ txt: Endpoint) -> Bool {
+    private func isOwn(_ txt: KeptTXT) -> Bool {
         txt.targets.lazy.compactMap(TXTLabels.parse).first?.owner == ownerID
     }
 
@@ -147,9 +162,9 @@ public actor TXTRegistry: Registry {
         let failed = Set(failures.map(\.key))
         for txt in batch.deletes where txt.type == .txt && !failed.contains(txt.key) { ownershipTXT[txt.name] = nil }
         for update in batch.updates where update.new.type == .txt && !failed.contains(update.key) {
-            ownershipTXT[update.new.name] = update.new
+            ownershipTXT[update.new.name] = KeptTXT(update.new)
         }
-        for txt in batch.creates where txt.type == .txt && !failed.contains(txt.key) { ownershipTXT[txt.name] = txt }
+        for txt in batch.creates where txt.type == .txt && !failed.contains(txt.key) { ownershipTXT[txt.name] = KeptTXT(txt) }
     }
 
     private static func lookupKey(_ name: String, _ type: String) -> String { type + " " + name }
