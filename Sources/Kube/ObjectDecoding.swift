@@ -1,7 +1,11 @@
 import Yams
 
 /// One Kubernetes object read from a document, or the reason it was passed over.
-public enum DecodedObject: Hashable, Sendable {
+///
+/// `indirect`: each object in a box of its own size. Without it the enum is as large as its
+/// largest case (a Gateway), and the cluster informers' tables hold one per object, most of
+/// them routes.
+public indirect enum DecodedObject: Hashable, Sendable {
     case gateway(Gateway)
     case route(Route)
     case namespace(Namespace)
