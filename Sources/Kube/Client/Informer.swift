@@ -179,7 +179,7 @@ public actor Informer<Cached: Sendable & Equatable> {
     /// Replaces the cache with a full list and publishes one `.relisted`, not one change per
     /// object: a relist of 10,000 objects would put 10,000 changes in every subscriber's
     /// stream at once, and a stream's buffer keeps the capacity of its largest burst for as
-    /// long as it lives (measured: ~140 B a route with 10,000 routes, BENCHMARKS.md issue 22).
+    /// long as it lives (~140 B a route in issue 22's heap profile of 2,000 routes, BENCHMARKS.md).
     private func replace(with items: [KubeObject], resourceVersion: String) {
         var fresh: [String: Cached] = [:]
         fresh.reserveCapacity(items.count)
