@@ -8,7 +8,7 @@ public actor TXTRegistry: Registry {
     /// Ownership TXT records seen by the last `records` (and kept in step by `apply`), by name:
     /// their values and TTL, which is all of a TXT record as a provider reads it (no labels, no
     /// provider settings), not a whole `Endpoint` each — kept for as long as the agent runs, a
-    /// table of those cost ~330 B a route with 10,000 routes (BENCHMARKS.md, issue 22).
+    /// table of those cost ~330 B a route in a heap profile of 2,000 routes (BENCHMARKS.md, issue 22).
     private var ownershipTXT: [DNSName: KeptTXT] = [:]
 
     private struct KeptTXT: Hashable, Sendable {
