@@ -43,13 +43,15 @@ struct ClientTests {
     }
 
     @Test func aWriteThatTimedOutIsNotSentAgainButListedOnTheNextCycle() async throws {
-        try await Rig.with(timeout: .seconds(1)) { rig in
-            await rig.simulator.faults.stall(for: .seconds(3), writesOnly: true)
+        // A timeout well above a loaded machine's normal answer (seconds under a parallel build):
+        // only the stalled request may time out, or the counts below would see a second one.
+        try await Rig.with(timeout: .seconds(5)) { rig in
+            await rig.simulator.faults.stall(for: .seconds(8), writesOnly: true)
             let desired = [try Rig.endpoint("app.example.test", .a, ["198.18.0.10"])]
             let (_, first) = try await rig.reconcile(desired)
             // The batch may have been applied: repeating it would fail whole on what it wrote.
             #expect(!first.isComplete)
-            try await eventually("the held batch landed", timeout: .seconds(10)) {
+            try await eventually("the held batch landed", timeout: .seconds(30)) {
                 await rig.requests().contains(where: \.isBatch)
             }
             let (_, second) = try await rig.reconcile(desired)
@@ -60,8 +62,8 @@ struct ClientTests {
     }
 
     @Test func aReadThatTimedOutIsSentAgain() async throws {
-        try await Rig.with(timeout: .seconds(1)) { rig in
-            await rig.simulator.faults.stall(for: .seconds(3))
+        try await Rig.with(timeout: .seconds(5)) { rig in  // as above: only the stalled read times out
+            await rig.simulator.faults.stall(for: .seconds(8))
             let zones = try await rig.client.zones(named: "example.test")
             #expect(zones.map(\.name) == ["example.test"])
             #expect(await rig.client.counts.retries == 1)
