@@ -163,7 +163,56 @@ struct VariableSubstitutionTests {
             "a: ${A}\nb: ${B:=bee}\nc: ${C:-cee}\nd: $${A}\ne: ${not-a-name}\n# ${IGNORED}\nf: ${MISSING}x",
             variables: ["A": "ay"])
         #expect(text == "a: ay\nb: bee\nc: cee\nd: ${A}\ne: ${not-a-name}\n# ${IGNORED}\nf: ${MISSING}x")
-        #expect(unresolved == [VariableSubstitution.Unresolved(name: "MISSING", line: 7)])
+        // envsubst's identifiers take `-`: Flux would give `${not-a-name}` the empty string.
+        #expect(unresolved == [VariableSubstitution.Unresolved(name: "not-a-name", line: 5),
+                               VariableSubstitution.Unresolved(name: "MISSING", line: 7)])
+    }
+
+    /// drone/envsubst's functions (funcs.go, template.go `lookupFunc`), which Flux's postBuild runs.
+    @Test(arguments: [
+        ("${D/example/sample}", "a.sample.example.org"),
+        ("${D//example/sample}", "a.sample.sample.org"),
+        // A bad substitution to envsubst (no second `/`): Flux fails; left as it stands.
+        ("${D/example}", "${D/example}"),
+        ("${D/example/}", "a..example.org"),
+        ("${D/#a./b.}", "b.example.example.org"),
+        ("${D/%org/net}", "a.example.example.net"),
+        ("${D/%nope/net}", "a.example.example.org"),
+        ("${D/a\\/b/c}", "a.example.example.org"),
+        ("${EMPTY:=fallback}", "fallback"),
+        ("${EMPTY:-fallback}", "fallback"),
+        ("${UNSET=x${D}y}", "xa.example.example.orgy"),
+        ("${UNSET:=}", ""),
+        ("${D:=unused}", "a.example.example.org"),
+        ("${NAME^}", "Media"),
+        ("${NAME^^}", "MEDIA"),
+        ("${UPPER,}", "mEDIA"),
+        ("${UPPER,,}", "media"),
+        ("${#NAME}", "5"),
+        ("${NAME:1}", "edia"),
+        ("${NAME:1:2}", "ed"),
+        // `:-` is the default form to envsubst, not bash's negative offset.
+        ("${NAME:-2}", "media"),
+        ("${NAME:9}", ""),
+        ("${D#*.}", "example.example.org"),
+        ("${D##*.}", "org"),
+        ("${D%.*}", "a.example.example"),
+        ("${D%%.*}", "a"),
+        ("$${D}", "${D}"),
+        ("${D", "${D"),
+        ("${}", "${}"),
+    ])
+    func envsubstForms(input: String, output: String) {
+        let variables = ["D": "a.example.example.org", "EMPTY": "", "NAME": "media", "UPPER": "MEDIA"]
+        let (text, unresolved) = VariableSubstitution.substitute("v: " + input, variables: variables)
+        #expect(text == "v: " + output)
+        #expect(unresolved.isEmpty)
+    }
+
+    @Test func functionsOfAnUnsetVariableAreReported() {
+        let (text, unresolved) = VariableSubstitution.substitute("h: ${APP/a/b}.${X^^}.${Y:=ok}", variables: [:])
+        #expect(text == "h: ${APP/a/b}.${X^^}.ok")
+        #expect(unresolved.map(\.name) == ["APP", "X"])
     }
 
     @Test func varsFiles() throws {
