@@ -128,7 +128,9 @@ struct KustomizeAndFluxTests {
         ])
     }
 
-    @Test func outerNamespaceWinsButAnObjectsOwnIsKept() throws {
+    /// kustomize's namespace transform sets every namespaced object's namespace, its own
+    /// included (`kubectl kustomize`, v5.5: `namespace: own` becomes the outer one).
+    @Test func outerNamespaceWinsOverAnObjectsOwn() throws {
         let tree = try TemporaryTree()
         try tree.write("kustomization.yaml", TemporaryTree.kustomization(namespace: "outer", resources: ["./inner"]))
         try tree.write("inner/kustomization.yaml", TemporaryTree.kustomization(namespace: "inner", resources: ["./route.yaml", "./gateway.yaml"]))
@@ -136,7 +138,7 @@ struct KustomizeAndFluxTests {
         try tree.write("inner/gateway.yaml", Self.gateway.replacingOccurrences(of: "name: envoy-internal", with: "name: envoy-internal\n  namespace: network"))
         let set = ManifestLoader.load(paths: [tree.root.path])
         #expect(set.routes.map(\.id.description) == ["httproute/outer/app"])
-        #expect(set.gateways.map(\.id.description) == ["gateway/network/envoy-internal"])
+        #expect(set.gateways.map(\.id.description) == ["gateway/outer/envoy-internal"])
     }
 
     @Test func defaultNamespaceForObjectsStillWithout() throws {

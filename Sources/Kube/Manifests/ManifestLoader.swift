@@ -49,8 +49,9 @@ public enum ManifestLoader {
     /// `options.variables` standing for `substituteFrom`).
     public static func load(paths: [String], options: ManifestOptions = ManifestOptions()) -> ManifestSet {
         var reader = Reader(options: options)
-        let tree = GitOpsTree(paths: paths, variables: options.variables, maxFileBytes: options.maxFileBytes)
+        let tree = GitOpsTree(paths: paths, variables: options.variables, maxFileBytes: options.maxFileBytes, repoRoot: options.repoRoot)
         reader.set.diagnostics += tree.diagnostics
+        reader.set.unexpanded += tree.unexpanded
         for (file, context) in tree.files { reader.read(file: file, context: context) }
         return reader.finish()
     }
@@ -72,6 +73,7 @@ private struct Reader {
     private var namespaces = ObjectList<Namespace>()
     private var dnsEndpoints = ObjectList<DNSEndpoint>()
     private var listenerSets = ObjectList<ListenerSet>()
+    private var applier = KustomizeApplier()
     private let pathNamespaces: [(path: String, namespace: String)]
 
     init(options: ManifestOptions) {
@@ -111,7 +113,9 @@ private struct Reader {
             }
             text = substituted.text
             for variable in substituted.unresolved {
-                diagnose(file, variable.line, "variable ${\(variable.name)} has no value (--var \(variable.name)=VALUE or --vars-file); its object is left out")
+                let from = context.secretVariables[variable.name].map { ", its value is in \($0), which is not read" }
+                    ?? (context.missingSources.isEmpty ? "" : "; " + context.missingSources.joined(separator: "; "))
+                diagnose(file, variable.line, "variable ${\(variable.name)} has no value\(from) (--var \(variable.name)=VALUE or --vars-file); its object is left out")
                 unresolvedLines.insert(variable.line)
             }
         }
@@ -143,7 +147,7 @@ private struct Reader {
                 refused.insert(i)
             }
         }
-        if refused.isEmpty, let (objects, errors) = Self.composeWhole(text) {
+        if refused.isEmpty, let (objects, errors) = composeWhole(text, layers: context.layers) {
             for error in errors { diagnose(file, error.line, "cannot read \(error)") }
             for (object, line) in objects { add(object, at: SourceLocation(file: file, line: line), namespace: namespace, context: context) }
             return
@@ -164,7 +168,8 @@ private struct Reader {
                 continue
             }
             var errors: [DecodeError] = []
-            let objects = ObjectDecoder.decode(root) { errors.append($0) }
+            guard let transformed = transform(root, layers: context.layers) else { continue }
+            let objects = ObjectDecoder.decode(transformed) { errors.append($0) }
             for error in errors { diagnose(file, error.line.map { $0 + offset } ?? chunk.startLine, "cannot read \(error)") }
             for (object, line) in objects {
                 add(object, at: SourceLocation(file: file, line: line.map { $0 + offset } ?? chunk.startLine),
@@ -175,16 +180,24 @@ private struct Reader {
 
     /// Every document of `text` decoded, with the decode errors; nil when the YAML itself fails
     /// anywhere, so that the caller can fall back to reading document by document.
-    private static func composeWhole(_ text: String) -> ([(DecodedObject, Int?)], [DecodeError])? {
+    private mutating func composeWhole(_ text: String, layers: [KustomizeLayer]) -> ([(DecodedObject, Int?)], [DecodeError])? {
         guard var documents = try? Yams.compose_all(yaml: text, .default, .default, .utf8) else { return nil }
         var objects: [(DecodedObject, Int?)] = []
         var errors: [DecodeError] = []
         while let root = documents.next() {
             // Too many nodes: read document by document, where it is refused with its line.
             guard YAMLLimits.nodeCount(root, limit: YAMLLimits.maxManifestNodes) != nil else { return nil }
-            objects += ObjectDecoder.decode(root) { errors.append($0) }
+            guard let transformed = transform(root, layers: layers) else { continue }
+            objects += ObjectDecoder.decode(transformed) { errors.append($0) }
         }
         return documents.error == nil ? (objects, errors) : nil
+    }
+
+    /// The object as its kustomizations make it; nil when a patch deletes it.
+    private mutating func transform(_ root: Node, layers: [KustomizeLayer]) -> Node? {
+        guard !layers.isEmpty else { return root }
+        // Innermost first: a base is built before the overlay that lists it.
+        return applier.apply(layers.reversed(), to: root)
     }
 
     private mutating func add(_ object: DecodedObject, at location: SourceLocation, namespace: String, context: FileContext) {
@@ -199,9 +212,7 @@ private struct Reader {
             Self.apply(context, namespace: namespace, to: &route.metadata)
             id = route.id
             replaced = routes.insert(route, id: id)
-        case .namespace(var ns):
-            ns.metadata.labels.merge(context.labels) { $1 }
-            ns.metadata.annotations.merge(context.annotations) { $1 }
+        case .namespace(let ns):
             id = ResourceID(kind: "Namespace", namespace: "", name: ns.metadata.name)
             replaced = namespaces.insert(ns, id: id)
         case .listenerSet(var object):
@@ -223,18 +234,15 @@ private struct Reader {
         set.origins[id] = location
     }
 
-    /// A namespaced object's namespace when it names none, and the labels and annotations
-    /// its kustomizations add (theirs win, as with kustomize).
+    /// A namespaced object's namespace when it still names none (the kustomizations' and the
+    /// Flux `targetNamespace` were set on the object by `KustomizeApplier`).
     private static func apply(_ context: FileContext, namespace: String, to metadata: inout ObjectMeta) {
         if metadata.namespace.isEmpty { metadata.namespace = namespace }
-        metadata.labels.merge(context.labels) { $1 }
-        metadata.annotations.merge(context.annotations) { $1 }
     }
 
-    /// `--manifest-namespace` first, then the Flux `targetNamespace`, the kustomization's
-    /// `namespace`, and the default namespace.
+    /// For objects that still have no namespace: `--manifest-namespace`, else the default namespace.
     private func namespaceFor(file: String, context: FileContext) -> String {
-        let fallback = context.fluxNamespace ?? context.kustomizeNamespace ?? options.defaultNamespace
+        let fallback = options.defaultNamespace
         guard !pathNamespaces.isEmpty else { return fallback }
         let path = Self.standardised(file)
         for entry in pathNamespaces where path == entry.path || path.hasPrefix(entry.path + "/") {
@@ -248,6 +256,11 @@ private struct Reader {
     }
 
     mutating func finish() -> ManifestSet {
+        set.diagnostics += applier.diagnostics
+        // A file read in two contexts, or a kustomization read for two folders, may say one
+        // thing twice: each is said once.
+        var seen: Set<ManifestDiagnostic> = []
+        set.diagnostics = set.diagnostics.filter { seen.insert($0).inserted }
         set.gateways = gateways.items
         set.routes = routes.items
         set.namespaces = namespaces.items
