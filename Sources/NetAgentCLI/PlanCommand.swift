@@ -30,6 +30,10 @@ struct PlanCommand: AsyncParsableCommand {
     @Option(help: "A configuration file: its sources are read and each provider's changes are shown (read-only).")
     var config: String?
 
+    @Option(name: .customLong("repo-root"),
+            help: ArgumentHelp("The repository root Flux Kustomizations' spec.path is relative to (default: the folder above --manifests holding .git).", valueName: "DIR"))
+    var repoRoot: String?
+
     @Option(name: .customLong("manifest-namespace"),
             help: ArgumentHelp("Namespace for objects without one that are read at or below PATH (repeatable).", valueName: "PATH=NS"))
     var manifestNamespaces: [String] = []
@@ -191,6 +195,13 @@ struct PlanCommand: AsyncParsableCommand {
                 throw ValidationError("--gateway-address '\(text)' is not NS/NAME=ADDR")
             }
             return parsed
+        }
+        if let repoRoot {
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: repoRoot, isDirectory: &isFolder), isFolder.boolValue else {
+                throw ValidationError("--repo-root \(repoRoot) is not a folder")
+            }
+            options.repoRoot = repoRoot
         }
         if let defaultNamespace {
             guard !defaultNamespace.isEmpty else { throw ValidationError("--default-namespace must not be empty") }

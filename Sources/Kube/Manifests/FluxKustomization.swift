@@ -9,10 +9,20 @@ import Yams
 struct FluxKustomization: Equatable {
     /// `file:line namespace/name`: one object, wherever it is met again.
     var id: String
+    /// `namespace/name`.
+    var name: String
     var location: SourceLocation
-    /// The folder its `path` names, in the repository.
-    var folder: String
+    /// `Kind/namespace/name` of its `sourceRef`.
+    var source: String
+    /// `spec.path` as written, and its line.
+    var path: String
+    var pathLine: Int?
+    /// The folder `path` names in the repository; nil when it names none.
+    var folder: String?
     var targetNamespace: String?
+    /// `spec.commonMetadata`, which Flux adds to every object it applies.
+    var labels: [String: String]
+    var annotations: [String: String]
     var patches: [KustomizePatch]
     /// `spec.components`, relative to `folder`.
     var components: [ParsedKustomization.Entry]
@@ -38,6 +48,8 @@ struct FluxState {
     /// The Flux Kustomizations each file defines (standardized path → ids).
     var definedIn: [String: [String]] = [:]
     var reportedCycles: Set<String> = []
+    /// `Kind/namespace/name` of the sources the entry point's Flux Kustomizations build from.
+    var repositorySources: Set<String> = []
     var follows = 0
     var sources: SubstitutionSources?
 }
@@ -57,8 +69,17 @@ extension GitOpsTree {
             pendingScan = []
             var found: [FluxKustomization] = []
             for i in batch { found += discoverFlux(in: files[i].path, context: files[i].context) }
+            // The sources the entry point's Flux Kustomizations build from are this repository.
+            for kustomization in found where kustomization.chain.isEmpty && kustomization.folder != nil {
+                flux.repositorySources.insert(kustomization.source)
+            }
             // Shallower folders first, so that a deeper Flux Kustomization's context decides.
-            for kustomization in found.sorted(by: { $0.folder.count < $1.folder.count }) {
+            for kustomization in found.sorted(by: { ($0.folder ?? "").count < ($1.folder ?? "").count }) {
+                let isRepository = flux.repositorySources.isEmpty || flux.repositorySources.contains(kustomization.source)
+                guard let folder = kustomization.folder, isRepository || kustomization.chain.isEmpty else {
+                    notFollowed(kustomization, isRepository: isRepository)
+                    continue
+                }
                 if let done = flux.followed[kustomization.id], done.builds(like: kustomization) { continue }
                 flux.follows += 1
                 guard flux.follows <= Self.maxFluxFollows else {
@@ -69,9 +90,27 @@ extension GitOpsTree {
                 flux.followed[kustomization.id] = kustomization
                 let context = FileContext(variables: kustomization.variables, secretVariables: kustomization.secretVariables,
                                           missingSources: kustomization.missingSources,
-                                          fluxChain: kustomization.chain + [kustomization.id], fluxDepth: kustomization.folder.count)
-                walk(kustomization.folder, context: context, stack: [], top: true, flux: kustomization)
+                                          fluxChain: kustomization.chain + [kustomization.id], fluxDepth: folder.count)
+                walk(folder, context: context, stack: [], top: true, flux: kustomization)
             }
+        }
+    }
+
+    /// One whose `path` is not in the repository is an error; one that builds from another
+    /// source (a GitRepository of a vendor's manifests, an OCIRepository) than the entry
+    /// point's Flux Kustomizations reads files that are not here: both are listed as not expanded.
+    private mutating func notFollowed(_ kustomization: FluxKustomization, isRepository: Bool) {
+        let location = kustomization.location
+        if isRepository {
+            let root = repoRoot.map { "the repository at \($0)" } ?? "any folder above this file"
+            note(location.file, kustomization.pathLine, "spec.path \(kustomization.path) is not a folder of \(root); not followed")
+            unexpanded.append(UnexpandedSource(location: SourceLocation(file: location.file, line: kustomization.pathLine), kind: "Kustomization",
+                                               name: kustomization.name, reason: "spec.path \(kustomization.path) is not in this repository"))
+        } else {
+            note(location.file, location.line, "Flux Kustomization \(kustomization.name) builds from \(kustomization.source), "
+                 + "not from this repository; not read", isNote: true)
+            unexpanded.append(UnexpandedSource(location: location, kind: "Kustomization", name: kustomization.name,
+                                               reason: "source \(kustomization.source) is not this repository"))
         }
     }
 
@@ -119,13 +158,8 @@ extension GitOpsTree {
             }
             let pathLine = spec["path"]?.mark.map { $0.line } ?? line
             let relative = spec["path"]?.string ?? ""
-            guard let folder = resolve(relative, definedIn: file) else {
-                let root = repoRoot.map { "the repository at \($0)" } ?? "any folder above this file"
-                note(file, pathLine, "spec.path \(relative) is not a folder of \(root); not followed")
-                unexpanded.append(UnexpandedSource(location: SourceLocation(file: file, line: pathLine), kind: "Kustomization",
-                                                   name: "\(namespace)/\(name)", reason: "spec.path \(relative) is not in this repository"))
-                continue
-            }
+            let sourceRef = spec["sourceRef"]?.mapping
+            let source = "\(sourceRef?["kind"]?.string ?? "?")/\(sourceRef?["namespace"]?.string ?? namespace)/\(sourceRef?["name"]?.string ?? "?")"
             var patches: [KustomizePatch] = []
             for entry in spec["patches"]?.sequence ?? [] {
                 guard let body = entry["patch"]?.string else { continue }
@@ -135,10 +169,16 @@ extension GitOpsTree {
             let components = (spec["components"]?.sequence ?? []).compactMap { node in
                 node.string.map { ParsedKustomization.Entry(path: $0, line: node.mark.map { $0.line }, field: "components") }
             }
+            for key in ["namePrefix", "nameSuffix"] where spec[key] != nil {
+                note(file, spec[key]?.mark.map { $0.line } ?? line, "spec.\(key): not applied by netagent; the objects are read without it", isNote: true)
+            }
+            let common = spec["commonMetadata"]?.mapping
             let (variables, secrets, missing) = variables(spec["postBuild"]?.mapping, namespace: namespace, file: file)
             found.append(FluxKustomization(
-                id: id, location: SourceLocation(file: file, line: line), folder: folder,
+                id: id, name: "\(namespace)/\(name)", location: SourceLocation(file: file, line: line), source: source,
+                path: relative, pathLine: pathLine, folder: resolve(relative, definedIn: file),
                 targetNamespace: spec["targetNamespace"]?.string.flatMap { $0.isEmpty ? nil : $0 },
+                labels: Self.strings(common?["labels"]), annotations: Self.strings(common?["annotations"]),
                 patches: patches, components: components, variables: variables, secretVariables: secrets,
                 missingSources: missing, chain: context.fluxChain))
         }

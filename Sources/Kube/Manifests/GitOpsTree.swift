@@ -189,6 +189,8 @@ struct GitOpsTree {
         }
         if let flux {
             if let namespace = flux.targetNamespace { parsed.layer.namespace = namespace }
+            parsed.layer.labels.merge(flux.labels) { $1 }
+            parsed.layer.annotations.merge(flux.annotations) { $1 }
             parsed.layer.patches += flux.patches
             parsed.components += flux.components
         }

@@ -51,7 +51,8 @@ public enum ManifestLoader {
         var reader = Reader(options: options)
         let tree = GitOpsTree(paths: paths, variables: options.variables, maxFileBytes: options.maxFileBytes, repoRoot: options.repoRoot)
         reader.set.diagnostics += tree.diagnostics
-        reader.set.unexpanded += tree.unexpanded
+        var listed: Set<UnexpandedSource> = []
+        reader.set.unexpanded += tree.unexpanded.filter { listed.insert($0).inserted }
         for (file, context) in tree.files { reader.read(file: file, context: context) }
         return reader.finish()
     }
