@@ -25,6 +25,8 @@ struct KustomizeOracleTests {
             .filter { Self.kinds.contains($0["kind"] as? String ?? "") }.map(Self.describe)
         var options = ManifestOptions()
         options.inferStatus = false
+        // The fixtures are not repositories of their own: their root is given, not found at netagent's `.git`.
+        options.repoRoot = Self.root
         let set = ManifestLoader.load(paths: [folder], options: options)
         #expect(set.diagnostics.isEmpty, "\(set.diagnostics)")
         let read = set.gateways.map(Self.describe) + set.routes.map(Self.describe) + set.namespaces.map {
