@@ -57,19 +57,9 @@ struct FluxChainTests {
         #expect(set.diagnostics.filter { !$0.isNote }.count == 1, "\(set.diagnostics.filter { !$0.isNote })")
     }
 
+    /// A Flux Kustomization as a document of a multi-document file (its mapping on line 2).
     static func flux(_ name: String, path: String) -> String {
-        """
-        ---
-        apiVersion: kustomize.toolkit.fluxcd.io/v1
-        kind: Kustomization
-        metadata:
-          name: \(name)
-          namespace: flux-system
-        spec:
-          path: \(path)
-          sourceRef: {kind: GitRepository, name: flux-system}
-
-        """
+        "---\n" + KustomizeAndFluxTests.flux(name: name, path: path, namespace: nil)
     }
 
     /// `spec.path` is relative to the folder holding `.git`, found above the entry point.
@@ -110,8 +100,8 @@ struct FluxChainTests {
         #expect(set.routes.flatMap(\.hostnames) == ["deep.example.org"])
         let a = tree.path("a/ks.yaml")
         #expect(set.diagnostics.map(\.description) == [
-            "\(a): Flux Kustomization cycle refused: \(a):2 flux-system/b → \(tree.path("b/ks.yaml")):2 flux-system/c → "
-                + "\(tree.path("c/ks.yaml")):2 flux-system/back → \(a):2 flux-system/b; not followed again",
+            "\(a): Flux Kustomization cycle refused: \(a):2 b → \(tree.path("b/ks.yaml")):2 c → "
+                + "\(tree.path("c/ks.yaml")):2 back → \(a):2 b; not followed again",
         ])
     }
 
@@ -130,7 +120,12 @@ struct FluxChainTests {
             metadata: {name: second}
             data: {HOST: second, ZONE: b}
             """)
-        try tree.write("ks.yaml", Self.flux("app", path: "./app") + """
+        try tree.write("ks.yaml", """
+            apiVersion: kustomize.toolkit.fluxcd.io/v1
+            kind: Kustomization
+            metadata: {name: app, namespace: flux-system}
+            spec:
+              path: ./app
               postBuild:
                 substitute: {ZONE: c}
                 substituteFrom:

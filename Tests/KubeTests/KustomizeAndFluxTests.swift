@@ -33,7 +33,7 @@ struct KustomizeAndFluxTests {
         """
     }
 
-    static func flux(name: String, path: String, namespace: String, substitute: [String: String] = [:]) -> String {
+    static func flux(name: String, path: String, namespace: String?, substitute: [String: String] = [:]) -> String {
         """
         apiVersion: kustomize.toolkit.fluxcd.io/v1
         kind: Kustomization
@@ -41,8 +41,7 @@ struct KustomizeAndFluxTests {
           name: \(name)
           namespace: flux-system
         spec:
-          path: \(path)
-          targetNamespace: \(namespace)
+          path: \(path)\(namespace.map { "\n  targetNamespace: \($0)" } ?? "")
           postBuild:
             substitute: {\(substitute.sorted { $0.key < $1.key }.map { "\($0.key): \"\($0.value)\"" }.joined(separator: ", "))}
             substituteFrom:

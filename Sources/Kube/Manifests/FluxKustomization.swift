@@ -7,7 +7,7 @@ import Yams
 /// kustomize-controller would build it (Flux docs, "Kustomization" API: `spec.path`,
 /// `targetNamespace`, `patches`, `components`, `postBuild`).
 struct FluxKustomization: Equatable {
-    /// `file:line namespace/name`: one object, wherever it is met again.
+    /// `file:line name`: one document, wherever it is met again.
     var id: String
     /// `namespace/name`.
     var name: String
@@ -150,7 +150,8 @@ extension GitOpsTree {
             let line = document.mark.map { $0.line }
             let name = KustomizeApplier.string(root, ["metadata", "name"]) ?? "?"
             let namespace = KustomizeApplier.string(root, ["metadata", "namespace"]) ?? "flux-system"
-            let id = "\(file):\(line ?? 0) \(namespace)/\(name)"
+            // The document, whatever namespace a parent's targetNamespace gives it.
+            let id = "\(file):\(line ?? 0) \(name)"
             if !flux.definedIn[path, default: []].contains(id) { flux.definedIn[path, default: []].append(id) }
             if spec["suspend"]?.bool == true {
                 note(file, line, "Flux Kustomization \(namespace)/\(name) is suspended; its path is not read", isNote: true)
