@@ -140,6 +140,40 @@ struct KustomizeAndFluxTests {
         #expect(set.gateways.map(\.id.description) == ["gateway/outer/envoy-internal"])
     }
 
+    /// What netagent does not apply is said, with file, line and key; what hides objects is
+    /// listed as not expanded; a patch naming no object fails kustomize's build and is an error.
+    @Test func whatIsNotAppliedIsSaid() throws {
+        let tree = try TemporaryTree()
+        try tree.write("app/kustomization.yaml", """
+            namespace: media
+            namePrefix: dev-
+            images: [{name: app, newTag: v2}]
+            resources:
+              - ./route.yaml
+            components:
+              - https://github.com/example/components//common?ref=v1
+            helmCharts:
+              - {name: grafana, repo: https://grafana.github.io/helm-charts, version: 8.5.1}
+            patches:
+              - patch: |
+                  apiVersion: gateway.networking.k8s.io/v1
+                  kind: HTTPRoute
+                  metadata: {name: missing}
+                  spec: {hostnames: [x.example.org]}
+            """)
+        try tree.write("app/route.yaml", Self.route(host: "app.example.org"))
+        let set = ManifestLoader.load(paths: [tree.path("app")])
+        let file = tree.path("app/kustomization.yaml")
+        #expect(set.routes.map(\.id.description) == ["httproute/media/app"])
+        #expect(set.diagnostics.map { "\($0.isNote ? "note" : "error") \($0)" } == [
+            "note \(file):2: namePrefix: not applied by netagent; the objects are read without it",
+            "note \(file):8: helmCharts: objects it makes are not read (netagent does not run kustomize plugins or Helm)",
+            "note \(file):7: components: remote component https://github.com/example/components//common?ref=v1 skipped (not read offline)",
+            "error \(file):11: strategic merge patch matches no object built here (kustomize fails the build)",
+        ])
+        #expect(set.unexpanded.map(\.reason) == ["helmCharts not expanded", "remote component https://github.com/example/components//common?ref=v1"])
+    }
+
     @Test func defaultNamespaceForObjectsStillWithout() throws {
         let tree = try TemporaryTree()
         try tree.write("route.yaml", Self.route(host: "a.example.org"))

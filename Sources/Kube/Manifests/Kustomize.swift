@@ -63,7 +63,26 @@ struct KustomizeApplier {
     ]
 
     private var parsed: [String: Node?] = [:]
+    private var regexes: [String: NSRegularExpression?] = [:]
     private(set) var diagnostics: [ManifestDiagnostic] = []
+    /// The patches without a target that matched an object (`Self.key`).
+    private(set) var applied: Set<String> = []
+
+    static func key(_ patch: KustomizePatch) -> String { "\(patch.location)\u{0}\(patch.text)" }
+
+    /// The strategic merge patches of `layers` that name an object and met none: kustomize
+    /// fails the build ("no resource matches strategic merge patch").
+    func unmatched(in layers: [KustomizeLayer]) -> [ManifestDiagnostic] {
+        var seen: Set<String> = []
+        var result: [ManifestDiagnostic] = []
+        for patch in layers.flatMap(\.patches) where patch.target == nil && patch.kind == .strategicMerge {
+            let key = Self.key(patch)
+            guard !applied.contains(key), seen.insert(key).inserted else { continue }
+            result.append(ManifestDiagnostic(location: patch.location,
+                                             message: "strategic merge patch matches no object built here (kustomize fails the build)"))
+        }
+        return result
+    }
 
     /// `object` after `layers` (innermost first); nil when a patch deletes it (`$patch: delete`).
     mutating func apply(_ layers: [KustomizeLayer], to object: Node) -> Node? {
@@ -104,7 +123,7 @@ struct KustomizeApplier {
     }
 
     private mutating func node(of patch: KustomizePatch) -> Node? {
-        let key = "\(patch.location)\u{0}\(patch.text)"
+        let key = Self.key(patch)
         if let cached = parsed[key] { return cached }
         var node: Node?
         do {
@@ -120,7 +139,7 @@ struct KustomizeApplier {
     private mutating func apply(_ patch: KustomizePatch, to object: Node, namespaces: Set<String>) -> Node? {
         guard let body = node(of: patch) else { return object }
         if let target = patch.target {
-            guard Self.matches(target, object, namespaces: namespaces) else { return object }
+            guard matches(target, object, namespaces: namespaces) else { return object }
         } else {
             // A strategic merge patch without a target names its object: kind and name, and a
             // namespace the object has or had (none stands for the default namespace).
@@ -129,6 +148,7 @@ struct KustomizeApplier {
             let namespace = Self.string(body, ["metadata", "namespace"])
             if let namespace, !namespaces.contains(namespace) { return object }
             if namespace == nil, !namespaces.contains(""), !namespaces.contains("default") { return object }
+            applied.insert(Self.key(patch))
         }
         switch patch.kind {
         case .strategicMerge:
@@ -159,16 +179,18 @@ struct KustomizeApplier {
         }
     }
 
-    static func matches(_ target: PatchTarget, _ object: Node, namespaces: Set<String>) -> Bool {
-        let apiVersion = string(object, ["apiVersion"]) ?? ""
+    private mutating func matches(_ target: PatchTarget, _ object: Node, namespaces: Set<String>) -> Bool {
+        let apiVersion = Self.string(object, ["apiVersion"]) ?? ""
         let (group, version) = apiVersion.contains("/")
             ? (String(apiVersion.prefix { $0 != "/" }), String(apiVersion.drop { $0 != "/" }.dropFirst()))
             : ("", apiVersion)
         func full(_ pattern: String?, _ value: String) -> Bool {
             guard let pattern else { return true }
-            guard let regex = try? NSRegularExpression(pattern: "^(?:\(pattern))$") else { return pattern == value }
+            if !regexes.keys.contains(pattern) { regexes[pattern] = try? NSRegularExpression(pattern: "^(?:\(pattern))$") }
+            guard let regex = regexes[pattern] ?? nil else { return pattern == value }
             return regex.firstMatch(in: value, range: NSRange(value.startIndex..., in: value)) != nil
         }
+        let string = Self.string
         guard full(target.group, group), full(target.version, version), full(target.kind, string(object, ["kind"]) ?? ""),
               full(target.name, string(object, ["metadata", "name"]) ?? "") else { return false }
         if let namespace = target.namespace, !namespaces.contains(where: { full(namespace, $0) }) { return false }

@@ -54,6 +54,7 @@ public enum ManifestLoader {
         var listed: Set<UnexpandedSource> = []
         reader.set.unexpanded += tree.unexpanded.filter { listed.insert($0).inserted }
         for (file, context) in tree.files { reader.read(file: file, context: context) }
+        reader.reportUnmatchedPatches(tree.files.flatMap(\.context.layers))
         return reader.finish()
     }
 
@@ -254,6 +255,10 @@ private struct Reader {
 
     private mutating func diagnose(_ file: String, _ line: Int?, _ message: String) {
         set.diagnostics.append(ManifestDiagnostic(location: SourceLocation(file: file, line: line), message: message))
+    }
+
+    mutating func reportUnmatchedPatches(_ layers: [KustomizeLayer]) {
+        set.diagnostics += applier.unmatched(in: layers)
     }
 
     mutating func finish() -> ManifestSet {
