@@ -80,6 +80,26 @@ struct KustomizeAndFluxTests {
         #expect(lines(result.endpoints) == ["media.example.net A 192.0.2.10"])
     }
 
+    /// Flux leaves alone an object that says `kustomize.toolkit.fluxcd.io/substitute: disabled`
+    /// (a Grafana dashboard's own `${DS_PROMETHEUS}`); the others in the file are substituted.
+    @Test func substitutionDisabledByAnnotation() throws {
+        let tree = try Self.tree(host: "app.${SECRET_DOMAIN}", substitute: ["SECRET_DOMAIN": "example.org"])
+        try tree.write("kubernetes/apps/media/app/httproute.yaml", """
+            apiVersion: v1
+            kind: ConfigMap
+            metadata:
+              name: dashboard
+              annotations:
+                kustomize.toolkit.fluxcd.io/substitute: disabled
+            data: {panel: "${DS_PROMETHEUS}"}
+            ---
+
+            """ + Self.route(host: "app.${SECRET_DOMAIN}"))
+        let (result, set) = planTree([tree.path("kubernetes")])
+        #expect(set.diagnostics.isEmpty, "\(set.diagnostics)")
+        #expect(lines(result.endpoints) == ["app.example.org A 192.0.2.10"])
+    }
+
     @Test func unresolvedVariableIsReportedAndNeverInAName() throws {
         let tree = try Self.tree(host: "app.${SECRET_DOMAIN}")
         let (result, set) = planTree([tree.path("kubernetes")])

@@ -107,7 +107,8 @@ private struct Reader {
             let limit = data.count + options.maxSubstitutionGrowthBytes
             let substituted: (text: String, unresolved: [VariableSubstitution.Unresolved])
             do {
-                substituted = try VariableSubstitution.substitute(text, variables: variables, maxOutputBytes: limit)
+                substituted = try VariableSubstitution.substitute(text, variables: variables, maxOutputBytes: limit,
+                                                                  literal: Self.substitutionDisabled(text))
             } catch {
                 diagnose(file, error.line, "substituting variables would make the file larger than \(limit) bytes "
                          + "(its \(data.count) bytes + the \(options.maxSubstitutionGrowthBytes)-byte growth bound); not read")
@@ -122,6 +123,22 @@ private struct Reader {
             }
         }
         read(text: text, file: file, context: context, unresolvedLines: unresolvedLines)
+    }
+
+    /// The line ranges of the documents Flux does not substitute: those whose annotations or
+    /// labels say `kustomize.toolkit.fluxcd.io/substitute: disabled` (Flux's kustomize-controller).
+    static func substitutionDisabled(_ text: String) -> [Range<Int>] {
+        guard text.contains("kustomize.toolkit.fluxcd.io/substitute") else { return [] }
+        let chunks = DocumentSplitter.split(text)
+        var ranges: [Range<Int>] = []
+        for (i, chunk) in chunks.enumerated() {
+            let disabled = chunk.text.split(separator: "\n").contains { line in
+                let trimmed = line.trimmingSpaces()
+                return trimmed.hasPrefix("kustomize.toolkit.fluxcd.io/substitute:") && trimmed.contains("disabled")
+            }
+            if disabled { ranges.append(chunk.startLine..<(i + 1 < chunks.count ? chunks[i + 1].startLine : Int.max)) }
+        }
+        return ranges
     }
 
     /// Reads one stream. The common case parses it whole, exactly as a bare parse would; when

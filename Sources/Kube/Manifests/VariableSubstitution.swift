@@ -42,8 +42,10 @@ public enum VariableSubstitution {
 
     /// As `substitute(_:variables:)`, but stops as soon as the output would pass
     /// `maxOutputBytes`: a 1 MB file of `${BIG}${BIG}…` never becomes gigabytes in memory.
+    /// `literal` holds the 1-based line ranges left as they are (the objects that say
+    /// `kustomize.toolkit.fluxcd.io/substitute: disabled`).
     public static func substitute(
-        _ text: String, variables: [String: String], maxOutputBytes: Int
+        _ text: String, variables: [String: String], maxOutputBytes: Int, literal: [Range<Int>] = []
     ) throws(TooLarge) -> (text: String, unresolved: [Unresolved]) {
         guard text.contains("${") else { return (text, []) }
         var output = ""
@@ -54,7 +56,8 @@ public enum VariableSubstitution {
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             lineNumber += 1
             let piece: String
-            if !line.contains("${") || line.drop(while: { $0 == " " || $0 == "\t" }).hasPrefix("#") {
+            if !line.contains("${") || line.drop(while: { $0 == " " || $0 == "\t" }).hasPrefix("#")
+                || literal.contains(where: { $0.contains(lineNumber) }) {
                 piece = String(line)
             } else {
                 var evaluator = Evaluator(line: Array(line.unicodeScalars), variables: variables, budget: budget)
