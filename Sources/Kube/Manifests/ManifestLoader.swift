@@ -42,11 +42,11 @@ public enum ManifestLoader {
 
     /// Reads every file `paths` stand for, then infers status where objects carry none.
     ///
-    /// A folder with a `kustomization.yaml` (`.yml`, `Kustomization`) is read as kustomize
-    /// reads it: its `resources` in order, its `namespace`, `commonLabels`/`labels` and
-    /// `commonAnnotations`. A Flux `Kustomization` in the tree gives the objects below its
-    /// `path` its `targetNamespace` and substitutes its `postBuild` variables (with
-    /// `options.variables` standing for `substituteFrom`).
+    /// A folder with a `kustomization.yaml` (`.yml`, `Kustomization`) is built as kustomize
+    /// builds it (`GitOpsTree`, `KustomizeApplier`): its `resources` and `components`, then its
+    /// patches, `namespace`, labels and annotations. Each Flux `Kustomization` read is followed
+    /// to its `spec.path`, with its `targetNamespace`, patches, components and `postBuild`
+    /// variables (`FluxKustomization.swift`; `options.variables` stand for Secrets' values).
     public static func load(paths: [String], options: ManifestOptions = ManifestOptions()) -> ManifestSet {
         var reader = Reader(options: options)
         let tree = GitOpsTree(paths: paths, variables: options.variables, maxFileBytes: options.maxFileBytes, repoRoot: options.repoRoot)
