@@ -140,10 +140,9 @@ extension GitOpsTree {
         if let variables = context.variables { text = VariableSubstitution.substitute(text, variables: variables).text }
         guard YAMLLimits.tooDeep(text[...]) == nil, var documents = try? Yams.compose_all(yaml: text) else { return [] }
         let path = URL(fileURLWithPath: file).standardizedFileURL.path
-        var applier = KustomizeApplier()
         var found: [FluxKustomization] = []
         while let document = documents.next() {
-            guard let root = applier.apply(context.layers, to: document), let object = root.mapping,
+            guard let root = applier.apply(context.layers.reversed(), to: document), let object = root.mapping,
                   object["kind"]?.string == "Kustomization",
                   object["apiVersion"]?.string?.hasPrefix("kustomize.toolkit.fluxcd.io/") == true,
                   let spec = object["spec"]?.mapping else { continue }

@@ -61,6 +61,8 @@ struct GitOpsTree {
     /// The folders searched for the ConfigMaps and Secrets of `substituteFrom`.
     let searchRoots: [String]
     var flux = FluxState()
+    /// Applies kustomizations to the Flux Kustomizations found, its parsed patches kept.
+    var applier = KustomizeApplier()
     let manager = FileManager.default
 
     init(paths: [String], variables: [String: String], maxFileBytes: Int, repoRoot: String? = nil) {
