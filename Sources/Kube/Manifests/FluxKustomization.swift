@@ -271,14 +271,16 @@ struct SubstitutionSources {
     }
 
     private var sources: [String: [Source]] = [:]
+    static let markers = ["\nkind: ConfigMap", "\nkind: Secret", "\nconfigMapGenerator:", "\nsecretGenerator:"].map { Array($0.utf8) }
     /// `Kind/name` of generated objects whose names kustomize suffixes with a hash.
     private(set) var hashedNames: Set<String> = []
 
     init(roots: [String], maxFileBytes: Int) {
         for file in ManifestLoader.files(in: roots).files {
+            // An object's own `kind:` starts a line (a `substituteFrom` entry's is indented):
+            // the files that only mention a ConfigMap or Secret are passed over unparsed.
             guard let data = try? BoundedFile.read(file, maxBytes: maxFileBytes).data,
-                  Bytes.contains(data, Array("ConfigMap".utf8)) || Bytes.contains(data, Array("Secret".utf8))
-                    || Bytes.contains(data, Array("Generator".utf8)) else { continue }
+                  Self.markers.contains(where: { data.starts(with: $0.dropFirst()) || Bytes.contains(data, $0) }) else { continue }
             let text = String(decoding: data, as: UTF8.self)
             guard YAMLLimits.tooDeep(text[...]) == nil, var documents = try? Yams.compose_all(yaml: text) else { continue }
             while let document = documents.next() {
