@@ -59,6 +59,8 @@ extension GitOpsTree {
     /// The most times Flux Kustomizations are followed in one read (each is followed again only
     /// when the context of its file changes what it builds).
     static let maxFluxFollows = 20_000
+    /// A file of Flux Kustomizations up to this size is counted, not parsed again, by the reader.
+    static let maxFluxOnlyBytes = 256 << 10
 
     /// Follows every Flux Kustomization in the files read, then those in the files that
     /// reaches, until no file is left unsearched: the chains the cluster follows from the
@@ -68,7 +70,7 @@ extension GitOpsTree {
             let batch = Set(pendingScan).sorted()
             pendingScan = []
             var found: [FluxKustomization] = []
-            for i in batch { found += discoverFlux(in: files[i].path, context: files[i].context) }
+            for i in batch { found += discoverFlux(in: files[i].path, context: files[i].context, index: i) }
             // The sources the entry point's Flux Kustomizations build from are this repository.
             for kustomization in found where kustomization.chain.isEmpty && kustomization.folder != nil {
                 flux.repositorySources.insert(kustomization.source)
@@ -130,21 +132,35 @@ extension GitOpsTree {
     /// The Flux Kustomizations `file` defines, read as its context builds them: substituted
     /// with its variables and transformed by its kustomizations (a parent's `patches` often
     /// add `postBuild` to its children).
-    mutating func discoverFlux(in file: String, context: FileContext) -> [FluxKustomization] {
+    /// `index` is the file's place in `files`: a file of Flux Kustomizations alone, whose
+    /// substitution left nothing unresolved, is not parsed again by the reader (`fluxOnly`).
+    mutating func discoverFlux(in file: String, context: FileContext, index: Int) -> [FluxKustomization] {
+        fluxOnly[index] = nil
         // Read as the reader reads it (BoundedFile, `maxFileBytes`, the depth scan): a file it
         // refuses, and reports, gives no Flux Kustomization to the rest of the tree.
         guard let data = try? BoundedFile.read(file, maxBytes: maxFileBytes).data,
               // Most files name no Flux Kustomization: a byte search passes them over unparsed.
               Bytes.contains(data, Self.fluxGroup) else { return [] }
         var text = String(decoding: data, as: UTF8.self)
-        if let variables = context.variables { text = VariableSubstitution.substitute(text, variables: variables).text }
+        var onlyFlux = data.count <= Self.maxFluxOnlyBytes
+        if let variables = context.variables {
+            let substituted = VariableSubstitution.substitute(text, variables: variables)
+            text = substituted.text
+            onlyFlux = onlyFlux && substituted.unresolved.isEmpty
+        }
         guard YAMLLimits.tooDeep(text[...]) == nil, var documents = try? Yams.compose_all(yaml: text) else { return [] }
         let path = URL(fileURLWithPath: file).standardizedFileURL.path
         var found: [FluxKustomization] = []
+        var count = 0
+        defer {
+            if onlyFlux, documents.error == nil, count == DocumentSplitter.split(text).count { fluxOnly[index] = count }
+        }
         while let document = documents.next() {
-            guard let root = applier.apply(context.layers.reversed(), to: document), let object = root.mapping,
-                  object["kind"]?.string == "Kustomization",
-                  object["apiVersion"]?.string?.hasPrefix("kustomize.toolkit.fluxcd.io/") == true,
+            count += 1
+            let isFlux = document.mapping?.value("kind")?.string == "Kustomization"
+                && document.mapping?.value("apiVersion")?.string?.hasPrefix("kustomize.toolkit.fluxcd.io/") == true
+            onlyFlux = onlyFlux && isFlux
+            guard isFlux, let root = applier.apply(context.layers.reversed(), to: document), let object = root.mapping,
                   let spec = object["spec"]?.mapping else { continue }
             let line = document.mark.map { $0.line }
             let name = KustomizeApplier.string(root, ["metadata", "name"]) ?? "?"

@@ -93,12 +93,12 @@ struct KustomizeApplier {
 
     /// The strategic merge patches of `layers` that name an object and met none: kustomize
     /// fails the build ("no resource matches strategic merge patch").
-    func unmatched(in layers: [KustomizeLayer]) -> [ManifestDiagnostic] {
+    func unmatched(in layers: [KustomizeLayer], appliedElsewhere: Set<String> = []) -> [ManifestDiagnostic] {
         var seen: Set<String> = []
         var result: [ManifestDiagnostic] = []
         for patch in layers.flatMap(\.patches) where patch.target == nil && patch.kind == .strategicMerge {
             let key = Self.key(patch)
-            guard !applied.contains(key), seen.insert(key).inserted else { continue }
+            guard !applied.contains(key), !appliedElsewhere.contains(key), seen.insert(key).inserted else { continue }
             result.append(ManifestDiagnostic(location: patch.location,
                                              message: "strategic merge patch matches no object built here (kustomize fails the build)"))
         }

@@ -53,8 +53,15 @@ public enum ManifestLoader {
         reader.set.diagnostics += tree.diagnostics
         var listed: Set<UnexpandedSource> = []
         reader.set.unexpanded += tree.unexpanded.filter { listed.insert($0).inserted }
-        for (file, context) in tree.files { reader.read(file: file, context: context) }
-        reader.reportUnmatchedPatches(tree.files.flatMap(\.context.layers))
+        for (index, (file, context)) in tree.files.enumerated() {
+            if let documents = tree.fluxOnly[index] {
+                reader.countSkipped(documents, kind: "Kustomization")
+            } else {
+                reader.read(file: file, context: context)
+            }
+        }
+        reader.set.diagnostics += tree.applier.diagnostics
+        reader.reportUnmatchedPatches(tree.files.flatMap(\.context.layers), appliedElsewhere: tree.applier.applied)
         return reader.finish()
     }
 
@@ -274,8 +281,15 @@ private struct Reader {
         set.diagnostics.append(ManifestDiagnostic(location: SourceLocation(file: file, line: line), message: message))
     }
 
-    mutating func reportUnmatchedPatches(_ layers: [KustomizeLayer]) {
-        set.diagnostics += applier.unmatched(in: layers)
+    mutating func reportUnmatchedPatches(_ layers: [KustomizeLayer], appliedElsewhere: Set<String>) {
+        set.diagnostics += applier.unmatched(in: layers, appliedElsewhere: appliedElsewhere)
+    }
+
+    /// A file of `documents` objects of `kind` that the tree has parsed already, all skipped.
+    mutating func countSkipped(_ documents: Int, kind: String) {
+        set.fileCount += 1
+        set.documentCount += documents
+        set.skippedKinds[kind, default: 0] += documents
     }
 
     mutating func finish() -> ManifestSet {
