@@ -31,6 +31,9 @@ struct FluxChainTests {
                 + "(--var CLOUDFLARE_TUNNEL_ID=VALUE or --vars-file); its object is left out",
         ])
         #expect(set.dnsEndpoints.isEmpty)
+        // Each Flux Kustomization counted once as a document passed over, whether the reader
+        // parsed its file again or counted what the tree parsed.
+        #expect(set.skippedKinds["Kustomization"] == 8 && set.skippedKinds["GitRepository"] == 1, "\(set.skippedKinds)")
         // A Flux Kustomization building from another source is named, not silently dropped.
         #expect(set.unexpanded.map(\.description) == [
             "\(Self.repo)/kubernetes/apps/observability/kube-prometheus/ks.yaml:12: Kustomization observability/kube-prometheus "

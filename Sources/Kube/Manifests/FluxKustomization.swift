@@ -70,7 +70,7 @@ extension GitOpsTree {
             let batch = Set(pendingScan).sorted()
             pendingScan = []
             var found: [FluxKustomization] = []
-            for i in batch { found += discoverFlux(in: files[i].path, context: files[i].context, index: i) }
+            for i in batch { found += discoverFlux(in: files[i].path, context: files[i].context) }
             // The sources the entry point's Flux Kustomizations build from are this repository.
             for kustomization in found where kustomization.chain.isEmpty && kustomization.folder != nil {
                 flux.repositorySources.insert(kustomization.source)
@@ -132,10 +132,10 @@ extension GitOpsTree {
     /// The Flux Kustomizations `file` defines, read as its context builds them: substituted
     /// with its variables and transformed by its kustomizations (a parent's `patches` often
     /// add `postBuild` to its children).
-    /// `index` is the file's place in `files`: a file of Flux Kustomizations alone, whose
-    /// substitution left nothing unresolved, is not parsed again by the reader (`fluxOnly`).
-    mutating func discoverFlux(in file: String, context: FileContext, index: Int) -> [FluxKustomization] {
-        fluxOnly[index] = nil
+    /// A file of Flux Kustomizations alone, whose substitution left nothing unresolved, is not
+    /// parsed again by the reader (`fluxOnly`).
+    mutating func discoverFlux(in file: String, context: FileContext) -> [FluxKustomization] {
+        fluxOnly[file] = nil
         // Read as the reader reads it (BoundedFile, `maxFileBytes`, the depth scan): a file it
         // refuses, and reports, gives no Flux Kustomization to the rest of the tree.
         guard let data = try? BoundedFile.read(file, maxBytes: maxFileBytes).data,
@@ -153,7 +153,7 @@ extension GitOpsTree {
         var found: [FluxKustomization] = []
         var count = 0
         defer {
-            if onlyFlux, documents.error == nil, count == DocumentSplitter.split(text).count { fluxOnly[index] = count }
+            if onlyFlux, documents.error == nil, count == DocumentSplitter.split(text).count { fluxOnly[file] = count }
         }
         while let document = documents.next() {
             count += 1

@@ -63,9 +63,9 @@ struct GitOpsTree {
     var flux = FluxState()
     /// Applies kustomizations to the Flux Kustomizations found, its parsed patches kept.
     var applier = KustomizeApplier()
-    /// The files (places in `files`) that hold Flux Kustomizations alone, with their number of
-    /// documents: the reader counts them as skipped without parsing them again.
-    var fluxOnly: [Int: Int] = [:]
+    /// The files (paths as in `files`) that hold Flux Kustomizations alone, with their number
+    /// of documents: the reader counts them as skipped without parsing them again.
+    var fluxOnly: [String: Int] = [:]
     let manager = FileManager.default
 
     init(paths: [String], variables: [String: String], maxFileBytes: Int, repoRoot: String? = nil) {

@@ -53,8 +53,8 @@ public enum ManifestLoader {
         reader.set.diagnostics += tree.diagnostics
         var listed: Set<UnexpandedSource> = []
         reader.set.unexpanded += tree.unexpanded.filter { listed.insert($0).inserted }
-        for (index, (file, context)) in tree.files.enumerated() {
-            if let documents = tree.fluxOnly[index] {
+        for (file, context) in tree.files {
+            if let documents = tree.fluxOnly[file] {
                 reader.countSkipped(documents, kind: "Kustomization")
             } else {
                 reader.read(file: file, context: context)
