@@ -13,6 +13,12 @@ struct FileContext: Sendable, Equatable {
     var annotations: [String: String] = [:]
     /// The variables to substitute; nil when no substitution applies to the file.
     var variables: [String: String]?
+    /// The namespace of objects that name none and get none from above (an Argo CD
+    /// Application's `destination.namespace`), before `ManifestOptions.defaultNamespace`.
+    var defaultNamespace: String?
+    /// An Argo CD kustomize source's `namePrefix`/`nameSuffix` for the objects' names.
+    var namePrefix = ""
+    var nameSuffix = ""
 }
 
 /// A Flux `Kustomization` (kustomize.toolkit.fluxcd.io) read from the tree.

@@ -51,7 +51,13 @@ public enum ManifestLoader {
         var reader = Reader(options: options)
         let tree = GitOpsTree(paths: paths, variables: options.variables, maxFileBytes: options.maxFileBytes)
         reader.set.diagnostics += tree.diagnostics
-        for (file, context) in tree.files { reader.read(file: file, context: context) }
+        // Argo CD Applications and ApplicationSets add the files they apply (ArgoCD.swift).
+        let argo = ArgoCDExpansion(files: tree.files, options: options)
+        reader.set.diagnostics += argo.diagnostics
+        reader.set.unexpanded += argo.unexpanded
+        reader.helmReleases.pending = argo.charts
+        for (file, context) in argo.files { reader.read(file: file, context: context) }
+        reader.addChartRoutes()
         return reader.finish()
     }
 
@@ -73,6 +79,8 @@ private struct Reader {
     private var dnsEndpoints = ObjectList<DNSEndpoint>()
     private var listenerSets = ObjectList<ListenerSet>()
     private let pathNamespaces: [(path: String, namespace: String)]
+    /// HelmReleases and Helm sources of app-template, whose routes are added once all is read.
+    var helmReleases = HelmReleases()
 
     init(options: ManifestOptions) {
         self.options = options
@@ -115,7 +123,18 @@ private struct Reader {
                 unresolvedLines.insert(variable.line)
             }
         }
+        helmReleases.scan(text: text, file: file, namespace: namespaceFor(file: file, context: context))
         read(text: text, file: file, context: context, unresolvedLines: unresolvedLines)
+    }
+
+    /// The routes app-template renders for the releases read (HelmRelease.swift, AppTemplate.swift).
+    mutating func addChartRoutes() {
+        let rendered = helmReleases.render()
+        set.diagnostics += rendered.diagnostics
+        set.unexpanded += rendered.unexpanded
+        for (route, location) in rendered.routes {
+            add(.route(route), at: location, namespace: route.metadata.namespace, context: FileContext())
+        }
     }
 
     /// Reads one stream. The common case parses it whole, exactly as a bare parse would; when
@@ -227,6 +246,7 @@ private struct Reader {
     /// its kustomizations add (theirs win, as with kustomize).
     private static func apply(_ context: FileContext, namespace: String, to metadata: inout ObjectMeta) {
         if metadata.namespace.isEmpty { metadata.namespace = namespace }
+        metadata.name = context.namePrefix + metadata.name + context.nameSuffix
         metadata.labels.merge(context.labels) { $1 }
         metadata.annotations.merge(context.annotations) { $1 }
     }
@@ -234,7 +254,7 @@ private struct Reader {
     /// `--manifest-namespace` first, then the Flux `targetNamespace`, the kustomization's
     /// `namespace`, and the default namespace.
     private func namespaceFor(file: String, context: FileContext) -> String {
-        let fallback = context.fluxNamespace ?? context.kustomizeNamespace ?? options.defaultNamespace
+        let fallback = context.fluxNamespace ?? context.kustomizeNamespace ?? context.defaultNamespace ?? options.defaultNamespace
         guard !pathNamespaces.isEmpty else { return fallback }
         let path = Self.standardised(file)
         for entry in pathNamespaces where path == entry.path || path.hasPrefix(entry.path + "/") {

@@ -1,0 +1,198 @@
+import Foundation
+import Yams
+
+/// An ApplicationSet generator's parameter value: Argo CD's fasttemplate mode sees them
+/// flattened (`cluster.address`, `path[0]`), its Go template mode nested (`.cluster.address`).
+indirect enum ArgoParameter: Equatable {
+    case string(String)
+    case list([ArgoParameter])
+    case map([String: ArgoParameter])
+
+    init(_ node: Node) {
+        switch node {
+        case .mapping(let mapping):
+            var entries: [String: ArgoParameter] = [:]
+            for (key, value) in mapping { if let key = key.string { entries[key] = ArgoParameter(value) } }
+            self = .map(entries)
+        case .sequence(let sequence): self = .list(sequence.map(ArgoParameter.init))
+        default: self = .string(node.string ?? "")
+        }
+    }
+
+    var text: String? {
+        if case .string(let value) = self { return value }
+        return nil
+    }
+}
+
+/// One parameter set of an ApplicationSet generator, kept nested; `flat` gives fasttemplate's keys.
+struct ArgoParameters: Equatable {
+    var values: [String: ArgoParameter] = [:]
+    /// Keys fasttemplate knows besides the flattened ones (`path[0]`, `path.basename` for the
+    /// directory generator), which do not follow from nesting.
+    var extraFlat: [String: String] = [:]
+
+    /// Argo CD flattens maps with dots and lists with indices (`flatten.DotStyle`).
+    var flat: [String: String] {
+        var out: [String: String] = [:]
+        func walk(_ prefix: String, _ value: ArgoParameter) {
+            switch value {
+            case .string(let text): out[prefix] = text
+            case .list(let items): for (i, item) in items.enumerated() { walk("\(prefix).\(i)", item) }
+            case .map(let entries): for (key, item) in entries { walk(prefix.isEmpty ? key : "\(prefix).\(key)", item) }
+            }
+        }
+        for (key, value) in values { walk(key, value) }
+        return out.merging(extraFlat) { $1 }
+    }
+
+    func merging(_ other: ArgoParameters) -> ArgoParameters {
+        ArgoParameters(values: values.merging(other.values) { $1 }, extraFlat: extraFlat.merging(other.extraFlat) { $1 })
+    }
+}
+
+/// Argo CD's ApplicationSet template rendering (docs: operator-manual/applicationset/Template.md,
+/// GoTemplate.md): fasttemplate replaces `{{ key }}` with a flattened parameter and leaves an
+/// unknown key as written; Go template mode evaluates `{{ .a.b }}`, `{{ index .a.b N }}` and the
+/// `lower`/`upper` functions here — any other action is reported rather than guessed.
+struct ArgoTemplate {
+    var goTemplate: Bool
+    var parameters: ArgoParameters
+
+    struct Unsupported: Error {
+        var action: String
+    }
+
+    func render(_ node: Node) throws(Unsupported) -> Node {
+        switch node {
+        case .scalar(let scalar):
+            guard scalar.string.contains("{{") else { return node }
+            return Node(try render(scalar.string), scalar.tag, scalar.style)
+        case .mapping(let mapping):
+            var pairs: [(Node, Node)] = []
+            for (key, value) in mapping { pairs.append((try render(key), try render(value))) }
+            return Node(pairs, mapping.tag, mapping.style)
+        case .sequence(let sequence):
+            var nodes: [Node] = []
+            for item in sequence { nodes.append(try render(item)) }
+            return Node(nodes, sequence.tag, sequence.style)
+        default:
+            return node
+        }
+    }
+
+    func render(_ text: String) throws(Unsupported) -> String {
+        let flat = goTemplate ? [:] : parameters.flat
+        var output = ""
+        var rest = Substring(text)
+        while let open = rest.range(of: "{{") {
+            output += rest[..<open.lowerBound]
+            guard let close = rest[open.upperBound...].range(of: "}}") else { break }
+            let action = rest[open.lowerBound..<close.upperBound]
+            let body = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
+            if goTemplate {
+                guard let value = evaluate(body) else { throw Unsupported(action: String(action)) }
+                output += value
+            } else {
+                output += flat[body] ?? String(action)
+            }
+            rest = rest[close.upperBound...]
+        }
+        return output + rest
+    }
+
+    private func evaluate(_ expression: String) -> String? {
+        var stages = expression.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard !stages.isEmpty else { return nil }
+        let head = stages.removeFirst()
+        let words = head.split(separator: " ").map(String.init)
+        var value: ArgoParameter?
+        if words.count == 1 {
+            value = lookup(words[0])
+        } else if words.count == 3, words[0] == "index", let i = Int(words[2]), case .list(let items)? = lookup(words[1]), items.indices.contains(i) {
+            value = items[i]
+        }
+        guard var text = value?.text else { return nil }
+        for stage in stages {
+            switch stage {
+            case "lower": text = text.lowercased()
+            case "upper": text = text.uppercased()
+            default: return nil
+            }
+        }
+        return text
+    }
+
+    private func lookup(_ path: String) -> ArgoParameter? {
+        guard path.hasPrefix("."), path.count > 1 else { return nil }
+        var current: ArgoParameter = .map(parameters.values)
+        for key in path.dropFirst().split(separator: ".") {
+            guard case .map(let entries) = current, let next = entries[String(key)] else { return nil }
+            current = next
+        }
+        return current
+    }
+}
+
+/// Glob patterns as Argo CD matches them: `*` within one path segment, `**` across segments,
+/// `?`, `[…]` classes and `{a,b}` alternatives (Go's `path.Match` for the directory generator;
+/// doublestar for the file generator and a directory source's include/exclude).
+enum Glob {
+    static func match(_ pattern: String, _ path: String) -> Bool {
+        for alternative in expand(pattern) where match(Array(alternative), 0, Array(path), 0) { return true }
+        return false
+    }
+
+    /// `{a,b}` alternatives expanded (not nested more than the pattern says).
+    static func expand(_ pattern: String) -> [String] {
+        guard let open = pattern.firstIndex(of: "{"), let close = pattern[open...].firstIndex(of: "}") else { return [pattern] }
+        let head = pattern[..<open]
+        let tail = String(pattern[pattern.index(after: close)...])
+        return pattern[pattern.index(after: open)..<close].split(separator: ",", omittingEmptySubsequences: false)
+            .flatMap { choice in expand(head + choice + tail) }
+    }
+
+    private static func match(_ p: [Character], _ i: Int, _ s: [Character], _ j: Int) -> Bool {
+        if i == p.count { return j == s.count }
+        switch p[i] {
+        case "*":
+            if i + 1 < p.count, p[i + 1] == "*" {
+                let next = i + 2
+                if next == p.count { return true }
+                // `**/` also matches no folder at all.
+                if p[next] == "/", match(p, next + 1, s, j) { return true }
+                for k in j...s.count where match(p, next, s, k) { return true }
+                return false
+            }
+            var k = j
+            while true {
+                if match(p, i + 1, s, k) { return true }
+                if k == s.count || s[k] == "/" { return false }
+                k += 1
+            }
+        case "?":
+            return j < s.count && s[j] != "/" && match(p, i + 1, s, j + 1)
+        case "[":
+            guard j < s.count, let end = p[(i + 1)...].firstIndex(of: "]") else { return false }
+            var set = Array(p[(i + 1)..<end])
+            let negated = set.first == "^" || set.first == "!"
+            if negated { set.removeFirst() }
+            var found = false
+            var k = 0
+            while k < set.count {
+                if k + 2 < set.count, set[k + 1] == "-" {
+                    if set[k] <= s[j] && s[j] <= set[k + 2] { found = true }
+                    k += 3
+                } else {
+                    if set[k] == s[j] { found = true }
+                    k += 1
+                }
+            }
+            return found != negated && match(p, end + 1, s, j + 1)
+        case "\\" where i + 1 < p.count:
+            return j < s.count && s[j] == p[i + 1] && match(p, i + 2, s, j + 1)
+        default:
+            return j < s.count && s[j] == p[i] && match(p, i + 1, s, j + 1)
+        }
+    }
+}

@@ -1,0 +1,177 @@
+import Foundation
+import NetIO
+import YAMLInput
+import Yams
+
+/// A Helm release of app-template to render, from a Flux HelmRelease or an Argo CD Helm source,
+/// with its values already merged.
+struct ChartRelease {
+    var release: AppTemplate.Release
+    var values: Node?
+}
+
+/// The Flux HelmReleases (helm.toolkit.fluxcd.io) of the manifests, with the OCIRepositories and
+/// ConfigMaps they name, collected as the files are read (after `postBuild` substitution, as Flux
+/// applies them), and rendered once every file is read.
+///
+/// Flux's rules (helm-controller, HelmRelease v2 API): the release name defaults to
+/// `[targetNamespace-]name` and the release namespace to `targetNamespace`, else the HelmRelease's
+/// namespace; `valuesFrom` entries merge in order and `spec.values` merges last; a `valuesFrom`
+/// key defaults to `values.yaml`; `chartRef` names an OCIRepository (or HelmChart) in the
+/// HelmRelease's namespace unless it names another.
+struct HelmReleases {
+    private struct Found {
+        var node: Node
+        var location: SourceLocation
+        var namespace: String
+    }
+
+    private var releases: [Found] = []
+    /// `namespace/name` → the OCIRepository's `spec.url` and the tag or semver its `ref` names.
+    private var ociRepositories: [String: (url: String, version: String?)] = [:]
+    /// `namespace/name` → the ConfigMap's `data`.
+    private var configMaps: [String: [String: String]] = [:]
+    /// Helm releases found elsewhere (Argo CD Applications), rendered with the Flux ones.
+    var pending: [ChartRelease] = []
+
+    static let markers = [Array("helm.toolkit.fluxcd.io".utf8), Array("source.toolkit.fluxcd.io".utf8), Array("ConfigMap".utf8)]
+
+    /// Collects the objects of one file's text. `namespace` is what an object without one gets.
+    mutating func scan(text: String, file: String, namespace: String) {
+        let data = Data(text.utf8)
+        guard Self.markers.contains(where: { Bytes.contains(data, $0) }) else { return }
+        guard YAMLLimits.tooDeep(text[...]) == nil, var documents = try? Yams.compose_all(yaml: text) else { return }
+        while let root = documents.next() {
+            guard let kind = root["kind"]?.string, let apiVersion = root["apiVersion"]?.string else { continue }
+            let objectNamespace = root["metadata"]?["namespace"]?.string.flatMap { $0.isEmpty ? nil : $0 } ?? namespace
+            guard let name = root["metadata"]?["name"]?.string else { continue }
+            let key = objectNamespace + "/" + name
+            switch kind {
+            case "HelmRelease" where apiVersion.hasPrefix("helm.toolkit.fluxcd.io/"):
+                releases.append(Found(node: root, location: SourceLocation(file: file, line: root.mark.map { $0.line }), namespace: objectNamespace))
+            case "OCIRepository" where apiVersion.hasPrefix("source.toolkit.fluxcd.io/"):
+                let ref = root["spec"]?["ref"]
+                ociRepositories[key] = (root["spec"]?["url"]?.string ?? "", ref?["tag"]?.string ?? ref?["semver"]?.string)
+            case "ConfigMap" where apiVersion == "v1":
+                var data: [String: String] = [:]
+                for (k, v) in root["data"]?.mapping ?? [:] {
+                    if let k = k.string, let v = v.string { data[k] = v }
+                }
+                configMaps[key] = data
+            default:
+                continue
+            }
+        }
+    }
+
+    /// The routes of every app-template release, and what else the releases stand for.
+    func render() -> (routes: [(Route, SourceLocation)], diagnostics: [ManifestDiagnostic], unexpanded: [UnexpandedSource]) {
+        var routes: [(Route, SourceLocation)] = []
+        var diagnostics: [ManifestDiagnostic] = []
+        var unexpanded: [UnexpandedSource] = []
+        var charts = pending
+        for found in releases {
+            switch resolve(found) {
+            case .render(let chart, let notes):
+                diagnostics += notes
+                charts.append(chart)
+            case .unexpanded(let entry):
+                unexpanded.append(entry)
+            }
+        }
+        for chart in charts {
+            if let version = chart.release.version, let major = AppTemplate.major(of: version),
+               !AppTemplate.supportedMajors.contains(major) {
+                unexpanded.append(UnexpandedSource(location: chart.release.location, kind: Self.kind(of: chart.release.owner),
+                                                   name: Self.name(of: chart.release.owner),
+                                                   reason: "app-template \(version) is not a version read (3.x, 4.x, 5.x)"))
+                continue
+            }
+            let rendered = AppTemplate.render(values: chart.values, release: chart.release)
+            diagnostics += rendered.diagnostics
+            routes += rendered.routes.map { ($0, chart.release.location) }
+        }
+        return (routes, diagnostics, unexpanded)
+    }
+
+    private static func kind(of owner: String) -> String { String(owner.prefix { $0 != " " }) }
+    private static func name(of owner: String) -> String { String(owner.drop { $0 != " " }.dropFirst()) }
+
+    private enum Resolution {
+        case render(ChartRelease, [ManifestDiagnostic])
+        case unexpanded(UnexpandedSource)
+    }
+
+    private func resolve(_ found: Found) -> Resolution {
+        let spec = found.node["spec"]
+        let name = found.node["metadata"]?["name"]?.string ?? ""
+        let qualified = found.namespace + "/" + name
+        func unexpanded(_ reason: String) -> Resolution {
+            .unexpanded(UnexpandedSource(location: found.location, kind: "HelmRelease", name: qualified, reason: reason))
+        }
+        var version: String?
+        if let chart = spec?["chart"]?["spec"] {
+            let chartName = chart["chart"]?.string ?? ""
+            version = chart["version"]?.string
+            guard chartName == AppTemplate.chartName else {
+                return unexpanded("Helm chart \(chartName)\(version.map { " " + $0 } ?? "") is not app-template")
+            }
+        } else if let ref = spec?["chartRef"] {
+            let kind = ref["kind"]?.string ?? ""
+            let refName = ref["name"]?.string ?? ""
+            let refNamespace = ref["namespace"]?.string.flatMap { $0.isEmpty ? nil : $0 } ?? found.namespace
+            guard kind == "OCIRepository" else { return unexpanded("chartRef \(kind) \(refNamespace)/\(refName) is not read") }
+            guard let repository = ociRepositories[refNamespace + "/" + refName] else {
+                return unexpanded("chartRef OCIRepository \(refNamespace)/\(refName) is not in the manifests read")
+            }
+            version = repository.version
+            let chartName = repository.url.split(separator: "/").last.map(String.init) ?? repository.url
+            guard chartName == AppTemplate.chartName else {
+                return unexpanded("Helm chart \(repository.url)\(version.map { ":" + $0 } ?? "") is not app-template")
+            }
+        } else {
+            return unexpanded("no spec.chart or spec.chartRef")
+        }
+        let target = spec?["targetNamespace"]?.string.flatMap { $0.isEmpty ? nil : $0 }
+        let releaseName = spec?["releaseName"]?.string.flatMap { $0.isEmpty ? nil : $0 } ?? (target.map { "\($0)-\(name)" } ?? name)
+        var notes: [ManifestDiagnostic] = []
+        var values: Node?
+        for (index, entry) in (spec?["valuesFrom"]?.sequence ?? []).enumerated() {
+            let kind = entry["kind"]?.string ?? ""
+            let source = entry["name"]?.string ?? ""
+            let key = entry["valuesKey"]?.string.flatMap { $0.isEmpty ? nil : $0 } ?? "values.yaml"
+            let optional = entry["optional"]?.bool ?? false
+            let field = "spec.valuesFrom[\(index)]"
+            guard kind == "ConfigMap" else {
+                notes.append(ManifestDiagnostic(location: found.location, message:
+                    "HelmRelease \(qualified): \(field) \(kind) \(source) is not in Git; the routes are rendered without its values", isNote: true))
+                continue
+            }
+            if entry["targetPath"] != nil {
+                notes.append(ManifestDiagnostic(location: found.location, message:
+                    "HelmRelease \(qualified): \(field) targetPath is not read; the routes are rendered without it"))
+                continue
+            }
+            guard let text = configMaps[found.namespace + "/" + source]?[key] else {
+                if !optional {
+                    notes.append(ManifestDiagnostic(location: found.location, message:
+                        "HelmRelease \(qualified): \(field) ConfigMap \(found.namespace)/\(source) key \(key) is not in the manifests read; the routes are rendered without it"))
+                }
+                continue
+            }
+            let (node, problem) = HelmValues.parse(text)
+            if let problem {
+                notes.append(ManifestDiagnostic(location: found.location, message: "HelmRelease \(qualified): \(field) ConfigMap \(source) key \(key): \(problem)"))
+            }
+            values = HelmValues.merge(values, node)
+        }
+        values = HelmValues.merge(values, spec?["values"])
+        if version == nil {
+            notes.append(ManifestDiagnostic(location: found.location, message:
+                "HelmRelease \(qualified): the app-template version is not named (a semver range or digest); routes rendered with the 3.x–5.x rules", isNote: true))
+        }
+        let release = AppTemplate.Release(name: releaseName, namespace: target ?? found.namespace, version: version,
+                                          location: found.location, owner: "HelmRelease \(qualified)")
+        return .render(ChartRelease(release: release, values: values), notes)
+    }
+}
