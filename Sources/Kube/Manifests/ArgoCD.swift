@@ -492,7 +492,7 @@ struct ArgoCDExpansion {
         String(name.map { $0.isLetter && $0.isASCII || $0.isNumber && $0.isASCII || $0 == "-" || $0 == "." ? $0 : "-" })
     }
 
-    private static func pathParameters(_ path: String, file: String?, prefix: String?) -> ArgoParameters {
+    static func pathParameters(_ path: String, file: String?, prefix: String?) -> ArgoParameters {
         let segments = path.split(separator: "/").map(String.init)
         let basename = segments.last ?? ""
         var nested: [String: ArgoParameter] = [

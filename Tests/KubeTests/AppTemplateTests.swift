@@ -1,0 +1,176 @@
+import Foundation
+import Testing
+import Yams
+@testable import Kube
+
+/// The routes app-template renders, checked against output the chart's authors recorded: the
+/// chart's own helm-unittest suites, which assert fields of the objects `helm template` renders.
+struct AppTemplateRenderTests {
+    static let release = AppTemplate.Release(name: "release-name", namespace: "NAMESPACE", version: "4.4.0",
+                                             location: SourceLocation(file: "hr.yaml", line: 1), owner: "HelmRelease test/release-name")
+
+    static func render(_ values: String, release: AppTemplate.Release = release) throws -> AppTemplate.Rendered {
+        AppTemplate.render(values: try Yams.compose(yaml: values), release: release)
+    }
+
+    /// bjw-s-labs/helm-charts charts/library/common/test-chart/unittests/route/field_namespaceOverride_test.yaml
+    /// (229f0b5c): one route renders as `release-name` in the release namespace `NAMESPACE`, or in
+    /// `namespaceOverride`; an empty override falls back to the release namespace.
+    @Test func namespaceOverride() throws {
+        let plain = try Self.render("route:\n  main:\n    parentRefs:\n      - {name: parentName, namespace: parentNamespace}\n")
+        #expect(plain.routes.map(\.id.description) == ["httproute/NAMESPACE/release-name"])
+        let custom = try Self.render("route:\n  main:\n    namespaceOverride: custom-namespace\n    parentRefs: [{name: parentName, namespace: parentNamespace}]\n")
+        #expect(custom.routes.map(\.metadata.namespace) == ["custom-namespace"])
+        let empty = try Self.render("route:\n  main:\n    namespaceOverride: \"\"\n    parentRefs: [{name: parentName, namespace: parentNamespace}]\n")
+        #expect(empty.routes.map(\.metadata.namespace) == ["NAMESPACE"])
+        #expect(plain.diagnostics.isEmpty && custom.diagnostics.isEmpty && empty.diagnostics.isEmpty)
+    }
+
+    /// bjw-s/helm-charts charts/other/app-template/tests/route/values_test.yaml (72670526),
+    /// "sectionName in parentRefs should be optional" and "setting gateway should pass"; names from
+    /// bjw-s-labs/helm-charts …/unittests/route/field_parentRefs_identifier_test.yaml (336412b5):
+    /// with two items enabled each name gets `-<identifier>` (`release-name-main`).
+    @Test func parentRefsAndNamesOfTwoRoutes() throws {
+        let rendered = try Self.render("""
+            route:
+              main:
+                enabled: true
+                parentRefs:
+                  - name: parentName
+                    namespace: parentNamespace
+              second:
+                enabled: true
+                parentRefs:
+                  - name: parentName
+                    namespace: parentNamespace
+                    sectionName: parentSection
+            """)
+        #expect(rendered.routes.map(\.metadata.name) == ["release-name-main", "release-name-second"])
+        #expect(rendered.routes.map { $0.parentRefs.first?.sectionName } == [nil, "parentSection"])
+        let ref = try #require(rendered.routes.first?.parentRefs.first)
+        #expect(ref == ParentReference(group: "gateway.networking.k8s.io", kind: "Gateway", namespace: "parentNamespace", name: "parentName"))
+    }
+
+    /// Same suite, "hostnames shouldn't be used for TCPRoutes and UDPRoutes" and "custom host and
+    /// path should pass" (`spec.hostnames[0] == chart-test.local`).
+    @Test func hostnamesOnlyWhereTheKindHasThem() throws {
+        let rendered = try Self.render("""
+            route:
+              main: {kind: TCPRoute, hostnames: [chart-test.local], parentRefs: [{name: parentName, namespace: parentNamespace}]}
+              udp: {kind: UDPRoute, hostnames: [chart-test.local], parentRefs: [{name: parentName, namespace: parentNamespace}]}
+              web: {hostnames: [chart-test.local], parentRefs: [{name: parentName, namespace: parentNamespace}]}
+            """)
+        #expect(rendered.routes.map(\.kind) == [.tcpRoute, .udpRoute, .httpRoute])
+        #expect(rendered.routes.map(\.hostnames) == [[], [], ["chart-test.local"]])
+    }
+
+    /// bjw-s/helm-charts charts/other/app-template/tests/route/metadata_test.yaml (0a5fb9d3),
+    /// "custom metadata with global metadata should pass": annotations are the global ones and the
+    /// route's together.
+    @Test func globalAnnotations() throws {
+        let rendered = try Self.render("""
+            global:
+              annotations: {global_annotation: test}
+            route:
+              main:
+                enabled: true
+                annotations: {test_annotation: test}
+                parentRefs: [{name: test, namespace: test}]
+            """)
+        #expect(rendered.routes.first?.metadata.annotations == ["global_annotation": "test", "test_annotation": "test"])
+    }
+
+    /// A disabled route is not rendered; `{{ .Release.Name }}` in hostnames and annotation values
+    /// is evaluated (`"{{ .Release.Name }}.turbo.ac"`, as onedr0p/home-ops writes it — the
+    /// fixture's EXPECTED.md); any other template is reported and its value left out.
+    @Test func templates() throws {
+        let release = AppTemplate.Release(name: "echo", namespace: "default", version: "4.4.0",
+                                          location: SourceLocation(file: "hr.yaml", line: 3), owner: "HelmRelease default/echo")
+        let rendered = try Self.render("""
+            route:
+              app:
+                annotations:
+                  external-dns.alpha.kubernetes.io/target: "{{ .Values.target }}"
+                hostnames:
+                  - "{{ .Release.Name }}.turbo.ac"
+                  - "{{- .Release.Name -}}-{{ .Release.Namespace }}.turbo.ac"
+                  - '{{ printf "%s.turbo.ac" .Release.Name }}'
+                parentRefs: [{name: envoy-internal, namespace: network}]
+              old:
+                enabled: false
+            target: external.turbo.ac
+            """, release: release)
+        let route = try #require(rendered.routes.first)
+        #expect(rendered.routes.count == 1)
+        #expect(route.metadata.name == "echo")
+        #expect(route.hostnames == ["echo.turbo.ac", "echo-default.turbo.ac"])
+        #expect(route.metadata.annotations["external-dns.alpha.kubernetes.io/target"] == "external.turbo.ac")
+        #expect(rendered.diagnostics.count == 1)
+        #expect(rendered.diagnostics.first?.message.contains(#"route.app.hostnames[2]: template {{ printf "%s.turbo.ac" .Release.Name }} is not evaluated offline"#) == true)
+        #expect(rendered.diagnostics.first?.location == SourceLocation(file: "hr.yaml", line: 3))
+    }
+
+    /// `_names.tpl` with app-template's `global.nameOverride` default, and the resource-name rules.
+    @Test func names() throws {
+        #expect(AppTemplate.fullname(values: nil, releaseName: "echo") == "echo")
+        #expect(AppTemplate.fullname(values: try Yams.compose(yaml: "fullnameOverride: other"), releaseName: "echo") == "other")
+        #expect(AppTemplate.fullname(values: try Yams.compose(yaml: "global: {nameOverride: web}"), releaseName: "echo") == "echo-web")
+        #expect(AppTemplate.fullname(values: try Yams.compose(yaml: "global: {nameOverride: web}"), releaseName: "my-web") == "my-web")
+        let rendered = try Self.render("""
+            global: {alwaysAppendIdentifierToResourceName: true}
+            route:
+              main: {suffix: ext, parentRefs: [{name: gw}]}
+              Other: {forceRename: "{{ .Release.Name }}-Renamed", parentRefs: [{name: gw}]}
+              third: {prefix: pre, parentRefs: [{name: gw}]}
+            """)
+        #expect(rendered.routes.map(\.metadata.name) == ["release-name-renamed", "release-name-main-ext", "pre-release-name-third"])
+    }
+
+    /// `parentRefs[].name` is required: the chart fails to render, so none of its routes exist.
+    @Test func missingParentNameFailsTheRender() throws {
+        let rendered = try Self.render("route:\n  a: {parentRefs: [{name: gw}]}\n  b: {parentRefs: [{namespace: x}]}\n")
+        #expect(rendered.routes.isEmpty)
+        #expect(rendered.diagnostics.map(\.message) == [
+            "HelmRelease test/release-name: app-template would fail to render (parentRef name is required for HTTPRoute release-name-b); its routes are left out",
+        ])
+    }
+
+    @Test func majorVersions() {
+        #expect(AppTemplate.major(of: "4.4.0") == 4)
+        #expect(AppTemplate.major(of: "v3.7.3") == 3)
+        #expect(AppTemplate.major(of: ">=4.0.0") == nil)
+        #expect(AppTemplate.major(of: nil) == nil)
+    }
+}
+
+struct ArgoTemplateTests {
+    /// Generators-Git.md: `{{path}}`, `{{path.basename}}`, `{{path[n]}}`, `{{path.basenameNormalized}}`
+    /// in fasttemplate mode, `.path.path`, `.path.basename`, `index .path.segments n` in Go templates.
+    @Test func directoryParameters() throws {
+        let set = ArgoCDExpansion.pathParameters("apps/my_app", file: nil, prefix: nil)
+        let fast = ArgoTemplate(goTemplate: false, parameters: set)
+        #expect(try fast.render("{{path}} {{path.basename}} {{ path[0] }} {{path.basenameNormalized}} {{unknown}}")
+                == "apps/my_app my_app apps my-app {{unknown}}")
+        let go = ArgoTemplate(goTemplate: true, parameters: set)
+        #expect(try go.render("{{ .path.path }}/{{.path.basename | upper}}/{{ index .path.segments 0 }}") == "apps/my_app/MY_APP/apps")
+        #expect(throws: ArgoTemplate.Unsupported.self) { try go.render("{{ .path.basename | trunc 3 }}") }
+    }
+
+    @Test func globs() {
+        #expect(Glob.match("apps/*", "apps/echo"))
+        #expect(!Glob.match("apps/*", "apps/echo/x"))
+        #expect(Glob.match("clusters/**/config.json", "clusters/config.json"))
+        #expect(Glob.match("clusters/**/config.json", "clusters/a/b/config.json"))
+        #expect(Glob.match("/d/[f|g]".dropFirst().description, "d/g"))
+        #expect(Glob.match("{a,b}.yaml", "b.yaml"))
+        #expect(!Glob.match("{a,b}.yaml", "c.yaml"))
+    }
+
+    /// Generators-Merge.md: later generators override the base sets with the same merge keys.
+    @Test func mergeGenerator() {
+        func set(_ values: [String: String]) -> ArgoParameters { ArgoParameters(values: values.mapValues { .string($0) }) }
+        let merged = ArgoCDExpansion.merge([[set(["name": "a", "ns": "x"]), set(["name": "b", "ns": "x"])], [set(["name": "b", "ns": "y"])]],
+                                           keys: ["name"])
+        #expect(merged.map { $0.flat["ns"] } == ["x", "y"])
+    }
+}

@@ -1,0 +1,334 @@
+import Foundation
+import Testing
+@testable import Kube
+
+/// GitOps repositories laid out as Argo CD and Flux app-template users lay them out, read from
+/// their entry point the way `netagent plan --manifests` reads them (`planTree`).
+struct ArgoCDTreeTests {
+    static let gateway = """
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: Gateway
+        metadata:
+          name: internal
+        spec:
+          gatewayClassName: envoy
+          addresses: [{type: IPAddress, value: 192.0.2.10}]
+          listeners:
+            - {name: https, protocol: HTTPS, port: 443, allowedRoutes: {namespaces: {from: All}}}
+
+        """
+
+    static func route(_ name: String, host: String) -> String {
+        """
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: HTTPRoute
+        metadata:
+          name: \(name)
+        spec:
+          hostnames: ["\(host)"]
+          parentRefs: [{name: internal, namespace: network}]
+
+        """
+    }
+
+    static func application(_ name: String, source: String, namespace: String) -> String {
+        """
+        apiVersion: argoproj.io/v1alpha1
+        kind: Application
+        metadata:
+          name: \(name)
+          namespace: argocd
+        spec:
+          project: default
+        \(source)
+          destination:
+            server: https://kubernetes.default.svc
+            namespace: \(namespace)
+
+        """
+    }
+
+    /// An Argo CD repository: a root Application (directory source) over `argocd/`, where an
+    /// ApplicationSet's git directories generator names `apps/*` (one excluded), an Application
+    /// renders app-template from a Helm repository with a value file of this repository
+    /// (multi-source `$values`), and what cannot be expanded is listed.
+    static func argoRepository() throws -> TemporaryTree {
+        let tree = try TemporaryTree()
+        try tree.write(".git/config", "[core]\n\tbare = false\n[remote \"origin\"]\n\turl = https://github.com/example/home-ops.git\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n")
+        try tree.write("bootstrap/root.yaml", application("root", source: """
+              source:
+                repoURL: https://github.com/example/home-ops
+                targetRevision: HEAD
+                path: argocd
+            """, namespace: "argocd"))
+        try tree.write("argocd/apps.yaml", """
+            apiVersion: argoproj.io/v1alpha1
+            kind: ApplicationSet
+            metadata:
+              name: apps
+              namespace: argocd
+            spec:
+              generators:
+                - git:
+                    repoURL: git@github.com:example/home-ops.git
+                    revision: HEAD
+                    directories:
+                      - path: apps/*
+                      - path: apps/legacy
+                        exclude: true
+              template:
+                metadata:
+                  name: '{{path.basename}}'
+                spec:
+                  project: default
+                  source:
+                    repoURL: https://github.com/example/home-ops.git
+                    targetRevision: HEAD
+                    path: '{{path}}'
+                  destination:
+                    server: https://kubernetes.default.svc
+                    namespace: '{{path.basename}}'
+
+            """)
+        try tree.write("argocd/echo.yaml", application("echo", source: """
+              sources:
+                - repoURL: https://bjw-s-labs.github.io/helm-charts
+                  chart: app-template
+                  targetRevision: 4.4.0
+                  helm:
+                    valueFiles: [$values/values/echo.yaml]
+                    valuesObject:
+                      route:
+                        app:
+                          annotations: {external-dns.alpha.kubernetes.io/ttl: "120"}
+                - repoURL: https://github.com/example/home-ops.git
+                  targetRevision: HEAD
+                  ref: values
+            """, namespace: "default"))
+        try tree.write("argocd/others.yaml", application("grafana", source: """
+              source:
+                repoURL: https://grafana.github.io/helm-charts
+                chart: grafana
+                targetRevision: 8.5.1
+            """, namespace: "monitoring") + "---\n" + application("elsewhere", source: """
+              source:
+                repoURL: https://github.com/other/repo.git
+                path: manifests
+            """, namespace: "other") + """
+            ---
+            apiVersion: argoproj.io/v1alpha1
+            kind: ApplicationSet
+            metadata:
+              name: per-cluster
+              namespace: argocd
+            spec:
+              generators:
+                - clusters: {}
+              template:
+                metadata: {name: '{{name}}-addons'}
+                spec:
+                  project: default
+                  source: {repoURL: https://github.com/example/home-ops.git, path: addons}
+                  destination: {server: '{{server}}', namespace: addons}
+
+            """)
+        try tree.write("values/echo.yaml", """
+            route:
+              app:
+                hostnames: ["{{ .Release.Name }}.example.com"]
+                parentRefs:
+                  - name: internal
+                    namespace: network
+                    sectionName: https
+
+            """)
+        try tree.write("apps/gateway/kustomization.yaml", TemporaryTree.kustomization(namespace: "network", resources: ["gateway.yaml"]))
+        try tree.write("apps/gateway/gateway.yaml", gateway)
+        try tree.write("apps/wiki/route.yaml", route("wiki", host: "wiki.example.com"))
+        try tree.write("apps/blog/kustomization.yaml", TemporaryTree.kustomization(namespace: nil, resources: ["route.yaml"]))
+        try tree.write("apps/blog/route.yaml", route("blog", host: "blog.example.com"))
+        try tree.write("apps/legacy/route.yaml", route("legacy", host: "legacy.example.com"))
+        return tree
+    }
+
+    @Test func argoRepositoryFromItsEntryPoint() throws {
+        let tree = try Self.argoRepository()
+        let (result, set) = planTree([tree.path("bootstrap")])
+        #expect(set.diagnostics.isEmpty, "\(set.diagnostics)")
+        #expect(lines(result.endpoints) == [
+            "blog.example.com A 192.0.2.10", "echo.example.com A 192.0.2.10 ttl=120", "wiki.example.com A 192.0.2.10",
+        ])
+        // destination.namespace for objects without one; the kustomization's namespace wins.
+        #expect(Set(set.routes.map(\.id.description)) == ["httproute/blog/blog", "httproute/wiki/wiki", "httproute/default/echo"])
+        #expect(set.gateways.map(\.id.description) == ["gateway/network/internal"])
+        // The synthesised route points at the Application whose values produced it.
+        let echo = try #require(set.routes.first { $0.metadata.name == "echo" }?.id)
+        #expect(set.origins[echo] == SourceLocation(file: tree.path("argocd/echo.yaml"), line: 1))
+        #expect(set.unexpanded.map(\.description).sorted() == [
+            "\(tree.path("argocd/others.yaml")):1: Application argocd/grafana not expanded: Helm chart grafana 8.5.1 is not app-template",
+            "\(tree.path("argocd/others.yaml")):16: Application argocd/elsewhere not expanded: spec.source.repoURL https://github.com/other/repo.git is not this repository (this repository is https://github.com/example/home-ops.git)",
+            "\(tree.path("argocd/others.yaml")):30: ApplicationSet argocd/per-cluster not expanded: spec.generators[0].clusters generator is not read (it needs the cluster or a remote API)",
+        ].sorted())
+    }
+
+    /// Pointed at the whole checkout, the app folders are read once, with the namespace Argo CD
+    /// gives them rather than the default one.
+    @Test func argoRepositoryFromItsRoot() throws {
+        let tree = try Self.argoRepository()
+        let (result, set) = planTree([tree.root.path])
+        #expect(Set(set.routes.map(\.id.description)) == [
+            "httproute/blog/blog", "httproute/wiki/wiki", "httproute/default/echo", "httproute/default/legacy",
+        ])
+        #expect(lines(result.endpoints).count == 4)
+        #expect(set.diagnostics.isEmpty, "\(set.diagnostics)")
+    }
+
+    /// Git files generator with Go templates (Generators-Git.md), kustomize `namePrefix` and
+    /// `namespace` of the source, and a directory source's `recurse`/`exclude`.
+    @Test func filesGeneratorAndSourceOptions() throws {
+        let tree = try TemporaryTree()
+        try tree.write(".git/config", "[remote \"origin\"]\n\turl = git@github.com:example/ops.git\n")
+        try tree.write("network/gateway.yaml", Self.gateway.replacingOccurrences(of: "  name: internal", with: "  name: internal\n  namespace: network"))
+        try tree.write("clusters/main/config.json", #"{"app": {"name": "docs", "host": "docs.example.com"}, "ns": "documentation"}"#)
+        try tree.write("clusters/lab/config.json", #"{"app": {"name": "lab", "host": "lab.example.com"}, "ns": "lab"}"#)
+        try tree.write("argocd/set.yaml", """
+            apiVersion: argoproj.io/v1alpha1
+            kind: ApplicationSet
+            metadata: {name: by-file, namespace: argocd}
+            spec:
+              goTemplate: true
+              generators:
+                - git:
+                    repoURL: https://github.com/example/ops
+                    files:
+                      - path: clusters/**/config.json
+                      - path: clusters/lab/config.json
+                        exclude: true
+              template:
+                metadata: {name: '{{ .app.name }}'}
+                spec:
+                  project: default
+                  source:
+                    repoURL: https://github.com/example/ops
+                    path: 'sites/{{ .path.basename }}'
+                    kustomize: {namePrefix: '{{ .app.name }}-', namespace: '{{ .ns }}'}
+                  destination: {server: https://kubernetes.default.svc, namespace: ignored}
+            ---
+            apiVersion: argoproj.io/v1alpha1
+            kind: Application
+            metadata: {name: plain, namespace: argocd}
+            spec:
+              source:
+                repoURL: https://github.com/example/ops.git
+                path: plain
+                directory: {recurse: true, exclude: 'old/*'}
+              destination: {namespace: web}
+
+            """)
+        try tree.write("sites/main/kustomization.yaml", TemporaryTree.kustomization(namespace: "ignored-too", resources: ["route.yaml"]))
+        try tree.write("sites/main/route.yaml", Self.route("site", host: "docs.example.com"))
+        try tree.write("plain/a/route.yaml", Self.route("a", host: "a.example.com"))
+        try tree.write("plain/old/route.yaml", Self.route("old", host: "old.example.com"))
+        let (result, set) = planTree([tree.path("argocd"), tree.path("network")])
+        #expect(set.diagnostics.isEmpty, "\(set.diagnostics)")
+        #expect(Set(set.routes.map(\.id.description)) == ["httproute/documentation/docs-site", "httproute/web/a"])
+        #expect(lines(result.endpoints) == ["a.example.com A 192.0.2.10", "docs.example.com A 192.0.2.10"])
+    }
+
+    /// Flux HelmReleases of app-template: one through an OCIRepository `chartRef` (v4) with
+    /// values from a ConfigMap and `postBuild` variables, one through a HelmRepository chart (v3);
+    /// a HelmRelease of another chart is listed as not expanded.
+    @Test func fluxHelmReleasesOfAppTemplate() throws {
+        let tree = try TemporaryTree()
+        try tree.write("kubernetes/flux/apps.yaml", """
+            apiVersion: kustomize.toolkit.fluxcd.io/v1
+            kind: Kustomization
+            metadata: {name: echo, namespace: flux-system}
+            spec:
+              path: ./kubernetes/apps/default/echo/app
+              targetNamespace: default
+              postBuild:
+                substitute: {SECRET_DOMAIN: example.com}
+              sourceRef: {kind: GitRepository, name: flux-system}
+
+            """)
+        try tree.write("kubernetes/apps/default/echo/app/kustomization.yaml", TemporaryTree.kustomization(namespace: nil, resources: ["ocirepository.yaml", "helmrelease.yaml", "values.yaml"]))
+        try tree.write("kubernetes/apps/default/echo/app/ocirepository.yaml", """
+            apiVersion: source.toolkit.fluxcd.io/v1
+            kind: OCIRepository
+            metadata: {name: app-template}
+            spec:
+              interval: 15m
+              layerSelector: {mediaType: application/vnd.cncf.helm.chart.content.v1.tar+gzip, operation: copy}
+              ref: {tag: 4.4.0}
+              url: oci://ghcr.io/bjw-s-labs/helm/app-template
+
+            """)
+        try tree.write("kubernetes/apps/default/echo/app/values.yaml", """
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: echo-values}
+            data:
+              values.yaml: |
+                route:
+                  app:
+                    parentRefs: [{name: internal, namespace: network, sectionName: https}]
+
+            """)
+        try tree.write("kubernetes/apps/default/echo/app/helmrelease.yaml", """
+            apiVersion: helm.toolkit.fluxcd.io/v2
+            kind: HelmRelease
+            metadata: {name: echo}
+            spec:
+              chartRef: {kind: OCIRepository, name: app-template}
+              interval: 1h
+              valuesFrom:
+                - {kind: ConfigMap, name: echo-values}
+                - {kind: Secret, name: echo-secret-values, optional: true}
+              values:
+                route:
+                  app:
+                    hostnames: ["{{ .Release.Name }}.${SECRET_DOMAIN}", "echo-alias.${SECRET_DOMAIN}"]
+                  admin:
+                    hostnames: ["admin.${SECRET_DOMAIN}"]
+                    parentRefs: [{name: internal, namespace: network}]
+            ---
+            apiVersion: helm.toolkit.fluxcd.io/v2
+            kind: HelmRelease
+            metadata: {name: legacy, namespace: media}
+            spec:
+              chart:
+                spec:
+                  chart: app-template
+                  version: 3.7.3
+                  sourceRef: {kind: HelmRepository, name: bjw-s, namespace: flux-system}
+              values:
+                route:
+                  main:
+                    hostnames: [legacy.example.com]
+                    parentRefs: [{name: internal, namespace: network}]
+            ---
+            apiVersion: helm.toolkit.fluxcd.io/v2
+            kind: HelmRelease
+            metadata: {name: grafana, namespace: monitoring}
+            spec:
+              chart:
+                spec: {chart: grafana, version: 8.5.1, sourceRef: {kind: HelmRepository, name: grafana}}
+
+            """)
+        try tree.write("kubernetes/apps/network/gateway.yaml", Self.gateway.replacingOccurrences(of: "  name: internal", with: "  name: internal\n  namespace: network"))
+        let (result, set) = planTree([tree.path("kubernetes")])
+        #expect(set.diagnostics.map(\.message) == [
+            "HelmRelease default/echo: spec.valuesFrom[1] Secret echo-secret-values is not in Git; the routes are rendered without its values",
+        ])
+        #expect(set.diagnostics.allSatisfy { $0.isNote })
+        #expect(lines(result.endpoints) == [
+            "admin.example.com A 192.0.2.10", "echo-alias.example.com A 192.0.2.10", "echo.example.com A 192.0.2.10",
+            "legacy.example.com A 192.0.2.10",
+        ])
+        #expect(Set(set.routes.map(\.id.description)) == ["httproute/default/echo-admin", "httproute/default/echo-app", "httproute/media/legacy"])
+        let helmRelease = tree.path("kubernetes/apps/default/echo/app/helmrelease.yaml")
+        #expect(set.routes.filter { $0.metadata.namespace == "default" }.allSatisfy { set.origins[$0.id] == SourceLocation(file: helmRelease, line: 1) })
+        #expect(set.unexpanded.map(\.description) == ["\(helmRelease):33: HelmRelease monitoring/grafana not expanded: Helm chart grafana 8.5.1 is not app-template"])
+    }
+}
