@@ -7,7 +7,7 @@ import Yams
 /// chart's own helm-unittest suites, which assert fields of the objects `helm template` renders.
 struct AppTemplateRenderTests {
     static let release = AppTemplate.Release(name: "release-name", namespace: "NAMESPACE", version: "4.4.0",
-                                             location: SourceLocation(file: "hr.yaml", line: 1), owner: "HelmRelease test/release-name")
+                                             location: SourceLocation(file: "hr.yaml", line: 1), ownerKind: "HelmRelease", ownerName: "test/release-name")
 
     static func render(_ values: String, release: AppTemplate.Release = release) throws -> AppTemplate.Rendered {
         AppTemplate.render(values: try Yams.compose(yaml: values), release: release)
@@ -85,7 +85,7 @@ struct AppTemplateRenderTests {
     /// fixture's EXPECTED.md); any other template is reported and its value left out.
     @Test func templates() throws {
         let release = AppTemplate.Release(name: "echo", namespace: "default", version: "4.4.0",
-                                          location: SourceLocation(file: "hr.yaml", line: 3), owner: "HelmRelease default/echo")
+                                          location: SourceLocation(file: "hr.yaml", line: 3), ownerKind: "HelmRelease", ownerName: "default/echo")
         let rendered = try Self.render("""
             route:
               app:
@@ -164,6 +164,10 @@ struct ArgoTemplateTests {
         #expect(Glob.match("/d/[f|g]".dropFirst().description, "d/g"))
         #expect(Glob.match("{a,b}.yaml", "b.yaml"))
         #expect(!Glob.match("{a,b}.yaml", "c.yaml"))
+        // Hostile patterns: every (pattern, path) position is decided once, and `{a,b}` expands
+        // to a bounded number of alternatives.
+        #expect(!Glob.match(String(repeating: "*a", count: 40) + "b", String(repeating: "a", count: 400)))
+        #expect(Glob.expand(String(repeating: "{a,b}", count: 40)).count == 256)
     }
 
     /// Generators-Merge.md: later generators override the base sets with the same merge keys.

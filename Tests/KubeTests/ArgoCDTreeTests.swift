@@ -235,6 +235,37 @@ struct ArgoCDTreeTests {
         #expect(lines(result.endpoints) == ["a.example.com A 192.0.2.10", "docs.example.com A 192.0.2.10"])
     }
 
+    /// A HelmRelease whose values hold a variable without a value is left out, as the reader
+    /// leaves out any object that holds one (and reports it with its line).
+    @Test func helmReleaseWithAnUnresolvedVariable() throws {
+        let tree = try TemporaryTree()
+        try tree.write("ks.yaml", """
+            apiVersion: kustomize.toolkit.fluxcd.io/v1
+            kind: Kustomization
+            metadata: {name: apps}
+            spec: {path: ./app, postBuild: {substitute: {}}}
+
+            """)
+        try tree.write("app/hr.yaml", """
+            apiVersion: helm.toolkit.fluxcd.io/v2
+            kind: HelmRelease
+            metadata: {name: echo, namespace: default}
+            spec:
+              chart: {spec: {chart: app-template, version: 4.4.0}}
+              values:
+                route:
+                  app:
+                    hostnames: ["echo.${SECRET_DOMAIN}"]
+                    parentRefs: [{name: internal, namespace: network}]
+
+            """)
+        let (_, set) = planTree([tree.root.path])
+        #expect(set.routes.isEmpty)
+        #expect(set.diagnostics.map(\.description) == [
+            "\(tree.path("app/hr.yaml")):9: variable ${SECRET_DOMAIN} has no value (--var SECRET_DOMAIN=VALUE or --vars-file); its object is left out",
+        ])
+    }
+
     /// Flux HelmReleases of app-template: one through an OCIRepository `chartRef` (v4) with
     /// values from a ConfigMap and `postBuild` variables, one through a HelmRepository chart (v3);
     /// a HelmRelease of another chart is listed as not expanded.

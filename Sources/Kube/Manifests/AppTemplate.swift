@@ -37,8 +37,12 @@ enum AppTemplate {
         var version: String?
         /// Where the values came from: every synthesised route points here.
         var location: SourceLocation
-        /// `HelmRelease flux-system/echo` or `Application argocd/echo`, for messages.
-        var owner: String
+        /// What holds the values: `HelmRelease` or `Application`, and its `namespace/name`.
+        var ownerKind: String
+        var ownerName: String
+
+        /// `HelmRelease flux-system/echo`, for messages.
+        var owner: String { "\(ownerKind) \(ownerName)" }
     }
 
     struct Rendered {

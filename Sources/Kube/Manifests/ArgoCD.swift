@@ -113,6 +113,8 @@ struct ArgoCDExpansion {
     private var applications = 0
     /// Files Argo CD applies, with the context it gives them (it replaces the tree's).
     private var claimed: [String: FileContext] = [:]
+    /// Which Application applies each claimed file, to report one applied by two.
+    private var owners: [String: String] = [:]
 
     init(files treeFiles: [(path: String, context: FileContext)], options: ManifestOptions) {
         variables = options.variables
@@ -126,9 +128,18 @@ struct ArgoCDExpansion {
             index += 1
             let key = Self.key(file)
             guard scanned.insert(key).inserted else { continue }
-            for found in scan(file) where claimed[Self.key(found.path)] == nil {
-                claimed[Self.key(found.path)] = found.context
-                queue.append(found)
+            for found in scan(file) {
+                let claim = Self.key(found.path)
+                if let earlier = owners[claim] {
+                    if earlier != found.owner {
+                        note(found.location, "\(found.owner) applies \(found.path), which \(earlier) applies already; read once, as \(earlier) gives it",
+                             isNote: true)
+                    }
+                    continue
+                }
+                claimed[claim] = found.context
+                owners[claim] = found.owner
+                queue.append((found.path, found.context))
             }
         }
         var seen: Set<String> = []
@@ -145,12 +156,20 @@ struct ArgoCDExpansion {
         diagnostics.append(ManifestDiagnostic(location: location, message: message, isNote: isNote))
     }
 
+    /// A file an Application applies, with the context Argo CD gives it.
+    private struct Applied {
+        var path: String
+        var context: FileContext
+        var owner: String
+        var location: SourceLocation
+    }
+
     /// The files the Applications and ApplicationSets of `file` name.
-    private mutating func scan(_ file: String) -> [(path: String, context: FileContext)] {
+    private mutating func scan(_ file: String) -> [Applied] {
         guard let data = try? BoundedFile.read(file, maxBytes: maxFileBytes).data, Bytes.contains(data, Self.marker) else { return [] }
         let text = String(decoding: data, as: UTF8.self)
         guard YAMLLimits.tooDeep(text[...]) == nil, var documents = try? Yams.compose_all(yaml: text) else { return [] }
-        var found: [(path: String, context: FileContext)] = []
+        var found: [Applied] = []
         while let root = documents.next() {
             guard root["apiVersion"]?.string?.hasPrefix("argoproj.io/") == true else { continue }
             let location = SourceLocation(file: file, line: root.mark.map { $0.line })
@@ -172,7 +191,7 @@ struct ArgoCDExpansion {
     // MARK: Applications
 
     /// `via`: the ApplicationSet that generated the Application, for messages.
-    private mutating func application(_ node: Node, at location: SourceLocation, via: String?) -> [(path: String, context: FileContext)] {
+    private mutating func application(_ node: Node, at location: SourceLocation, via: String?) -> [Applied] {
         applications += 1
         let name = Self.qualifiedName(node)
         let owner = via.map { "Application \(name) (from ApplicationSet \($0))" } ?? "Application \(name)"
@@ -233,7 +252,7 @@ struct ArgoCDExpansion {
             files += folderFiles(folder, source: source, field: field, name: name, owner: owner,
                                  destination: destination, location: location)
         }
-        return files
+        return files.map { Applied(path: $0.path, context: $0.context, owner: owner, location: location) }
     }
 
     /// The files Argo CD applies from a Git folder, by the source type it detects.
@@ -259,9 +278,12 @@ struct ArgoCDExpansion {
             let namespace = kustomize?["namespace"]?.string.flatMap { $0.isEmpty ? nil : $0 }
             context.namePrefix = kustomize?["namePrefix"]?.string ?? ""
             context.nameSuffix = kustomize?["nameSuffix"]?.string ?? ""
-            for key in ["patches", "components", "replicas", "commonLabels", "commonAnnotations"] where kustomize?[key] != nil {
+            for key in ["patches", "components", "replicas"] where kustomize?[key] != nil {
                 note(location, "\(owner): \(field).kustomize.\(key) is not applied", isNote: true)
             }
+            // Argo CD sets these with `kustomize edit add`: they win over the kustomization's own.
+            let labels = Self.strings(kustomize?["commonLabels"])
+            let annotations = Self.strings(kustomize?["commonAnnotations"])
             let tree = GitOpsTree(paths: [folder], variables: variables, maxFileBytes: maxFileBytes)
             diagnostics += tree.diagnostics
             return tree.files.map { file, inner in
@@ -270,6 +292,8 @@ struct ArgoCDExpansion {
                 merged.namePrefix = context.namePrefix
                 merged.nameSuffix = context.nameSuffix
                 if let namespace { merged.kustomizeNamespace = namespace }
+                merged.labels.merge(labels) { $1 }
+                merged.annotations.merge(annotations) { $1 }
                 return (file, merged)
             }
         }
@@ -300,6 +324,14 @@ struct ArgoCDExpansion {
                 if let exclude, Glob.match(exclude, path) { continue }
                 result.append((full, context))
             }
+        }
+        return result
+    }
+
+    private static func strings(_ node: Node?) -> [String: String] {
+        var result: [String: String] = [:]
+        for (key, value) in node?.mapping ?? [:] {
+            if let key = key.string, let value = value.string { result[key] = value }
         }
         return result
     }
@@ -353,13 +385,13 @@ struct ArgoCDExpansion {
         }
         let release = AppTemplate.Release(name: helm?["releaseName"]?.string.flatMap { $0.isEmpty ? nil : $0 } ?? appName,
                                           namespace: destination ?? defaultNamespace, version: version,
-                                          location: location, owner: owner)
+                                          location: location, ownerKind: "Application", ownerName: name)
         charts.append(ChartRelease(release: release, values: values))
     }
 
     // MARK: ApplicationSets
 
-    private mutating func applicationSet(_ node: Node, at location: SourceLocation) -> [(path: String, context: FileContext)] {
+    private mutating func applicationSet(_ node: Node, at location: SourceLocation) -> [Applied] {
         let name = Self.qualifiedName(node)
         let spec = node["spec"]
         let goTemplate = spec?["goTemplate"]?.bool ?? false
@@ -379,7 +411,7 @@ struct ArgoCDExpansion {
             case .none: continue
             }
         }
-        var files: [(path: String, context: FileContext)] = []
+        var files: [Applied] = []
         for set in sets {
             let rendered: Node
             do {
@@ -444,6 +476,11 @@ struct ArgoCDExpansion {
             if kind == "matrix" {
                 guard childSets.count == 2 else {
                     note(location, "ApplicationSet \(name): \(field).matrix has \(childSets.count) generators, not 2; nothing generated")
+                    return nil
+                }
+                guard childSets[0].count * childSets[1].count <= Self.maxApplications else {
+                    note(location, "ApplicationSet \(name): \(field).matrix gives \(childSets[0].count) × \(childSets[1].count) parameter sets, "
+                         + "more than \(Self.maxApplications); nothing generated")
                     return nil
                 }
                 sets = childSets[0].flatMap { first in childSets[1].map { first.merging($0) } }

@@ -139,20 +139,41 @@ struct ArgoTemplate {
 /// doublestar for the file generator and a directory source's include/exclude).
 enum Glob {
     static func match(_ pattern: String, _ path: String) -> Bool {
-        for alternative in expand(pattern) where match(Array(alternative), 0, Array(path), 0) { return true }
+        let characters = Array(path)
+        for alternative in expand(pattern) {
+            // Each (pattern position, path position) is decided once: `a*a*a*…` stays polynomial.
+            var memo: [Int: Bool] = [:]
+            if match(Array(alternative), 0, characters, 0, &memo) { return true }
+        }
         return false
     }
 
-    /// `{a,b}` alternatives expanded (not nested more than the pattern says).
-    static func expand(_ pattern: String) -> [String] {
-        guard let open = pattern.firstIndex(of: "{"), let close = pattern[open...].firstIndex(of: "}") else { return [pattern] }
-        let head = pattern[..<open]
-        let tail = String(pattern[pattern.index(after: close)...])
-        return pattern[pattern.index(after: open)..<close].split(separator: ",", omittingEmptySubsequences: false)
-            .flatMap { choice in expand(head + choice + tail) }
+    private static func match(_ p: [Character], _ i: Int, _ s: [Character], _ j: Int, _ memo: inout [Int: Bool]) -> Bool {
+        let key = i * (s.count + 1) + j
+        if let known = memo[key] { return known }
+        let result = step(p, i, s, j, &memo)
+        memo[key] = result
+        return result
     }
 
-    private static func match(_ p: [Character], _ i: Int, _ s: [Character], _ j: Int) -> Bool {
+    /// `{a,b}` alternatives expanded, at most `limit` of them (`{a,b}{a,b}…` doubles each time).
+    static func expand(_ pattern: String, limit: Int = 256) -> [String] {
+        var done: [String] = []
+        var work = [pattern]
+        while let current = work.popLast() {
+            guard let open = current.firstIndex(of: "{"), let close = current[open...].firstIndex(of: "}") else {
+                done.append(current)
+                continue
+            }
+            for choice in current[current.index(after: open)..<close].split(separator: ",", omittingEmptySubsequences: false)
+            where done.count + work.count < limit {
+                work.append(String(current[..<open]) + choice + current[current.index(after: close)...])
+            }
+        }
+        return done
+    }
+
+    private static func step(_ p: [Character], _ i: Int, _ s: [Character], _ j: Int, _ memo: inout [Int: Bool]) -> Bool {
         if i == p.count { return j == s.count }
         switch p[i] {
         case "*":
@@ -160,18 +181,18 @@ enum Glob {
                 let next = i + 2
                 if next == p.count { return true }
                 // `**/` also matches no folder at all.
-                if p[next] == "/", match(p, next + 1, s, j) { return true }
-                for k in j...s.count where match(p, next, s, k) { return true }
+                if p[next] == "/", match(p, next + 1, s, j, &memo) { return true }
+                for k in j...s.count where match(p, next, s, k, &memo) { return true }
                 return false
             }
             var k = j
             while true {
-                if match(p, i + 1, s, k) { return true }
+                if match(p, i + 1, s, k, &memo) { return true }
                 if k == s.count || s[k] == "/" { return false }
                 k += 1
             }
         case "?":
-            return j < s.count && s[j] != "/" && match(p, i + 1, s, j + 1)
+            return j < s.count && s[j] != "/" && match(p, i + 1, s, j + 1, &memo)
         case "[":
             guard j < s.count, let end = p[(i + 1)...].firstIndex(of: "]") else { return false }
             var set = Array(p[(i + 1)..<end])
@@ -188,11 +209,11 @@ enum Glob {
                     k += 1
                 }
             }
-            return found != negated && match(p, end + 1, s, j + 1)
+            return found != negated && match(p, end + 1, s, j + 1, &memo)
         case "\\" where i + 1 < p.count:
-            return j < s.count && s[j] == p[i + 1] && match(p, i + 2, s, j + 1)
+            return j < s.count && s[j] == p[i + 1] && match(p, i + 2, s, j + 1, &memo)
         default:
-            return j < s.count && s[j] == p[i] && match(p, i + 1, s, j + 1)
+            return j < s.count && s[j] == p[i] && match(p, i + 1, s, j + 1, &memo)
         }
     }
 }

@@ -36,13 +36,21 @@ struct HelmReleases {
 
     static let markers = [Array("helm.toolkit.fluxcd.io".utf8), Array("source.toolkit.fluxcd.io".utf8), Array("ConfigMap".utf8)]
 
-    /// Collects the objects of one file's text. `namespace` is what an object without one gets.
-    mutating func scan(text: String, file: String, namespace: String) {
+    /// Collects the objects of one file's text. `namespace` is what an object without one gets;
+    /// a document with a variable left without a value (`unresolvedLines`) is left out, as the
+    /// reader leaves it out (and reports it).
+    mutating func scan(text: String, file: String, namespace: String, unresolvedLines: Set<Int> = []) {
         let data = Data(text.utf8)
         guard Self.markers.contains(where: { Bytes.contains(data, $0) }) else { return }
         guard YAMLLimits.tooDeep(text[...]) == nil, var documents = try? Yams.compose_all(yaml: text) else { return }
+        let starts = unresolvedLines.isEmpty ? [] : DocumentSplitter.split(text).map(\.startLine)
         while let root = documents.next() {
             guard let kind = root["kind"]?.string, let apiVersion = root["apiVersion"]?.string else { continue }
+            if let line = root.mark?.line, !starts.isEmpty {
+                let start = starts.last { $0 <= line } ?? 1
+                let end = starts.first { $0 > line } ?? Int.max
+                if unresolvedLines.contains(where: { $0 >= start && $0 < end }) { continue }
+            }
             let objectNamespace = root["metadata"]?["namespace"]?.string.flatMap { $0.isEmpty ? nil : $0 } ?? namespace
             guard let name = root["metadata"]?["name"]?.string else { continue }
             let key = objectNamespace + "/" + name
@@ -82,8 +90,8 @@ struct HelmReleases {
         for chart in charts {
             if let version = chart.release.version, let major = AppTemplate.major(of: version),
                !AppTemplate.supportedMajors.contains(major) {
-                unexpanded.append(UnexpandedSource(location: chart.release.location, kind: Self.kind(of: chart.release.owner),
-                                                   name: Self.name(of: chart.release.owner),
+                unexpanded.append(UnexpandedSource(location: chart.release.location, kind: chart.release.ownerKind,
+                                                   name: chart.release.ownerName,
                                                    reason: "app-template \(version) is not a version read (3.x, 4.x, 5.x)"))
                 continue
             }
@@ -93,9 +101,6 @@ struct HelmReleases {
         }
         return (routes, diagnostics, unexpanded)
     }
-
-    private static func kind(of owner: String) -> String { String(owner.prefix { $0 != " " }) }
-    private static func name(of owner: String) -> String { String(owner.drop { $0 != " " }.dropFirst()) }
 
     private enum Resolution {
         case render(ChartRelease, [ManifestDiagnostic])
@@ -166,12 +171,16 @@ struct HelmReleases {
             values = HelmValues.merge(values, node)
         }
         values = HelmValues.merge(values, spec?["values"])
+        if spec?["postRenderers"]?.sequence?.isEmpty == false {
+            notes.append(ManifestDiagnostic(location: found.location, message:
+                "HelmRelease \(qualified): spec.postRenderers are not applied; the routes are rendered without them"))
+        }
         if version == nil {
             notes.append(ManifestDiagnostic(location: found.location, message:
                 "HelmRelease \(qualified): the app-template version is not named (a semver range or digest); routes rendered with the 3.x–5.x rules", isNote: true))
         }
         let release = AppTemplate.Release(name: releaseName, namespace: target ?? found.namespace, version: version,
-                                          location: found.location, owner: "HelmRelease \(qualified)")
+                                          location: found.location, ownerKind: "HelmRelease", ownerName: qualified)
         return .render(ChartRelease(release: release, values: values), notes)
     }
 }
