@@ -154,6 +154,11 @@ struct ArgoTemplateTests {
         let go = ArgoTemplate(goTemplate: true, parameters: set)
         #expect(try go.render("{{ .path.path }}/{{.path.basename | upper}}/{{ index .path.segments 0 }}") == "apps/my_app/MY_APP/apps")
         #expect(throws: ArgoTemplate.Unsupported.self) { try go.render("{{ .path.basename | trunc 3 }}") }
+        // sholdee/home-ops apps/argocd/manifests/app-set.yaml (072f3c12): the namespace of `apps/*-conf`.
+        let conf = ArgoTemplate(goTemplate: true, parameters: ArgoCDExpansion.pathParameters("apps/cert-manager-conf", file: nil, prefix: nil))
+        #expect(try conf.render(#"{{ regexReplaceAll "-conf$" .path.basename "" }}"#) == "cert-manager")
+        #expect(try conf.render(#"{{ .path.basename | trimSuffix "-conf" | replace "-" "_" }}"#) == "cert_manager")
+        #expect(throws: ArgoTemplate.Unsupported.self) { try conf.render("{{ $x := 1 }}") }
     }
 
     @Test func globs() {

@@ -100,7 +100,7 @@ struct GitRepository {
 struct ArgoCDExpansion {
     /// Past this many Applications (an ApplicationSet over a huge tree) the rest is reported.
     static let maxApplications = 20_000
-    static let marker = Array("argoproj.io".utf8)
+    static let marker = Array("argoproj.io/v".utf8)
 
     private(set) var files: [(path: String, context: FileContext)] = []
     private(set) var diagnostics: [ManifestDiagnostic] = []

@@ -53,8 +53,8 @@ struct ArgoParameters: Equatable {
 
 /// Argo CD's ApplicationSet template rendering (docs: operator-manual/applicationset/Template.md,
 /// GoTemplate.md): fasttemplate replaces `{{ key }}` with a flattened parameter and leaves an
-/// unknown key as written; Go template mode evaluates `{{ .a.b }}`, `{{ index .a.b N }}` and the
-/// `lower`/`upper` functions here — any other action is reported rather than guessed.
+/// unknown key as written; Go template mode evaluates fields (`{{ .path.basename }}`) and the
+/// Sprig functions listed at `evaluate` — any other action is reported rather than guessed.
 struct ArgoTemplate {
     var goTemplate: Bool
     var parameters: ArgoParameters
@@ -101,26 +101,119 @@ struct ArgoTemplate {
         return output + rest
     }
 
-    private func evaluate(_ expression: String) -> String? {
-        var stages = expression.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
-        guard !stages.isEmpty else { return nil }
-        let head = stages.removeFirst()
-        let words = head.split(separator: " ").map(String.init)
-        var value: ArgoParameter?
-        if words.count == 1 {
-            value = lookup(words[0])
-        } else if words.count == 3, words[0] == "index", let i = Int(words[2]), case .list(let items)? = lookup(words[1]), items.indices.contains(i) {
-            value = items[i]
-        }
-        guard var text = value?.text else { return nil }
-        for stage in stages {
-            switch stage {
-            case "lower": text = text.lowercased()
-            case "upper": text = text.uppercased()
-            default: return nil
+    private enum Token: Equatable {
+        case pipe
+        case field(String)
+        case string(String)
+        case number(Int)
+        case identifier(String)
+    }
+
+    /// The words of an action: `|`, `.a.b`, `"text"` (with Go's `\"` and `\\` escapes), `` `raw` ``,
+    /// integers and function names; nil for anything else (parentheses, variables, assignments).
+    private static func tokens(_ expression: String) -> [Token]? {
+        var tokens: [Token] = []
+        var rest = Substring(expression)
+        while let first = rest.first {
+            if first == " " || first == "\t" { rest = rest.dropFirst(); continue }
+            if first == "|" { tokens.append(.pipe); rest = rest.dropFirst(); continue }
+            if first == "\"" || first == "`" {
+                var text = ""
+                var index = rest.index(after: rest.startIndex)
+                var closed = false
+                while index < rest.endIndex {
+                    let character = rest[index]
+                    if character == first { closed = true; break }
+                    if first == "\"", character == "\\" {
+                        index = rest.index(after: index)
+                        guard index < rest.endIndex else { return nil }
+                        text.append(rest[index])
+                    } else {
+                        text.append(character)
+                    }
+                    index = rest.index(after: index)
+                }
+                guard closed else { return nil }
+                tokens.append(.string(text))
+                rest = rest[rest.index(after: index)...]
+                continue
+            }
+            let word = rest.prefix { $0 != " " && $0 != "\t" && $0 != "|" }
+            rest = rest.dropFirst(word.count)
+            if word.hasPrefix(".") {
+                tokens.append(.field(String(word)))
+            } else if let number = Int(word) {
+                tokens.append(.number(number))
+            } else if word.allSatisfy({ $0.isLetter || $0.isNumber }) {
+                tokens.append(.identifier(String(word)))
+            } else {
+                return nil
             }
         }
-        return text
+        return tokens
+    }
+
+    /// One action: a field, a string, or a pipeline of the Sprig functions ApplicationSets use
+    /// (`index`, `lower`, `upper`, `replace`, `trimPrefix`, `trimSuffix`, `regexReplaceAll`,
+    /// `default`); a piped value is the last argument, as in Go templates.
+    private func evaluate(_ expression: String) -> String? {
+        guard let tokens = Self.tokens(expression), !tokens.isEmpty else { return nil }
+        var stages: [[Token]] = [[]]
+        for token in tokens {
+            if token == .pipe { stages.append([]) } else { stages[stages.count - 1].append(token) }
+        }
+        var value: ArgoParameter?
+        for (position, stage) in stages.enumerated() {
+            guard let head = stage.first else { return nil }
+            var arguments: [ArgoParameter?] = stage.dropFirst().map { token in
+                switch token {
+                case .field(let path): return lookup(path)
+                case .string(let text): return .string(text)
+                case .number(let number): return .string(String(number))
+                case .pipe, .identifier: return nil
+                }
+            }
+            if position > 0 { arguments.append(value) }
+            switch head {
+            case .field(let path) where stage.count == 1 && position == 0: value = lookup(path)
+            case .string(let text) where stage.count == 1 && position == 0: value = .string(text)
+            case .identifier(let name): value = Self.call(name, arguments)
+            default: return nil
+            }
+            if value == nil { return nil }
+        }
+        return value?.text
+    }
+
+    private static func call(_ name: String, _ arguments: [ArgoParameter?]) -> ArgoParameter? {
+        let texts = arguments.map { $0?.text }
+        func text(_ i: Int) -> String? { i < texts.count ? texts[i] : nil }
+        switch (name, arguments.count) {
+        case ("index", 2):
+            guard case .list(let items)? = arguments[0], let i = text(1).flatMap(Int.init), items.indices.contains(i) else { return nil }
+            return items[i]
+        case ("lower", 1): return text(0).map { .string($0.lowercased()) }
+        case ("upper", 1): return text(0).map { .string($0.uppercased()) }
+        case ("replace", 3):
+            guard let old = text(0), let new = text(1), let source = text(2) else { return nil }
+            return .string(old.isEmpty ? source : source.replacingOccurrences(of: old, with: new))
+        case ("trimPrefix", 2):
+            guard let prefix = text(0), let source = text(1) else { return nil }
+            return .string(source.hasPrefix(prefix) ? String(source.dropFirst(prefix.count)) : source)
+        case ("trimSuffix", 2):
+            guard let suffix = text(0), let source = text(1) else { return nil }
+            return .string(source.hasSuffix(suffix) ? String(source.dropLast(suffix.count)) : source)
+        case ("regexReplaceAll", 3):
+            guard let pattern = text(0), let source = text(1), let replacement = text(2), pattern.count <= 1024,
+                  let regex = try? NSRegularExpression(pattern: pattern) else { return nil }
+            let range = NSRange(source.startIndex..., in: source)
+            return .string(regex.stringByReplacingMatches(in: source, range: range, withTemplate: replacement))
+        case ("default", 2):
+            guard let fallback = text(0) else { return nil }
+            return .string(text(1).flatMap { $0.isEmpty ? nil : $0 } ?? fallback)
+        default:
+            return nil
+        }
     }
 
     private func lookup(_ path: String) -> ArgoParameter? {
