@@ -34,13 +34,17 @@ struct HelmReleases {
     /// Helm releases found elsewhere (Argo CD Applications), rendered with the Flux ones.
     var pending: [ChartRelease] = []
 
-    static let markers = [Array("helm.toolkit.fluxcd.io".utf8), Array("source.toolkit.fluxcd.io".utf8), Array("ConfigMap".utf8)]
+    /// A file holds none of these objects unless it holds one of these bytes: the others are
+    /// passed over unparsed (a ConfigMap as YAML or JSON writes its kind).
+    static let markers = ["helm.toolkit.fluxcd.io/", "source.toolkit.fluxcd.io/", "kind: ConfigMap", "\"kind\": \"ConfigMap\"", "\"kind\":\"ConfigMap\""]
+        .map { Array($0.utf8) }
 
     /// Collects the objects of one file's text. `namespace` is what an object without one gets;
     /// a document with a variable left without a value (`unresolvedLines`) is left out, as the
     /// reader leaves it out (and reports it).
-    mutating func scan(text: String, file: String, namespace: String, unresolvedLines: Set<Int> = []) {
-        let data = Data(text.utf8)
+    /// `data` is the file as read, for the byte prefilter; `text` is what the reader reads
+    /// (substituted).
+    mutating func scan(data: Data, text: String, file: String, namespace: String, unresolvedLines: Set<Int> = []) {
         guard Self.markers.contains(where: { Bytes.contains(data, $0) }) else { return }
         guard YAMLLimits.tooDeep(text[...]) == nil, var documents = try? Yams.compose_all(yaml: text) else { return }
         let starts = unresolvedLines.isEmpty ? [] : DocumentSplitter.split(text).map(\.startLine)

@@ -123,7 +123,7 @@ private struct Reader {
                 unresolvedLines.insert(variable.line)
             }
         }
-        helmReleases.scan(text: text, file: file, namespace: namespaceFor(file: file, context: context), unresolvedLines: unresolvedLines)
+        helmReleases.scan(data: data, text: text, file: file, namespace: namespaceFor(file: file, context: context), unresolvedLines: unresolvedLines)
         read(text: text, file: file, context: context, unresolvedLines: unresolvedLines)
     }
 
