@@ -5,19 +5,6 @@ import Testing
 /// GitOps repositories laid out as Argo CD and Flux app-template users lay them out, read from
 /// their entry point the way `netagent plan --manifests` reads them (`planTree`).
 struct ArgoCDTreeTests {
-    static let gateway = """
-        apiVersion: gateway.networking.k8s.io/v1
-        kind: Gateway
-        metadata:
-          name: internal
-        spec:
-          gatewayClassName: envoy
-          addresses: [{type: IPAddress, value: 192.0.2.10}]
-          listeners:
-            - {name: https, protocol: HTTPS, port: 443, allowedRoutes: {namespaces: {from: All}}}
-
-        """
-
     static func route(_ name: String, host: String) -> String {
         """
         apiVersion: gateway.networking.k8s.io/v1
@@ -26,7 +13,7 @@ struct ArgoCDTreeTests {
           name: \(name)
         spec:
           hostnames: ["\(host)"]
-          parentRefs: [{name: internal, namespace: network}]
+          parentRefs: [{name: envoy-internal, namespace: network}]
 
         """
     }
@@ -137,13 +124,13 @@ struct ArgoCDTreeTests {
               app:
                 hostnames: ["{{ .Release.Name }}.example.com"]
                 parentRefs:
-                  - name: internal
+                  - name: envoy-internal
                     namespace: network
                     sectionName: https
 
             """)
         try tree.write("apps/gateway/kustomization.yaml", TemporaryTree.kustomization(namespace: "network", resources: ["gateway.yaml"]))
-        try tree.write("apps/gateway/gateway.yaml", gateway)
+        try tree.write("apps/gateway/gateway.yaml", KustomizeAndFluxTests.gateway)
         try tree.write("apps/wiki/route.yaml", route("wiki", host: "wiki.example.com"))
         try tree.write("apps/blog/kustomization.yaml", TemporaryTree.kustomization(namespace: nil, resources: ["route.yaml"]))
         try tree.write("apps/blog/route.yaml", route("blog", host: "blog.example.com"))
@@ -160,7 +147,7 @@ struct ArgoCDTreeTests {
         ])
         // destination.namespace for objects without one; the kustomization's namespace wins.
         #expect(Set(set.routes.map(\.id.description)) == ["httproute/blog/blog", "httproute/wiki/wiki", "httproute/default/echo"])
-        #expect(set.gateways.map(\.id.description) == ["gateway/network/internal"])
+        #expect(set.gateways.map(\.id.description) == ["gateway/network/envoy-internal"])
         // The synthesised route points at the Application whose values produced it.
         let echo = try #require(set.routes.first { $0.metadata.name == "echo" }?.id)
         #expect(set.origins[echo] == SourceLocation(file: tree.path("argocd/echo.yaml"), line: 1))
@@ -188,7 +175,7 @@ struct ArgoCDTreeTests {
     @Test func filesGeneratorAndSourceOptions() throws {
         let tree = try TemporaryTree()
         try tree.write(".git/config", "[remote \"origin\"]\n\turl = git@github.com:example/ops.git\n")
-        try tree.write("network/gateway.yaml", Self.gateway.replacingOccurrences(of: "  name: internal", with: "  name: internal\n  namespace: network"))
+        try tree.write("network/gateway.yaml", KustomizeAndFluxTests.gateway.replacingOccurrences(of: "  name: envoy-internal", with: "  name: envoy-internal\n  namespace: network"))
         try tree.write("clusters/main/config.json", #"{"app": {"name": "docs", "host": "docs.example.com"}, "ns": "documentation"}"#)
         try tree.write("clusters/lab/config.json", #"{"app": {"name": "lab", "host": "lab.example.com"}, "ns": "lab"}"#)
         try tree.write("argocd/set.yaml", """
@@ -256,7 +243,7 @@ struct ArgoCDTreeTests {
                 route:
                   app:
                     hostnames: ["echo.${SECRET_DOMAIN}"]
-                    parentRefs: [{name: internal, namespace: network}]
+                    parentRefs: [{name: envoy-internal, namespace: network}]
 
             """)
         let (_, set) = planTree([tree.root.path])
@@ -303,7 +290,7 @@ struct ArgoCDTreeTests {
               values.yaml: |
                 route:
                   app:
-                    parentRefs: [{name: internal, namespace: network, sectionName: https}]
+                    parentRefs: [{name: envoy-internal, namespace: network, sectionName: https}]
 
             """)
         try tree.write("kubernetes/apps/default/echo/app/helmrelease.yaml", """
@@ -322,7 +309,7 @@ struct ArgoCDTreeTests {
                     hostnames: ["{{ .Release.Name }}.${SECRET_DOMAIN}", "echo-alias.${SECRET_DOMAIN}"]
                   admin:
                     hostnames: ["admin.${SECRET_DOMAIN}"]
-                    parentRefs: [{name: internal, namespace: network}]
+                    parentRefs: [{name: envoy-internal, namespace: network}]
             ---
             apiVersion: helm.toolkit.fluxcd.io/v2
             kind: HelmRelease
@@ -337,7 +324,7 @@ struct ArgoCDTreeTests {
                 route:
                   main:
                     hostnames: [legacy.example.com]
-                    parentRefs: [{name: internal, namespace: network}]
+                    parentRefs: [{name: envoy-internal, namespace: network}]
             ---
             apiVersion: helm.toolkit.fluxcd.io/v2
             kind: HelmRelease
@@ -347,7 +334,7 @@ struct ArgoCDTreeTests {
                 spec: {chart: grafana, version: 8.5.1, sourceRef: {kind: HelmRepository, name: grafana}}
 
             """)
-        try tree.write("kubernetes/apps/network/gateway.yaml", Self.gateway.replacingOccurrences(of: "  name: internal", with: "  name: internal\n  namespace: network"))
+        try tree.write("kubernetes/apps/network/gateway.yaml", KustomizeAndFluxTests.gateway.replacingOccurrences(of: "  name: envoy-internal", with: "  name: envoy-internal\n  namespace: network"))
         let (result, set) = planTree([tree.path("kubernetes")])
         #expect(set.diagnostics.map(\.message) == [
             "HelmRelease default/echo: spec.valuesFrom[1] Secret echo-secret-values is not in Git; the routes are rendered without its values",

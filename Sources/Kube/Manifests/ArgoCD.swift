@@ -560,16 +560,23 @@ struct ArgoCDExpansion {
         return set
     }
 
-    /// Every folder of the repository (not starting with `.`) matching an included pattern and no
-    /// excluded one (exclusions win, whatever their order).
-    private func gitDirectories(_ body: Node, repository: GitRepository, prefix: String?) -> [ArgoParameters] {
+    /// A git generator's `directories` or `files`: the `path` patterns to include and those
+    /// with `exclude: true`, relative to the repository root.
+    private static func patterns(_ entries: Node?) -> (include: [String], exclude: [String]) {
         var include: [String] = []
         var exclude: [String] = []
-        for entry in body["directories"]?.sequence ?? [] {
+        for entry in entries?.sequence ?? [] {
             guard var path = entry["path"]?.string else { continue }
             while path.hasPrefix("/") { path.removeFirst() }
             if entry["exclude"]?.bool == true { exclude.append(path) } else { include.append(path) }
         }
+        return (include, exclude)
+    }
+
+    /// Every folder of the repository (not starting with `.`) matching an included pattern and no
+    /// excluded one (exclusions win, whatever their order).
+    private func gitDirectories(_ body: Node, repository: GitRepository, prefix: String?) -> [ArgoParameters] {
+        let (include, exclude) = Self.patterns(body["directories"])
         let depth = include.map { $0.split(separator: "/").count }.max() ?? 0
         return folders(below: repository.root, depth: depth)
             .filter { path in include.contains { Glob.match($0, path) } && !exclude.contains { Glob.match($0, path) } }
@@ -605,13 +612,7 @@ struct ArgoCDExpansion {
     /// with the `path` parameters of its folder.
     private mutating func gitFiles(_ body: Node, repository: GitRepository, prefix: String?, name: String,
                                    location: SourceLocation) -> [ArgoParameters] {
-        var include: [String] = []
-        var exclude: [String] = []
-        for entry in body["files"]?.sequence ?? [] {
-            guard var path = entry["path"]?.string else { continue }
-            while path.hasPrefix("/") { path.removeFirst() }
-            if entry["exclude"]?.bool == true { exclude.append(path) } else { include.append(path) }
-        }
+        let (include, exclude) = Self.patterns(body["files"])
         let deep = include.contains { $0.contains("**") }
         let depth = deep ? 64 : (include.map { $0.split(separator: "/").count }.max() ?? 0)
         var sets: [ArgoParameters] = []
