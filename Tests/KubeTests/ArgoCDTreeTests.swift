@@ -222,6 +222,32 @@ struct ArgoCDTreeTests {
         #expect(lines(result.endpoints) == ["a.example.com A 192.0.2.10", "docs.example.com A 192.0.2.10"])
     }
 
+    /// app-template 2.x (another route class) is listed as not expanded; a semver range is
+    /// rendered with a note that it names no single version.
+    @Test func appTemplateVersions() throws {
+        let tree = try TemporaryTree()
+        func release(_ name: String, _ version: String) -> String {
+            """
+            apiVersion: helm.toolkit.fluxcd.io/v2
+            kind: HelmRelease
+            metadata: {name: \(name), namespace: default}
+            spec:
+              chart: {spec: {chart: app-template, version: "\(version)"}}
+              values:
+                route:
+                  main: {hostnames: [\(name).example.com], parentRefs: [{name: envoy-internal, namespace: network}]}
+
+            """
+        }
+        try tree.write("hr.yaml", release("old", "2.6.0") + "---\n" + release("ranged", ">=4.0.0 <5.0.0"))
+        let (_, set) = planTree([tree.root.path])
+        #expect(set.routes.map(\.id.description) == ["httproute/default/ranged"])
+        #expect(set.unexpanded.map(\.reason) == ["app-template 2.6.0 is not a version read (3.x, 4.x, 5.x)"])
+        #expect(set.diagnostics.map(\.message) == [
+            "HelmRelease default/ranged: app-template version >=4.0.0 <5.0.0 names no single version; its routes are rendered with the 3.x–5.x rules",
+        ])
+    }
+
     /// A HelmRelease whose values hold a variable without a value is left out, as the reader
     /// leaves out any object that holds one (and reports it with its line).
     @Test func helmReleaseWithAnUnresolvedVariable() throws {

@@ -64,8 +64,8 @@ enum AppTemplate {
     static func render(values: Node?, release: Release) -> Rendered {
         var out = Rendered()
         func fail(_ message: String) -> Rendered {
-            Rendered(diagnostics: [ManifestDiagnostic(location: release.location,
-                                                      message: "\(release.owner): app-template would fail to render (\(message)); its routes are left out")])
+            Rendered(diagnostics: out.diagnostics + [ManifestDiagnostic(location: release.location,
+                message: "\(release.owner): app-template would fail to render (\(message)); its routes are left out")])
         }
         let global = values?["global"]
         let fullname = fullname(values: values, releaseName: release.name)

@@ -92,12 +92,18 @@ struct HelmReleases {
             }
         }
         for chart in charts {
-            if let version = chart.release.version, let major = AppTemplate.major(of: version),
-               !AppTemplate.supportedMajors.contains(major) {
-                unexpanded.append(UnexpandedSource(location: chart.release.location, kind: chart.release.ownerKind,
-                                                   name: chart.release.ownerName,
-                                                   reason: "app-template \(version) is not a version read (3.x, 4.x, 5.x)"))
-                continue
+            let version = chart.release.version ?? ""
+            if let major = AppTemplate.major(of: version) {
+                guard AppTemplate.supportedMajors.contains(major) else {
+                    unexpanded.append(UnexpandedSource(location: chart.release.location, kind: chart.release.ownerKind,
+                                                       name: chart.release.ownerName,
+                                                       reason: "app-template \(version) is not a version read (3.x, 4.x, 5.x)"))
+                    continue
+                }
+            } else {
+                diagnostics.append(ManifestDiagnostic(location: chart.release.location, message:
+                    "\(chart.release.owner): app-template version \(version.isEmpty ? "not named" : version + " names no single version")"
+                    + "; its routes are rendered with the 3.x–5.x rules", isNote: true))
             }
             let rendered = AppTemplate.render(values: chart.values, release: chart.release)
             diagnostics += rendered.diagnostics
@@ -178,10 +184,6 @@ struct HelmReleases {
         if spec?["postRenderers"]?.sequence?.isEmpty == false {
             notes.append(ManifestDiagnostic(location: found.location, message:
                 "HelmRelease \(qualified): spec.postRenderers are not applied; the routes are rendered without them"))
-        }
-        if version == nil {
-            notes.append(ManifestDiagnostic(location: found.location, message:
-                "HelmRelease \(qualified): the app-template version is not named (a semver range or digest); routes rendered with the 3.x–5.x rules", isNote: true))
         }
         let release = AppTemplate.Release(name: releaseName, namespace: target ?? found.namespace, version: version,
                                           location: found.location, ownerKind: "HelmRelease", ownerName: qualified)
