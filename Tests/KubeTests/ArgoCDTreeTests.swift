@@ -248,6 +248,39 @@ struct ArgoCDTreeTests {
         ])
     }
 
+    /// onedr0p/home-ops defines the `app-template` OCIRepository in a kustomize component
+    /// (kubernetes/components/common/repos/app-template) that every namespace includes; read once,
+    /// it lands in one namespace, and the HelmReleases of the others take it, with one note.
+    @Test func ociRepositoryOfAComponent() throws {
+        let tree = try TemporaryTree()
+        try tree.write("repos/ocirepository.yaml", """
+            apiVersion: source.toolkit.fluxcd.io/v1
+            kind: OCIRepository
+            metadata: {name: app-template, namespace: default}
+            spec: {ref: {tag: 4.4.0}, url: oci://ghcr.io/bjw-s-labs/helm/app-template}
+
+            """)
+        for namespace in ["default", "media"] {
+            try tree.write("\(namespace)/hr.yaml", """
+                apiVersion: helm.toolkit.fluxcd.io/v2
+                kind: HelmRelease
+                metadata: {name: app, namespace: \(namespace)}
+                spec:
+                  chartRef: {kind: OCIRepository, name: app-template}
+                  values:
+                    route:
+                      app: {hostnames: ["{{ .Release.Namespace }}.example.com"], parentRefs: [{name: envoy-internal, namespace: network}]}
+
+                """)
+        }
+        let (_, set) = planTree([tree.root.path])
+        #expect(set.routes.map(\.hostnames) == [["default.example.com"], ["media.example.com"]])
+        #expect(set.unexpanded.isEmpty)
+        #expect(set.diagnostics.map(\.message) == [
+            "chartRef OCIRepository app-template is not in the namespace of 1 HelmRelease(s) (media/app); the one of that name in default/app-template is taken for them",
+        ])
+    }
+
     /// A HelmRelease whose values hold a variable without a value is left out, as the reader
     /// leaves out any object that holds one (and reports it with its line).
     @Test func helmReleaseWithAnUnresolvedVariable() throws {

@@ -82,14 +82,24 @@ struct HelmReleases {
         var diagnostics: [ManifestDiagnostic] = []
         var unexpanded: [UnexpandedSource] = []
         var charts = pending
+        var borrowers: [String: (from: [String], releases: [String], location: SourceLocation)] = [:]
         for found in releases {
             switch resolve(found) {
-            case .render(let chart, let notes):
+            case .render(let chart, let notes, let borrowed):
                 diagnostics += notes
                 charts.append(chart)
+                if let borrowed {
+                    borrowers[borrowed.name, default: (borrowed.from, [], chart.release.location)].releases.append(chart.release.ownerName)
+                }
             case .unexpanded(let entry):
                 unexpanded.append(entry)
             }
+        }
+        for (name, use) in borrowers.sorted(by: { $0.key < $1.key }) {
+            let shown = use.releases.prefix(5).joined(separator: ", ") + (use.releases.count > 5 ? ", …" : "")
+            diagnostics.append(ManifestDiagnostic(location: use.location, message:
+                "chartRef OCIRepository \(name) is not in the namespace of \(use.releases.count) HelmRelease(s) (\(shown)); "
+                + "the one of that name in \(use.from.joined(separator: ", ")) is taken for them", isNote: true))
         }
         for chart in charts {
             let version = chart.release.version ?? ""
@@ -113,7 +123,8 @@ struct HelmReleases {
     }
 
     private enum Resolution {
-        case render(ChartRelease, [ManifestDiagnostic])
+        /// The release, notes, and the OCIRepository taken from other namespaces, if one was.
+        case render(ChartRelease, [ManifestDiagnostic], (name: String, from: [String])?)
         case unexpanded(UnexpandedSource)
     }
 
@@ -125,6 +136,7 @@ struct HelmReleases {
             .unexpanded(UnexpandedSource(location: found.location, kind: "HelmRelease", name: qualified, reason: reason))
         }
         var version: String?
+        var borrowed: (name: String, from: [String])?
         if let chart = spec?["chart"]?["spec"] {
             let chartName = chart["chart"]?.string ?? ""
             version = chart["version"]?.string
@@ -136,7 +148,17 @@ struct HelmReleases {
             let refName = ref["name"]?.string ?? ""
             let refNamespace = ref["namespace"]?.string.flatMap { $0.isEmpty ? nil : $0 } ?? found.namespace
             guard kind == "OCIRepository" else { return unexpanded("chartRef \(kind) \(refNamespace)/\(refName) is not read") }
-            guard let repository = ociRepositories[refNamespace + "/" + refName] else {
+            var found = ociRepositories[refNamespace + "/" + refName]
+            if found == nil {
+                // A kustomize component that defines the OCIRepository for every namespace is read
+                // once, in one namespace: the namesakes elsewhere stand for it when they all agree.
+                let namesakes = ociRepositories.filter { $0.key.split(separator: "/").last.map(String.init) == refName }
+                if Set(namesakes.values.map { "\($0.url) \($0.version ?? "")" }).count == 1, let first = namesakes.first {
+                    found = first.value
+                    borrowed = (refName, namesakes.keys.sorted())
+                }
+            }
+            guard let repository = found else {
                 return unexpanded("chartRef OCIRepository \(refNamespace)/\(refName) is not in the manifests read")
             }
             version = repository.version
@@ -187,6 +209,6 @@ struct HelmReleases {
         }
         let release = AppTemplate.Release(name: releaseName, namespace: target ?? found.namespace, version: version,
                                           location: found.location, ownerKind: "HelmRelease", ownerName: qualified)
-        return .render(ChartRelease(release: release, values: values), notes)
+        return .render(ChartRelease(release: release, values: values), notes, borrowed)
     }
 }
