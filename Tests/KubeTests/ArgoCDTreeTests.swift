@@ -312,6 +312,44 @@ struct ArgoCDTreeTests {
         ])
     }
 
+    /// An action not evaluated offline (`title` here) in a field that decides nothing for DNS is
+    /// passed over; in the name, a source or the destination it keeps that Application out,
+    /// reported with the field and the parameters (a field of a parameter set the list
+    /// generator does not give is not guessed).
+    @Test func templateActionsNotEvaluated() throws {
+        let tree = try TemporaryTree()
+        try tree.write(".git/config", "[remote \"origin\"]\n\turl = https://github.com/example/ops\n")
+        try tree.write("apps/a/route.yaml", Self.route("a", host: "a.example.com"))
+        try tree.write("apps/b/route.yaml", Self.route("b", host: "b.example.com"))
+        try tree.write("argocd/set.yaml", """
+            apiVersion: argoproj.io/v1alpha1
+            kind: ApplicationSet
+            metadata: {name: apps, namespace: argocd}
+            spec:
+              goTemplate: true
+              generators:
+                - list:
+                    elements: [{dir: a, ns: '{{ "A" | title }}'}]
+                - git:
+                    repoURL: https://github.com/example/ops.git
+                    directories: [{path: apps/b}]
+              template:
+                metadata:
+                  name: '{{ .path.basename | default "a" }}'
+                  annotations: {note: '{{ .path.basename | title }}'}
+                spec:
+                  source: {repoURL: https://github.com/example/ops, path: 'apps/{{ .dir | default .path.basename }}'}
+                  destination: {namespace: '{{ if .ns }}{{ .ns }}{{ else }}web{{ end }}'}
+
+            """)
+        let (_, set) = planTree([tree.path("argocd")])
+        #expect(set.routes.isEmpty)
+        #expect(set.diagnostics.map(\.message) == [
+            "ApplicationSet argocd/apps: template.metadata.name: action {{ .path.basename | default \"a\" }} is not evaluated offline; the Application of parameters dir=a, ns={{ \"A\" | title }} is not read",
+            "ApplicationSet argocd/apps: template.spec.source.path: action {{ .dir | default .path.basename }} is not evaluated offline; the Application of parameters path apps/b is not read",
+        ])
+    }
+
     /// Flux HelmReleases of app-template: one through an OCIRepository `chartRef` (v4) with
     /// values from a ConfigMap and `postBuild` variables, one through a HelmRepository chart (v3);
     /// a HelmRelease of another chart is listed as not expanded.

@@ -413,11 +413,17 @@ struct ArgoCDExpansion {
         }
         var files: [Applied] = []
         for set in sets {
-            let rendered: Node
-            do {
-                rendered = try ArgoTemplate(goTemplate: goTemplate, parameters: set).render(template)
-            } catch {
-                note(location, "ApplicationSet \(name): template action \(error.action) is not evaluated offline; that Application is not read")
+            var failures: [(path: String, action: String)] = []
+            let rendered = ArgoTemplate(goTemplate: goTemplate, parameters: set).render(template, failures: &failures)
+            // What decides the files and their namespace must be rendered; other fields
+            // (annotations, syncPolicy, …) do not change the records.
+            let decisive = ["metadata.name", "metadata.namespace", "spec.source", "spec.sources", "spec.destination"]
+            if let failure = failures.first(where: { f in decisive.contains { f.path == $0 || f.path.hasPrefix($0 + ".") || f.path.hasPrefix($0 + "[") } }) {
+                let flat = set.flat
+                let parameters = flat["path"].map { "path \($0)" }
+                    ?? flat.sorted { $0.key < $1.key }.prefix(3).map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
+                note(location, "ApplicationSet \(name): template.\(failure.path): action \(failure.action) is not evaluated offline; "
+                     + "the Application of parameters \(parameters) is not read")
                 continue
             }
             var pairs: [(Node, Node)] = [(Node("apiVersion"), Node("argoproj.io/v1alpha1")), (Node("kind"), Node("Application"))]

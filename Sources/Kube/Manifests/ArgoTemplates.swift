@@ -63,18 +63,29 @@ struct ArgoTemplate {
         var action: String
     }
 
-    func render(_ node: Node) throws(Unsupported) -> Node {
+    /// `node` with every scalar rendered; a scalar with an action not evaluated is kept as
+    /// written and named in `failures` with its key path (`spec.source.path`).
+    func render(_ node: Node, at path: String = "", failures: inout [(path: String, action: String)]) -> Node {
         switch node {
         case .scalar(let scalar):
             guard scalar.string.contains("{{") else { return node }
-            return Node(try render(scalar.string), scalar.tag, scalar.style)
+            do {
+                return Node(try render(scalar.string), scalar.tag, scalar.style)
+            } catch {
+                failures.append((path, error.action))
+                return node
+            }
         case .mapping(let mapping):
             var pairs: [(Node, Node)] = []
-            for (key, value) in mapping { pairs.append((try render(key), try render(value))) }
+            for (key, value) in mapping {
+                let name = key.string ?? "?"
+                pairs.append((render(key, at: path, failures: &failures),
+                              render(value, at: path.isEmpty ? name : path + "." + name, failures: &failures)))
+            }
             return Node(pairs, mapping.tag, mapping.style)
         case .sequence(let sequence):
             var nodes: [Node] = []
-            for item in sequence { nodes.append(try render(item)) }
+            for (index, item) in sequence.enumerated() { nodes.append(render(item, at: "\(path)[\(index)]", failures: &failures)) }
             return Node(nodes, sequence.tag, sequence.style)
         default:
             return node
