@@ -350,6 +350,34 @@ struct ArgoCDTreeTests {
         ])
     }
 
+    /// Hostile trees: an Application that applies its own folder (app of apps of itself) is read
+    /// once; an ApplicationSet template that aliases expand into too many nodes is refused.
+    @Test func hostileArgoTrees() throws {
+        let tree = try TemporaryTree()
+        try tree.write(".git/config", "[remote \"origin\"]\n\turl = https://github.com/example/ops\n")
+        try tree.write("argocd/self.yaml", Self.application("self", source: """
+              source: {repoURL: https://github.com/example/ops, path: argocd, directory: {recurse: true}}
+            """, namespace: "argocd"))
+        try tree.write("argocd/route.yaml", Self.route("r", host: "r.example.com"))
+        var bomb = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
+        for i in 1...4 { bomb += "a\(i): &a\(i) [*a\(i - 1), *a\(i - 1), *a\(i - 1), *a\(i - 1), *a\(i - 1), *a\(i - 1), *a\(i - 1), *a\(i - 1), *a\(i - 1), *a\(i - 1)]\n" }
+        try tree.write("argocd/bomb.yaml", bomb + """
+            ---
+            apiVersion: argoproj.io/v1alpha1
+            kind: ApplicationSet
+            metadata: {name: bomb, namespace: argocd}
+            spec:
+              generators: [{list: {elements: [{a: b}]}}]
+              template:
+                metadata: {name: x, labels: {big: *a4}}
+                spec: {source: {repoURL: https://github.com/example/ops, path: argocd}, destination: {namespace: x}}
+
+            """)
+        let (_, set) = planTree([tree.path("argocd")])
+        #expect(set.routes.map(\.id.description) == ["httproute/argocd/r"])
+        #expect(set.diagnostics.contains { $0.message == "ApplicationSet argocd/bomb: spec.template has more than 10000 YAML nodes (aliases expanded); nothing generated" })
+    }
+
     /// Flux HelmReleases of app-template: one through an OCIRepository `chartRef` (v4) with
     /// values from a ConfigMap and `postBuild` variables, one through a HelmRepository chart (v3);
     /// a HelmRelease of another chart is listed as not expanded.

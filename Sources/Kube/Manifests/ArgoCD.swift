@@ -100,6 +100,8 @@ struct GitRepository {
 struct ArgoCDExpansion {
     /// Past this many Applications (an ApplicationSet over a huge tree) the rest is reported.
     static let maxApplications = 20_000
+    /// An ApplicationSet template above this many YAML nodes is refused (real ones have ~50).
+    static let maxTemplateNodes = 10_000
     static let marker = Array("argoproj.io/v".utf8)
 
     private(set) var files: [(path: String, context: FileContext)] = []
@@ -171,7 +173,9 @@ struct ArgoCDExpansion {
         guard YAMLLimits.tooDeep(text[...]) == nil, var documents = try? Yams.compose_all(yaml: text) else { return [] }
         var found: [Applied] = []
         while let root = documents.next() {
-            guard root["apiVersion"]?.string?.hasPrefix("argoproj.io/") == true else { continue }
+            guard root["apiVersion"]?.string?.hasPrefix("argoproj.io/") == true,
+                  // As the reader bounds it (it reports the document): aliases expanded.
+                  YAMLLimits.nodeCount(root, limit: YAMLLimits.maxManifestNodes) != nil else { continue }
             let location = SourceLocation(file: file, line: root.mark.map { $0.line })
             switch root["kind"]?.string {
             case "Application": found += application(root, at: location, via: nil)
@@ -305,18 +309,23 @@ struct ArgoCDExpansion {
             note(location, "\(owner): \(field).directory.jsonnet is not evaluated; .jsonnet files are not read", isNote: true)
         }
         var result: [(path: String, context: FileContext)] = []
+        // Breadth first, in name order: the files of a folder before those of its subfolders.
         var folders = [(folder, "")]
-        var visited = 0
-        while let (current, relative) = folders.popLast() {
-            visited += 1
-            if visited > GitOpsTree.maxFolderVisits { break }
+        var next = 0
+        while next < folders.count {
+            let (current, relative) = folders[next]
+            next += 1
+            if next > GitOpsTree.maxFolderVisits {
+                note(location, "\(owner): more than \(GitOpsTree.maxFolderVisits) folders below \(folder) (symlinks joining folders?); the rest is not read")
+                break
+            }
             for entry in ((try? manager.contentsOfDirectory(atPath: current)) ?? []).sorted() where !entry.hasPrefix(".") {
                 let full = (current as NSString).appendingPathComponent(entry)
                 let path = relative.isEmpty ? entry : relative + "/" + entry
                 var isFolder: ObjCBool = false
                 guard manager.fileExists(atPath: full, isDirectory: &isFolder) else { continue }
                 if isFolder.boolValue {
-                    if recurse, !(exclude.map { Glob.match($0, path) } ?? false) { folders.insert((full, path), at: 0) }
+                    if recurse, !(exclude.map { Glob.match($0, path) } ?? false) { folders.append((full, path)) }
                     continue
                 }
                 guard entry.hasSuffix(".yaml") || entry.hasSuffix(".yml") || entry.hasSuffix(".json") else { continue }
@@ -397,6 +406,12 @@ struct ArgoCDExpansion {
         let goTemplate = spec?["goTemplate"]?.bool ?? false
         guard let template = spec?["template"] else {
             note(location, "ApplicationSet \(name): no spec.template; nothing generated")
+            return []
+        }
+        // Each Application copies the template: one of many nodes (aliases) times many
+        // parameter sets would be a bomb.
+        guard YAMLLimits.nodeCount(template, limit: Self.maxTemplateNodes) != nil else {
+            note(location, "ApplicationSet \(name): spec.template has more than \(Self.maxTemplateNodes) YAML nodes (aliases expanded); nothing generated")
             return []
         }
         if spec?["templatePatch"] != nil {
@@ -630,8 +645,9 @@ struct ArgoCDExpansion {
                 continue
             }
             let text = String(decoding: data, as: UTF8.self)
-            guard YAMLLimits.tooDeep(text[...]) == nil, let node = try? Yams.compose(yaml: text) else {
-                note(SourceLocation(file: file), "ApplicationSet \(name): generator file is not JSON or YAML; no parameters from it")
+            guard YAMLLimits.tooDeep(text[...]) == nil, let node = try? Yams.compose(yaml: text),
+                  YAMLLimits.nodeCount(node, limit: Self.maxTemplateNodes) != nil else {
+                note(SourceLocation(file: file), "ApplicationSet \(name): generator file is not JSON or YAML (or above \(Self.maxTemplateNodes) nodes); no parameters from it")
                 continue
             }
             let folder = (path as NSString).deletingLastPathComponent

@@ -49,7 +49,9 @@ struct HelmReleases {
         guard YAMLLimits.tooDeep(text[...]) == nil, var documents = try? Yams.compose_all(yaml: text) else { return }
         let starts = unresolvedLines.isEmpty ? [] : DocumentSplitter.split(text).map(\.startLine)
         while let root = documents.next() {
-            guard let kind = root["kind"]?.string, let apiVersion = root["apiVersion"]?.string else { continue }
+            guard let kind = root["kind"]?.string, let apiVersion = root["apiVersion"]?.string,
+                  // As the reader bounds it (it reports the document): aliases expanded.
+                  YAMLLimits.nodeCount(root, limit: YAMLLimits.maxManifestNodes) != nil else { continue }
             if let line = root.mark?.line, !starts.isEmpty {
                 let start = starts.last { $0 <= line } ?? 1
                 let end = starts.first { $0 > line } ?? Int.max
