@@ -351,7 +351,8 @@ struct ArgoCDTreeTests {
     }
 
     /// Hostile trees: an Application that applies its own folder (app of apps of itself) is read
-    /// once; an ApplicationSet template that aliases expand into too many nodes is refused.
+    /// once; an ApplicationSet template that aliases expand into too many nodes is refused; a
+    /// source path whose `..` lead out of the repository is not followed.
     @Test func hostileArgoTrees() throws {
         let tree = try TemporaryTree()
         try tree.write(".git/config", "[remote \"origin\"]\n\turl = https://github.com/example/ops\n")
@@ -373,7 +374,13 @@ struct ArgoCDTreeTests {
                 spec: {source: {repoURL: https://github.com/example/ops, path: argocd}, destination: {namespace: x}}
 
             """)
-        let (_, set) = planTree([tree.path("argocd")])
+        try tree.write("outside/route.yaml", Self.route("outside", host: "outside.example.com"))
+        try tree.write("repo/.git/config", "[remote \"origin\"]\n\turl = https://github.com/example/inner\n")
+        try tree.write("repo/escape.yaml", Self.application("escape", source: """
+              source: {repoURL: https://github.com/example/inner, path: ../outside}
+            """, namespace: "x"))
+        let (_, set) = planTree([tree.path("argocd"), tree.path("repo")])
+        #expect(set.diagnostics.contains { $0.message == "Application argocd/escape: spec.source.path ../outside leads out of the repository \(tree.path("repo")); not read" })
         #expect(set.routes.map(\.id.description) == ["httproute/argocd/r"])
         #expect(set.diagnostics.contains { $0.message == "ApplicationSet argocd/bomb: spec.template has more than 10000 YAML nodes (aliases expanded); nothing generated" })
     }

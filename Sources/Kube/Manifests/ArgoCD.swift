@@ -76,11 +76,13 @@ struct GitRepository {
         return remotes.contains { Self.normalised($0) == wanted }
     }
 
-    /// `relative` (a repository path such as `apps/echo` or `./apps`) as a path on disk.
-    func path(_ relative: String) -> String {
+    /// `relative` (a repository path such as `apps/echo` or `./apps`) as a path on disk; nil when
+    /// its `..` lead out of the repository (Argo CD refuses such paths too).
+    func path(_ relative: String) -> String? {
         var trimmed = relative
         while trimmed.hasPrefix("/") { trimmed.removeFirst() }
-        return GitOpsTree.joined(root, trimmed.isEmpty ? "." : trimmed)
+        let joined = GitOpsTree.joined(root, trimmed.isEmpty ? "." : trimmed)
+        return joined == root || joined.hasPrefix(root.hasSuffix("/") ? root : root + "/") ? joined : nil
     }
 }
 
@@ -247,8 +249,11 @@ struct ArgoCDExpansion {
                 note(location, "\(owner): \(field).path \(path) is still templated; not read")
                 continue
             }
-            let folder = repository.path(path)
             var isFolder: ObjCBool = false
+            guard let folder = repository.path(path) else {
+                note(location, "\(owner): \(field).path \(path) leads out of the repository \(repository.root); not read")
+                continue
+            }
             guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
                 note(location, "\(owner): \(field).path \(path) is not a folder of this repository (\(folder))")
                 continue
@@ -374,7 +379,10 @@ struct ArgoCDExpansion {
                 note(location, "\(where_) names no ref: source of this repository; not read")
                 continue
             }
-            let file = GitOpsTree.joined(root, String(path[path.index(after: slash)...]))
+            guard let file = GitRepository(root: root, remotes: []).path(String(path[path.index(after: slash)...])) else {
+                note(location, "\(where_) leads out of the repository; not read")
+                continue
+            }
             guard let data = try? BoundedFile.read(file, maxBytes: maxFileBytes).data else {
                 if helm?["ignoreMissingValueFiles"]?.bool != true { note(location, "\(where_) cannot be read (\(file))") }
                 continue
@@ -639,9 +647,8 @@ struct ArgoCDExpansion {
         var sets: [ArgoParameters] = []
         for path in folders(below: repository.root, depth: depth, matchingFiles: true)
         where include.contains(where: { Glob.match($0, path) }) && !exclude.contains(where: { Glob.match($0, path) }) {
-            let file = repository.path(path)
-            guard let data = try? BoundedFile.read(file, maxBytes: maxFileBytes).data else {
-                note(location, "ApplicationSet \(name): generator file \(file) cannot be read")
+            guard let file = repository.path(path), let data = try? BoundedFile.read(file, maxBytes: maxFileBytes).data else {
+                note(location, "ApplicationSet \(name): generator file \(path) cannot be read")
                 continue
             }
             let text = String(decoding: data, as: UTF8.self)
