@@ -126,6 +126,24 @@ struct AppTemplateRenderTests {
         #expect(rendered.routes.map(\.metadata.name) == ["release-name-renamed", "release-name-main-ext", "pre-release-name-third"])
     }
 
+    /// app-template 3.x names routes by common 3.x's `lib/route/_valuesToObject.tpl`: the primary
+    /// route (`primary: true` among those with `enabled: true`, else the first of those) gets the
+    /// fullname, the others `fullname-<key>`, `nameOverride` gives `fullname-<override>`.
+    @Test func namesOfCommon3() throws {
+        var release = Self.release
+        release.version = "3.7.3"
+        let rendered = try Self.render("""
+            route:
+              main: {enabled: true, parentRefs: [{name: gw}]}
+              second: {enabled: true, primary: true, parentRefs: [{name: gw}]}
+              third: {parentRefs: [{name: gw}]}
+              fourth: {nameOverride: extra, parentRefs: [{name: gw}]}
+            """, release: release)
+        #expect(rendered.routes.map(\.metadata.name) == ["release-name-extra", "release-name-main", "release-name", "release-name-third"])
+        let lone = try Self.render("route:\n  app: {parentRefs: [{name: gw}]}\n", release: release)
+        #expect(lone.routes.map(\.metadata.name) == ["release-name-app"])
+    }
+
     /// `parentRefs[].name` is required: the chart fails to render, so none of its routes exist.
     @Test func missingParentNameFailsTheRender() throws {
         let rendered = try Self.render("route:\n  a: {parentRefs: [{name: gw}]}\n  b: {parentRefs: [{namespace: x}]}\n")

@@ -476,7 +476,7 @@ struct ArgoCDTreeTests {
             "admin.example.com A 192.0.2.10", "echo-alias.example.com A 192.0.2.10", "echo.example.com A 192.0.2.10",
             "legacy.example.com A 192.0.2.10",
         ])
-        #expect(Set(set.routes.map(\.id.description)) == ["httproute/default/echo-admin", "httproute/default/echo-app", "httproute/media/legacy"])
+        #expect(Set(set.routes.map(\.id.description)) == ["httproute/default/echo-admin", "httproute/default/echo-app", "httproute/media/legacy-main"])
         let helmRelease = tree.path("kubernetes/apps/default/echo/app/helmrelease.yaml")
         #expect(set.routes.filter { $0.metadata.namespace == "default" }.allSatisfy { set.origins[$0.id] == SourceLocation(file: helmRelease, line: 1) })
         #expect(set.unexpanded.map(\.description) == ["\(helmRelease):33: HelmRelease monitoring/grafana not expanded: Helm chart grafana 8.5.1 is not app-template"])

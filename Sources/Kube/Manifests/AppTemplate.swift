@@ -11,10 +11,11 @@ import YAMLInput
 ///   `fullnameOverride`, else the release name (truncated to 63, trailing `-` trimmed);
 /// - which routes: `lib/route/_enabled_routes.tpl` — every map under `route:` whose `enabled`
 ///   is not false (enabled by default), in key order (Helm ranges maps by sorted key);
-/// - each name: `lib/common/_determineResourceNameFromValues.tpl` (common 3.x, bjw-s/helm-charts
-///   a01a89cb) — `forceRename` (tpl), else `prefix-` + fullname, `-identifier` appended when more
-///   than one route is enabled (or `global.alwaysAppendIdentifierToResourceName`, common 5.3.0
-///   values.yaml) unless already there, `-suffix` likewise; lower-cased;
+/// - each name, 4.x and 5.x: `lib/common/_determineResourceNameFromValues.tpl` (common 4.0.0,
+///   bjw-s/helm-charts a01a89cb) — `forceRename` (tpl), else `prefix-` + fullname, `-identifier`
+///   appended when more than one route is enabled (or `global.alwaysAppendIdentifierToResourceName`,
+///   common 5.3.0 values.yaml) unless already there, `-suffix` likewise; lower-cased. 3.x:
+///   `lib/route/_valuesToObject.tpl` and `lib/route/_primary.tpl` of common 3.x (`common3Name`);
 /// - the object: `classes/_route.tpl` (bjw-s-labs/helm-charts 14e97010) — kind default
 ///   `HTTPRoute` (one of GRPCRoute, HTTPRoute, TCPRoute, TLSRoute, UDPRoute, else the render fails,
 ///   `lib/route/_validate.tpl`), namespace `namespaceOverride` or the release namespace,
@@ -86,6 +87,7 @@ enum AppTemplate {
         }
         enabled.sort { $0.0 < $1.0 }
         let alwaysAppend = global?["alwaysAppendIdentifierToResourceName"]?.bool ?? false
+        let primary = common3Primary(routes)
         let globalAnnotations = global?["annotations"]?.mapping
         let globalLabels = global?["labels"]?.mapping
         for (id, value) in enabled {
@@ -100,8 +102,11 @@ enum AppTemplate {
             }
             let kindName = value["kind"]?.string ?? "HTTPRoute"
             guard let kind = RouteKind(rawValue: kindName) else { return fail("route.\(id).kind \(kindName) is not a route kind") }
-            guard let name = resourceName(fullname: fullname, id: id, values: value, count: enabled.count,
-                                          alwaysAppend: alwaysAppend, evaluate: { evaluate($0, $1) }) else {
+            let named = AppTemplate.major(of: release.version) == 3
+                ? common3Name(fullname: fullname, id: id, values: value, primary: primary)
+                : resourceName(fullname: fullname, id: id, values: value, count: enabled.count,
+                               alwaysAppend: alwaysAppend, evaluate: { evaluate($0, $1) })
+            guard let name = named else {
                 out.diagnostics += problems.map { note(release, $0 + "; route left out") }
                 continue
             }
@@ -175,6 +180,26 @@ enum AppTemplate {
         result = String(result.prefix(63))
         while result.hasSuffix("-") { result.removeLast() }
         return result
+    }
+
+    /// Common 3.x (app-template 3.x) names a route by `bjw-s.common.lib.route.valuesToObject`:
+    /// `fullname-nameOverride`, else the fullname for the primary route and `fullname-<key>` for
+    /// the others (the standardised rules below came with common 4.0.0, whose changelog calls
+    /// them a breaking change of resource names).
+    static func common3Name(fullname: String, id: String, values: Node, primary: String) -> String {
+        if let override = values["nameOverride"]?.string, !override.isEmpty { return fullname + "-" + override }
+        return id == primary ? fullname : fullname + "-" + id
+    }
+
+    /// `bjw-s.common.lib.route.primary` (common 3.x): among the routes with `enabled: true`, the
+    /// last (in key order) with `primary: true`, else the first; none when no route says
+    /// `enabled: true` (that template counts only routes that say so).
+    static func common3Primary(_ routes: Node.Mapping) -> String {
+        let flagged = routes.compactMap { key, value -> (String, Node)? in
+            guard let id = key.string, value["enabled"]?.bool == true else { return nil }
+            return (id, value)
+        }.sorted { $0.0 < $1.0 }
+        return flagged.last { $0.1["primary"]?.bool == true }?.0 ?? flagged.first?.0 ?? ""
     }
 
     /// `bjw-s.common.lib.determineResourceNameFromValues`; nil when a template in it is not evaluated.
