@@ -144,6 +144,41 @@ struct AppTemplateRenderTests {
         #expect(lone.routes.map(\.metadata.name) == ["release-name-app"])
     }
 
+    /// The common library's documentation, docs/common-library/resources/names.md ("Assuming a
+    /// Helm Release with the name `base_name`…"): every row of its table of expected names.
+    @Test func namesTableOfTheDocumentation() throws {
+        // forceRename, enabled items, always append, identifier, prefix, suffix → expected name
+        let rows: [(String?, Int, Bool, String, String?, String?, String)] = [
+            ("custom-name", 1, false, "abc", nil, nil, "custom-name"),
+            ("{{ .Release.Namespace }}", 1, false, "abc", nil, nil, "default"),
+            (nil, 1, false, "abc", nil, nil, "base_name"),
+            (nil, 1, false, "abc", "team", nil, "team-base_name"),
+            (nil, 1, false, "abc", "base_name", nil, "base_name"),
+            (nil, 1, false, "abc", nil, "svc", "base_name-svc"),
+            (nil, 1, false, "abc", nil, "base_name", "base_name"),
+            (nil, 1, false, "abc", "team", "svc", "team-base_name-svc"),
+            (nil, 1, true, "abc", nil, nil, "base_name-abc"),
+            (nil, 1, true, "abc", "team", "svc", "team-base_name-abc-svc"),
+            (nil, 2, false, "abc", nil, nil, "base_name-abc"),
+            (nil, 2, false, "abc", "team", "svc", "team-base_name-abc-svc"),
+            (nil, 2, false, "base_name", nil, nil, "base_name"),
+            (nil, 2, false, "abc", nil, "abc", "base_name-abc"),
+        ]
+        let context = TemplateContext(releaseName: "base_name", releaseNamespace: "default", fullname: "base_name", values: nil)
+        for (force, count, always, id, prefix, suffix, expected) in rows {
+            var fields: [String] = []
+            if let force { fields.append("forceRename: '\(force)'") }
+            if let prefix { fields.append("prefix: \(prefix)") }
+            if let suffix { fields.append("suffix: \(suffix)") }
+            let values = try #require(try Yams.compose(yaml: "{" + fields.joined(separator: ", ") + "}"))
+            let name = AppTemplate.resourceName(fullname: "base_name", id: id, values: values, count: count, alwaysAppend: always) { text, _ in
+                if case .value(let result) = context.evaluate(text) { return result }
+                return nil
+            }
+            #expect(name == expected, "forceRename \(force ?? "-") items \(count) always \(always) id \(id) prefix \(prefix ?? "-") suffix \(suffix ?? "-")")
+        }
+    }
+
     /// `parentRefs[].name` is required: the chart fails to render, so none of its routes exist.
     @Test func missingParentNameFailsTheRender() throws {
         let rendered = try Self.render("route:\n  a: {parentRefs: [{name: gw}]}\n  b: {parentRefs: [{namespace: x}]}\n")

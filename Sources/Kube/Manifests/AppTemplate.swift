@@ -12,9 +12,11 @@ import YAMLInput
 /// - which routes: `lib/route/_enabled_routes.tpl` — every map under `route:` whose `enabled`
 ///   is not false (enabled by default), in key order (Helm ranges maps by sorted key);
 /// - each name, 4.x and 5.x: `lib/common/_determineResourceNameFromValues.tpl` (common 4.0.0,
-///   bjw-s/helm-charts a01a89cb) — `forceRename` (tpl), else `prefix-` + fullname, `-identifier`
-///   appended when more than one route is enabled (or `global.alwaysAppendIdentifierToResourceName`,
-///   common 5.3.0 values.yaml) unless already there, `-suffix` likewise; lower-cased. 3.x:
+///   bjw-s/helm-charts a01a89cb) as the common library's documentation states it now
+///   (docs/common-library/resources/names.md, its table of expected names) — `forceRename` (tpl),
+///   else `prefix-` + fullname, `-identifier` appended when more than one route is enabled (or
+///   `global.alwaysAppendIdentifierToResourceName`, common 5.3.0 values.yaml), `-suffix`; none of
+///   them added when the name already is it or already ends (starts) with it; lower-cased. 3.x:
 ///   `lib/route/_valuesToObject.tpl` and `lib/route/_primary.tpl` of common 3.x (`common3Name`);
 /// - the object: `classes/_route.tpl` (bjw-s-labs/helm-charts 14e97010) — kind default
 ///   `HTTPRoute` (one of GRPCRoute, HTTPRoute, TCPRoute, TLSRoute, UDPRoute, else the render fails,
@@ -211,12 +213,13 @@ enum AppTemplate {
         var name = fullname
         if let prefix = values["prefix"]?.string, !prefix.isEmpty {
             guard let rendered = evaluate(prefix, "prefix") else { return nil }
-            if rendered != name { name = rendered + "-" + name }
+            if rendered != name && !name.hasPrefix(rendered + "-") { name = rendered + "-" + name }
         }
-        if (count > 1 || alwaysAppend) && !name.hasSuffix("-" + id) { name += "-" + id }
+        // Not added twice, nor when the name is the identifier itself (`vaultwarden-vaultwarden`).
+        if (count > 1 || alwaysAppend) && name != id && !name.hasSuffix("-" + id) { name += "-" + id }
         if let suffix = values["suffix"]?.string, !suffix.isEmpty {
             guard let rendered = evaluate(suffix, "suffix") else { return nil }
-            if !name.hasSuffix("-" + rendered) { name += "-" + rendered }
+            if rendered != name && !name.hasSuffix("-" + rendered) { name += "-" + rendered }
         }
         return name.lowercased()
     }
