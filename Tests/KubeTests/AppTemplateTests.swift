@@ -179,6 +179,23 @@ struct AppTemplateRenderTests {
         }
     }
 
+    /// A templated parentRef is written as given by the route class (reported, left out), and
+    /// evaluated from common 5.3, which passes every string of the values through `tpl`
+    /// (bjw-s-labs/helm-charts …/unittests/values/string_templates_test.yaml: `{{ .Release.Name }}-pull`).
+    @Test func templatedParentRefs() throws {
+        let values = "route:\n  app: {parentRefs: [{name: '{{ .Release.Name }}-gw', namespace: network}]}\n"
+        let old = try Self.render(values)
+        #expect(old.routes.first?.parentRefs.isEmpty == true)
+        #expect(old.diagnostics.map(\.message) == [
+            "HelmRelease test/release-name: route.app.parentRefs[0].name: {{ .Release.Name }}-gw is not passed through tpl by app-template 4.4.0; parentRef left out",
+        ])
+        var release = Self.release
+        release.version = "5.3.0"
+        let new = try Self.render(values, release: release)
+        #expect(new.routes.first?.parentRefs.map(\.name) == ["release-name-gw"])
+        #expect(new.diagnostics.isEmpty)
+    }
+
     /// `parentRefs[].name` is required: the chart fails to render, so none of its routes exist.
     @Test func missingParentNameFailsTheRender() throws {
         let rendered = try Self.render("route:\n  a: {parentRefs: [{name: gw}]}\n  b: {parentRefs: [{namespace: x}]}\n")

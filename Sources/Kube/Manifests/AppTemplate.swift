@@ -90,6 +90,7 @@ enum AppTemplate {
         enabled.sort { $0.0 < $1.0 }
         let alwaysAppend = global?["alwaysAppendIdentifierToResourceName"]?.bool ?? false
         let primary = common3Primary(routes)
+        let centralTemplates = evaluatesAllStrings(release.version)
         let globalAnnotations = global?["annotations"]?.mapping
         let globalLabels = global?["labels"]?.mapping
         for (id, value) in enabled {
@@ -136,18 +137,27 @@ enum AppTemplate {
                 guard let refName = ref["name"]?.string, !refName.isEmpty else {
                     return fail("parentRef name is required for \(kindName) \(name)")
                 }
-                let fields = [refName, ref["namespace"]?.string, ref["sectionName"]?.string, ref["group"]?.string, ref["kind"]?.string]
-                if let templated = fields.compactMap({ $0 }).first(where: { $0.contains("{{") }) {
-                    problems.append("route.\(id).parentRefs[\(index)]: \(templated) is not passed through tpl by the chart; parentRef left out")
-                    continue
+                // The route class writes these as given; common 5.3 evaluates every string of the
+                // values once, centrally (`values/_init.tpl`), so from there they are templates too.
+                var fields: [String: String] = [:]
+                var usable = true
+                for key in ["name", "namespace", "sectionName", "group", "kind"] {
+                    guard let text = ref[key]?.string, !text.isEmpty else { continue }
+                    guard text.contains("{{") else { fields[key] = text; continue }
+                    guard centralTemplates else {
+                        problems.append("route.\(id).parentRefs[\(index)].\(key): \(text) is not passed through tpl by app-template "
+                                        + "\(release.version ?? "(version not named)"); parentRef left out")
+                        usable = false
+                        break
+                    }
+                    guard let value = evaluate(text, "parentRefs[\(index)].\(key)") else { usable = false; break }
+                    fields[key] = value
                 }
+                guard usable else { continue }
                 parentRefs.append(ParentReference(
-                    group: ref["group"]?.string.flatMap { $0.isEmpty ? nil : $0 } ?? "gateway.networking.k8s.io",
-                    kind: ref["kind"]?.string.flatMap { $0.isEmpty ? nil : $0 } ?? "Gateway",
-                    namespace: ref["namespace"]?.string.flatMap { $0.isEmpty ? nil : $0 },
-                    name: refName,
-                    sectionName: ref["sectionName"]?.string.flatMap { $0.isEmpty ? nil : $0 },
-                    port: ref["port"]?.int))
+                    group: fields["group"] ?? "gateway.networking.k8s.io", kind: fields["kind"] ?? "Gateway",
+                    namespace: fields["namespace"], name: fields["name"] ?? refName,
+                    sectionName: fields["sectionName"], port: ref["port"]?.int))
             }
             var hostnames: [String] = []
             if kind.hasHostnames {
@@ -182,6 +192,17 @@ enum AppTemplate {
         result = String(result.prefix(63))
         while result.hasSuffix("-") { result.removeLast() }
         return result
+    }
+
+    /// Whether the chart version passes every string of its values through `tpl` (common
+    /// 5.3.0's `values/_init.tpl`, bjw-s-labs/helm-charts 002305d5); earlier versions only the
+    /// fields their templates name.
+    static func evaluatesAllStrings(_ version: String?) -> Bool {
+        guard let major = major(of: version), var text = version else { return false }
+        if text.hasPrefix("v") { text.removeFirst() }
+        let parts = text.split(separator: ".")
+        let minor = parts.count > 1 ? Int(parts[1].prefix { $0.isNumber }) ?? 0 : 0
+        return major > 5 || (major == 5 && minor >= 3)
     }
 
     /// Common 3.x (app-template 3.x) names a route by `bjw-s.common.lib.route.valuesToObject`:
