@@ -281,6 +281,46 @@ struct ArgoCDTreeTests {
         ])
     }
 
+    /// `valuesFrom` a ConfigMap that the kustomization beside the HelmRelease generates from a
+    /// file (Flux's documented way to keep values in a file); a generator file outside the
+    /// folder is not read (kustomize's load restrictor).
+    @Test func valuesFromAGeneratedConfigMap() throws {
+        let tree = try TemporaryTree()
+        try tree.write("app/kustomization.yaml", """
+            apiVersion: kustomize.config.k8s.io/v1beta1
+            kind: Kustomization
+            resources: [helmrelease.yaml]
+            configMapGenerator:
+              - name: echo-values
+                files: [values.yaml=helm-values.yaml]
+              - name: escape-values
+                files: [values.yaml=../secret.yaml]
+            generatorOptions: {disableNameSuffixHash: true}
+
+            """)
+        try tree.write("app/helm-values.yaml", "route:\n  app:\n    hostnames: [echo.example.com]\n")
+        try tree.write("secret.yaml", "route:\n  app:\n    hostnames: [leak.example.com]\n")
+        try tree.write("app/helmrelease.yaml", """
+            apiVersion: helm.toolkit.fluxcd.io/v2
+            kind: HelmRelease
+            metadata: {name: echo, namespace: default}
+            spec:
+              chart: {spec: {chart: app-template, version: 4.4.0}}
+              valuesFrom:
+                - {kind: ConfigMap, name: echo-values}
+                - {kind: ConfigMap, name: escape-values}
+              values:
+                route:
+                  app: {parentRefs: [{name: envoy-internal, namespace: network}]}
+
+            """)
+        let (_, set) = planTree([tree.path("app")])
+        #expect(set.routes.map(\.hostnames) == [["echo.example.com"]])
+        #expect(set.diagnostics.map(\.message) == [
+            "HelmRelease default/echo: spec.valuesFrom[1] ConfigMap default/escape-values key values.yaml is not in the manifests read; the routes are rendered without it",
+        ])
+    }
+
     /// A HelmRelease whose values hold a variable without a value is left out, as the reader
     /// leaves out any object that holds one (and reports it with its line).
     @Test func helmReleaseWithAnUnresolvedVariable() throws {

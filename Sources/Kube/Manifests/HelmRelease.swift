@@ -124,6 +124,38 @@ struct HelmReleases {
         return (routes, diagnostics, unexpanded)
     }
 
+    /// A key of a ConfigMap that the kustomization beside `file` generates (`configMapGenerator`:
+    /// `files` as `key=path` or `path`, keyed by the file's name, and `literals`), as Flux's
+    /// documentation has HelmRelease values kept (kustomize's name suffix hash is off or mapped
+    /// back by a `kustomizeconfig.yaml` for `valuesFrom`). Nil when there is none.
+    static func generated(configMap name: String, key: String, beside file: String) -> String? {
+        let folder = (file as NSString).deletingLastPathComponent
+        for candidate in GitOpsTree.kustomizationNames {
+            let path = (folder as NSString).appendingPathComponent(candidate)
+            guard let data = try? BoundedFile.read(path, maxBytes: GitOpsTree.maxKustomizationBytes).data else { continue }
+            let text = String(decoding: data, as: UTF8.self)
+            guard YAMLLimits.tooDeep(text[...]) == nil, let root = try? Yams.compose(yaml: text) else { return nil }
+            for generator in root["configMapGenerator"]?.sequence ?? [] where generator["name"]?.string == name {
+                for entry in generator["files"]?.sequence ?? [] {
+                    guard let spec = entry.string else { continue }
+                    let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
+                    let (fileKey, relative) = parts.count == 2 ? (parts[0], parts[1]) : ((spec as NSString).lastPathComponent, spec)
+                    guard fileKey == key else { continue }
+                    let joined = GitOpsTree.joined(folder, relative)
+                    // kustomize's load restrictor: a generator reads nothing outside its folder.
+                    guard joined.hasPrefix(folder + "/") else { return nil }
+                    return (try? BoundedFile.read(joined, maxBytes: GitOpsTree.maxKustomizationBytes).data).map { String(decoding: $0, as: UTF8.self) }
+                }
+                for literal in generator["literals"]?.sequence ?? [] {
+                    guard let text = literal.string, let equals = text.firstIndex(of: "=") else { continue }
+                    if text[..<equals] == key { return String(text[text.index(after: equals)...]) }
+                }
+            }
+            return nil
+        }
+        return nil
+    }
+
     private enum Resolution {
         /// The release, notes, and the OCIRepository taken from other namespaces, if one was.
         case render(ChartRelease, [ManifestDiagnostic], (name: String, from: [String])?)
@@ -191,7 +223,8 @@ struct HelmReleases {
                     "HelmRelease \(qualified): \(field) targetPath is not read; the routes are rendered without it"))
                 continue
             }
-            guard let text = configMaps[found.namespace + "/" + source]?[key] else {
+            guard let text = configMaps[found.namespace + "/" + source]?[key]
+                    ?? Self.generated(configMap: source, key: key, beside: found.location.file) else {
                 if !optional {
                     notes.append(ManifestDiagnostic(location: found.location, message:
                         "HelmRelease \(qualified): \(field) ConfigMap \(found.namespace)/\(source) key \(key) is not in the manifests read; the routes are rendered without it"))
