@@ -166,7 +166,7 @@ struct KustomizeAndFluxTests {
         let tree = try TemporaryTree()
         try tree.write("app/kustomization.yaml", """
             namespace: media
-            namePrefix: dev-
+            replacements: []
             images: [{name: app, newTag: v2}]
             resources:
               - ./route.yaml
@@ -186,12 +186,36 @@ struct KustomizeAndFluxTests {
         let file = tree.path("app/kustomization.yaml")
         #expect(set.routes.map(\.id.description) == ["httproute/media/app"])
         #expect(set.diagnostics.map { "\($0.isNote ? "note" : "error") \($0)" } == [
-            "note \(file):2: namePrefix: not applied by netagent; the objects are read without it",
+            "note \(file):2: replacements: not applied by netagent; the objects are read without it",
             "note \(file):8: helmCharts: objects it makes are not read (netagent does not run kustomize plugins or Helm)",
             "note \(file):7: components: remote component https://github.com/example/components//common?ref=v1 skipped (not read offline)",
             "error \(file):11: strategic merge patch matches no object built here (kustomize fails the build)",
         ])
         #expect(set.unexpanded.map(\.reason) == ["helmCharts not expanded", "remote component https://github.com/example/components//common?ref=v1"])
+    }
+
+    /// namePrefix/nameSuffix as `kubectl kustomize` (v5.5) builds them: each kustomization's
+    /// around the name, a Namespace and parentRefs left alone, an overlay's patch naming the
+    /// object by its name before the prefix.
+    @Test func namePrefixAndSuffix() throws {
+        let tree = try TemporaryTree()
+        try tree.write("base/kustomization.yaml", "namePrefix: in-\nnamespace: media\nresources: [./route.yaml]\n")
+        try tree.write("base/route.yaml", Self.route(host: "a.example.org"))
+        try tree.write("over/kustomization.yaml", """
+            nameSuffix: -s
+            resources: [../base]
+            patches:
+              - patch: |
+                  apiVersion: gateway.networking.k8s.io/v1
+                  kind: HTTPRoute
+                  metadata: {name: app}
+                  spec: {hostnames: [b.example.org]}
+            """)
+        let set = ManifestLoader.load(paths: [tree.path("over")])
+        #expect(set.routes.map(\.id.description) == ["httproute/media/in-app-s"])
+        #expect(set.routes.first?.hostnames == ["b.example.org"])
+        #expect(set.routes.first?.parentRefs.map(\.name) == ["envoy-internal"])
+        #expect(set.diagnostics.filter { !$0.isNote }.isEmpty, "\(set.diagnostics)")
     }
 
     @Test func defaultNamespaceForObjectsStillWithout() throws {

@@ -20,6 +20,9 @@ struct FluxKustomization: Equatable {
     /// The folder `path` names in the repository; nil when it names none.
     var folder: String?
     var targetNamespace: String?
+    /// `spec.namePrefix`/`nameSuffix`, which Flux's generator sets on the kustomization.
+    var namePrefix: String?
+    var nameSuffix: String?
     /// `spec.commonMetadata`, which Flux adds to every object it applies.
     var labels: [String: String]
     var annotations: [String: String]
@@ -185,15 +188,14 @@ extension GitOpsTree {
             let components = (spec["components"]?.sequence ?? []).compactMap { node in
                 node.string.map { ParsedKustomization.Entry(path: $0, line: node.mark.map { $0.line }, field: "components") }
             }
-            for key in ["namePrefix", "nameSuffix"] where spec[key] != nil {
-                note(file, spec[key]?.mark.map { $0.line } ?? line, "spec.\(key): not applied by netagent; the objects are read without it", isNote: true)
-            }
             let common = spec["commonMetadata"]?.mapping
             let (variables, secrets, missing) = variables(spec["postBuild"]?.mapping, namespace: namespace, file: file)
             found.append(FluxKustomization(
                 id: id, name: "\(namespace)/\(name)", location: SourceLocation(file: file, line: line), source: source,
                 path: relative, pathLine: pathLine, folder: resolve(relative, definedIn: file),
                 targetNamespace: spec["targetNamespace"]?.string.flatMap { $0.isEmpty ? nil : $0 },
+                namePrefix: spec["namePrefix"]?.string.flatMap { $0.isEmpty ? nil : $0 },
+                nameSuffix: spec["nameSuffix"]?.string.flatMap { $0.isEmpty ? nil : $0 },
                 labels: Self.strings(common?["labels"]), annotations: Self.strings(common?["annotations"]),
                 patches: patches, components: components, variables: variables, secretVariables: secrets,
                 missingSources: missing, chain: context.fluxChain))

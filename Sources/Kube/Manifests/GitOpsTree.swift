@@ -23,6 +23,9 @@ struct FileContext: Sendable, Equatable {
     /// different objects in each kustomization that uses it (a `Namespace` named `_` becomes
     /// each kustomization's namespace), so each use is read.
     var instance = ""
+    /// The namespace of objects that name none and get none from the layers (an Argo CD
+    /// Application's `destination.namespace`), before `ManifestOptions.defaultNamespace`.
+    var defaultNamespace: String?
 
     /// The namespace the layers give a namespaced object (the outermost layer's wins).
     var namespace: String? { layers.first { $0.namespace != nil }?.namespace }
@@ -177,7 +180,7 @@ struct GitOpsTree {
 
     /// Builds a kustomization (or, for a Flux Kustomization whose folder has none, the one Flux
     /// generates: every file below, as `kustomize create --autodetect --recursive` lists them).
-    /// Flux adds its `targetNamespace` (replacing the kustomization's `namespace`), `patches`
+    /// Flux adds its `targetNamespace` and `namePrefix`/`nameSuffix` (replacing the kustomization's), `patches`
     /// and `components` to that kustomization (kustomize-controller's generator).
     private mutating func build(folder: String, kustomization: String?, context: FileContext, stack: [String], flux: FluxKustomization?) {
         var parsed: ParsedKustomization
@@ -194,6 +197,8 @@ struct GitOpsTree {
         }
         if let flux {
             if let namespace = flux.targetNamespace { parsed.layer.namespace = namespace }
+            if let prefix = flux.namePrefix { parsed.layer.namePrefix = prefix }
+            if let suffix = flux.nameSuffix { parsed.layer.nameSuffix = suffix }
             parsed.layer.labels.merge(flux.labels) { $1 }
             parsed.layer.annotations.merge(flux.annotations) { $1 }
             parsed.layer.patches += flux.patches

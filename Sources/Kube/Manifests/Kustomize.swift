@@ -48,8 +48,14 @@ struct KustomizeLayer: Sendable, Equatable {
     var labels: [String: String] = [:]
     var annotations: [String: String] = [:]
     var json6902: [KustomizePatch] = []
+    /// `namePrefix`/`nameSuffix` (a kustomization's, a Flux Kustomization's, an Argo CD kustomize source's).
+    var namePrefix = ""
+    var nameSuffix = ""
 
-    var isEmpty: Bool { patches.isEmpty && namespace == nil && labels.isEmpty && annotations.isEmpty && json6902.isEmpty }
+    var isEmpty: Bool {
+        patches.isEmpty && namespace == nil && labels.isEmpty && annotations.isEmpty && json6902.isEmpty
+            && namePrefix.isEmpty && nameSuffix.isEmpty
+    }
 }
 
 extension Node.Mapping {
@@ -82,6 +88,9 @@ struct KustomizeApplier {
         "PersistentVolume", "StorageClass", "PriorityClass", "Node", "APIService", "ClusterIssuer",
         "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration", "IngressClass", "RuntimeClass",
     ]
+    /// Kinds whose names `namePrefix`/`nameSuffix` leave alone (kustomize's
+    /// prefixSuffixFieldSpecsToSkip in api/internal/builtins/PrefixTransformer.go).
+    static let unprefixed: Set<String> = ["CustomResourceDefinition", "APIService", "Namespace"]
 
     private var parsed: [String: Node?] = [:]
     private var regexes: [String: NSRegularExpression?] = [:]
@@ -111,19 +120,28 @@ struct KustomizeApplier {
         var object = object
         // kustomize matches a patch by an object's current or any earlier namespace.
         var namespaces: Set<String> = [Self.string(object, ["metadata", "namespace"]) ?? ""]
+        // ... and by its current or any earlier name (before a prefix or suffix).
+        var names: Set<String> = [Self.string(object, ["metadata", "name"]) ?? ""]
         for layer in layers {
             for patch in layer.patches {
-                guard let result = apply(patch, to: object, namespaces: namespaces) else { return nil }
+                guard let result = apply(patch, to: object, namespaces: namespaces, names: names) else { return nil }
                 object = result
             }
+            let kind = Self.string(object, ["kind"]) ?? ""
             if let namespace = layer.namespace {
-                let kind = Self.string(object, ["kind"]) ?? ""
                 if kind == "Namespace" {
                     object = Self.setting(object, ["metadata", "name"], Node(namespace))
                 } else if !Self.clusterScoped.contains(kind) {
                     object = Self.setting(object, ["metadata", "namespace"], Node(namespace))
                     namespaces.insert(namespace)
                 }
+            }
+            // kustomize's order: namespace, then prefix and suffix, then labels (kusttarget.go).
+            if !(layer.namePrefix.isEmpty && layer.nameSuffix.isEmpty), !Self.unprefixed.contains(kind),
+               let name = Self.string(object, ["metadata", "name"]) {
+                let renamed = layer.namePrefix + name + layer.nameSuffix
+                object = Self.setting(object, ["metadata", "name"], Node(renamed, Tag(.str)))
+                names.insert(renamed)
             }
             for (key, value) in layer.labels.sorted(by: { $0.key < $1.key }) {
                 object = Self.setting(object, ["metadata", "labels", key], Node(value, Tag(.str)))
@@ -132,7 +150,7 @@ struct KustomizeApplier {
                 object = Self.setting(object, ["metadata", "annotations", key], Node(value, Tag(.str)))
             }
             for patch in layer.json6902 {
-                guard let result = apply(patch, to: object, namespaces: namespaces) else { return nil }
+                guard let result = apply(patch, to: object, namespaces: namespaces, names: names) else { return nil }
                 object = result
             }
         }
@@ -157,15 +175,15 @@ struct KustomizeApplier {
         return node
     }
 
-    private mutating func apply(_ patch: KustomizePatch, to object: Node, namespaces: Set<String>) -> Node? {
+    private mutating func apply(_ patch: KustomizePatch, to object: Node, namespaces: Set<String>, names: Set<String>) -> Node? {
         guard let body = node(of: patch) else { return object }
         if let target = patch.target {
-            guard matches(target, object, namespaces: namespaces) else { return object }
+            guard matches(target, object, namespaces: namespaces, names: names) else { return object }
         } else {
             // A strategic merge patch without a target names its object: kind and name, and a
             // namespace the object has or had (none stands for the default namespace).
             guard Self.string(body, ["kind"]) == Self.string(object, ["kind"]),
-                  let name = Self.string(body, ["metadata", "name"]), name == Self.string(object, ["metadata", "name"]) else { return object }
+                  let name = Self.string(body, ["metadata", "name"]), names.contains(name) else { return object }
             let namespace = Self.string(body, ["metadata", "namespace"])
             if let namespace, !namespaces.contains(namespace) { return object }
             if namespace == nil, !namespaces.contains(""), !namespaces.contains("default") { return object }
@@ -200,7 +218,7 @@ struct KustomizeApplier {
         }
     }
 
-    private mutating func matches(_ target: PatchTarget, _ object: Node, namespaces: Set<String>) -> Bool {
+    private mutating func matches(_ target: PatchTarget, _ object: Node, namespaces: Set<String>, names: Set<String>) -> Bool {
         let apiVersion = Self.string(object, ["apiVersion"]) ?? ""
         let (group, version) = apiVersion.contains("/")
             ? (String(apiVersion.prefix { $0 != "/" }), String(apiVersion.drop { $0 != "/" }.dropFirst()))
@@ -212,8 +230,8 @@ struct KustomizeApplier {
             return regex.firstMatch(in: value, range: NSRange(value.startIndex..., in: value)) != nil
         }
         let string = Self.string
-        guard full(target.group, group), full(target.version, version), full(target.kind, string(object, ["kind"]) ?? ""),
-              full(target.name, string(object, ["metadata", "name"]) ?? "") else { return false }
+        guard full(target.group, group), full(target.version, version), full(target.kind, string(object, ["kind"]) ?? "") else { return false }
+        if let name = target.name, !names.contains(where: { full(name, $0) }) { return false }
         if let namespace = target.namespace, !namespaces.contains(where: { full(namespace, $0) }) { return false }
         for (selector, field) in [(target.labelSelector, "labels"), (target.annotationSelector, "annotations")] {
             guard let selector else { continue }
@@ -460,6 +478,10 @@ extension GitOpsTree {
                 for entry in value.sequence ?? [] { parsed.layer.labels.merge(Self.strings(entry["pairs"])) { $1 } }
             case "commonAnnotations":
                 parsed.layer.annotations.merge(Self.strings(value)) { $1 }
+            case "namePrefix":
+                parsed.layer.namePrefix = value.string ?? ""
+            case "nameSuffix":
+                parsed.layer.nameSuffix = value.string ?? ""
             case "resources", "bases", "components":
                 for entry in value.sequence ?? [] {
                     let line = entry.mark.map { $0.line }

@@ -52,16 +52,21 @@ public enum ManifestLoader {
         let tree = GitOpsTree(paths: paths, variables: options.variables, maxFileBytes: options.maxFileBytes, repoRoot: options.repoRoot)
         reader.set.diagnostics += tree.diagnostics
         var listed: Set<UnexpandedSource> = []
-        reader.set.unexpanded += tree.unexpanded.filter { listed.insert($0).inserted }
-        for (file, context) in tree.files {
+        // Argo CD Applications and ApplicationSets add the files they apply (ArgoCD.swift).
+        let argo = ArgoCDExpansion(files: tree.files, options: options)
+        reader.set.diagnostics += argo.diagnostics
+        reader.set.unexpanded += (tree.unexpanded + argo.unexpanded).filter { listed.insert($0).inserted }
+        reader.helmReleases.pending = argo.charts
+        for (file, context) in argo.files {
             if let documents = tree.fluxOnly[file] {
                 reader.countSkipped(documents, kind: "Kustomization")
             } else {
                 reader.read(file: file, context: context)
             }
         }
+        reader.addChartRoutes()
         reader.set.diagnostics += tree.applier.diagnostics
-        reader.reportUnmatchedPatches(tree.files.flatMap(\.context.layers), appliedElsewhere: tree.applier.applied)
+        reader.reportUnmatchedPatches(argo.files.flatMap(\.context.layers), appliedElsewhere: tree.applier.applied)
         return reader.finish()
     }
 
@@ -84,6 +89,8 @@ private struct Reader {
     private var listenerSets = ObjectList<ListenerSet>()
     private var applier = KustomizeApplier()
     private let pathNamespaces: [(path: String, namespace: String)]
+    /// HelmReleases and Helm sources of app-template, whose routes are added once all is read.
+    var helmReleases = HelmReleases()
 
     init(options: ManifestOptions) {
         self.options = options
@@ -129,6 +136,12 @@ private struct Reader {
                 unresolvedLines.insert(variable.line)
             }
         }
+        // HelmReleases as kustomize builds them: its namespace, prefix and patches (their values).
+        var applier = KustomizeApplier()
+        swap(&applier, &self.applier)
+        helmReleases.scan(data: data, text: text, file: file, namespace: namespaceFor(file: file, context: context),
+                          unresolvedLines: unresolvedLines) { context.layers.isEmpty ? $0 : applier.apply(context.layers.reversed(), to: $0) }
+        swap(&applier, &self.applier)
         read(text: text, file: file, context: context, unresolvedLines: unresolvedLines)
     }
 
@@ -146,6 +159,16 @@ private struct Reader {
             if disabled { ranges.append(chunk.startLine..<(i + 1 < chunks.count ? chunks[i + 1].startLine : Int.max)) }
         }
         return ranges
+    }
+
+    /// The routes app-template renders for the releases read (HelmRelease.swift, AppTemplate.swift).
+    mutating func addChartRoutes() {
+        let rendered = helmReleases.render()
+        set.diagnostics += rendered.diagnostics
+        set.unexpanded += rendered.unexpanded
+        for (route, location) in rendered.routes {
+            add(.route(route), at: location, namespace: route.metadata.namespace, context: FileContext())
+        }
     }
 
     /// Reads one stream. The common case parses it whole, exactly as a bare parse would; when
@@ -264,11 +287,12 @@ private struct Reader {
     /// Flux `targetNamespace` were set on the object by `KustomizeApplier`).
     private static func apply(_ context: FileContext, namespace: String, to metadata: inout ObjectMeta) {
         if metadata.namespace.isEmpty { metadata.namespace = namespace }
+        if metadata.namespace.isEmpty { metadata.namespace = namespace }
     }
 
     /// For objects that still have no namespace: `--manifest-namespace`, else the default namespace.
     private func namespaceFor(file: String, context: FileContext) -> String {
-        let fallback = options.defaultNamespace
+        let fallback = context.defaultNamespace ?? options.defaultNamespace
         guard !pathNamespaces.isEmpty else { return fallback }
         let path = Self.standardised(file)
         for entry in pathNamespaces where path == entry.path || path.hasPrefix(entry.path + "/") {
