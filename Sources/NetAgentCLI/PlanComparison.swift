@@ -21,7 +21,7 @@ struct PlanComparison {
         let headPaths = try command.clusterPaths(command.manifests)
         let head = try tree(paths: headPaths, displayRoot: Self.displayRoot(of: command.manifests[0]), providers: providers, side: "head")
         let base: (tree: PlanDiff.Tree, set: ManifestSet)
-        let baseName: String
+        let baseName = command.againstGit ?? command.against.joined(separator: " ")
         if let revision = command.againstGit {
             let extracted: GitBaseTree
             do {
@@ -31,16 +31,15 @@ struct PlanComparison {
                 throw ExitCode(1)
             }
             defer { extracted.remove() }
-            base = try tree(paths: try command.clusterPaths(extracted.paths), displayRoot: extracted.root, providers: providers, side: "base")
-            baseName = revision
+            base = try tree(paths: try command.clusterPaths(extracted.paths), displayRoot: extracted.root, providers: providers,
+                            side: "base", baseName: baseName)
         } else {
             for path in command.against where !FileManager.default.fileExists(atPath: path) {
                 logger.error("--against \(path): no such file or folder")
                 throw ExitCode(1)
             }
             base = try tree(paths: try command.clusterPaths(command.against), displayRoot: Self.displayRoot(of: command.against[0]),
-                            providers: providers, side: "base")
-            baseName = command.against.joined(separator: " ")
+                            providers: providers, side: "base", baseName: baseName)
         }
         let diff = PlanDiff(base: base.tree, head: head.tree)
         let text: String
@@ -57,7 +56,7 @@ struct PlanComparison {
 
     /// Reads one tree and computes its desired records per target; its problems go to stderr
     /// as `plan` reports them, the base's marked as such.
-    private func tree(paths: [String], displayRoot: String, providers: Providers?, side: String) throws -> (tree: PlanDiff.Tree, set: ManifestSet) {
+    private func tree(paths: [String], displayRoot: String, providers: Providers?, side: String, baseName: String = "") throws -> (tree: PlanDiff.Tree, set: ManifestSet) {
         let set = ManifestLoader.load(paths: paths, options: try command.manifestOptions())
         var targets: [(name: String, records: [Endpoint])] = []
         var warnings: [SourceWarning] = []
@@ -78,7 +77,10 @@ struct PlanComparison {
         }
         if side == "base" {
             let logger = Logger(label: "netagent.plan.base")
-            for diagnostic in set.diagnostics where !diagnostic.isNote { logger.warning("base tree: \(diagnostic)") }
+            for diagnostic in set.diagnostics where !diagnostic.isNote {
+                let location = SourceLocation(file: PlanDiff.relative(diagnostic.location.file, to: displayRoot), line: diagnostic.location.line)
+                logger.warning("base tree \(baseName): \(location): \(diagnostic.message)")
+            }
         } else {
             command.report(set, warnings: warnings)
         }

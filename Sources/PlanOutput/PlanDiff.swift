@@ -45,18 +45,22 @@ public struct PlanDiff: Sendable {
         /// relative to `root` (so that the two trees, in two folders, name the same file alike).
         public static func files(of set: ManifestSet, relativeTo root: String) -> [String: String] {
             var files: [String: String] = [:]
-            let standardised = URL(fileURLWithPath: root).standardizedFileURL.path
-            let prefix = standardised.hasSuffix("/") ? standardised : standardised + "/"
             for (id, location) in set.origins {
-                let file = URL(fileURLWithPath: location.file).standardizedFileURL.path
-                let relative = file.hasPrefix(prefix) ? String(file.dropFirst(prefix.count)) : location.file
-                let text = SourceLocation(file: relative, line: location.line).description
+                let text = SourceLocation(file: PlanDiff.relative(location.file, to: root), line: location.line).description
                 files[id.description] = text
                 // A DNSEndpoint's records name it as external-dns's crd source does.
                 if id.kind == "DNSEndpoint" { files["crd/\(id.namespace)/\(id.name)"] = text }
             }
             return files
         }
+    }
+
+    /// `file` relative to the folder `root` when it is below it, else `file` as it is.
+    public static func relative(_ file: String, to root: String) -> String {
+        let standardised = URL(fileURLWithPath: root).standardizedFileURL.path
+        let prefix = standardised.hasSuffix("/") ? standardised : standardised + "/"
+        let path = URL(fileURLWithPath: file).standardizedFileURL.path
+        return path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : file
     }
 
     /// The targets compared, in order, each with its changes (creates, updates, deletes, each by name and type).
@@ -197,19 +201,10 @@ public struct PlanDiff: Sendable {
 
     /// Text for a Markdown table cell: no line breaks, pipes escaped, no HTML.
     static func cell(_ text: String) -> String {
-        var out = ""
-        for character in TerminalText.escaped(text) {
-            switch character {
-            case "|": out += "\\|"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "&": out += "&amp;"
-            case "`": out += "'"
-            default: out.append(character)
-            }
-        }
-        return out
+        TerminalText.escaped(text).map { cellEscapes[$0] ?? String($0) }.joined()
     }
+
+    private static let cellEscapes: [Character: String] = ["|": "\\|", "<": "&lt;", ">": "&gt;", "&": "&amp;", "`": "'"]
 
     /// Text inside a code span in a table: no backticks or line breaks, pipes escaped (GitHub
     /// ends a table cell at a bare pipe even inside a code span).

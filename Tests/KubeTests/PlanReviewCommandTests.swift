@@ -151,6 +151,13 @@ struct PlanReviewCommandTests {
         #expect(unknown.status == 2)
         #expect(unknown.stderr.contains("--cluster staging: no clusters/staging or kubernetes/staging folder at or below"), "\(unknown.stderr)")
         #expect(unknown.stderr.contains("clusters there: main ("), "\(unknown.stderr)")
+        // A path inside a cluster is that cluster's and is read as given, never widened.
+        let narrow = try netagent(["plan", "--manifests", tree.path("kubernetes/main/apps/default"), "--cluster", "main", "--explain"])
+        #expect(narrow.status == 0, "\(narrow.stderr)")
+        #expect(narrow.stderr.contains(": 0 Gateways, 1 routes,"), "\(narrow.stderr)")
+        let other = try netagent(["plan", "--manifests", tree.path("kubernetes/main"), "--cluster", "utility"])
+        #expect(other.status == 2)
+        #expect(other.stderr.contains("clusters there: main (\(tree.path("kubernetes/main")))"), "\(other.stderr)")
     }
 
     /// One cluster's repository (onedr0p's layout) has no cluster folders: `kubernetes/apps` is not one.

@@ -42,9 +42,10 @@ public enum ClusterFolders {
     }
 
     /// The cluster folders at or below `root` (a breadth-first walk, `maxDepth` deep, hidden
-    /// folders skipped), by name, in path order; `root` itself when it is in a cluster.
+    /// folders skipped), by name, in path order; `root` itself, with its cluster's name, when it
+    /// is in a cluster (a path inside a cluster is never widened to the whole cluster).
     public static func all(under root: String) -> [(name: String, folder: String)] {
-        if let cluster = cluster(of: root) { return [cluster] }
+        if let cluster = cluster(of: root) { return [(cluster.name, root)] }
         var found: [(name: String, folder: String)] = []
         var level = [URL(fileURLWithPath: root).standardizedFileURL.path]
         var visited = 0
