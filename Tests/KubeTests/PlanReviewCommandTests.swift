@@ -86,6 +86,46 @@ struct PlanReviewCommandTests {
         #expect(!same.stdout.contains("| Action |"))
     }
 
+    /// With --config: one target per provider, each with its own select; no provider is contacted
+    /// (the Pi-hole URLs are a closed loopback port, the password variables are not set).
+    @Test func againstWithAConfigurationHasATargetPerProvider() throws {
+        let base = try TemporaryTree(), head = try TemporaryTree()
+        try Self.base(base)
+        try Self.base(head)
+        try Self.change(head)
+        try head.write("netagent.yaml", """
+            cluster:
+              name: home
+              network: 198.18.0.0/24
+              nodes:
+                - { name: n1, address: 198.18.0.21 }
+            providers:
+              - name: inner
+                type: pihole
+                urls: [http://127.0.0.1:9, http://127.0.0.2:9]
+                passwordEnv: NETAGENT_TEST_UNSET_PASSWORD
+                select: { domainFilters: [new.example.org, old.example.org] }
+                policy: sync
+              - name: outer
+                type: pihole
+                urls: [http://127.0.0.1:9]
+                passwordEnv: NETAGENT_TEST_UNSET_PASSWORD
+                select: { domainFilters: [retune.example.org] }
+                policy: sync
+            state:
+              path: \(head.path("state.sqlite"))
+            """)
+        let run = try netagent(["plan", "--manifests", head.path("kubernetes"), "--against", base.path("kubernetes"),
+                                "--config", head.path("netagent.yaml"), "--output", "json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let changes = try #require(object["changes"] as? [[String: Any]])
+        #expect(changes.map { "\($0["target"]!) \($0["action"]!) \($0["name"]!)" } == [
+            "inner (pihole) create new.example.org", "inner (pihole) delete old.example.org", "outer (pihole) update retune.example.org",
+        ])
+        #expect(!head.exists("state.sqlite"), "nothing is written")
+    }
+
     @Test func againstAGitRevisionLeavesTheRepositoryAsItWas() throws {
         let tree = try TemporaryTree()
         try Self.base(tree)
