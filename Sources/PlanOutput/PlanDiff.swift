@@ -217,18 +217,11 @@ public struct PlanDiff: Sendable {
 
         init(_ change: Change) { self.change = change }
 
-        enum CodingKeys: String, CodingKey { case target, action, name, type, new, old, resource, file }
-
         func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(change.target, forKey: .target)
-            try container.encode(change.action, forKey: .action)
-            try container.encode(change.record.name.text, forKey: .name)
-            try container.encode(change.record.type.rawValue, forKey: .type)
-            try container.encode(change.new.map(PlanReport.Record.init), forKey: .new)
-            try container.encode(change.old.map(PlanReport.Record.init), forKey: .old)
-            try container.encode(change.resource, forKey: .resource)
-            try container.encode(change.file, forKey: .file)
+            try JSONFields([("target", change.target), ("action", change.action.rawValue), ("name", change.record.name.text),
+                            ("type", change.record.type.rawValue), ("new", change.new.map(PlanReport.Record.init)),
+                            ("old", change.old.map(PlanReport.Record.init)), ("resource", change.resource),
+                            ("file", change.file)]).encode(to: encoder)
         }
     }
 }

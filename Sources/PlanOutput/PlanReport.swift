@@ -89,16 +89,10 @@ public struct PlanReport: Sendable {
 
         public init(_ endpoint: Endpoint) { self.endpoint = endpoint }
 
-        enum CodingKeys: String, CodingKey { case name, type, targets, ttl, resource, providerSpecific }
-
         public func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(endpoint.name.text, forKey: .name)
-            try container.encode(endpoint.type.rawValue, forKey: .type)
-            try container.encode(endpoint.targets, forKey: .targets)
-            try container.encode(endpoint.ttl, forKey: .ttl)
-            try container.encode(endpoint.labels.resource, forKey: .resource)
-            try container.encode(endpoint.providerSpecific, forKey: .providerSpecific)
+            try JSONFields([("name", endpoint.name.text), ("type", endpoint.type.rawValue), ("targets", endpoint.targets),
+                            ("ttl", endpoint.ttl), ("resource", endpoint.labels.resource),
+                            ("providerSpecific", endpoint.providerSpecific)]).encode(to: encoder)
         }
     }
 
@@ -109,16 +103,9 @@ public struct PlanReport: Sendable {
 
         public init(_ source: UnexpandedSource) { self.source = source }
 
-        enum CodingKeys: String, CodingKey { case file, line, kind, name, reason, hiddenCount }
-
         public func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(source.location.file, forKey: .file)
-            try container.encode(source.location.line, forKey: .line)
-            try container.encode(source.kind, forKey: .kind)
-            try container.encode(source.name, forKey: .name)
-            try container.encode(source.reason, forKey: .reason)
-            try container.encode(source.hiddenCount, forKey: .hiddenCount)
+            try JSONFields([("file", source.location.file), ("line", source.location.line), ("kind", source.kind),
+                            ("name", source.name), ("reason", source.reason), ("hiddenCount", source.hiddenCount)]).encode(to: encoder)
         }
     }
 
@@ -130,6 +117,26 @@ public struct PlanReport: Sendable {
             resource = explanation.resource
             reason = explanation.reason
         }
+    }
+}
+
+/// A JSON object with a fixed set of members, each present: an optional without a value is
+/// `null` (a synthesised `Encodable` would leave the member out, and `plan`'s JSON keeps its shape).
+struct JSONFields: Encodable {
+    var fields: [(key: String, value: any Encodable)]
+
+    init(_ fields: [(key: String, value: any Encodable)]) { self.fields = fields }
+
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Key.self)
+        for (key, value) in fields { try container.encode(value, forKey: Key(stringValue: key)) }
     }
 }
 
