@@ -16,6 +16,7 @@ struct PlanGitOpsCommandTests {
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains("media.example.org  A"), "\(run.stdout)")
         let missing = try netagent(["plan", "--manifests", tree.path("kubernetes"), "--var", "APP=media"])
+        #expect(missing.status == 1)
         let route = tree.path("kubernetes/apps/media/app/httproute.yaml")
         #expect(missing.stderr.contains("\(route):6: variable ${SECRET_DOMAIN} has no value"), "\(missing.stderr)")
         #expect(!missing.stdout.contains("${"), "\(missing.stdout)")

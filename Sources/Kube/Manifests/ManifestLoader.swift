@@ -277,8 +277,15 @@ private struct Reader {
             return
         }
         if replaced {
-            let earlier = set.origins[id].map { " (first at \($0))" } ?? ""
-            diagnose(location.file, location.line, "\(id) is defined again\(earlier); this definition is used")
+            let first = set.origins[id]
+            if let first, let here = ClusterFolders.cluster(of: location.file), let there = ClusterFolders.cluster(of: first.file),
+               here.folder != there.folder {
+                // Two clusters' objects (ClusterFolders' rule): one plan cannot hold both.
+                diagnose(location.file, location.line, "conflict: \(id) is defined in cluster \(there.name) (\(first)) and in cluster "
+                         + "\(here.name) (\(location)); plan one cluster with --cluster NAME. This definition is used")
+            } else {
+                diagnose(location.file, location.line, "\(id) is defined again\(first.map { " (first at \($0))" } ?? ""); this definition is used")
+            }
         }
         set.origins[id] = location
     }

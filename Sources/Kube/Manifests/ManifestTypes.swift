@@ -152,4 +152,7 @@ public struct ManifestSet: Sendable {
     public var documentCount = 0
 
     public init() {}
+
+    /// Whether a diagnostic is a problem rather than a note: `plan` then exits 1.
+    public var hasErrors: Bool { diagnostics.contains { !$0.isNote } }
 }
