@@ -19,7 +19,7 @@ struct PlanComparison {
         let logger = Logger(label: "netagent.plan")
         let providers = try command.config.map(Self.providers) ?? nil
         let headPaths = try command.clusterPaths(command.manifests)
-        let head = try tree(paths: headPaths, displayRoot: Self.displayRoot(of: command.manifests[0]), providers: providers, side: "head")
+        let head = try tree(paths: headPaths, displayRoot: command.repoRoot ?? Self.displayRoot(of: command.manifests[0]), providers: providers, side: "head")
         let base: (tree: PlanDiff.Tree, set: ManifestSet)
         let baseName = command.againstGit ?? command.against.joined(separator: " ")
         if let revision = command.againstGit {
@@ -38,8 +38,9 @@ struct PlanComparison {
                 logger.error("--against \(path): no such file or folder")
                 throw ExitCode(1)
             }
-            base = try tree(paths: try command.clusterPaths(command.against), displayRoot: Self.displayRoot(of: command.against[0]),
-                            providers: providers, side: "base", baseName: baseName, repoRoot: baseRepoRoot())
+            let root = baseRepoRoot()
+            base = try tree(paths: try command.clusterPaths(command.against), displayRoot: root ?? Self.displayRoot(of: command.against[0]),
+                            providers: providers, side: "base", baseName: baseName, repoRoot: root)
         }
         let diff = PlanDiff(base: base.tree, head: head.tree)
         let text: String
@@ -89,7 +90,13 @@ struct PlanComparison {
         } else {
             command.report(set, warnings: warnings)
         }
-        return (PlanDiff.Tree(targets: targets, files: PlanDiff.Tree.files(of: set, relativeTo: displayRoot), unexpanded: set.unexpanded), set)
+        // Named in the tree, like the records' files, so that a CI comment shows no runner's path.
+        let unexpanded = set.unexpanded.map { entry in
+            var entry = entry
+            entry.location = SourceLocation(file: PlanDiff.relative(entry.location.file, to: displayRoot), line: entry.location.line)
+            return entry
+        }
+        return (PlanDiff.Tree(targets: targets, files: PlanDiff.Tree.files(of: set, relativeTo: displayRoot), unexpanded: unexpanded), set)
     }
 
     /// With `--repo-root`, the base's root: the first `--against` path less what the first
@@ -129,7 +136,7 @@ struct PlanComparison {
         }
     }
 
-    /// The folder paths are shown relative to: the root of the git repository `path` is in
+    /// The folder paths are shown relative to (when no `--repo-root` names it): the root of the git repository `path` is in
     /// (so that a Flux chain's files outside `path` are named alike in both trees), else `path`
     /// itself when it is a folder, else its folder.
     static func displayRoot(of path: String) -> String {
