@@ -136,21 +136,16 @@ struct PlanComparison {
         }
     }
 
-    /// The folder paths are shown relative to (when no `--repo-root` names it): the root of the git repository `path` is in
-    /// (so that a Flux chain's files outside `path` are named alike in both trees), else `path`
-    /// itself when it is a folder, else its folder.
+    /// The folder paths are shown relative to when no `--repo-root` names it: the repository
+    /// root `path` is in, by the rule the manifests are read with (so that a Flux chain's files
+    /// outside `path` are named alike in both trees), else `path` itself when it is a folder,
+    /// else its folder.
     static func displayRoot(of path: String) -> String {
         var folder = URL(fileURLWithPath: path).standardizedFileURL
         var isFolder: ObjCBool = false
         if !(FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder) && isFolder.boolValue) {
             folder.deleteLastPathComponent()
         }
-        let start = folder.path
-        while true {
-            if FileManager.default.fileExists(atPath: folder.appendingPathComponent(".git").path) { return folder.path }
-            let parent = folder.deletingLastPathComponent()
-            if parent.path == folder.path { return start }
-            folder = parent
-        }
+        return ManifestLoader.repositoryRoot(of: folder.path) ?? folder.path
     }
 }

@@ -38,8 +38,8 @@ struct PatchTarget: Sendable, Equatable {
 
 /// What one kustomization does to the objects it builds, in the order kustomize v5 runs its
 /// built-in transformers (api/internal/target/kusttarget.go, `configureBuiltinTransformers`):
-/// strategic merge patches and `patches`, then `namespace`, labels, annotations, then
-/// `patchesJson6902`.
+/// strategic merge patches and `patches`, then `namespace`, `namePrefix`/`nameSuffix`, labels,
+/// annotations, then `patchesJson6902`.
 struct KustomizeLayer: Sendable, Equatable {
     /// The kustomization file (or Flux Kustomization) this layer comes from.
     var file: String

@@ -70,6 +70,10 @@ public enum ManifestLoader {
         return reader.finish()
     }
 
+    /// The repository root a path is read in when no `--repo-root` names it: the folder at or
+    /// above it that holds `.git` (Flux's `spec.path` and Argo CD's source paths are relative to it).
+    public static func repositoryRoot(of path: String) -> String? { GitOpsTree.gitRoot(path) }
+
     /// Reads one stream of documents as if it came from `file` (tests, standard input).
     public static func load(text: String, file: String = "-", options: ManifestOptions = ManifestOptions()) -> ManifestSet {
         var reader = Reader(options: options)
