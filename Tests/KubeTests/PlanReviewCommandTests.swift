@@ -169,6 +169,57 @@ struct PlanReviewCommandTests {
         #expect(notInGit.stderr.contains("is not in a git repository"), "\(notInGit.stderr)")
     }
 
+    /// An Argo CD repository whose pull request adds an app-template route: the base, unpacked
+    /// by `git archive`, is read with the repository's remotes, so its Applications are
+    /// expanded as the head's are and only the new route is a change.
+    @Test func againstAGitRevisionOfAnArgoRepository() throws {
+        let tree = try ArgoCDTreeTests.argoRepository()
+        try FileManager.default.removeItem(atPath: tree.path(".git"))
+        let git = { (arguments: [String]) throws in
+            let run = try Netagent.run(URL(fileURLWithPath: "/usr/bin/git"), ["-C", tree.root.path, "-c", "user.name=t", "-c", "user.email=t@example.org"] + arguments)
+            #expect(run.status == 0, "git \(arguments): \(run.stderr)")
+        }
+        try git(["init", "-q", "-b", "main"])
+        try git(["remote", "add", "origin", "https://github.com/example/home-ops.git"])
+        try git(["add", "-A"])
+        try git(["commit", "-q", "-m", "base"])
+        try tree.write("values/echo.yaml", """
+            route:
+              app:
+                hostnames: ["{{ .Release.Name }}.example.com"]
+                parentRefs: [{name: envoy-internal, namespace: network, sectionName: https}]
+              admin:
+                hostnames: ["admin.example.com"]
+                parentRefs: [{name: envoy-internal, namespace: network}]
+
+            """)
+        let run = try netagent(["plan", "--manifests", tree.path("bootstrap"), "--against-git", "HEAD", "--output", "json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let changes = try #require(object["changes"] as? [[String: Any]])
+        #expect(changes.map { "\($0["action"]!) \($0["name"]!) \($0["resource"]!) \($0["file"]!)" } == [
+            "create admin.example.com httproute/default/echo-admin argocd/echo.yaml:1",
+        ])
+        #expect((object["unexpanded"] as? [[String: Any]])?.map { $0["file"] as? String } == ["argocd/others.yaml", "argocd/others.yaml", "argocd/others.yaml"])
+    }
+
+    /// `--repo-root` names a folder of the head: the base's root is the same place in the base.
+    @Test func againstACheckoutWithARepositoryRoot() throws {
+        let base = try KustomizeAndFluxTests.tree(host: "app.example.org")
+        let head = try KustomizeAndFluxTests.tree(host: "app2.example.org")
+        let cluster = "kubernetes/apps"
+        let run = try netagent(["plan", "--manifests", head.path(cluster), "--repo-root", head.root.path,
+                                "--against", base.path(cluster), "--var", "A=b"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let lines = run.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
+        #expect(lines == [
+            "records: 1 to create, 0 to update, 1 to delete",
+            "ACTION NAME TYPE RECORD ROUTE FILE",
+            "create app2.example.org A 192.0.2.10 ttl=default httproute/media/app kubernetes/apps/media/app/httproute.yaml:1",
+            "delete app.example.org A 192.0.2.10 ttl=default httproute/media/app kubernetes/apps/media/app/httproute.yaml:1",
+        ], "\(run.stdout)")
+    }
+
     /// tyriis/home-ops: `kubernetes/main` and `kubernetes/utility`, each with Gateway networking/envoy.
     @Test func twoClustersAreNotMergedAndOneIsChosen() throws {
         let tree = try TemporaryTree.fixture("tyriis__home-ops", layout: .flux, namespaceIndex: 3)
