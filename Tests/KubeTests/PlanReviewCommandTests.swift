@@ -40,6 +40,14 @@ struct PlanReviewCommandTests {
         try tree.write("kubernetes/apps/media/new/route.yaml", route("new", host: "new.example.org"))
     }
 
+    /// Runs git in `tree` (a test identity for commits); its standard output.
+    @discardableResult
+    static func git(_ arguments: [String], in tree: TemporaryTree) throws -> String {
+        let run = try Netagent.run(URL(fileURLWithPath: "/usr/bin/git"), ["-C", tree.root.path, "-c", "user.name=t", "-c", "user.email=t@example.org"] + arguments)
+        #expect(run.status == 0, "git \(arguments): \(run.stderr)")
+        return run.stdout
+    }
+
     @Test func againstACheckoutInEveryFormat() throws {
         let base = try TemporaryTree(), head = try TemporaryTree()
         try Self.base(base)
@@ -129,11 +137,7 @@ struct PlanReviewCommandTests {
     @Test func againstAGitRevisionLeavesTheRepositoryAsItWas() throws {
         let tree = try TemporaryTree()
         try Self.base(tree)
-        let git = { (arguments: [String]) throws -> String in
-            let run = try Netagent.run(URL(fileURLWithPath: "/usr/bin/git"), ["-C", tree.root.path, "-c", "user.name=t", "-c", "user.email=t@example.org"] + arguments)
-            #expect(run.status == 0, "git \(arguments): \(run.stderr)")
-            return run.stdout
-        }
+        let git = { (arguments: [String]) throws -> String in try Self.git(arguments, in: tree) }
         _ = try git(["init", "-q", "-b", "main"])
         _ = try git(["add", "-A"])
         _ = try git(["commit", "-q", "-m", "base"])
@@ -175,10 +179,7 @@ struct PlanReviewCommandTests {
     @Test func againstAGitRevisionOfAnArgoRepository() throws {
         let tree = try ArgoCDTreeTests.argoRepository()
         try FileManager.default.removeItem(atPath: tree.path(".git"))
-        let git = { (arguments: [String]) throws in
-            let run = try Netagent.run(URL(fileURLWithPath: "/usr/bin/git"), ["-C", tree.root.path, "-c", "user.name=t", "-c", "user.email=t@example.org"] + arguments)
-            #expect(run.status == 0, "git \(arguments): \(run.stderr)")
-        }
+        let git = { (arguments: [String]) throws in _ = try Self.git(arguments, in: tree) }
         try git(["init", "-q", "-b", "main"])
         try git(["remote", "add", "origin", "https://github.com/example/home-ops.git"])
         try git(["add", "-A"])
