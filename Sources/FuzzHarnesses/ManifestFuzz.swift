@@ -31,8 +31,17 @@ enum ManifestFuzz {
         }
         _ = YAMLLimits.tooDeep(text[...])
         let result = RouteSource().endpoints(gateways: set.gateways, routes: set.routes, namespaces: set.namespaces, dnsEndpoints: set.dnsEndpoints)
-        let report = PlanReport(desired: result.endpoints, explanations: result.explanations)
+        let report = PlanReport(desired: result.endpoints, explanations: result.explanations, unexpanded: set.unexpanded)
         _ = report.table()
         _ = report.json()
+        // The pull-request comparison of the manifests with nothing and with themselves: every change
+        // renders, and a tree compared with itself changes nothing.
+        let tree = PlanDiff.Tree(targets: [("records", result.endpoints)], files: PlanDiff.Tree.files(of: set, relativeTo: "/"),
+                                 unexpanded: set.unexpanded)
+        let added = PlanDiff(base: PlanDiff.Tree(targets: [], files: [:]), head: tree)
+        _ = added.table()
+        _ = added.json()
+        _ = added.markdown(base: "base", head: "head")
+        fuzzCheck(PlanDiff(base: tree, head: tree).isEmpty, "a tree compared with itself has changes")
     }
 }

@@ -13,8 +13,9 @@ struct NetAgentCommand: AsyncParsableCommand {
                       CheckCommand.self, LabCommand.self]
     )
 
-    /// ArgumentParser's own `main`, except that `check` exits 2 for bad flags as for a bad
-    /// configuration (ArgumentParser's usage errors exit 64, EX_USAGE, which other commands keep).
+    /// ArgumentParser's own `main`, except that `check` and `plan` exit 2 for bad flags (`check` as
+    /// for a bad configuration; `plan` so that 1 means "input errors were reported", 2 "bad
+    /// flags"); ArgumentParser's usage errors exit 64, EX_USAGE, which other commands keep.
     static func main() async {
         do {
             var command = try parseAsRoot()
@@ -24,7 +25,7 @@ struct NetAgentCommand: AsyncParsableCommand {
                 try command.run()
             }
         } catch {
-            if exitCode(for: error) == .validationFailure, CommandLine.arguments.dropFirst().first == CheckCommand.configuration.commandName {
+            if exitCode(for: error) == .validationFailure, [CheckCommand.configuration.commandName, PlanCommand.configuration.commandName].contains(CommandLine.arguments.dropFirst().first ?? "") {
                 FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
                 Foundation.exit(2)
             }

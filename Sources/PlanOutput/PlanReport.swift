@@ -2,25 +2,30 @@ public import DNSCore
 import Foundation
 public import Kube
 
-/// What `netagent plan` prints: the desired records and, with `--explain`, why routes produced
+/// What `netagent plan` prints: the desired records, what was not expanded (so that a plan
+/// never shows a fraction of the records silently) and, with `--explain`, why routes produced
 /// fewer records than they name.
 public struct PlanReport: Sendable {
     public var desired: [Endpoint]
     public var explanations: [Explanation]
+    public var unexpanded: [UnexpandedSource]
 
-    public init(desired: [Endpoint], explanations: [Explanation]) {
+    public init(desired: [Endpoint], explanations: [Explanation], unexpanded: [UnexpandedSource] = []) {
         self.desired = desired.sorted(by: EndpointMerger.precedes)
         self.explanations = explanations
+        self.unexpanded = unexpanded
     }
 
     /// One JSON object, keys sorted, one record per line: `{"desired": [{"name", "providerSpecific",
-    /// "resource", "targets", "ttl", "type"}], "explanations": [{"reason", "resource"}]}`, then
-    /// `more` (keys after "explanations", e.g. `plan --config`'s "providers").
+    /// "resource", "targets", "ttl", "type"}], "explanations": [{"reason", "resource"}], "unexpanded":
+    /// [{"file", "hiddenCount", "kind", "line", "name", "reason"}]}`, then `more` (keys after
+    /// "unexpanded", e.g. `plan --config`'s "providers").
     public func json(more: [(key: String, elements: [any Encodable])] = []) -> String {
-        JSONLines.object([("desired", desired.map(Record.init)), ("explanations", explanations.map(ExplanationRecord.init))] + more)
+        JSONLines.object([("desired", desired.map(Record.init)), ("explanations", explanations.map(ExplanationRecord.init)),
+                          ("unexpanded", unexpanded.map(UnexpandedRecord.init))] + more)
     }
 
-    /// A fixed-width table of the records, then the explanations, if any.
+    /// A fixed-width table of the records, then what was not expanded and the explanations, if any.
     public func table() -> String {
         let header = ["NAME", "TYPE", "TTL", "TARGETS", "RESOURCE", "PROVIDER-SPECIFIC"]
         let rows = desired.map { endpoint in
@@ -39,6 +44,7 @@ public struct PlanReport: Sendable {
         var out = line(header)
         for row in rows { out += line(row) }
         if rows.isEmpty { out += "(no records)\n" }
+        out += Self.unexpandedSection(unexpanded)
         if !explanations.isEmpty {
             out += "\nWhy routes produced fewer records than they name:\n"
             for explanation in explanations {
@@ -46,6 +52,23 @@ public struct PlanReport: Sendable {
             }
         }
         return out
+    }
+
+    /// The objects not expanded, one per line with file, line and how many objects each hides
+    /// (when known); empty when there are none.
+    public static func unexpandedSection(_ unexpanded: [UnexpandedSource]) -> String {
+        guard !unexpanded.isEmpty else { return "" }
+        var out = "\nNot expanded (the records these stand for are missing from this plan):\n"
+        for source in unexpanded {
+            out += "  " + TerminalText.escaped(Self.line(source)) + "\n"
+        }
+        return out
+    }
+
+    /// `FILE:LINE: KIND NAME (hides N objects): REASON`, the one-line form of every output.
+    public static func line(_ source: UnexpandedSource) -> String {
+        let hidden = source.hiddenCount.map { " (hides \($0) object\($0 == 1 ? "" : "s"))" } ?? ""
+        return "\(source.location): \(source.kind) \(source.name)\(hidden): \(source.reason)"
     }
 
     /// The set provider-specific properties as `name=value`, the value as in JSON, in a fixed order.
@@ -66,16 +89,23 @@ public struct PlanReport: Sendable {
 
         public init(_ endpoint: Endpoint) { self.endpoint = endpoint }
 
-        enum CodingKeys: String, CodingKey { case name, type, targets, ttl, resource, providerSpecific }
+        public func encode(to encoder: any Encoder) throws {
+            try JSONFields([("name", endpoint.name.text), ("type", endpoint.type.rawValue), ("targets", endpoint.targets),
+                            ("ttl", endpoint.ttl), ("resource", endpoint.labels.resource),
+                            ("providerSpecific", endpoint.providerSpecific)]).encode(to: encoder)
+        }
+    }
+
+    /// An object not expanded as `plan --output json` shows it: `line` and `hiddenCount` are
+    /// null when unknown.
+    public struct UnexpandedRecord: Encodable {
+        var source: UnexpandedSource
+
+        public init(_ source: UnexpandedSource) { self.source = source }
 
         public func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(endpoint.name.text, forKey: .name)
-            try container.encode(endpoint.type.rawValue, forKey: .type)
-            try container.encode(endpoint.targets, forKey: .targets)
-            try container.encode(endpoint.ttl, forKey: .ttl)
-            try container.encode(endpoint.labels.resource, forKey: .resource)
-            try container.encode(endpoint.providerSpecific, forKey: .providerSpecific)
+            try JSONFields([("file", source.location.file), ("line", source.location.line), ("kind", source.kind),
+                            ("name", source.name), ("reason", source.reason), ("hiddenCount", source.hiddenCount)]).encode(to: encoder)
         }
     }
 
@@ -87,6 +117,26 @@ public struct PlanReport: Sendable {
             resource = explanation.resource
             reason = explanation.reason
         }
+    }
+}
+
+/// A JSON object with a fixed set of members, each present: an optional without a value is
+/// `null` (a synthesised `Encodable` would leave the member out, and `plan`'s JSON keeps its shape).
+struct JSONFields: Encodable {
+    var fields: [(key: String, value: any Encodable)]
+
+    init(_ fields: [(key: String, value: any Encodable)]) { self.fields = fields }
+
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Key.self)
+        for (key, value) in fields { try container.encode(value, forKey: Key(stringValue: key)) }
     }
 }
 

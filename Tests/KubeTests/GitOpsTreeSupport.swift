@@ -102,10 +102,11 @@ extension TemporaryTree {
 }
 
 /// Loads `paths` as `netagent plan --manifests` would and runs the route source.
-func planTree(_ paths: [String], variables: [String: String] = [:],
+func planTree(_ paths: [String], variables: [String: String] = [:], repoRoot: String? = nil,
               configure: (inout RouteSourceOptions) -> Void = { _ in }) -> (RouteSourceResult, ManifestSet) {
     var manifest = ManifestOptions()
     manifest.variables = variables
+    manifest.repoRoot = repoRoot
     let set = ManifestLoader.load(paths: paths, options: manifest)
     var options = RouteSourceOptions()
     options.explain = true

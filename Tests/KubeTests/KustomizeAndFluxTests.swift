@@ -33,7 +33,7 @@ struct KustomizeAndFluxTests {
         """
     }
 
-    static func flux(name: String, path: String, namespace: String, substitute: [String: String] = [:]) -> String {
+    static func flux(name: String, path: String, namespace: String?, substitute: [String: String] = [:]) -> String {
         """
         apiVersion: kustomize.toolkit.fluxcd.io/v1
         kind: Kustomization
@@ -41,8 +41,7 @@ struct KustomizeAndFluxTests {
           name: \(name)
           namespace: flux-system
         spec:
-          path: \(path)
-          targetNamespace: \(namespace)
+          path: \(path)\(namespace.map { "\n  targetNamespace: \($0)" } ?? "")
           postBuild:
             substitute: {\(substitute.sorted { $0.key < $1.key }.map { "\($0.key): \"\($0.value)\"" }.joined(separator: ", "))}
             substituteFrom:
@@ -79,6 +78,26 @@ struct KustomizeAndFluxTests {
         let (result, set) = planTree([tree.path("kubernetes")], variables: ["SECRET_DOMAIN": "example.net"])
         #expect(set.diagnostics.isEmpty, "\(set.diagnostics)")
         #expect(lines(result.endpoints) == ["media.example.net A 192.0.2.10"])
+    }
+
+    /// Flux leaves alone an object that says `kustomize.toolkit.fluxcd.io/substitute: disabled`
+    /// (a Grafana dashboard's own `${DS_PROMETHEUS}`); the others in the file are substituted.
+    @Test func substitutionDisabledByAnnotation() throws {
+        let tree = try Self.tree(host: "app.${SECRET_DOMAIN}", substitute: ["SECRET_DOMAIN": "example.org"])
+        try tree.write("kubernetes/apps/media/app/httproute.yaml", """
+            apiVersion: v1
+            kind: ConfigMap
+            metadata:
+              name: dashboard
+              annotations:
+                kustomize.toolkit.fluxcd.io/substitute: disabled
+            data: {panel: "${DS_PROMETHEUS}"}
+            ---
+
+            """ + Self.route(host: "app.${SECRET_DOMAIN}"))
+        let (result, set) = planTree([tree.path("kubernetes")])
+        #expect(set.diagnostics.isEmpty, "\(set.diagnostics)")
+        #expect(lines(result.endpoints) == ["app.example.org A 192.0.2.10"])
     }
 
     @Test func unresolvedVariableIsReportedAndNeverInAName() throws {
@@ -128,7 +147,9 @@ struct KustomizeAndFluxTests {
         ])
     }
 
-    @Test func outerNamespaceWinsButAnObjectsOwnIsKept() throws {
+    /// kustomize's namespace transform sets every namespaced object's namespace, its own
+    /// included (`kubectl kustomize`, v5.5: `namespace: own` becomes the outer one).
+    @Test func outerNamespaceWinsOverAnObjectsOwn() throws {
         let tree = try TemporaryTree()
         try tree.write("kustomization.yaml", TemporaryTree.kustomization(namespace: "outer", resources: ["./inner"]))
         try tree.write("inner/kustomization.yaml", TemporaryTree.kustomization(namespace: "inner", resources: ["./route.yaml", "./gateway.yaml"]))
@@ -136,7 +157,65 @@ struct KustomizeAndFluxTests {
         try tree.write("inner/gateway.yaml", Self.gateway.replacingOccurrences(of: "name: envoy-internal", with: "name: envoy-internal\n  namespace: network"))
         let set = ManifestLoader.load(paths: [tree.root.path])
         #expect(set.routes.map(\.id.description) == ["httproute/outer/app"])
-        #expect(set.gateways.map(\.id.description) == ["gateway/network/envoy-internal"])
+        #expect(set.gateways.map(\.id.description) == ["gateway/outer/envoy-internal"])
+    }
+
+    /// What netagent does not apply is said, with file, line and key; what hides objects is
+    /// listed as not expanded; a patch naming no object fails kustomize's build and is an error.
+    @Test func whatIsNotAppliedIsSaid() throws {
+        let tree = try TemporaryTree()
+        try tree.write("app/kustomization.yaml", """
+            namespace: media
+            replacements: []
+            images: [{name: app, newTag: v2}]
+            resources:
+              - ./route.yaml
+            components:
+              - https://github.com/example/components//common?ref=v1
+            helmCharts:
+              - {name: grafana, repo: https://grafana.github.io/helm-charts, version: 8.5.1}
+            patches:
+              - patch: |
+                  apiVersion: gateway.networking.k8s.io/v1
+                  kind: HTTPRoute
+                  metadata: {name: missing}
+                  spec: {hostnames: [x.example.org]}
+            """)
+        try tree.write("app/route.yaml", Self.route(host: "app.example.org"))
+        let set = ManifestLoader.load(paths: [tree.path("app")])
+        let file = tree.path("app/kustomization.yaml")
+        #expect(set.routes.map(\.id.description) == ["httproute/media/app"])
+        #expect(set.diagnostics.map { "\($0.isNote ? "note" : "error") \($0)" } == [
+            "note \(file):2: replacements: not applied by netagent; the objects are read without it",
+            "note \(file):8: helmCharts: objects it makes are not read (netagent does not run kustomize plugins or Helm)",
+            "note \(file):7: components: remote component https://github.com/example/components//common?ref=v1 skipped (not read offline)",
+            "error \(file):11: strategic merge patch matches no object built here (kustomize fails the build)",
+        ])
+        #expect(set.unexpanded.map(\.reason) == ["helmCharts not expanded", "remote component https://github.com/example/components//common?ref=v1"])
+    }
+
+    /// namePrefix/nameSuffix as `kubectl kustomize` (v5.5) builds them: each kustomization's
+    /// around the name, a Namespace and parentRefs left alone, an overlay's patch naming the
+    /// object by its name before the prefix.
+    @Test func namePrefixAndSuffix() throws {
+        let tree = try TemporaryTree()
+        try tree.write("base/kustomization.yaml", "namePrefix: in-\nnamespace: media\nresources: [./route.yaml]\n")
+        try tree.write("base/route.yaml", Self.route(host: "a.example.org"))
+        try tree.write("over/kustomization.yaml", """
+            nameSuffix: -s
+            resources: [../base]
+            patches:
+              - patch: |
+                  apiVersion: gateway.networking.k8s.io/v1
+                  kind: HTTPRoute
+                  metadata: {name: app}
+                  spec: {hostnames: [b.example.org]}
+            """)
+        let set = ManifestLoader.load(paths: [tree.path("over")])
+        #expect(set.routes.map(\.id.description) == ["httproute/media/in-app-s"])
+        #expect(set.routes.first?.hostnames == ["b.example.org"])
+        #expect(set.routes.first?.parentRefs.map(\.name) == ["envoy-internal"])
+        #expect(set.diagnostics.filter { !$0.isNote }.isEmpty, "\(set.diagnostics)")
     }
 
     @Test func defaultNamespaceForObjectsStillWithout() throws {
@@ -163,7 +242,56 @@ struct VariableSubstitutionTests {
             "a: ${A}\nb: ${B:=bee}\nc: ${C:-cee}\nd: $${A}\ne: ${not-a-name}\n# ${IGNORED}\nf: ${MISSING}x",
             variables: ["A": "ay"])
         #expect(text == "a: ay\nb: bee\nc: cee\nd: ${A}\ne: ${not-a-name}\n# ${IGNORED}\nf: ${MISSING}x")
-        #expect(unresolved == [VariableSubstitution.Unresolved(name: "MISSING", line: 7)])
+        // envsubst's identifiers take `-`: Flux would give `${not-a-name}` the empty string.
+        #expect(unresolved == [VariableSubstitution.Unresolved(name: "not-a-name", line: 5),
+                               VariableSubstitution.Unresolved(name: "MISSING", line: 7)])
+    }
+
+    /// drone/envsubst's functions (funcs.go, template.go `lookupFunc`), which Flux's postBuild runs.
+    @Test(arguments: [
+        ("${D/example/sample}", "a.sample.example.org"),
+        ("${D//example/sample}", "a.sample.sample.org"),
+        // A bad substitution to envsubst (no second `/`): Flux fails; left as it stands.
+        ("${D/example}", "${D/example}"),
+        ("${D/example/}", "a..example.org"),
+        ("${D/#a./b.}", "b.example.example.org"),
+        ("${D/%org/net}", "a.example.example.net"),
+        ("${D/%nope/net}", "a.example.example.org"),
+        ("${D/a\\/b/c}", "a.example.example.org"),
+        ("${EMPTY:=fallback}", "fallback"),
+        ("${EMPTY:-fallback}", "fallback"),
+        ("${UNSET=x${D}y}", "xa.example.example.orgy"),
+        ("${UNSET:=}", ""),
+        ("${D:=unused}", "a.example.example.org"),
+        ("${NAME^}", "Media"),
+        ("${NAME^^}", "MEDIA"),
+        ("${UPPER,}", "mEDIA"),
+        ("${UPPER,,}", "media"),
+        ("${#NAME}", "5"),
+        ("${NAME:1}", "edia"),
+        ("${NAME:1:2}", "ed"),
+        // `:-` is the default form to envsubst, not bash's negative offset.
+        ("${NAME:-2}", "media"),
+        ("${NAME:9}", ""),
+        ("${D#*.}", "example.example.org"),
+        ("${D##*.}", "org"),
+        ("${D%.*}", "a.example.example"),
+        ("${D%%.*}", "a"),
+        ("$${D}", "${D}"),
+        ("${D", "${D"),
+        ("${}", "${}"),
+    ])
+    func envsubstForms(input: String, output: String) {
+        let variables = ["D": "a.example.example.org", "EMPTY": "", "NAME": "media", "UPPER": "MEDIA"]
+        let (text, unresolved) = VariableSubstitution.substitute("v: " + input, variables: variables)
+        #expect(text == "v: " + output)
+        #expect(unresolved.isEmpty)
+    }
+
+    @Test func functionsOfAnUnsetVariableAreReported() {
+        let (text, unresolved) = VariableSubstitution.substitute("h: ${APP/a/b}.${X^^}.${Y:=ok}", variables: [:])
+        #expect(text == "h: ${APP/a/b}.${X^^}.ok")
+        #expect(unresolved.map(\.name) == ["APP", "X"])
     }
 
     @Test func varsFiles() throws {

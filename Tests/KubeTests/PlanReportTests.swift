@@ -15,7 +15,8 @@ import Testing
         let (result, _) = resolve(Self.yaml)
         let text = PlanReport(desired: result.endpoints, explanations: result.explanations).json()
         let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
-        #expect(Set(object.keys) == ["desired", "explanations"])
+        #expect(Set(object.keys) == ["desired", "explanations", "unexpanded"])
+        #expect(object["unexpanded"] as? [Any] != nil)
         #expect(text.split(separator: "\n").filter { $0.hasPrefix("    {\"name\":") }.count == 2, "one record per line: \(text)")
         let desired = try #require(object["desired"] as? [[String: Any]])
         #expect(desired.map { $0["name"] as? String } == ["b.example.com", "web.example.com"])
@@ -58,6 +59,105 @@ import Testing
         #expect(rows.first == "NAME             TYPE  TTL  TARGETS      RESOURCE               PROVIDER-SPECIFIC")
         #expect(rows[1] == "b.example.com    A     60   198.18.0.10  httproute/default/web  cloudflareProxied=true cloudflareTags=[\"a:2\", \"z:1\"]")
         #expect(text.contains("Why routes produced fewer records than they name:\n  httproute/default/off-zone: "))
+        #expect(!text.contains("Not expanded"))
+    }
+
+    static let unexpanded = [
+        UnexpandedSource(location: SourceLocation(file: "kubernetes/apps/observability/grafana/app/helmrelease.yaml", line: 3),
+                         kind: "HelmRelease", name: "observability/grafana", reason: "Helm chart grafana 8.5.1 is not app-template"),
+        UnexpandedSource(location: SourceLocation(file: "argocd/apps.yaml"), kind: "ApplicationSet", name: "argocd/apps",
+                         reason: "generator scmProvider is not read", hiddenCount: 12),
+    ]
+
+    /// Nothing silent: what was not expanded is listed, with file, line and the count it hides, in each output.
+    @Test func unexpandedInTableAndJSON() throws {
+        let report = PlanReport(desired: [], explanations: [], unexpanded: Self.unexpanded)
+        #expect(report.table() == """
+            NAME  TYPE  TTL  TARGETS  RESOURCE  PROVIDER-SPECIFIC
+            (no records)
+
+            Not expanded (the records these stand for are missing from this plan):
+              kubernetes/apps/observability/grafana/app/helmrelease.yaml:3: HelmRelease observability/grafana: Helm chart grafana 8.5.1 is not app-template
+              argocd/apps.yaml: ApplicationSet argocd/apps (hides 12 objects): generator scmProvider is not read
+
+            """)
+        let text = report.json()
+        #expect(text.contains("""
+              "unexpanded": [
+                {"file":"kubernetes/apps/observability/grafana/app/helmrelease.yaml","hiddenCount":null,"kind":"HelmRelease","line":3,"name":"observability/grafana","reason":"Helm chart grafana 8.5.1 is not app-template"},
+                {"file":"argocd/apps.yaml","hiddenCount":12,"kind":"ApplicationSet","line":null,"name":"argocd/apps","reason":"generator scmProvider is not read"}
+              ]
+            """), "\(text)")
+        let more = report.json(more: [("providers", [])])
+        let keys = more.split(separator: "\n").filter { $0.hasPrefix("  \"") }.map { $0.split(separator: "\"")[1] }
+        #expect(keys == ["desired", "explanations", "unexpanded", "providers"])
+    }
+}
+
+/// `plan --against`: the records a pull request changes, keyed by name and type.
+@Suite struct PlanDiffTests {
+    func record(_ name: String, _ targets: [String], type: RecordType = .a, ttl: Int? = nil, proxied: Bool? = nil, resource: String) throws -> Endpoint {
+        var specific = ProviderSpecific()
+        specific.cloudflareProxied = proxied
+        return Endpoint(name: try DNSName(name), type: type, targets: targets, ttl: ttl, providerSpecific: specific,
+                        labels: EndpointLabels(resource: resource))
+    }
+
+    @Test func createsUpdatesAndDeletesByNameAndType() throws {
+        let base = [
+            try record("same.example.com", ["198.18.0.1"], resource: "httproute/a/same"),
+            try record("moved.example.com", ["198.18.0.1"], resource: "httproute/a/old-route"),
+            try record("proxy.example.com", ["198.18.0.1"], proxied: false, resource: "httproute/a/proxy"),
+            try record("gone.example.com", ["edge.example.com"], type: .cname, resource: "httproute/a/gone"),
+            try record("retype.example.com", ["198.18.0.1"], resource: "httproute/a/retype"),
+        ]
+        let head = [
+            try record("same.example.com", ["198.18.0.1"], resource: "httproute/a/same"),
+            try record("moved.example.com", ["198.18.0.1"], resource: "httproute/b/new-route"),
+            try record("proxy.example.com", ["198.18.0.1"], proxied: true, resource: "httproute/a/proxy"),
+            try record("retype.example.com", ["edge.example.com"], type: .cname, resource: "httproute/a/retype"),
+            try record("new.example.com", ["198.18.0.2", "198.18.0.1"], ttl: 60, resource: "httproute/a/new"),
+        ]
+        let diff = PlanDiff(base: PlanDiff.Tree(targets: [("cloudflare (cloudflare)", base)], files: ["httproute/a/gone": "apps/gone.yaml:4"]),
+                            head: PlanDiff.Tree(targets: [("cloudflare (cloudflare)", head)], files: ["httproute/a/new": "apps/new.yaml:1"],
+                                                unexpanded: PlanReportTests.unexpanded))
+        let changes = try #require(diff.targets.first?.changes)
+        // A route that moves without changing the record is no DNS change; a new type is a create and a delete.
+        #expect(changes.map { "\($0.action) \($0.record.name.text) \($0.record.type.rawValue) \($0.file ?? "-")" } == [
+            "create new.example.com A apps/new.yaml:1", "create retype.example.com CNAME -",
+            "update proxy.example.com A -",
+            "delete gone.example.com CNAME apps/gone.yaml:4", "delete retype.example.com A -",
+        ])
+        #expect(PlanDiff.value(changes[2]) == "cloudflareProxied=false → cloudflareProxied=true")
+        #expect(PlanDiff.value(changes[0]) == "198.18.0.1,198.18.0.2 ttl=60")
+        let markdown = diff.markdown(base: "origin/main", head: "kubernetes")
+        #expect(markdown.contains("#### cloudflare (cloudflare): 2 to create, 1 to update, 2 to delete\n"))
+        #expect(markdown.contains("<details><summary>Not expanded: 2 objects (the records they stand for are not compared)</summary>"))
+        #expect(markdown.contains("- argocd/apps.yaml: ApplicationSet argocd/apps (hides 12 objects): generator scmProvider is not read\n"))
+        #expect(!diff.isEmpty)
+    }
+
+    @Test func noChangesIsOneLine() throws {
+        let records = [try record("a.example.com", ["198.18.0.1"], resource: "httproute/a/a")]
+        let diff = PlanDiff(base: PlanDiff.Tree(targets: [("records", records)], files: [:]),
+                            head: PlanDiff.Tree(targets: [("records", records)], files: [:]))
+        #expect(diff.isEmpty)
+        #expect(diff.table() == "records: no changes\nNo DNS changes between the two trees.\n")
+        #expect(diff.markdown(base: "main", head: "pr").hasSuffix("**No DNS changes.**\n\n"))
+        #expect(diff.json() == "{\n  \"changes\": [],\n  \"unexpanded\": []\n}\n")
+    }
+
+    /// Values from the manifests cannot break the comment's table or inject HTML.
+    @Test func markdownEscapesWhatTheManifestsSay() throws {
+        let hostile = UnexpandedSource(location: SourceLocation(file: "a|b.yaml", line: 1), kind: "HelmRelease", name: "x/y",
+                                       reason: "chart <img src=x onerror=alert(1)> | `evil`\nline")
+        let diff = PlanDiff(base: PlanDiff.Tree(targets: [], files: [:]),
+                            head: PlanDiff.Tree(targets: [("records", [try record("a.example.com", ["198.18.0.1"], resource: "httproute/a/a")])],
+                                                files: ["httproute/a/a": "apps/a|`b`.yaml:1"], unexpanded: [hostile]))
+        let markdown = diff.markdown(base: "main", head: "pr")
+        #expect(markdown.contains("| `apps/a\\|'b'.yaml:1` |"), "\(markdown)")
+        #expect(markdown.contains("- a\\|b.yaml:1: HelmRelease x/y: chart &lt;img src=x onerror=alert(1)&gt; \\| 'evil'\\nline\n"), "\(markdown)")
+        #expect(!markdown.contains("<img"))
     }
 }
 

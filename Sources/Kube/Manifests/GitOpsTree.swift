@@ -3,32 +3,39 @@ import NetIO
 import YAMLInput
 import Yams
 
-/// What the kustomizations and the Flux `Kustomization` above a file give its objects.
+/// What the kustomizations and the Flux `Kustomization` above a file do to its objects.
 struct FileContext: Sendable, Equatable {
-    /// The outermost kustomization's `namespace` (kustomize's outer transforms apply last).
-    var kustomizeNamespace: String?
-    /// The Flux Kustomization's `targetNamespace`.
-    var fluxNamespace: String?
-    var labels: [String: String] = [:]
-    var annotations: [String: String] = [:]
+    /// kustomize's transforms over the file's objects, the outermost first (they are applied
+    /// innermost first, as kustomize builds a base before the overlay that lists it).
+    var layers: [KustomizeLayer] = []
     /// The variables to substitute; nil when no substitution applies to the file.
     var variables: [String: String]?
-}
+    /// Variables a `substituteFrom` Secret holds, whose values are never read: name → the Secret.
+    var secretVariables: [String: String] = [:]
+    /// The `substituteFrom` sources not in the repository, said where a variable has no value.
+    var missingSources: [String] = []
+    /// The Flux Kustomizations whose `path` led to the file, the outermost first.
+    var fluxChain: [String] = []
+    /// How specific the context is: the length of the deciding Flux Kustomization's folder
+    /// (-1 when none): a file reached twice is read once, in its most specific context.
+    var fluxDepth = -1
+    /// For the files of a component: the kustomizations that included it. One component makes
+    /// different objects in each kustomization that uses it (a `Namespace` named `_` becomes
+    /// each kustomization's namespace), so each use is read.
+    var instance = ""
+    /// The namespace of objects that name none and get none from the layers (an Argo CD
+    /// Application's `destination.namespace`), before `ManifestOptions.defaultNamespace`.
+    var defaultNamespace: String?
 
-/// A Flux `Kustomization` (kustomize.toolkit.fluxcd.io) read from the tree.
-struct FluxKustomization {
-    var location: SourceLocation
-    /// The folder its `path` names, found above the file that defines it.
-    var folder: String
-    var targetNamespace: String?
-    var substitute: [String: String]
-    var hasPostBuild: Bool
+    /// The namespace the layers give a namespaced object (the outermost layer's wins).
+    var namespace: String? { layers.first { $0.namespace != nil }?.namespace }
 }
 
 /// The files that manifests paths stand for, read the way kustomize and Flux would read a
-/// GitOps repository: a folder with a kustomization lists its `resources` in order, a folder
-/// without one contributes its YAML files and subfolders, and each Flux Kustomization's `path`
-/// gets its `targetNamespace` and `postBuild` variables.
+/// GitOps repository: a folder with a kustomization lists its `resources` (and `components`)
+/// in order, a folder without one contributes its YAML files and subfolders (but not a
+/// Component's folder, which only a `components:` entry reads), and each Flux Kustomization
+/// found in a file read is followed to its `spec.path`, chains of any depth.
 struct GitOpsTree {
     static let kustomizationNames = ["kustomization.yaml", "kustomization.yml", "Kustomization"]
     /// The most folders one read of a tree walks. Symlinks may join folders into a graph that
@@ -37,57 +44,94 @@ struct GitOpsTree {
     static let maxFolderVisits = 100_000
     /// A kustomization file above this size is not read (they list resources: a few KiB).
     static let maxKustomizationBytes = 1 << 20
+    /// Components within components nest at most this deep.
+    static let maxComponentDepth = 16
 
     private(set) var files: [(path: String, context: FileContext)] = []
-    private(set) var diagnostics: [ManifestDiagnostic] = []
+    var diagnostics: [ManifestDiagnostic] = []
+    var unexpanded: [UnexpandedSource] = []
     private var index: [String: Int] = [:]
     /// The real paths (symlinks resolved) of the folders being walked, outermost first.
     private var walking: [String] = []
     private var folderVisits = 0
-    private let globals: [String: String]
+    /// Files added or given a new context since they were last searched for Flux Kustomizations.
+    var pendingScan: [Int] = []
+    let globals: [String: String]
     /// The manifest file bound (`ManifestOptions.maxFileBytes`), for the Flux discovery's read.
-    private let maxFileBytes: Int
-    private let manager = FileManager.default
+    let maxFileBytes: Int
+    /// The repository's root, which Flux's `spec.path` is relative to; nil when unknown.
+    let repoRoot: String?
+    /// The folders searched for the ConfigMaps and Secrets of `substituteFrom`.
+    let searchRoots: [String]
+    var flux = FluxState()
+    /// Applies kustomizations to the Flux Kustomizations found, its parsed patches kept.
+    var applier = KustomizeApplier()
+    /// The files (paths as in `files`) that hold Flux Kustomizations alone, with their number
+    /// of documents: the reader counts them as skipped without parsing them again.
+    var fluxOnly: [String: Int] = [:]
+    let manager = FileManager.default
 
-    init(paths: [String], variables: [String: String], maxFileBytes: Int) {
+    init(paths: [String], variables: [String: String], maxFileBytes: Int, repoRoot: String? = nil) {
         globals = variables
         self.maxFileBytes = maxFileBytes
+        let root = repoRoot.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? paths.lazy.compactMap(Self.gitRoot).first
+        self.repoRoot = root
+        searchRoots = root.map { [$0] } ?? paths
         let base = FileContext(variables: variables.isEmpty ? nil : variables)
         for path in paths { walk(path, context: base, stack: [], top: true) }
-        let fluxes = discoverFlux(in: ManifestLoader.files(in: paths).files)
-        // Shallower paths first, so that the deepest Flux Kustomization of a file decides.
-        for flux in fluxes.sorted(by: { $0.folder.count < $1.folder.count }) {
-            var context = FileContext(fluxNamespace: flux.targetNamespace)
-            if flux.hasPostBuild || !globals.isEmpty { context.variables = globals.merging(flux.substitute) { $1 } }
-            walk(flux.folder, context: context, stack: [], top: true, replace: true)
-        }
+        followFlux()
     }
 
-    private mutating func note(_ file: String, _ line: Int?, _ message: String, isNote: Bool = false) {
+    mutating func note(_ file: String, _ line: Int?, _ message: String, isNote: Bool = false) {
         diagnostics.append(ManifestDiagnostic(location: SourceLocation(file: file, line: line), message: message, isNote: isNote))
     }
 
-    private mutating func add(_ file: String, _ context: FileContext, replace: Bool) {
-        let key = URL(fileURLWithPath: file).standardizedFileURL.path
+    /// The folder at or above `path` that holds `.git`, as Flux's checkout root; nil when none.
+    static func gitRoot(_ path: String) -> String? {
+        var folder = URL(fileURLWithPath: path).standardizedFileURL
+        while true {
+            if FileManager.default.fileExists(atPath: folder.appendingPathComponent(".git").path) { return folder.path }
+            let parent = folder.deletingLastPathComponent()
+            if parent.path == folder.path { return nil }
+            folder = parent
+        }
+    }
+
+    private mutating func add(_ file: String, _ context: FileContext) {
+        let path = URL(fileURLWithPath: file).standardizedFileURL.path
+        checkFluxCycle(file: path, context: context)
+        let key = path + "\u{0}" + context.instance
         if let existing = index[key] {
-            if replace { files[existing].context = context }
+            let old = files[existing].context
+            // The deepest Flux Kustomization decides; among equals, the last one met.
+            if context.fluxDepth > old.fluxDepth || (context.fluxDepth == old.fluxDepth && context.fluxDepth >= 0 && context != old) {
+                files[existing].context = context
+                pendingScan.append(existing)
+            }
             return
         }
         index[key] = files.count
+        pendingScan.append(files.count)
         files.append((file, context))
     }
 
+    /// The kustomization file of `folder`, if it has one.
+    func kustomizationFile(in folder: String) -> String? {
+        Self.kustomizationNames.lazy.map { (folder as NSString).appendingPathComponent($0) }.first { manager.fileExists(atPath: $0) }
+    }
+
+    /// Reads `path`: a file as it is, a folder by its kustomization or, without one, by its
+    /// YAML files and subfolders. `flux` is the Flux Kustomization whose `path` this is.
     /// `stack` holds the kustomization files being read, to refuse a cycle.
-    private mutating func walk(_ path: String, context: FileContext, stack: [String], top: Bool = false, replace: Bool = false) {
+    mutating func walk(_ path: String, context: FileContext, stack: [String], top: Bool = false, flux: FluxKustomization? = nil) {
         var isFolder: ObjCBool = false
         guard manager.fileExists(atPath: path, isDirectory: &isFolder) else {
             if top { note(path, nil, "no such file or folder") }
             return
         }
-        guard isFolder.boolValue else { return add(path, context, replace: replace) }
+        guard isFolder.boolValue else { return add(path, context) }
         // A symlink to a folder above (`ln -s .. loop`) would be walked forever.
-        let kustomization = Self.kustomizationNames.lazy.map({ (path as NSString).appendingPathComponent($0) })
-            .first(where: { manager.fileExists(atPath: $0) })
+        let kustomization = kustomizationFile(in: path)
         let real = Self.realPath(path)
         // A kustomization met again is a kustomization cycle, reported as one below.
         let isCycle = kustomization.map { stack.contains(URL(fileURLWithPath: $0).standardizedFileURL.path) } ?? false
@@ -103,73 +147,160 @@ struct GitOpsTree {
         }
         walking.append(real)
         defer { walking.removeLast() }
-        if let kustomization {
-            return read(kustomization: kustomization, context: context, stack: stack, replace: replace)
+        if kustomization != nil || flux != nil {
+            return build(folder: path, kustomization: kustomization, context: context, stack: stack, flux: flux)
         }
+        walkFiles(of: path, context: context, stack: stack)
+    }
+
+    /// A folder without a kustomization: its YAML files and subfolders, except the folders of
+    /// Components, which are built only where a kustomization lists them.
+    private mutating func walkFiles(of path: String, context: FileContext, stack: [String]) {
         let entries = ((try? manager.contentsOfDirectory(atPath: path)) ?? []).sorted()
         for name in entries where !name.hasPrefix(".") {
             let full = (path as NSString).appendingPathComponent(name)
             var isDirectory: ObjCBool = false
             guard manager.fileExists(atPath: full, isDirectory: &isDirectory) else { continue }
             if isDirectory.boolValue {
-                walk(full, context: context, stack: stack, replace: replace)
+                if let file = kustomizationFile(in: full), Self.isComponent(file) { continue }
+                walk(full, context: context, stack: stack)
             } else if name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
-                add(full, context, replace: replace)
+                add(full, context)
             }
         }
     }
 
-    private mutating func read(kustomization file: String, context: FileContext, stack: [String], replace: Bool) {
+    /// Whether the kustomization `file` is a `kind: Component` (a cheap look at its text).
+    static func isComponent(_ file: String) -> Bool {
+        guard let data = try? BoundedFile.read(file, maxBytes: maxKustomizationBytes).data else { return false }
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").contains {
+            $0.hasPrefix("kind:") && $0.dropFirst(5).trimmingSpaces().hasPrefix("Component")
+        }
+    }
+
+    /// Builds a kustomization (or, for a Flux Kustomization whose folder has none, the one Flux
+    /// generates: every file below, as `kustomize create --autodetect --recursive` lists them).
+    /// Flux adds its `targetNamespace` and `namePrefix`/`nameSuffix` (replacing the kustomization's), `patches`
+    /// and `components` to that kustomization (kustomize-controller's generator).
+    private mutating func build(folder: String, kustomization: String?, context: FileContext, stack: [String], flux: FluxKustomization?) {
+        var parsed: ParsedKustomization
+        if let kustomization {
+            let key = URL(fileURLWithPath: kustomization).standardizedFileURL.path
+            if let start = stack.firstIndex(of: key) {
+                let cycle = (stack[start...] + [key]).joined(separator: " → ")
+                return note(kustomization, nil, "kustomization cycle refused: \(cycle)")
+            }
+            guard let read = parse(kustomization: kustomization, variables: context.variables) else { return }
+            parsed = read
+        } else {
+            parsed = ParsedKustomization(file: folder, folder: folder, layer: KustomizeLayer(file: folder))
+        }
+        if let flux {
+            if let namespace = flux.targetNamespace { parsed.layer.namespace = namespace }
+            if let prefix = flux.namePrefix { parsed.layer.namePrefix = prefix }
+            if let suffix = flux.nameSuffix { parsed.layer.nameSuffix = suffix }
+            parsed.layer.labels.merge(flux.labels) { $1 }
+            parsed.layer.annotations.merge(flux.annotations) { $1 }
+            parsed.layer.patches += flux.patches
+            parsed.components += flux.components
+        }
+        let key = URL(fileURLWithPath: parsed.file).standardizedFileURL.path
+        let inner = stack + (kustomization == nil ? [] : [key])
+        // Each component acts on all that is built before it: the resources, then the
+        // components listed earlier (kustomize's accumulation order).
+        var components: [(folder: String, file: String, layers: [KustomizeLayer])] = []
+        for entry in parsed.components {
+            guard let component = component(entry, in: parsed.folder, of: parsed.file, stack: inner, variables: context.variables) else { continue }
+            components.append(component)
+        }
+        func layers(from index: Int) -> [KustomizeLayer] {
+            context.layers + [parsed.layer] + components[index...].reversed().flatMap(\.layers)
+        }
+        var resourceContext = context
+        resourceContext.layers = layers(from: 0)
+        if kustomization == nil {
+            walkFiles(of: folder, context: resourceContext, stack: inner)
+        }
+        for entry in parsed.resources {
+            let full = Self.joined(parsed.folder, entry.path)
+            var isFolder: ObjCBool = false
+            guard manager.fileExists(atPath: full, isDirectory: &isFolder) else {
+                note(parsed.file, entry.line, "\(entry.field): \(entry.path) does not exist")
+                continue
+            }
+            if isFolder.boolValue, let file = kustomizationFile(in: full), Self.isComponent(file) {
+                note(parsed.file, entry.line, "\(entry.field): \(entry.path) is a Component, which kustomize builds only under components:; not read")
+                continue
+            }
+            walk(full, context: resourceContext, stack: inner)
+        }
+        for (i, component) in components.enumerated() {
+            var componentContext = context
+            componentContext.layers = context.layers + [parsed.layer] + components[(i + 1)...].reversed().flatMap(\.layers)
+            componentContext.instance = context.instance + ">" + key
+            walkComponent(component.file, context: componentContext, stack: inner, depth: 0)
+        }
+    }
+
+    /// The resources of a Component, with its own layer and those of the components it lists.
+    private mutating func walkComponent(_ file: String, context: FileContext, stack: [String], depth: Int) {
+        guard depth < Self.maxComponentDepth else { return note(file, nil, "components nested more than \(Self.maxComponentDepth) deep; not read") }
         let key = URL(fileURLWithPath: file).standardizedFileURL.path
         if let start = stack.firstIndex(of: key) {
-            let cycle = (stack[start...] + [key]).joined(separator: " → ")
-            return note(file, nil, "kustomization cycle refused: \(cycle)")
+            return note(file, nil, "kustomization cycle refused: \((stack[start...] + [key]).joined(separator: " → "))")
         }
-        let text: String
-        do {
-            text = String(decoding: try BoundedFile.read(file, maxBytes: Self.maxKustomizationBytes).data, as: UTF8.self)
-        } catch {
-            return note(file, nil, "cannot be read: \(error.description)")
+        guard let parsed = parse(kustomization: file, variables: context.variables) else { return }
+        let inner = stack + [key]
+        var nested: [(folder: String, file: String, layers: [KustomizeLayer])] = []
+        for entry in parsed.components {
+            if let component = component(entry, in: parsed.folder, of: file, stack: inner, variables: context.variables) { nested.append(component) }
         }
-        if let (line, depth) = YAMLLimits.tooDeep(text[...]) {
-            return note(file, line, "YAML nested \(depth) deep, above the \(YAMLLimits.maxDepth)-level bound; not read")
+        var resourceContext = context
+        resourceContext.layers = context.layers + [parsed.layer] + nested.reversed().flatMap(\.layers)
+        for entry in parsed.resources {
+            let full = Self.joined(parsed.folder, entry.path)
+            guard manager.fileExists(atPath: full) else {
+                note(file, entry.line, "\(entry.field): \(entry.path) does not exist")
+                continue
+            }
+            walk(full, context: resourceContext, stack: inner)
         }
-        let root: Node?
-        do {
-            root = try Yams.compose(yaml: text)
-        } catch {
-            let (line, message) = ManifestLoader.describe(error)
-            return note(file, line, "malformed YAML: \(message)")
+        for (i, component) in nested.enumerated() {
+            var componentContext = context
+            componentContext.layers = context.layers + [parsed.layer] + nested[(i + 1)...].reversed().flatMap(\.layers)
+            walkComponent(component.file, context: componentContext, stack: inner, depth: depth + 1)
         }
-        guard let mapping = root?.mapping else { return }
-        var inner = context
-        if inner.kustomizeNamespace == nil, let namespace = mapping["namespace"]?.string, !namespace.isEmpty {
-            inner.kustomizeNamespace = namespace
+    }
+
+    /// A `components:` entry: its kustomization file and the layers it applies (its own,
+    /// outside those of the components it lists), outermost first.
+    private mutating func component(_ entry: ParsedKustomization.Entry, in base: String, of file: String, stack: [String],
+                                    variables: [String: String]?, depth: Int = 0) -> (folder: String, file: String, layers: [KustomizeLayer])? {
+        if Self.isRemote(entry.path) {
+            note(file, entry.line, "components: remote component \(entry.path) skipped (not read offline)", isNote: true)
+            unexpanded.append(UnexpandedSource(location: SourceLocation(file: file, line: entry.line), kind: "Kustomization",
+                                               name: (base as NSString).lastPathComponent, reason: "remote component \(entry.path)"))
+            return nil
         }
-        var labels = Self.strings(mapping["commonLabels"])
-        for entry in mapping["labels"]?.sequence ?? [] { labels.merge(Self.strings(entry["pairs"])) { $1 } }
-        inner.labels = labels.merging(context.labels) { $1 }
-        inner.annotations = Self.strings(mapping["commonAnnotations"]).merging(context.annotations) { $1 }
-        let folder = (file as NSString).deletingLastPathComponent
-        for field in ["resources", "bases"] {
-            for entry in mapping[field]?.sequence ?? [] {
-                let line = entry.mark.map { $0.line }
-                guard let resource = entry.string, !resource.isEmpty else {
-                    note(file, line, "\(field): an entry that is not a path; passed over")
-                    continue
-                }
-                if Self.isRemote(resource) {
-                    note(file, line, "\(field): remote resource \(resource) skipped (not read offline)", isNote: true)
-                    continue
-                }
-                let full = Self.joined(folder, resource)
-                guard manager.fileExists(atPath: full) else {
-                    note(file, line, "\(field): \(resource) does not exist")
-                    continue
-                }
-                walk(full, context: inner, stack: stack + [key], replace: replace)
+        let folder = Self.joined(base, entry.path)
+        guard let componentFile = kustomizationFile(in: folder) else {
+            note(file, entry.line, "components: \(entry.path) has no kustomization; not read")
+            return nil
+        }
+        guard Self.isComponent(componentFile) else {
+            note(file, entry.line, "components: \(entry.path) is not a kind: Component kustomization; not read")
+            return nil
+        }
+        let key = URL(fileURLWithPath: componentFile).standardizedFileURL.path
+        guard !stack.contains(key), depth < Self.maxComponentDepth,
+              let parsed = parse(kustomization: componentFile, variables: variables, quiet: true) else { return nil }
+        var layers = [parsed.layer]
+        for nested in parsed.components.reversed() {
+            if let inner = component(nested, in: parsed.folder, of: componentFile, stack: stack + [key], variables: variables, depth: depth + 1) {
+                layers += inner.layers
             }
         }
+        return (folder, componentFile, layers)
     }
 
     /// `path` with every symlink resolved, or `path` itself when it cannot be resolved.
@@ -195,63 +326,11 @@ struct GitOpsTree {
         resource.contains("://") || resource.hasPrefix("git@") || resource.hasPrefix("github.com/") || resource.contains("?ref=")
     }
 
-    private static func strings(_ node: Node?) -> [String: String] {
+    static func strings(_ node: Node?) -> [String: String] {
         var result: [String: String] = [:]
         for (key, value) in node?.mapping ?? [:] {
             if let name = key.string, let text = value.string { result[name] = text }
         }
         return result
-    }
-
-    /// The Flux Kustomizations in `files`; a `path` that names no folder is a diagnostic.
-    private mutating func discoverFlux(in files: [String]) -> [FluxKustomization] {
-        var found: [FluxKustomization] = []
-        for file in files {
-            // Read as the reader reads it (BoundedFile, `maxFileBytes`, the depth scan): a file it
-            // refuses, and reports, gives no Flux Kustomization to the rest of the tree.
-            guard let data = try? BoundedFile.read(file, maxBytes: maxFileBytes).data,
-                  // Most files name no Flux Kustomization: a byte search passes them over unparsed.
-                  Bytes.contains(data, Self.fluxGroup) else { continue }
-            let text = String(decoding: data, as: UTF8.self)
-            guard YAMLLimits.tooDeep(text[...]) == nil, var documents = try? Yams.compose_all(yaml: text) else { continue }
-            while let root = documents.next() {
-                guard let object = root.mapping, object["kind"]?.string == "Kustomization",
-                      object["apiVersion"]?.string?.hasPrefix("kustomize.toolkit.fluxcd.io/") == true,
-                      let spec = object["spec"]?.mapping else { continue }
-                let line = root.mark.map { $0.line }
-                guard let path = spec["path"]?.string, !path.isEmpty else { continue }
-                guard let folder = Self.resolve(path, above: (file as NSString).deletingLastPathComponent) else {
-                    note(file, spec["path"]?.mark.map { $0.line } ?? line, "spec.path \(path) names no folder above this file; not followed")
-                    continue
-                }
-                let postBuild = spec["postBuild"]?.mapping
-                found.append(FluxKustomization(
-                    location: SourceLocation(file: file, line: line), folder: folder,
-                    targetNamespace: spec["targetNamespace"]?.string.flatMap { $0.isEmpty ? nil : $0 },
-                    substitute: Self.strings(postBuild?["substitute"]), hasPostBuild: postBuild != nil))
-            }
-        }
-        return found
-    }
-
-    static let fluxGroup = Array("kustomize.toolkit.fluxcd.io".utf8)
-
-    /// Flux's `path` is relative to the repository's root, which the tree does not name: the
-    /// first folder at or above `start` that holds `path` is taken as that root.
-    static func resolve(_ path: String, above start: String) -> String? {
-        var relative = path
-        while relative.hasPrefix("./") { relative.removeFirst(2) }
-        while relative.hasSuffix("/") { relative.removeLast() }
-        var folder = URL(fileURLWithPath: start).standardizedFileURL
-        while true {
-            let candidate = relative.isEmpty ? folder : folder.appendingPathComponent(relative)
-            var isFolder: ObjCBool = false
-            if FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isFolder), isFolder.boolValue {
-                return candidate.standardizedFileURL.path
-            }
-            let parent = folder.deletingLastPathComponent()
-            if parent.path == folder.path { return nil }
-            folder = parent
-        }
     }
 }

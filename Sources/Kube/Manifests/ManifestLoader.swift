@@ -42,18 +42,37 @@ public enum ManifestLoader {
 
     /// Reads every file `paths` stand for, then infers status where objects carry none.
     ///
-    /// A folder with a `kustomization.yaml` (`.yml`, `Kustomization`) is read as kustomize
-    /// reads it: its `resources` in order, its `namespace`, `commonLabels`/`labels` and
-    /// `commonAnnotations`. A Flux `Kustomization` in the tree gives the objects below its
-    /// `path` its `targetNamespace` and substitutes its `postBuild` variables (with
-    /// `options.variables` standing for `substituteFrom`).
+    /// A folder with a `kustomization.yaml` (`.yml`, `Kustomization`) is built as kustomize
+    /// builds it (`GitOpsTree`, `KustomizeApplier`): its `resources` and `components`, then its
+    /// patches, `namespace`, labels and annotations. Each Flux `Kustomization` read is followed
+    /// to its `spec.path`, with its `targetNamespace`, patches, components and `postBuild`
+    /// variables (`FluxKustomization.swift`; `options.variables` stand for Secrets' values).
     public static func load(paths: [String], options: ManifestOptions = ManifestOptions()) -> ManifestSet {
         var reader = Reader(options: options)
-        let tree = GitOpsTree(paths: paths, variables: options.variables, maxFileBytes: options.maxFileBytes)
+        let tree = GitOpsTree(paths: paths, variables: options.variables, maxFileBytes: options.maxFileBytes, repoRoot: options.repoRoot)
         reader.set.diagnostics += tree.diagnostics
-        for (file, context) in tree.files { reader.read(file: file, context: context) }
+        var listed: Set<UnexpandedSource> = []
+        // Argo CD Applications and ApplicationSets add the files they apply (ArgoCD.swift).
+        let argo = ArgoCDExpansion(files: tree.files, options: options)
+        reader.set.diagnostics += argo.diagnostics
+        reader.set.unexpanded += (tree.unexpanded + argo.unexpanded).filter { listed.insert($0).inserted }
+        reader.helmReleases.pending = argo.charts
+        for (file, context) in argo.files {
+            if let documents = tree.fluxOnly[file] {
+                reader.countSkipped(documents, kind: "Kustomization")
+            } else {
+                reader.read(file: file, context: context)
+            }
+        }
+        reader.addChartRoutes()
+        reader.set.diagnostics += tree.applier.diagnostics
+        reader.reportUnmatchedPatches(argo.files.flatMap(\.context.layers), appliedElsewhere: tree.applier.applied)
         return reader.finish()
     }
+
+    /// The repository root a path is read in when no `--repo-root` names it: the folder at or
+    /// above it that holds `.git` (Flux's `spec.path` and Argo CD's source paths are relative to it).
+    public static func repositoryRoot(of path: String) -> String? { GitOpsTree.gitRoot(path) }
 
     /// Reads one stream of documents as if it came from `file` (tests, standard input).
     public static func load(text: String, file: String = "-", options: ManifestOptions = ManifestOptions()) -> ManifestSet {
@@ -72,7 +91,10 @@ private struct Reader {
     private var namespaces = ObjectList<Namespace>()
     private var dnsEndpoints = ObjectList<DNSEndpoint>()
     private var listenerSets = ObjectList<ListenerSet>()
+    private var applier = KustomizeApplier()
     private let pathNamespaces: [(path: String, namespace: String)]
+    /// HelmReleases and Helm sources of app-template, whose routes are added once all is read.
+    var helmReleases = HelmReleases()
 
     init(options: ManifestOptions) {
         self.options = options
@@ -103,7 +125,8 @@ private struct Reader {
             let limit = data.count + options.maxSubstitutionGrowthBytes
             let substituted: (text: String, unresolved: [VariableSubstitution.Unresolved])
             do {
-                substituted = try VariableSubstitution.substitute(text, variables: variables, maxOutputBytes: limit)
+                substituted = try VariableSubstitution.substitute(text, variables: variables, maxOutputBytes: limit,
+                                                                  literal: Self.substitutionDisabled(text))
             } catch {
                 diagnose(file, error.line, "substituting variables would make the file larger than \(limit) bytes "
                          + "(its \(data.count) bytes + the \(options.maxSubstitutionGrowthBytes)-byte growth bound); not read")
@@ -111,11 +134,45 @@ private struct Reader {
             }
             text = substituted.text
             for variable in substituted.unresolved {
-                diagnose(file, variable.line, "variable ${\(variable.name)} has no value (--var \(variable.name)=VALUE or --vars-file); its object is left out")
+                let from = context.secretVariables[variable.name].map { ", its value is in \($0), which is not read" }
+                    ?? (context.missingSources.isEmpty ? "" : "; " + context.missingSources.joined(separator: "; "))
+                diagnose(file, variable.line, "variable ${\(variable.name)} has no value\(from) (--var \(variable.name)=VALUE or --vars-file); its object is left out")
                 unresolvedLines.insert(variable.line)
             }
         }
+        // HelmReleases as kustomize builds them: its namespace, prefix and patches (their values).
+        var applier = KustomizeApplier()
+        swap(&applier, &self.applier)
+        helmReleases.scan(data: data, text: text, file: file, namespace: namespaceFor(file: file, context: context),
+                          unresolvedLines: unresolvedLines) { context.layers.isEmpty ? $0 : applier.apply(context.layers.reversed(), to: $0) }
+        swap(&applier, &self.applier)
         read(text: text, file: file, context: context, unresolvedLines: unresolvedLines)
+    }
+
+    /// The line ranges of the documents Flux does not substitute: those whose annotations or
+    /// labels say `kustomize.toolkit.fluxcd.io/substitute: disabled` (Flux's kustomize-controller).
+    static func substitutionDisabled(_ text: String) -> [Range<Int>] {
+        guard text.contains("kustomize.toolkit.fluxcd.io/substitute") else { return [] }
+        let chunks = DocumentSplitter.split(text)
+        var ranges: [Range<Int>] = []
+        for (i, chunk) in chunks.enumerated() {
+            let disabled = chunk.text.split(separator: "\n").contains { line in
+                let trimmed = line.trimmingSpaces()
+                return trimmed.hasPrefix("kustomize.toolkit.fluxcd.io/substitute:") && trimmed.contains("disabled")
+            }
+            if disabled { ranges.append(chunk.startLine..<(i + 1 < chunks.count ? chunks[i + 1].startLine : Int.max)) }
+        }
+        return ranges
+    }
+
+    /// The routes app-template renders for the releases read (HelmRelease.swift, AppTemplate.swift).
+    mutating func addChartRoutes() {
+        let rendered = helmReleases.render()
+        set.diagnostics += rendered.diagnostics
+        set.unexpanded += rendered.unexpanded
+        for (route, location) in rendered.routes {
+            add(.route(route), at: location, namespace: route.metadata.namespace, context: FileContext())
+        }
     }
 
     /// Reads one stream. The common case parses it whole, exactly as a bare parse would; when
@@ -143,7 +200,7 @@ private struct Reader {
                 refused.insert(i)
             }
         }
-        if refused.isEmpty, let (objects, errors) = Self.composeWhole(text) {
+        if refused.isEmpty, let (objects, errors) = composeWhole(text, layers: context.layers) {
             for error in errors { diagnose(file, error.line, "cannot read \(error)") }
             for (object, line) in objects { add(object, at: SourceLocation(file: file, line: line), namespace: namespace, context: context) }
             return
@@ -164,7 +221,8 @@ private struct Reader {
                 continue
             }
             var errors: [DecodeError] = []
-            let objects = ObjectDecoder.decode(root) { errors.append($0) }
+            guard let transformed = transform(root, layers: context.layers) else { continue }
+            let objects = ObjectDecoder.decode(transformed) { errors.append($0) }
             for error in errors { diagnose(file, error.line.map { $0 + offset } ?? chunk.startLine, "cannot read \(error)") }
             for (object, line) in objects {
                 add(object, at: SourceLocation(file: file, line: line.map { $0 + offset } ?? chunk.startLine),
@@ -175,16 +233,24 @@ private struct Reader {
 
     /// Every document of `text` decoded, with the decode errors; nil when the YAML itself fails
     /// anywhere, so that the caller can fall back to reading document by document.
-    private static func composeWhole(_ text: String) -> ([(DecodedObject, Int?)], [DecodeError])? {
+    private mutating func composeWhole(_ text: String, layers: [KustomizeLayer]) -> ([(DecodedObject, Int?)], [DecodeError])? {
         guard var documents = try? Yams.compose_all(yaml: text, .default, .default, .utf8) else { return nil }
         var objects: [(DecodedObject, Int?)] = []
         var errors: [DecodeError] = []
         while let root = documents.next() {
             // Too many nodes: read document by document, where it is refused with its line.
             guard YAMLLimits.nodeCount(root, limit: YAMLLimits.maxManifestNodes) != nil else { return nil }
-            objects += ObjectDecoder.decode(root) { errors.append($0) }
+            guard let transformed = transform(root, layers: layers) else { continue }
+            objects += ObjectDecoder.decode(transformed) { errors.append($0) }
         }
         return documents.error == nil ? (objects, errors) : nil
+    }
+
+    /// The object as its kustomizations make it; nil when a patch deletes it.
+    private mutating func transform(_ root: Node, layers: [KustomizeLayer]) -> Node? {
+        guard !layers.isEmpty else { return root }
+        // Innermost first: a base is built before the overlay that lists it.
+        return applier.apply(layers.reversed(), to: root)
     }
 
     private mutating func add(_ object: DecodedObject, at location: SourceLocation, namespace: String, context: FileContext) {
@@ -199,9 +265,7 @@ private struct Reader {
             Self.apply(context, namespace: namespace, to: &route.metadata)
             id = route.id
             replaced = routes.insert(route, id: id)
-        case .namespace(var ns):
-            ns.metadata.labels.merge(context.labels) { $1 }
-            ns.metadata.annotations.merge(context.annotations) { $1 }
+        case .namespace(let ns):
             id = ResourceID(kind: "Namespace", namespace: "", name: ns.metadata.name)
             replaced = namespaces.insert(ns, id: id)
         case .listenerSet(var object):
@@ -217,24 +281,29 @@ private struct Reader {
             return
         }
         if replaced {
-            let earlier = set.origins[id].map { " (first at \($0))" } ?? ""
-            diagnose(location.file, location.line, "\(id) is defined again\(earlier); this definition is used")
+            let first = set.origins[id]
+            if let first, let here = ClusterFolders.cluster(of: location.file), let there = ClusterFolders.cluster(of: first.file),
+               here.folder != there.folder {
+                // Two clusters' objects (ClusterFolders' rule): one plan cannot hold both.
+                diagnose(location.file, location.line, "conflict: \(id) is defined in cluster \(there.name) (\(first)) and in cluster "
+                         + "\(here.name) (\(location)); plan one cluster with --cluster NAME. This definition is used")
+            } else {
+                diagnose(location.file, location.line, "\(id) is defined again\(first.map { " (first at \($0))" } ?? ""); this definition is used")
+            }
         }
         set.origins[id] = location
     }
 
-    /// A namespaced object's namespace when it names none, and the labels and annotations
-    /// its kustomizations add (theirs win, as with kustomize).
+    /// A namespaced object's namespace when it still names none (the kustomizations' and the
+    /// Flux `targetNamespace` were set on the object by `KustomizeApplier`).
     private static func apply(_ context: FileContext, namespace: String, to metadata: inout ObjectMeta) {
         if metadata.namespace.isEmpty { metadata.namespace = namespace }
-        metadata.labels.merge(context.labels) { $1 }
-        metadata.annotations.merge(context.annotations) { $1 }
+        if metadata.namespace.isEmpty { metadata.namespace = namespace }
     }
 
-    /// `--manifest-namespace` first, then the Flux `targetNamespace`, the kustomization's
-    /// `namespace`, and the default namespace.
+    /// For objects that still have no namespace: `--manifest-namespace`, else the default namespace.
     private func namespaceFor(file: String, context: FileContext) -> String {
-        let fallback = context.fluxNamespace ?? context.kustomizeNamespace ?? options.defaultNamespace
+        let fallback = context.defaultNamespace ?? options.defaultNamespace
         guard !pathNamespaces.isEmpty else { return fallback }
         let path = Self.standardised(file)
         for entry in pathNamespaces where path == entry.path || path.hasPrefix(entry.path + "/") {
@@ -247,7 +316,23 @@ private struct Reader {
         set.diagnostics.append(ManifestDiagnostic(location: SourceLocation(file: file, line: line), message: message))
     }
 
+    mutating func reportUnmatchedPatches(_ layers: [KustomizeLayer], appliedElsewhere: Set<String>) {
+        set.diagnostics += applier.unmatched(in: layers, appliedElsewhere: appliedElsewhere)
+    }
+
+    /// A file of `documents` objects of `kind` that the tree has parsed already, all skipped.
+    mutating func countSkipped(_ documents: Int, kind: String) {
+        set.fileCount += 1
+        set.documentCount += documents
+        set.skippedKinds[kind, default: 0] += documents
+    }
+
     mutating func finish() -> ManifestSet {
+        set.diagnostics += applier.diagnostics
+        // A file read in two contexts, or a kustomization read for two folders, may say one
+        // thing twice: each is said once.
+        var seen: Set<ManifestDiagnostic> = []
+        set.diagnostics = set.diagnostics.filter { seen.insert($0).inserted }
         set.gateways = gateways.items
         set.routes = routes.items
         set.namespaces = namespaces.items

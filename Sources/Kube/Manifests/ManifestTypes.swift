@@ -110,6 +110,9 @@ public struct ManifestOptions: Sendable {
     /// would read from Secrets and ConfigMaps, which are not in Git). When any is given,
     /// every file is substituted, not only those below a Flux Kustomization with `postBuild`.
     public var variables: [String: String] = [:]
+    /// `--repo-root`: the repository's root, which Flux Kustomizations' `spec.path` is relative
+    /// to. When nil, the first folder at or above the first manifests path that holds `.git`.
+    public var repoRoot: String?
     /// Per-path namespaces; the longest matching path wins.
     public var pathNamespaces: [PathNamespace] = []
     /// Addresses for Gateways without status; they replace `spec.addresses` in the inference.
@@ -149,4 +152,7 @@ public struct ManifestSet: Sendable {
     public var documentCount = 0
 
     public init() {}
+
+    /// Whether a diagnostic is a problem rather than a note: `plan` then exits 1.
+    public var hasErrors: Bool { diagnostics.contains { !$0.isNote } }
 }

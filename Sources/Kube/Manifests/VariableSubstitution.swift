@@ -1,10 +1,26 @@
 import Foundation
 import Yams
 
-/// Flux `postBuild` substitution: `${NAME}`, `${NAME:=default}` and `${NAME:-default}` in the
-/// text of a manifest, with `$${NAME}` kept as the literal `${NAME}`. Names follow Flux
-/// (`[_a-zA-Z][_a-zA-Z0-9]*`); anything else after `${` is left alone. Whole-line comments are
-/// passed over, as Flux substitutes after kustomize has dropped them.
+/// Flux `postBuild` substitution, as Flux performs it: kustomize-controller evaluates the built
+/// manifests with drone/envsubst (github.com/drone/envsubst, `parse/parse.go`, `parse/scan.go`,
+/// `template.go`, `funcs.go`), whose forms are modelled here:
+///
+/// - `${NAME}`; `${NAME=word}`, `${NAME:=word}`, `${NAME:-word}` (also `:?`, `:+`, which envsubst
+///   maps to the same function): the word when the value is *empty or unset* (`toDefault`);
+///   the word may hold further `${...}`;
+/// - `${NAME/pattern/string}` (first), `${NAME//pattern/string}` (all), `${NAME/#pattern/string}`
+///   (prefix), `${NAME/%pattern/string}` (suffix): literal substrings, `\/` and `\\` escaped;
+///   a missing string removes the pattern;
+/// - `${NAME^}`, `${NAME^^}`, `${NAME,}`, `${NAME,,}` (case), `${#NAME}` (length in bytes),
+///   `${NAME:offset}`, `${NAME:offset:length}`, and `${NAME#glob}`, `${NAME##glob}`, `${NAME%glob}`,
+///   `${NAME%%glob}` (trims, with Go `path.Match` globs: `*` and `?` never match `/`, as
+///   `fnmatch(3)` with `FNM_PATHNAME`).
+///
+/// Names are envsubst's identifiers (letters, digits, `_` and `-`). `$${NAME}` is kept as the
+/// literal `${NAME}`. Where Flux gives an unset variable without a default the empty string
+/// (or fails, with `strict`), this reports it instead: a record is never made from a guess.
+/// Anything envsubst would refuse as a bad substitution is left as it stands. Whole-line
+/// comments are passed over, as Flux substitutes after kustomize has dropped them.
 public enum VariableSubstitution {
     /// A variable that has neither a value nor a default, with the 1-based line it is on.
     public struct Unresolved: Hashable, Sendable {
@@ -26,8 +42,10 @@ public enum VariableSubstitution {
 
     /// As `substitute(_:variables:)`, but stops as soon as the output would pass
     /// `maxOutputBytes`: a 1 MB file of `${BIG}${BIG}…` never becomes gigabytes in memory.
+    /// `literal` holds the 1-based line ranges left as they are (the objects that say
+    /// `kustomize.toolkit.fluxcd.io/substitute: disabled`).
     public static func substitute(
-        _ text: String, variables: [String: String], maxOutputBytes: Int
+        _ text: String, variables: [String: String], maxOutputBytes: Int, literal: [Range<Int>] = []
     ) throws(TooLarge) -> (text: String, unresolved: [Unresolved]) {
         guard text.contains("${") else { return (text, []) }
         var output = ""
@@ -38,11 +56,14 @@ public enum VariableSubstitution {
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             lineNumber += 1
             let piece: String
-            if !line.contains("${") || line.drop(while: { $0 == " " || $0 == "\t" }).hasPrefix("#") {
+            if !line.contains("${") || line.drop(while: { $0 == " " || $0 == "\t" }).hasPrefix("#")
+                || literal.contains(where: { $0.contains(lineNumber) }) {
                 piece = String(line)
             } else {
-                piece = try substitute(line: line, number: lineNumber, variables: variables, unresolved: &unresolved,
-                                       budget: budget, limit: maxOutputBytes)
+                var evaluator = Evaluator(line: Array(line.unicodeScalars), variables: variables, budget: budget)
+                guard let result = evaluator.text(until: []) else { throw TooLarge(line: lineNumber, limit: maxOutputBytes) }
+                piece = result
+                unresolved += evaluator.unresolved.map { Unresolved(name: $0, line: lineNumber) }
             }
             budget -= piece.utf8.count + (lineNumber > 1 ? 1 : 0)
             guard budget >= 0 else { throw TooLarge(line: lineNumber, limit: maxOutputBytes) }
@@ -52,60 +73,203 @@ public enum VariableSubstitution {
         return (output, unresolved)
     }
 
-    private static func substitute(line: Substring, number: Int, variables: [String: String],
-                                   unresolved: inout [Unresolved], budget: Int, limit: Int) throws(TooLarge) -> String {
-        var result = ""
-        var rest = line
-        // Checked before each value goes in, so the line never grows far past the budget.
-        func check() throws(TooLarge) {
-            if result.utf8.count > budget { throw TooLarge(line: number, limit: limit) }
+    /// One line evaluated as envsubst's parser reads it.
+    private struct Evaluator {
+        let line: [Unicode.Scalar]
+        let variables: [String: String]
+        /// The most bytes one piece of output may reach; past it evaluation stops (nil).
+        let budget: Int
+        var at = 0
+        var unresolved: [String] = []
+        /// `${A:=${B:=${...}}}` nests; past this depth the rest is left as text.
+        static let maxDepth = 32
+        var depth = 0
+
+        init(line: [Unicode.Scalar], variables: [String: String], budget: Int) {
+            self.line = line
+            self.variables = variables
+            self.budget = budget
         }
-        while let dollar = rest.firstIndex(of: "$") {
-            try check()
-            result += rest[..<dollar]
-            let after = rest[rest.index(after: dollar)...]
-            if after.hasPrefix("${") {
-                // `$${NAME}` is an escaped, literal `${NAME}`.
-                result += "$"
-                rest = after.dropFirst()
-                if let close = rest.firstIndex(of: "}") {
-                    result += rest[...close]
-                    rest = rest[rest.index(after: close)...]
+
+        private func peek(_ offset: Int = 0) -> Unicode.Scalar? { at + offset < line.count ? line[at + offset] : nil }
+
+        /// Text with its `${...}` evaluated, up to (not past) a scalar of `stops` at this level;
+        /// `escapes` takes `\/` and `\\` as literal (envsubst's `scanEscape` in replace arguments).
+        /// nil when the output passes the budget.
+        mutating func text(until stops: Set<Unicode.Scalar>, escapes: Bool = false) -> String? {
+            var result = ""
+            while let scalar = peek(), !stops.contains(scalar) {
+                if result.utf8.count > budget { return nil }
+                if scalar == "$", peek(1) == "$", peek(2) == "{", stops.isEmpty {
+                    // `$${NAME}`: the literal `${NAME}`.
+                    result += "${"
+                    at += 3
+                    continue
                 }
-                continue
+                if escapes, scalar == "\\", let next = peek(1), next == "/" || next == "\\" {
+                    result.unicodeScalars.append(next)
+                    at += 2
+                    continue
+                }
+                if scalar == "$", peek(1) == "{", depth < Self.maxDepth {
+                    let start = at
+                    at += 2
+                    depth += 1
+                    let value = expression()
+                    depth -= 1
+                    switch value {
+                    case .value(let text): result += text
+                    case .tooLarge: return nil
+                    case .unresolved(let name):
+                        unresolved.append(name)
+                        result += String(String.UnicodeScalarView(line[start..<at]))
+                    case .notAnExpression:
+                        at = start + 1
+                        result += "$"
+                    }
+                    continue
+                }
+                result.unicodeScalars.append(scalar)
+                at += 1
             }
-            guard after.hasPrefix("{"), let close = after.firstIndex(of: "}"),
-                  let (name, fallback) = parse(after[after.index(after: after.startIndex)..<close]) else {
-                result += "$"
-                rest = after
-                continue
-            }
-            if let value = variables[name] ?? fallback {
-                guard result.utf8.count + value.utf8.count <= budget else { throw TooLarge(line: number, limit: limit) }
-                result += value
-            } else {
-                unresolved.append(Unresolved(name: name, line: number))
-                result += rest[dollar...close]
-            }
-            rest = after[after.index(after: close)...]
+            return result.utf8.count > budget ? nil : result
         }
-        result += rest
-        return result
+
+        enum Outcome { case value(String), unresolved(String), notAnExpression, tooLarge }
+
+        private mutating func name() -> String {
+            var name = ""
+            while let scalar = peek(), scalar == "_" || scalar == "-" || scalar.properties.isAlphabetic
+                    || scalar.properties.numericType == .decimal {
+                name.unicodeScalars.append(scalar)
+                at += 1
+            }
+            return name
+        }
+
+        /// Reads one scalar if it is `scalar`.
+        private mutating func take(_ scalar: Unicode.Scalar) -> Bool {
+            guard peek() == scalar else { return false }
+            at += 1
+            return true
+        }
+
+        /// After `${`: the expression up to and past its `}`.
+        private mutating func expression() -> Outcome {
+            if take("#") {
+                let name = name()
+                guard !name.isEmpty, take("}") else { return .notAnExpression }
+                guard let value = variables[name] else { return .unresolved(name) }
+                return .value(String(value.utf8.count))
+            }
+            let name = name()
+            guard !name.isEmpty, let next = peek() else { return .notAnExpression }
+            let value = variables[name]
+            switch next {
+            case "}":
+                at += 1
+                return value.map { .value($0) } ?? .unresolved(name)
+            case "=", ":" where peek(1).map({ "=-?+".unicodeScalars.contains($0) }) == true:
+                at += next == "=" ? 1 : 2
+                guard let word = text(until: ["}"]) else { return .tooLarge }
+                guard take("}") else { return .notAnExpression }
+                // toDefault: the word when the value is empty, unset or not.
+                return .value(value.flatMap { $0.isEmpty ? nil : $0 } ?? word)
+            case ":":
+                at += 1
+                guard let offset = text(until: [":", "}"]) else { return .tooLarge }
+                var length: String?
+                if take(":") {
+                    guard let text = text(until: ["}"]) else { return .tooLarge }
+                    length = text
+                }
+                guard take("}") else { return .notAnExpression }
+                guard let value else { return .unresolved(name) }
+                return .value(VariableSubstitution.substring(value, offset: offset, length: length))
+            case ",", "^":
+                at += 1
+                let twice = take(next)
+                guard take("}") else { return .notAnExpression }
+                guard let value else { return .unresolved(name) }
+                let first = value.first.map(String.init) ?? ""
+                switch (next, twice) {
+                case (",", true): return .value(value.lowercased())
+                case (",", false): return .value(first.lowercased() + value.dropFirst())
+                case (_, true): return .value(value.uppercased())
+                default: return .value(first.uppercased() + value.dropFirst())
+                }
+            case "/":
+                at += 1
+                var op = "/"
+                if let mode = peek(), mode == "/" || mode == "#" || mode == "%" {
+                    op.unicodeScalars.append(mode)
+                    at += 1
+                }
+                guard let pattern = text(until: ["/", "}"], escapes: true) else { return .tooLarge }
+                guard take("/") else { return .notAnExpression }
+                var replacement: String?
+                if !take("}") {
+                    guard let text = text(until: ["}"], escapes: true) else { return .tooLarge }
+                    guard take("}") else { return .notAnExpression }
+                    replacement = text
+                }
+                guard let value else { return .unresolved(name) }
+                return .value(VariableSubstitution.replace(value, op: op, pattern: pattern, replacement: replacement))
+            case "#", "%":
+                at += 1
+                let longest = take(next)
+                guard let pattern = text(until: ["}"]) else { return .tooLarge }
+                guard take("}") else { return .notAnExpression }
+                guard let value else { return .unresolved(name) }
+                return .value(VariableSubstitution.trim(value, pattern: pattern, fromEnd: next == "%", longest: longest))
+            default:
+                return .notAnExpression
+            }
+        }
     }
 
-    /// `NAME`, `NAME:=default` or `NAME:-default`; nil when NAME is not a variable name.
-    private static func parse(_ body: Substring) -> (String, String?)? {
-        var name = body
-        var fallback: String?
-        if let colon = body.firstIndex(of: ":") {
-            let op = body[body.index(after: colon)...]
-            guard op.hasPrefix("=") || op.hasPrefix("-") else { return nil }
-            name = body[..<colon]
-            fallback = String(op.dropFirst())
+    /// envsubst's `toSubstr`: byte offsets as Go slices strings; a bad number leaves the value.
+    static func substring(_ value: String, offset: String, length: String?) -> String {
+        let bytes = Array(value.utf8)
+        guard var position = Int(offset) else { return value }
+        if position < 0 { position = max(0, bytes.count + position) }
+        guard let length else { return position < bytes.count ? String(decoding: bytes[position...], as: UTF8.self) : "" }
+        guard let count = Int(length) else { return value }
+        if position + count >= bytes.count { return position < bytes.count ? String(decoding: bytes[position...], as: UTF8.self) : "" }
+        guard count >= 0 else { return value }
+        return String(decoding: bytes[position..<(position + count)], as: UTF8.self)
+    }
+
+    /// envsubst's `replaceFirst`, `replaceAll`, `replacePrefix`, `replaceSuffix` (literal substrings;
+    /// the prefix and suffix forms need both arguments, or leave the value).
+    static func replace(_ value: String, op: String, pattern: String, replacement: String?) -> String {
+        switch op {
+        case "//": return value.replacingOccurrences(of: pattern, with: replacement ?? "")
+        case "/#":
+            guard let replacement, value.hasPrefix(pattern) else { return value }
+            return replacement + value.dropFirst(pattern.count)
+        case "/%":
+            guard let replacement, value.hasSuffix(pattern) else { return value }
+            return value.dropLast(pattern.count) + replacement
+        default:
+            // Go's strings.Replace(s, "", r, 1) puts r before s, as this does.
+            guard let range = pattern.isEmpty ? value.startIndex..<value.startIndex : value.range(of: pattern) else { return value }
+            return value.replacingCharacters(in: range, with: replacement ?? "")
         }
-        guard let first = name.first, first == "_" || (first.isASCII && first.isLetter),
-              name.allSatisfy({ $0 == "_" || ($0.isASCII && ($0.isLetter || $0.isNumber)) }) else { return nil }
-        return (String(name), fallback)
+    }
+
+    /// envsubst's trims: the shortest or longest prefix (suffix) matching `pattern`.
+    static func trim(_ value: String, pattern: String, fromEnd: Bool, longest: Bool) -> String {
+        let scalars = Array(value.unicodeScalars)
+        guard !scalars.isEmpty else { return value }
+        for cut in longest ? Array((1...scalars.count).reversed()) : Array(1...scalars.count) {
+            let part = fromEnd ? scalars[(scalars.count - cut)...] : scalars[..<cut]
+            if fnmatch(pattern, String(String.UnicodeScalarView(part)), FNM_PATHNAME) == 0 {
+                let rest = fromEnd ? scalars[..<(scalars.count - cut)] : scalars[cut...]
+                return String(String.UnicodeScalarView(rest))
+            }
+        }
+        return value
     }
 
     /// `NAME=VALUE` of `--var`; nil when there is no `=` or no name.

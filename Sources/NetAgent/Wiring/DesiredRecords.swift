@@ -17,6 +17,8 @@ public struct SourceObjects: Sendable {
     public var notes: [String] = []
     /// The cluster kinds never listed: the records they give must not be deleted for their absence.
     public var unread: Set<KubeResource> = []
+    /// What the manifests generate that was not expanded (`ManifestSet.unexpanded`).
+    public var unexpanded: [UnexpandedSource] = []
 
     public init() {}
 
@@ -28,6 +30,7 @@ public struct SourceObjects: Sendable {
         dnsEndpoints += manifests.dnsEndpoints
         listenerSets += manifests.listenerSets
         problems += manifests.diagnostics.map { "\($0)" }
+        unexpanded += manifests.unexpanded
     }
 
     /// Adds a cluster snapshot.
