@@ -169,7 +169,7 @@ public enum VariableSubstitution {
             case "}":
                 at += 1
                 return value.map { .value($0) } ?? .unresolved(name)
-            case "=", ":" where peek(1).map({ "=-?+".unicodeScalars.contains($0) }) == true:
+            case _ where next == "=" || (next == ":" && peek(1).map({ "=-?+".unicodeScalars.contains($0) }) == true):
                 at += next == "=" ? 1 : 2
                 guard let word = text(until: ["}"]) else { return .tooLarge }
                 guard take("}") else { return .notAnExpression }
