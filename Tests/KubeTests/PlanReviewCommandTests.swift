@@ -143,11 +143,13 @@ struct PlanReviewCommandTests {
         _ = try git(["commit", "-q", "-m", "base"])
         try Self.change(tree)
         let worktreesBefore = try git(["worktree", "list"])
-        let temporary = { Set((try? FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())) ?? []).filter { $0.hasPrefix("netagent-base-") } }
-        let leftoversBefore = temporary()
+        // The run's own TMPDIR: other tests unpack base trees at the same time in the shared one.
+        let scratch = try TemporaryTree()
+        let environment = ProcessInfo.processInfo.environment.merging(["TMPDIR": scratch.root.path]) { $1 }
 
         // From a folder below the repository's root: the base is that folder at the revision.
-        let run = try netagent(["plan", "--manifests", tree.path("kubernetes/apps"), "--against-git", "HEAD", "--output", "json"])
+        let run = try Netagent.run(try #require(Netagent.binary), ["plan", "--manifests", tree.path("kubernetes/apps"), "--against-git", "HEAD", "--output", "json"],
+                                   environment: environment)
         #expect(run.status == 0, "\(run.stderr)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
         let changes = try #require(object["changes"] as? [[String: Any]])
@@ -158,7 +160,7 @@ struct PlanReviewCommandTests {
         ])
         #expect(try git(["worktree", "list"]) == worktreesBefore)
         #expect(try git(["status", "--porcelain"]).contains("?? kubernetes/apps/media/new/"))
-        #expect(temporary().subtracting(leftoversBefore).isEmpty, "the base tree is removed")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.root.path).isEmpty, "the base tree is removed")
 
         let unknown = try netagent(["plan", "--manifests", tree.path("kubernetes"), "--against-git", "no-such-branch"])
         #expect(unknown.status == 1)
