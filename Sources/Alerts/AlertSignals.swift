@@ -46,21 +46,17 @@ public enum AlertSignals {
         return AlertSignal(key: AlertKey(rule: rule, target: result.target), node: node, summary: result.reason, facts: facts)
     }
 
-    /// The node rule from the result's per-port facts (`tcp/6443: refused 1.0ms`).
+    /// The node rule from the result's typed port outcomes.
     static func nodeRule(_ result: ProbeResult, controlPlanePorts: Set<Int>) -> AlertRule {
         switch result.fault {
-        case .packetLoss?: return .packetLoss
+        case .packetLoss?, .highLatency?: return .packetLoss
         case .icmpUnavailable?: return .icmpUnavailable
         default: break
         }
-        let ports = result.facts.compactMap { name, value -> (port: Int, connected: Bool)? in
-            guard name.hasPrefix("tcp/"), let port = Int(name.dropFirst(4)) else { return nil }
-            return (port, value.hasPrefix("connected"))
-        }
-        let failing = ports.filter { !$0.connected }.map(\.port)
-        if ports.isEmpty || failing.count == ports.count { return .nodeDown }
-        let isControlPlane = result.facts["role"] == "controlplane"
-        return isControlPlane && failing.allSatisfy(controlPlanePorts.contains) ? .controlPlanePort : .nodePort
+        guard let facts = result.observed.node else { return .nodeDown }
+        let failing = facts.failedPorts.map(\.port)
+        if facts.ports.isEmpty || failing.count == facts.ports.count { return .nodeDown }
+        return facts.role == .controlplane && failing.allSatisfy(controlPlanePorts.contains) ? .controlPlanePort : .nodePort
     }
 
     /// What one reconcile cycle of one provider gave, for alerting: the error that stopped it,

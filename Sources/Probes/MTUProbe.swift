@@ -30,22 +30,17 @@ public struct MTUProbe: Probe {
             return .failure(kind, node.name, .icmpUnavailable, phase: "pmtu", error.message)
         }
         let elapsed = ContinuousClock.now - start
-        var facts = ["address": node.address.description, "expected": "\(expected)", "route-mtu": "\(report.routeMTU)",
-                     "probes": "\(report.probesSent)", "icmp-socket": report.socketKind.rawValue]
-        if let mtu = report.largestAnswered { facts["mtu"] = "\(mtu)" }
-        if let reported = report.reportedMTU { facts["reported-mtu"] = "\(reported)" }
-        if let by = report.reportedBy { facts["reported-by"] = by }
-        if let silent = report.smallestSilent { facts["silent-from"] = "\(silent)" }
+        var facts = MTUFacts(address: node.address, expected: expected, report: report)
         let verdict = Self.verdict(report, expected: expected)
         if let offline = node.offline {
-            facts["offline"] = offline
+            facts.offline = offline
             return ProbeResult(kind: kind, target: node.name, status: .knownOffline, phase: "pmtu",
-                               reason: "known offline (\(offline)); \(verdict.reason)", latency: elapsed, facts: facts)
+                               reason: "known offline (\(offline)); \(verdict.reason)", latency: elapsed, observed: .mtu(facts))
         }
         guard let fault = verdict.fault else {
-            return ProbeResult(kind: kind, target: node.name, status: .ok, reason: verdict.reason, latency: elapsed, facts: facts)
+            return ProbeResult(kind: kind, target: node.name, status: .ok, reason: verdict.reason, latency: elapsed, observed: .mtu(facts))
         }
-        return .failure(kind, node.name, fault, phase: "pmtu", verdict.reason, latency: elapsed, facts: facts)
+        return .failure(kind, node.name, fault, phase: "pmtu", verdict.reason, latency: elapsed, observed: .mtu(facts))
     }
 
     /// The verdict on one report: reachable, black hole, smaller, or as expected.

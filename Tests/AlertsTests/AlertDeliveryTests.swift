@@ -56,7 +56,7 @@ struct AlertDeliveryTests {
         }
         #expect(firing.text.contains("FIRING k8s-6"))
         #expect(firing.text.contains("since 2026-11-18 11:06:40 UTC, for 2m"))
-        #expect(firing.text.contains("tcp/10250: timeout 2.0s"))
+        #expect(firing.text.contains("tcp/10250: timeout 2.00s"))
         #expect(firing.html.contains("<th align=\"left\">icmp</th><td>0/3 replies</td>"))
         #expect(firing.html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; a = sign"))
         #expect(!firing.html.contains("<script>"))

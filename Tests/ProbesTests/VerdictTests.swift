@@ -30,11 +30,15 @@ struct VerdictTests {
         TCPConnectResult(outcome: outcome, latency: .milliseconds(1), errorNumber: 0, message: outcome.rawValue)
     }
 
-    static func ping(_ received: Int, of sent: Int) -> Result<PingResult, ICMPUnavailableError> {
-        .success(PingResult(sent: sent, received: received, roundTrips: [], socketKind: .raw))
+    static func ping(_ received: Int, of sent: Int, rtt: Duration = .microseconds(300)) -> NodeFacts.Echo {
+        .measured(EchoStatistics(sent: sent, received: received, roundTrips: Array(repeating: rtt, count: received), socketKind: .raw))
     }
 
     static let node = NodeTarget(name: "k8s-1", address: IPAddress("198.18.0.11")!, role: .controlplane)
+
+    static func facts(_ tcp: [TCPConnectResult], _ echo: NodeFacts.Echo) -> NodeFacts {
+        NodeFacts(address: node.address, role: node.role, ports: zip([50000, 10250], tcp).map { PortOutcome(port: $0, $1) }, echo: echo)
+    }
 
     @Test(arguments: [
         ([tcp(.connected), tcp(.connected)], ping(3, of: 3), nil as ProbeFault?),
@@ -42,12 +46,36 @@ struct VerdictTests {
         ([tcp(.unreachable), tcp(.timeout)], ping(0, of: 3), .unreachable),
         ([tcp(.refused), tcp(.refused)], ping(0, of: 3), .refused),
         ([tcp(.connected), tcp(.refused)], ping(3, of: 3), .refused),
+        // 2 of 3 lost is above maxLoss (20 %); 1 of 30 is below it, so the node is healthy.
         ([tcp(.connected), tcp(.connected)], ping(1, of: 3), .packetLoss),
-        ([tcp(.connected), tcp(.connected)], .failure(ICMPUnavailableError(message: "no socket")), .icmpUnavailable),
+        ([tcp(.connected), tcp(.connected)], ping(29, of: 30), nil),
+        ([tcp(.connected), tcp(.connected)], ping(0, of: 30), .packetLoss),
+        ([tcp(.connected), tcp(.connected)], ping(30, of: 30, rtt: .milliseconds(800)), .highLatency),
+        // The link comes before a port that timed out on it.
+        ([tcp(.connected), tcp(.timeout)], ping(18, of: 30), .packetLoss),
+        ([tcp(.connected), tcp(.connected)], .unavailable("no socket"), .icmpUnavailable),
     ])
-    func nodeVerdicts(tcp: [TCPConnectResult], ping: Result<PingResult, ICMPUnavailableError>, fault: ProbeFault?) {
-        let ports = zip([50000, 10250], tcp).map { ($0, $1) }
-        #expect(NodesProbe.verdict(node: Self.node, tcp: ports, ping: ping).fault == fault)
+    func nodeVerdicts(tcp: [TCPConnectResult], echo: NodeFacts.Echo, fault: ProbeFault?) {
+        #expect(NodesProbe.verdict(node: Self.node, facts: Self.facts(tcp, echo)).fault == fault)
+    }
+
+    @Test func echoStatisticsGiveLossAndNearestRankPercentiles() {
+        let stats = EchoStatistics(sent: 10, received: 6, roundTrips: [5, 1, 4, 2, 6, 3].map { .milliseconds($0) })
+        #expect(stats.lossPercent == 40)
+        #expect(stats.minimum == .milliseconds(1) && stats.maximum == .milliseconds(6))
+        #expect(stats.median == .milliseconds(3))
+        #expect(stats.percentile(90) == .milliseconds(6))
+        #expect(EchoStatistics(sent: 3, received: 0, roundTrips: []).median == nil)
+    }
+
+    @Test func theStringViewIsMadeFromTheTypedFactsInTheDocumentedShape() {
+        let facts = Self.facts([Self.tcp(.connected), Self.tcp(.timeout)], Self.ping(2, of: 3, rtt: .milliseconds(2)))
+        let result = ProbeResult(kind: .nodes, target: "k8s-1", status: .ok, reason: "r", observed: .node(facts))
+        #expect(result.facts["tcp/50000"] == "connected 1.0ms")
+        #expect(result.facts["tcp/10250"] == "timeout 1.0ms")
+        #expect(result.facts["icmp"] == "2/3 replies, median 2.0ms")
+        #expect(result.facts["loss"] == "33%")
+        #expect(result.facts["role"] == "controlplane")
     }
 
     @Test func theKindTableCoversEveryKind() {
