@@ -43,7 +43,7 @@ public enum AlertSignals {
         case .tunnel:
             rule = result.fault == .cnameMismatch ? .tunnelCNAME : .tunnel
         }
-        return AlertSignal(key: AlertKey(rule: rule, target: result.target), node: node, summary: result.reason, facts: facts)
+        return AlertSignal(key: AlertKey(rule: rule, target: result.target), node: node, summary: result.cause, facts: facts)
     }
 
     /// The node rule from the result's typed port outcomes.

@@ -99,7 +99,7 @@ public struct CheckItem: Sendable, Hashable {
         facts["status"] = result.status.rawValue
         if let fault = result.fault { facts["fault"] = fault.rawValue }
         if let phase = result.phase { facts["phase"] = phase }
-        self.init(area: CheckArea(result.kind), target: result.target, ok: result.ok, reason: CheckCauses.describe(result),
+        self.init(area: CheckArea(result.kind), target: result.target, ok: result.ok, reason: result.cause,
                   latencyMs: result.latencyMs, facts: facts)
         subject = .probe(result)
     }

@@ -149,9 +149,9 @@ extension StatusSnapshot {
         let text = ports.isEmpty ? "no ports"
             : failing.isEmpty ? ports.map { "\($0.port)" }.joined(separator: ", ") + " open"
             : failing.map { "\($0.port) \($0.outcome.rawValue)" }.joined(separator: ", ")
-        if result.status == .knownOffline { return Cell(.offline, "offline: " + text, detail: result.reason) }
-        if !failing.isEmpty { return Cell(.failed, text, detail: result.reason) }
-        return Cell(.ok, text, detail: result.reason)
+        if result.status == .knownOffline { return Cell(.offline, "offline: " + text, detail: result.cause) }
+        if !failing.isEmpty { return Cell(.failed, text, detail: result.cause) }
+        return Cell(.ok, text, detail: result.cause)
     }
 
     /// The node's echo replies: `3/3 replies, median 0.2ms`, losses, or ICMP unavailable.
@@ -161,15 +161,15 @@ extension StatusSnapshot {
         case .notProbed:
             return Cell(.idle, "not asked")
         case .unavailable(let message):
-            if result.status == .knownOffline { return Cell(.offline, "offline: unavailable: " + message, detail: result.reason) }
+            if result.status == .knownOffline { return Cell(.offline, "offline: unavailable: " + message, detail: result.cause) }
             return Cell(.warning, "ICMP unavailable", detail: "unavailable: " + message)
         case .measured(let stats):
             let text = "\(stats.received)/\(stats.sent) replies" + (stats.median.map { ", median \($0.readable)" } ?? "")
                 + (stats.received < stats.sent ? " (\(stats.lossPercent)% lost)" : "")
-            if result.status == .knownOffline { return Cell(.offline, "offline: " + text, detail: result.reason) }
+            if result.status == .knownOffline { return Cell(.offline, "offline: " + text, detail: result.cause) }
             // The node's verdict decides (probes.nodes.maxLatency, maxLoss), as in `check`.
             let failed = result.fault == .highLatency || result.fault == .packetLoss || (result.status == .failed && stats.received == 0)
-            return Cell(failed ? .failed : .ok, text, detail: result.reason)
+            return Cell(failed ? .failed : .ok, text, detail: result.cause)
         }
     }
 
@@ -179,9 +179,9 @@ extension StatusSnapshot {
         let facts = result.observed.mtu
         let mtu = facts?.report.largestAnswered.map(String.init)
         if result.status == .knownOffline {
-            return Cell(.offline, "offline" + (mtu.map { ": \($0)" } ?? ""), detail: result.reason)
+            return Cell(.offline, "offline" + (mtu.map { ": \($0)" } ?? ""), detail: result.cause)
         }
-        guard result.status == .failed else { return Cell(.ok, mtu ?? "ok", detail: result.reason) }
+        guard result.status == .failed else { return Cell(.ok, mtu ?? "ok", detail: result.cause) }
         let expected = facts.map { "\($0.expected)" } ?? "?"
         let text = switch result.fault {
         case .mtuSmaller?: "\(mtu ?? "?") < \(expected)"
@@ -190,7 +190,7 @@ extension StatusSnapshot {
         case .icmpUnavailable?: "ICMP unavailable"
         default: result.fault?.rawValue ?? "failed"
         }
-        return Cell(result.fault == .icmpUnavailable ? .warning : .failed, text, detail: result.reason)
+        return Cell(result.fault == .icmpUnavailable ? .warning : .failed, text, detail: result.cause)
     }
 
     /// Whether the node holds the VIP: `holder`, `standby`, or `—` for a worker.
@@ -198,10 +198,10 @@ extension StatusSnapshot {
         guard node.role == .controlplane else { return Cell(.idle, "—", detail: "workers never hold the VIP") }
         guard let vip else { return notYet }
         let holders = vip.observed.vip?.holders ?? []
-        guard holders.contains(node.name) else { return Cell(.idle, "standby", detail: vip.reason) }
-        if holders.count > 1 { return Cell(.failed, "holder (split brain)", detail: vip.reason) }
-        if vip.status == .failed { return Cell(.failed, "holder, VIP " + (vip.fault?.rawValue ?? "failing"), detail: vip.reason) }
-        return Cell(.ok, "holder", detail: vip.reason)
+        guard holders.contains(node.name) else { return Cell(.idle, "standby", detail: vip.cause) }
+        if holders.count > 1 { return Cell(.failed, "holder (split brain)", detail: vip.cause) }
+        if vip.status == .failed { return Cell(.failed, "holder, VIP " + (vip.fault?.rawValue ?? "failing"), detail: vip.cause) }
+        return Cell(.ok, "holder", detail: vip.cause)
     }
 
     /// The VIP section from the newest vip result and the holder log.

@@ -33,7 +33,8 @@ struct SignalAndMessageTests {
         #expect(signal?.key.rule.rawValue == rule)
         if let signal {
             #expect(signal.key.target == result.target)
-            #expect(signal.summary == result.reason)
+            // The mail says the cause `check` says (ProbeCauses), not the probe's bare reason.
+            #expect(signal.summary == result.cause)
         }
     }
 

@@ -74,27 +74,27 @@ struct CheckCausesTests {
     @Test func everyPortRefusedMeansTheHostIsUpEvenWithoutEcho() {
         let result = Self.node("cp1", [Self.port(50000, .refused), Self.port(10250, .refused), Self.port(6443, .refused)], Self.echo(0, of: 3),
                                role: .controlplane)
-        #expect(CheckCauses.describe(result) == "cp1: TCP 6443, 10250, 50000 refused, no ICMP echo — the host is up but nothing listens "
+        #expect(ProbeCauses.describe(result) == "cp1: TCP 6443, 10250, 50000 refused, no ICMP echo — the host is up but nothing listens "
             + "(the API server, kubelet, Talos apid): Talos services not running (booting, maintenance mode, or stopped?)")
         let one = Self.node("w1", [Self.port(50000, .connected), Self.port(10250, .refused)], Self.echo(3, of: 3))
-        #expect(CheckCauses.describe(one) == "w1: TCP 10250 refused, ICMP ok — kubelet down?")
+        #expect(ProbeCauses.describe(one) == "w1: TCP 10250 refused, ICMP ok — kubelet down?")
     }
 
     @Test func aNodeThatAnswersNothingIsDown() {
         let down = Self.node("k8s-6", [Self.port(50000, .timeout), Self.port(10250, .timeout)], Self.echo(0, of: 30))
-        #expect(CheckCauses.describe(down) == "k8s-6: TCP 10250, 50000 timed out, no ICMP echo — node down, or a firewall drops everything?")
+        #expect(ProbeCauses.describe(down) == "k8s-6: TCP 10250, 50000 timed out, no ICMP echo — node down, or a firewall drops everything?")
     }
 
     @Test func highLatencyIsNamedWithTheRoundTripAndTheNode() {
         let slow = Self.node("k8s-4", [Self.port(50000, .connected), Self.port(10250, .connected)], Self.echo(30, of: 30, rtt: .microseconds(800_600)))
         #expect(slow.fault == .highLatency)
-        #expect(CheckCauses.describe(slow).hasPrefix("high latency: ~800 ms round trip to k8s-4 (median of 30/30 echo replies"))
+        #expect(ProbeCauses.describe(slow).hasPrefix("high latency: ~800 ms round trip to k8s-4 (median of 30/30 echo replies"))
     }
 
     @Test func packetLossAboveMaxLossIsNamedBeforeThePortThatTimedOutOnIt() {
         let lossy = Self.node("k8s-2", [Self.port(50000, .connected), Self.port(10250, .timeout, attempts: 2)], Self.echo(18, of: 30))
         #expect(lossy.fault == .packetLoss)
-        let line = CheckCauses.describe(lossy)
+        let line = ProbeCauses.describe(lossy)
         #expect(line.hasPrefix("40 % packet loss to k8s-2 (12 of 30 echoes lost, probes.nodes.maxLoss 20 %)"))
         #expect(line.contains("TCP 10250 timed out after a retry — follows from the loss"))
         // 3 of 30 (10 %) is under the threshold: healthy.
@@ -102,9 +102,9 @@ struct CheckCausesTests {
     }
 
     @Test func echoBlockedAndICMPUnavailableWhileTCPWorks() {
-        #expect(CheckCauses.describe(Self.node("w2", [Self.port(50000, .connected)], Self.echo(0, of: 30)))
+        #expect(ProbeCauses.describe(Self.node("w2", [Self.port(50000, .connected)], Self.echo(0, of: 30)))
             == "w2: 0/30 echo replies (TCP ok) — ICMP echo blocked by a firewall on the node or the way?")
-        #expect(CheckCauses.describe(Self.node("w2", [Self.port(50000, .connected)], .unavailable("no socket")))
+        #expect(ProbeCauses.describe(Self.node("w2", [Self.port(50000, .connected)], .unavailable("no socket")))
             .hasPrefix("w2: TCP ok, ICMP cannot be sent from here (no socket)"))
     }
 
@@ -124,7 +124,7 @@ struct CheckCausesTests {
     }
 
     @Test func aPiholeThatRefusesNamesItsListeningModeAndACL() {
-        #expect(CheckCauses.describe(Self.dnsServer(.dnsRefused))
+        #expect(ProbeCauses.describe(Self.dnsServer(.dnsRefused))
             .hasPrefix("pihole (198.18.0.53:53): REFUSED for example.com A — Pi-hole refuses queries from this address: its listening mode / ACL"))
     }
 
@@ -132,10 +132,10 @@ struct CheckCausesTests {
         let transport = NetIOError(kind: .transfer, code: 28, message: "Operation timed out")
         let api = ProbeResult.failure(.tunnel, "tunnel 1111", .timeout, phase: "api", "the tunnel status cannot be read",
                                       observed: .tunnelAPIUnreadable(transport: transport, message: transport.description))
-        #expect(CheckCauses.describe(api) == "tunnel 1111: the Cloudflare API cannot be read (Operation timed out) — Cloudflare's API unreachable "
+        #expect(ProbeCauses.describe(api) == "tunnel 1111: the Cloudflare API cannot be read (Operation timed out) — Cloudflare's API unreachable "
             + "from here, or the token cannot read tunnels (Account: Cloudflare Tunnel: Read)?")
         let ready = ProbeResult.failure(.tunnel, "cloudflared http://127.0.0.1:2000/ready", .unreachable, phase: "ready", "cannot be read")
-        #expect(CheckCauses.describe(ready).contains("cloudflared not running"))
+        #expect(ProbeCauses.describe(ready).contains("cloudflared not running"))
     }
 
     // MARK: causal order

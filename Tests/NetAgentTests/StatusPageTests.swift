@@ -57,7 +57,7 @@ struct StatusPageTests {
         #expect(rows[0].cells.map(\.state) == [.ok, .ok, .unknown, .ok])
         #expect(rows[0].cells[0].text == "6443, 10250, 50000 open")
         #expect(rows[0].cells[3].text == "holder")
-        #expect(rows[1].cells[0] == StatusSnapshot.Cell(.failed, "10250 refused", detail: "port 10250 on 198.18.0.21: refused"))
+        #expect(rows[1].cells[0] == StatusSnapshot.Cell(.failed, "10250 refused", detail: "w1: TCP 10250 refused, ICMP ok — kubelet down?"))
         #expect(rows[1].cells[2].state == .failed && rows[1].cells[2].text == "1400 < 1500")
         #expect(rows[1].cells[3].text == "—")
         #expect(rows[2].offline == "PSU not working")
@@ -65,7 +65,7 @@ struct StatusPageTests {
         #expect(rows[3].cells.map(\.state) == [.unknown, .unknown, .unknown, .idle])
 
         let html = StatusPageHTML.render(StatusSnapshot(cluster: "lab", generatedAt: Self.t0, columns: [.tcp, .icmp, .mtu, .vip], nodes: rows))
-        #expect(html.contains(#"<td class="cell failed" title="port 10250 on 198.18.0.21: refused">✘ 10250 refused</td>"#), "\(html)")
+        #expect(html.contains(#"<td class="cell failed" title="w1: TCP 10250 refused, ICMP ok — kubelet down?">✘ 10250 refused</td>"#), "\(html)")
         #expect(html.contains("offline: PSU not working"))
         #expect(html.contains("<th>Path MTU</th>"))
     }
