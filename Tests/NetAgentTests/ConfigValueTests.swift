@@ -85,3 +85,19 @@ struct ConfigValueTests {
         #expect(select.excludeDomains == [".private.home.test"])
     }
 }
+
+@Suite("probes.nodes echo and link thresholds")
+struct NodeLinkConfigTests {
+    @Test func theDefaultsAndTheKeysReachTheNodesProbe() throws {
+        let defaults = try #require(ConfigFixtures.load(ConfigFixtures.minimal + "probes:\n  nodes: {}\n")?.probes.nodes)
+        #expect(defaults.echoCount == 30 && defaults.echoSpacing == .milliseconds(30))
+        #expect(defaults.maxLatency == .milliseconds(100) && defaults.maxLoss == 0.2)
+        let config = try #require(ConfigFixtures.load(ConfigFixtures.minimal + """
+            probes:
+              nodes: { timeout: 3s, echoCount: 20, echoSpacing: 50ms, maxLatency: 300ms, maxLoss: 0.3 }
+            """))
+        let factory = ProbeFactory(config: config)
+        #expect(factory.echoCount == 20 && factory.echoSpacing == .milliseconds(50))
+        #expect(factory.link.maxLatency == .milliseconds(300) && factory.link.maxLoss == 0.3)
+    }
+}
