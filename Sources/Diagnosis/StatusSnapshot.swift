@@ -164,8 +164,8 @@ extension StatusSnapshot {
             if result.status == .knownOffline { return Cell(.offline, "offline: unavailable: " + message, detail: result.cause) }
             return Cell(.warning, "ICMP unavailable", detail: "unavailable: " + message)
         case .measured(let stats):
-            let text = "\(stats.received)/\(stats.sent) replies" + (stats.median.map { ", median \($0.readable)" } ?? "")
-                + (stats.received < stats.sent ? " (\(stats.lossPercent)% lost)" : "")
+            let text = "\(stats.received)/\(stats.sent) replies" + (stats.medianRoundTrip.map { ", median \($0.readable)" } ?? "")
+                + (stats.received < stats.sent ? " (\(stats.lostPercent)% lost)" : "")
             if result.status == .knownOffline { return Cell(.offline, "offline: " + text, detail: result.cause) }
             // The node's verdict decides (probes.nodes.maxLatency, maxLoss), as in `check`.
             let failed = result.fault == .highLatency || result.fault == .packetLoss || (result.status == .failed && stats.received == 0)

@@ -52,7 +52,7 @@ public struct NodesProbe: Probe {
                 group.addTask { [echoCount, echoSpacing] in
                     do throws(ICMPUnavailableError) {
                         let ping = try await ICMPProbe.ping(node.address, count: echoCount, spacing: echoSpacing, timeout: timeout)
-                        return .ping(.measured(EchoStatistics(ping)))
+                        return .ping(.measured(ping))
                     } catch {
                         return .ping(.unavailable(error.message))
                     }
@@ -118,7 +118,7 @@ public struct NodesProbe: Probe {
                 + "\(facts.thresholds.maxLatency.readable) (\(stats.received)/\(stats.sent) replies)")
         }
         if let stats = facts.lossy {
-            return (.packetLoss, "icmp", "\(stats.sent - stats.received) of \(stats.sent) echo requests lost (\(stats.lossPercent) %), "
+            return (.packetLoss, "icmp", "\(stats.sent - stats.received) of \(stats.sent) echo requests lost (\(stats.lostPercent) %), "
                 + "above probes.nodes.maxLoss \(Int((facts.thresholds.maxLoss * 100).rounded())) %")
         }
         if let first = failed.first {

@@ -92,7 +92,7 @@ public enum ProbeCauses {
     /// Rule: the median echo round trip above `probes.nodes.maxLatency`.
     static func highLatency(_ name: String, _ facts: NodeFacts) -> String? {
         guard let median = facts.highLatency, let stats = facts.statistics else { return nil }
-        let p90 = stats.percentile(90).map { ", p90 \($0.readable)" } ?? ""
+        let p90 = stats.p90RoundTrip.map { ", p90 \($0.readable)" } ?? ""
         return "high latency: \(about(median)) round trip to \(name) (median of \(stats.received)/\(stats.sent) echo replies\(p90), "
             + "probes.nodes.maxLatency \(facts.thresholds.maxLatency.readable))" + portsOnBadLink(facts, "latency")
             + " — a saturated or shaped link, a bufferbloated router, or a busy host?"
@@ -101,7 +101,7 @@ public enum ProbeCauses {
     /// Rule: more echoes lost than `probes.nodes.maxLoss`, some answered.
     static func packetLoss(_ name: String, _ facts: NodeFacts) -> String? {
         guard let stats = facts.lossy else { return nil }
-        return "\(stats.lossPercent) % packet loss to \(name) (\(stats.sent - stats.received) of \(stats.sent) echoes lost, "
+        return "\(stats.lostPercent) % packet loss to \(name) (\(stats.sent - stats.received) of \(stats.sent) echoes lost, "
             + "probes.nodes.maxLoss \(Int((facts.thresholds.maxLoss * 100).rounded())) %)" + portsOnBadLink(facts, "loss")
             + " — a bad cable or port, a duplex mismatch, or an overloaded switch?"
     }

@@ -64,43 +64,13 @@ public struct PortOutcome: Sendable, Hashable {
     public var connected: Bool { outcome == .connected }
 }
 
-/// Echo statistics from a series of ICMP echo requests.
-public struct EchoStatistics: Sendable, Hashable {
-    public var sent: Int
-    public var received: Int
-    /// Round-trip times of the replies, sorted.
-    public var roundTrips: [Duration]
-    public var socketKind: ICMPSocketKind
-    public var lastError: String?
+/// Echo statistics: NetIO's `PingResult` (sent, received with late replies, every round trip,
+/// min/median/p90/max, the schedule used).
+public typealias EchoStatistics = PingResult
 
-    public init(sent: Int, received: Int, roundTrips: [Duration], socketKind: ICMPSocketKind = .unprivileged,
-                lastError: String? = nil) {
-        self.sent = sent
-        self.received = received
-        self.roundTrips = roundTrips.sorted()
-        self.socketKind = socketKind
-        self.lastError = lastError
-    }
-
-    public init(_ ping: PingResult) {
-        self.init(sent: ping.sent, received: ping.received, roundTrips: ping.roundTrips, socketKind: ping.socketKind,
-                  lastError: ping.lastError)
-    }
-
-    /// Lost share, 0…1.
-    public var loss: Double { sent == 0 ? 0 : Double(sent - received) / Double(sent) }
-    /// Lost share in whole percent, rounded.
-    public var lossPercent: Int { Int((loss * 100).rounded()) }
-    public var minimum: Duration? { roundTrips.first }
-    public var maximum: Duration? { roundTrips.last }
-    public var median: Duration? { percentile(50) }
-
-    /// The nearest-rank percentile `p` (0…100) of the round trips, nil without replies.
-    public func percentile(_ p: Double) -> Duration? {
-        guard !roundTrips.isEmpty else { return nil }
-        let rank = Int((p / 100 * Double(roundTrips.count)).rounded(.up))
-        return roundTrips[min(roundTrips.count - 1, max(0, rank - 1))]
-    }
+extension PingResult {
+    /// Lost share in whole percent, rounded, for people.
+    public var lostPercent: Int { Int(lossPercent.rounded()) }
 }
 
 /// When a node's link counts as bad: `probes.nodes.maxLatency` and `probes.nodes.maxLoss`.
@@ -149,7 +119,7 @@ public struct NodeFacts: Sendable, Hashable {
     public var echoed: Bool { (statistics?.received ?? 0) > 0 }
     /// The median round trip when it is above `maxLatency`.
     public var highLatency: Duration? {
-        guard let median = statistics?.median, median > thresholds.maxLatency else { return nil }
+        guard let median = statistics?.medianRoundTrip, median > thresholds.maxLatency else { return nil }
         return median
     }
     /// The loss when some replies came back and more than `maxLoss` were lost (all lost is a
@@ -168,13 +138,14 @@ public struct NodeFacts: Sendable, Hashable {
         switch echo {
         case .measured(let s):
             var icmp = "\(s.received)/\(s.sent) replies"
-            if let median = s.median, let low = s.minimum, let high = s.maximum {
+            if let median = s.medianRoundTrip, let low = s.minRoundTrip, let high = s.maxRoundTrip {
                 icmp += ", median \(median.readable)"
-                facts["rtt"] = "min \(low.readable), median \(median.readable), p90 \((s.percentile(90) ?? median).readable), max \(high.readable)"
+                facts["rtt"] = "min \(low.readable), median \(median.readable), p90 \((s.p90RoundTrip ?? median).readable), max \(high.readable)"
             }
+            if s.late > 0 { icmp += ", \(s.late) late" }
             facts["icmp"] = icmp
             facts["icmp-socket"] = s.socketKind.rawValue
-            facts["loss"] = "\(s.lossPercent)%"
+            facts["loss"] = "\(s.lostPercent)%"
         case .unavailable(let message):
             facts["icmp"] = "unavailable: \(message)"
         case .notProbed:

@@ -28,7 +28,7 @@ enum Fixture {
             PortOutcome(port: port, TCPConnectResult(outcome: outcome(port), latency: outcome(port) == .timeout ? .seconds(2) : .microseconds(400),
                                               errorNumber: 0, message: ""))
         }
-        let echo = EchoStatistics(sent: 3, received: replies, roundTrips: Array(repeating: .microseconds(300), count: replies))
+        let echo = PingResult(sent: 3, received: replies, roundTrips: Array(repeating: .microseconds(300), count: replies), socketKind: .unprivileged)
         return NodeFacts(address: IPAddress("10.0.60.2\(name.last ?? "0")")!, role: role(name), ports: ports, echo: .measured(echo))
     }
 

@@ -60,7 +60,7 @@ struct CheckCausesTests {
     }
 
     static func echo(_ received: Int, of sent: Int, rtt: Duration = .microseconds(300)) -> NodeFacts.Echo {
-        .measured(EchoStatistics(sent: sent, received: received, roundTrips: Array(repeating: rtt, count: received)))
+        .measured(PingResult(sent: sent, received: received, roundTrips: Array(repeating: rtt, count: received), socketKind: .unprivileged))
     }
 
     static func node(_ name: String, _ ports: [PortOutcome], _ echo: NodeFacts.Echo, role: NodeTarget.Role = .worker) -> ProbeResult {

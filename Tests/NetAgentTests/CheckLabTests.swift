@@ -186,7 +186,7 @@ struct CheckLabTests {
                                              mailer: AlertMailer(relay: SMTPRelay(url: relayURL, startTLS: .none, timeout: .seconds(5))))
         let ports = [50000, 10250].map { PortOutcome(port: $0, TCPConnectResult(outcome: .timeout, latency: .seconds(2), errorNumber: 0, message: "")) }
         let facts = NodeFacts(address: IPAddress("198.18.0.26")!, role: .worker, ports: ports,
-                              echo: .measured(EchoStatistics(sent: 3, received: 0, roundTrips: [])))
+                              echo: .measured(PingResult(sent: 3, received: 0, roundTrips: [], socketKind: .unprivileged)))
         let down = ProbeResult(kind: .nodes, target: "k8s-6", status: .failed, fault: .timeout, phase: "connect",
                                reason: "node does not answer", observed: .node(facts))
         let start = Date().addingTimeInterval(-600)

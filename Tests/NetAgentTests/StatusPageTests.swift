@@ -20,7 +20,7 @@ struct StatusPageTests {
                             tcp: [Int: TCPConnectResult.Outcome], replies: Int? = 3) -> ProbeResult {
         let ports = tcp.map { PortOutcome(port: $0.key, TCPConnectResult(outcome: $0.value, latency: .microseconds(200), errorNumber: 0, message: "")) }
         let echo: NodeFacts.Echo = replies.map {
-            .measured(EchoStatistics(sent: 3, received: $0, roundTrips: Array(repeating: .microseconds(100), count: $0)))
+            .measured(PingResult(sent: 3, received: $0, roundTrips: Array(repeating: .microseconds(100), count: $0), socketKind: .unprivileged))
         } ?? .notProbed
         let facts = NodeFacts(address: IPAddress("198.18.0.99")!, role: .worker, ports: ports, echo: echo)
         return ProbeResult(kind: .nodes, target: target, status: status, fault: fault, phase: fault == nil ? nil : "connect",

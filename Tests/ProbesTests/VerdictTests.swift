@@ -31,7 +31,7 @@ struct VerdictTests {
     }
 
     static func ping(_ received: Int, of sent: Int, rtt: Duration = .microseconds(300)) -> NodeFacts.Echo {
-        .measured(EchoStatistics(sent: sent, received: received, roundTrips: Array(repeating: rtt, count: received), socketKind: .raw))
+        .measured(PingResult(sent: sent, received: received, roundTrips: Array(repeating: rtt, count: received), socketKind: .raw))
     }
 
     static let node = NodeTarget(name: "k8s-1", address: IPAddress("198.18.0.11")!, role: .controlplane)
@@ -59,15 +59,6 @@ struct VerdictTests {
         #expect(NodesProbe.verdict(node: Self.node, facts: Self.facts(tcp, echo)).fault == fault)
     }
 
-    @Test func echoStatisticsGiveLossAndNearestRankPercentiles() {
-        let stats = EchoStatistics(sent: 10, received: 6, roundTrips: [5, 1, 4, 2, 6, 3].map { .milliseconds($0) })
-        #expect(stats.lossPercent == 40)
-        #expect(stats.minimum == .milliseconds(1) && stats.maximum == .milliseconds(6))
-        #expect(stats.median == .milliseconds(3))
-        #expect(stats.percentile(90) == .milliseconds(6))
-        #expect(EchoStatistics(sent: 3, received: 0, roundTrips: []).median == nil)
-    }
-
     @Test func theStringViewIsMadeFromTheTypedFactsInTheDocumentedShape() {
         let facts = Self.facts([Self.tcp(.connected), Self.tcp(.timeout)], Self.ping(2, of: 3, rtt: .milliseconds(2)))
         let result = ProbeResult(kind: .nodes, target: "k8s-1", status: .ok, reason: "r", observed: .node(facts))
@@ -75,6 +66,7 @@ struct VerdictTests {
         #expect(result.facts["tcp/10250"] == "timeout 1.0ms")
         #expect(result.facts["icmp"] == "2/3 replies, median 2.0ms")
         #expect(result.facts["loss"] == "33%")
+        #expect(result.facts["rtt"] == "min 2.0ms, median 2.0ms, p90 2.0ms, max 2.0ms")
         #expect(result.facts["role"] == "controlplane")
     }
 
