@@ -74,22 +74,22 @@ public struct ProbesConfig: Hashable, Sendable {
         public var controlPlanePorts: [Int]
         /// Default true.
         public var icmp: Bool
-        /// Echo requests per node per round (`echoCount`, default 30).
+        /// Echo requests per node per round (`echoCount`, default 40).
         public var echoCount: Int = Nodes.defaultEchoCount
-        /// Time between two echo requests (`echoSpacing`, default 30ms).
+        /// Time between two echo requests (`echoSpacing`, default 20ms).
         public var echoSpacing: Duration = Nodes.defaultEchoSpacing
         /// The median echo round trip above which the link is called slow (`maxLatency`, default 100ms).
         public var maxLatency: Duration = Nodes.defaultMaxLatency
         /// The lost share of echoes (0…1) above which the link is called lossy (`maxLoss`, default 0.2).
         public var maxLoss: Double = Nodes.defaultMaxLoss
 
-        /// 30 echoes 30 ms apart are sent in 0.9 s, inside half of the default 2 s timeout, so a
-        /// round trip up to 1 s is measured on each. With n = 30 the observed loss has a binomial
-        /// standard deviation of √(p(1−p)/n): 5.5 points at 10 % loss, 8.9 at 40 %; with `maxLoss`
-        /// 0.2 (more than 6 of 30 lost), a 10 % link is called lossy in 2.6 % of rounds and a 40 %
-        /// link missed in 1.7 % (docs/configuration.md).
-        public static let defaultEchoCount = 30
-        public static let defaultEchoSpacing = Duration.milliseconds(30)
+        /// 40 echoes 20 ms apart are sent in 0.8 s, inside half of the default 2 s timeout, so a
+        /// round trip up to 1 s is measured on each. With n = 40 the observed loss has a binomial
+        /// standard deviation of √(p(1−p)/n): 4.7 points at 10 % loss, 7.7 at 40 %; with `maxLoss`
+        /// 0.2 (more than 8 of 40 lost), a 10 % link is called lossy in 1.6 % of rounds and a 40 %
+        /// link missed in 0.6 % (docs/configuration.md).
+        public static let defaultEchoCount = 40
+        public static let defaultEchoSpacing = Duration.milliseconds(20)
         public static let defaultMaxLatency = Duration.milliseconds(100)
         public static let defaultMaxLoss = 0.2
     }

@@ -15,10 +15,10 @@ public struct NodesProbe: Probe {
     /// When the link counts as slow or lossy (`probes.nodes.maxLatency`, `probes.nodes.maxLoss`).
     public var thresholds: LinkThresholds
 
-    /// The defaults: 30 echoes 30 ms apart fit in half of the default 2 s timeout, and 30 are
-    /// enough to tell 10 % loss from 40 % with a 20 % threshold (docs/configuration.md).
-    public static let defaultEchoCount = 30
-    public static let defaultEchoSpacing = Duration.milliseconds(30)
+    /// The defaults (`probes.nodes` documents them): 40 echoes 20 ms apart fit in half of the
+    /// default 2 s timeout, and 40 tell 10 % loss from 40 % with a 20 % threshold.
+    public static let defaultEchoCount = 40
+    public static let defaultEchoSpacing = Duration.milliseconds(20)
 
     public init(nodes: [NodeTarget], tcpPorts: [Int] = [50000, 10250], controlPlanePorts: [Int] = [6443],
                 icmp: Bool = true, echoCount: Int = Self.defaultEchoCount, echoSpacing: Duration = Self.defaultEchoSpacing,

@@ -73,12 +73,14 @@ public enum ProbeCauses {
         return "\(name): \(grouped(failed)), \(icmpWords(facts)) — \(why)"
     }
 
-    /// `~800 ms`: two significant digits, for a number a person compares with a threshold.
+    /// `~800 ms`: a round number a person compares with a threshold — two significant digits
+    /// below 100 ms, the nearest 50 ms below a second, the nearest 100 ms above (a median of
+    /// 812 ms on an 800 ms link reads ~800 ms, not ~810 ms).
     static func about(_ duration: Duration) -> String {
         let ms = ProbeResult.milliseconds(duration)
         guard ms >= 10 else { return String(format: "~%.1f ms", ms) }
-        let magnitude = pow(10, floor(log10(ms)) - 1)
-        return "~\(Int((ms / magnitude).rounded() * magnitude)) ms"
+        let step = ms < 100 ? pow(10, floor(log10(ms)) - 1) : ms < 1000 ? 50 : 100
+        return "~\(Int((ms / step).rounded() * step)) ms"
     }
 
     /// The ports that still failed on a node whose link is bad: they follow from the link.

@@ -89,6 +89,8 @@ struct CheckCausesTests {
         let slow = Self.node("k8s-4", [Self.port(50000, .connected), Self.port(10250, .connected)], Self.echo(30, of: 30, rtt: .microseconds(800_600)))
         #expect(slow.fault == .highLatency)
         #expect(ProbeCauses.describe(slow).hasPrefix("high latency: ~800 ms round trip to k8s-4 (median of 30/30 echo replies"))
+        #expect(ProbeCauses.about(.microseconds(818_900)) == "~800 ms" && ProbeCauses.about(.microseconds(1_260_000)) == "~1300 ms")
+        #expect(ProbeCauses.about(.microseconds(43_400)) == "~43 ms" && ProbeCauses.about(.microseconds(2_340)) == "~2.3 ms")
     }
 
     @Test func packetLossAboveMaxLossIsNamedBeforeThePortThatTimedOutOnIt() {

@@ -111,7 +111,7 @@ struct ConfigErrorTests {
         BrokenFile(name: "too many echoes at the default spacing", yaml: minimal + """
             probes:
               nodes: { echoCount: 100 }
-            """, path: "probes.nodes.echoCount", line: 7, message: "100 echoes 30ms apart"),
+            """, path: "probes.nodes.echoCount", line: 7, message: "100 echoes 20ms apart take 2s"),
         BrokenFile(name: "a latency threshold that cannot be measured", yaml: minimal + """
             probes:
               nodes: { maxLatency: 1500ms }

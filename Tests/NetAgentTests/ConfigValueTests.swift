@@ -90,7 +90,7 @@ struct ConfigValueTests {
 struct NodeLinkConfigTests {
     @Test func theDefaultsAndTheKeysReachTheNodesProbe() throws {
         let defaults = try #require(ConfigFixtures.load(ConfigFixtures.minimal + "probes:\n  nodes: {}\n")?.probes.nodes)
-        #expect(defaults.echoCount == 30 && defaults.echoSpacing == .milliseconds(30))
+        #expect(defaults.echoCount == 40 && defaults.echoSpacing == .milliseconds(20))
         #expect(defaults.maxLatency == .milliseconds(100) && defaults.maxLoss == 0.2)
         let config = try #require(ConfigFixtures.load(ConfigFixtures.minimal + """
             probes:
