@@ -15,7 +15,7 @@ public struct AlertRule: RawRepresentable, Hashable, Comparable, Codable, Sendab
     public static let nodePort = AlertRule("node-port")
     /// Only control-plane ports (the API server) fail on a control-plane node.
     public static let controlPlanePort = AlertRule("controlplane-port")
-    /// Echo requests to a node are lost.
+    /// The link to a node is bad: echoes lost above `probes.nodes.maxLoss`, or slower than `maxLatency`.
     public static let packetLoss = AlertRule("node-packet-loss")
     /// The ICMP probes cannot run (sysctl or capability missing).
     public static let icmpUnavailable = AlertRule("icmp-unavailable")

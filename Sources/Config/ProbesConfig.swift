@@ -161,17 +161,17 @@ extension ProbesConfig {
         return config
     }
 
-    /// `probes.nodes.echoSpacing`, refused (with its line) when `echoCount` echoes that far apart
-    /// do not fit in half the timeout: the other half is the last echo's time to come back.
+    /// `probes.nodes.echoSpacing`. When `echoCount` or `echoSpacing` is written and that many
+    /// echoes that far apart do not fit in half the timeout (the other half is the last echo's
+    /// time to come back), the written key is refused with its line. The defaults are never
+    /// refused: with a short timeout the echo is spaced closer (`EchoSchedule`).
     private static func echoSpacing(_ kind: MappingReader, _ schedule: Schedule, count: Int) -> Duration {
         let field = kind.optional("echoSpacing")
         let spacing = field?.duration() ?? Nodes.defaultEchoSpacing
         let window = schedule.timeout / 2
-        if spacing * max(1, count) > window {
-            let message = "\(count) echoes \(ConfigDuration.format(spacing)) apart take \(ConfigDuration.format(spacing * count)), "
-                + "more than half the timeout (\(ConfigDuration.format(window))): lower echoCount or echoSpacing, or raise timeout"
-            if let field { field.fail(message) } else { kind.optional("echoCount")?.fail(message) ?? kind.fail(message) }
-        }
+        guard let written = field ?? kind.optional("echoCount"), spacing * max(1, count) > window else { return spacing }
+        written.fail("\(count) echoes \(ConfigDuration.format(spacing)) apart take \(ConfigDuration.format(spacing * count)), "
+            + "more than half the timeout (\(ConfigDuration.format(window))): lower echoCount or echoSpacing, or raise timeout")
         return spacing
     }
 

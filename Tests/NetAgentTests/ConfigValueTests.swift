@@ -97,6 +97,8 @@ struct NodeLinkConfigTests {
               nodes: { timeout: 3s, echoCount: 20, echoSpacing: 50ms, maxLatency: 300ms, maxLoss: 0.3 }
             """))
         let factory = ProbeFactory(config: config)
+        // The defaults never refuse a short timeout: the echoes are spaced closer instead.
+        #expect(ConfigFixtures.load(ConfigFixtures.minimal + "probes:\n  nodes: { timeout: 500ms }\n")?.probes.nodes?.echoCount == 40)
         #expect(factory.echoCount == 20 && factory.echoSpacing == .milliseconds(50))
         #expect(factory.link.maxLatency == .milliseconds(300) && factory.link.maxLoss == 0.3)
     }
