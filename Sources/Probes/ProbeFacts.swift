@@ -203,8 +203,12 @@ public struct VIPFacts: Sendable, Hashable {
     public var holders: [String]
     /// The failover this round completed, if any.
     public var failover: VIPEvent?
+    /// Whether the VIP has no holder or is moving, in words (`moving`; the alert policy's
+    /// condition for muting what follows from a failover); nil while one node holds it steadily.
+    public var moving: String?
 
-    public init(tcp: PortOutcome, tlsError: String?, arp: ARP, holders: [String], failover: VIPEvent? = nil) {
+    public init(tcp: PortOutcome, tlsError: String?, arp: ARP, holders: [String], failover: VIPEvent? = nil, moving: String? = nil) {
+        self.moving = moving
         self.tcp = tcp
         self.tlsError = tlsError
         self.arp = arp
@@ -227,6 +231,7 @@ public struct VIPFacts: Sendable, Hashable {
             facts["failover"] = "\(failover.oldHolder ?? "?") -> \(failover.newHolder ?? "?") after "
                 + String(format: "%.3fs", failover.durationSeconds ?? 0)
         }
+        if let moving { facts["moving"] = moving }
         return facts
     }
 }
