@@ -7,7 +7,8 @@ public import Probes
 /// rules is the order in which causes are looked for:
 /// 1. a failing DNS server before the records it serves;
 /// 2. a provider's token (verified after a 403) before its other zones;
-/// 3. a provider that cannot be read before its records' answers;
+/// 3. a provider that cannot be read before its records' answers, and an invalid token before
+///    the tunnel status read with it;
 /// 4. a node that is gone before its path MTU;
 /// 5. the VIP before the API port of the control planes;
 /// 6. the link (a path MTU below the expected) before TCP timeouts on the node.
@@ -20,6 +21,7 @@ public enum CausalOrder {
         ("dns-server-before-records", dnsServerBeforeRecords),
         ("token-before-zones", tokenBeforeZones),
         ("provider-before-records", providerBeforeRecords),
+        ("token-before-tunnel-api", tokenBeforeTunnelAPI),
         ("node-before-mtu", nodeBeforeMTU),
         ("vip-before-api-ports", vipBeforeAPIPorts),
         ("mtu-before-timeouts", mtuBeforeTimeouts),
@@ -97,6 +99,15 @@ public enum CausalOrder {
     @Sendable static func tokenBeforeZones(_ root: CheckItem, _ item: CheckItem) -> Bool {
         guard case .plan(let provider, .invalid?) = root.subject, case .plan(let other, _) = item.subject else { return false }
         return provider == other
+    }
+
+    /// A Cloudflare token found invalid explains a tunnel status that cannot be read (`run` and
+    /// `check` read it with the first Cloudflare provider's token).
+    @Sendable static func tokenBeforeTunnelAPI(_ root: CheckItem, _ item: CheckItem) -> Bool {
+        guard case .plan(_, .invalid?) = root.subject, let tunnel = probe(item)?.result else { return false }
+        // Only a refusal by the API (no transport failure): an unreachable API is its own cause.
+        if case .tunnelAPIUnreadable(nil, _) = tunnel.observed { return true }
+        return false
     }
 
     /// A provider that cannot be read (or planned) explains its records' drift.

@@ -201,8 +201,11 @@ struct CheckCausesTests {
         var record = CheckItem(.failure(.dnsRecords, "www.a.test A @public", .missing, phase: "dns", "missing",
                                         observed: .dnsRecord(DNSRecordFacts(desired: ["1.2.3.4"], server: try! DNSServer(address: "198.18.0.1")))))
         record.subject = .probe(ProbeResult.failure(.dnsRecords, "www.a.test A @public", .missing, phase: "dns", "missing"), provider: "cloudflare")
-        let report = Self.report([record, plan("a.test"), plan("b.test")])
+        let tunnelAPI = CheckItem(.failure(.tunnel, "tunnel 1111", .unreachable, phase: "api", "cannot be read",
+                                           observed: .tunnelAPIUnreadable(transport: nil, message: "Cloudflare: read the tunnel: HTTP 403")))
+        let report = Self.report([tunnelAPI, record, plan("a.test"), plan("b.test")])
         #expect(report.failures.first?.target == "cloudflare zone a.test")
         #expect(report.failures.dropFirst().allSatisfy { $0.followsFrom?.target == "cloudflare zone a.test" })
+        #expect(report.failures.last?.area == .tunnel)
     }
 }
