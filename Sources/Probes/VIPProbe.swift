@@ -77,6 +77,10 @@ public final class VIPProbe: Probe {
             facts["failover"] = "\(failover.oldHolder ?? "?") -> \(failover.newHolder ?? "?") after "
                 + String(format: "%.3fs", failover.durationSeconds ?? 0)
         }
+        if let moving = await movement(holders: holders, arpAnswered: arpProblem == nil, failover: events.last { $0.kind == .failover },
+                                       failed: !up, names: names, timeout: timeout) {
+            facts["moving"] = moving
+        }
         let elapsed = ContinuousClock.now - start
         if holders.count > 1 {
             return .failure(kind, target, .splitBrain, phase: "arp",
@@ -99,6 +103,25 @@ public final class VIPProbe: Probe {
             return .failure(kind, target, .noHolder, phase: "arp", "nobody answers ARP for \(vip)", latency: elapsed, facts: facts)
         }
         return ProbeResult(kind: kind, target: target, status: .ok, reason: "up, held by \(holder)", latency: elapsed, facts: facts)
+    }
+
+    /// Whether the VIP has no holder or is moving, in words (the `moving` fact; the alert
+    /// policy's `vip-moving` condition, which mutes the TLS and API-port alerts that follow from
+    /// a failover): nobody answers ARP for it, the holder changed since the last round, or a
+    /// failed round's second ARP, asked after TCP/TLS gave up, finds another holder than the
+    /// first (the VIP left while the handshake ran). Nil when one node holds it steadily.
+    private func movement(holders: [String], arpAnswered: Bool, failover: VIPEvent?, failed: Bool,
+                          names: [String: String], timeout: Duration) async -> String? {
+        guard arpAnswered else { return nil }
+        if holders.isEmpty { return "nobody holds \(vip)" }
+        if let failover { return "moved from \(failover.oldHolder ?? "?") to \(failover.newHolder ?? "?")" }
+        guard failed, holders.count == 1 else { return nil }
+        guard let after = try? await ARPProbe.replies(for: vip, interface: interface, count: 1, timeout: min(timeout, .seconds(1))) else {
+            return nil
+        }
+        let now = after.macs.map { names[$0] ?? $0 }
+        guard now != holders else { return nil }
+        return "moved during the probe: held by \(holders[0]) at the start, " + (now.isEmpty ? "by nobody" : "by \(now.joined(separator: ", "))") + " after"
     }
 
     /// The one request netagent sends without verifying the certificate: a bare GET of

@@ -55,6 +55,21 @@ enum Fixture {
                            reason: "path MTU \(mtu) is below the expected 1500", facts: ["mtu": "\(mtu)", "expected": "1500"])
     }
 
+    /// The VIP accepts TCP but the handshake fails; `moving` is the probe's `moving` fact.
+    static func vipTLS(moving: String?) -> ProbeResult {
+        var facts = ["tcp": "connected 0.4ms", "tls": "failed: timeout", "holders": "k8s-1"]
+        facts["moving"] = moving
+        return ProbeResult(kind: .vip, target: "10.0.60.10:6443", status: .failed, fault: .tlsFailed, phase: "tls",
+                           reason: "TLS handshake with 10.0.60.10:6443 failed: timeout", facts: facts)
+    }
+
+    /// A VIP result with the `moving` fact added.
+    static func moving(_ result: ProbeResult, _ moving: String) -> ProbeResult {
+        var result = result
+        result.facts["moving"] = moving
+        return result
+    }
+
     static func vip(up: Bool, holder: String = "k8s-1") -> ProbeResult {
         up ? ProbeResult(kind: .vip, target: "10.0.60.10:6443", status: .ok, reason: "up, held by \(holder)", facts: ["holder": holder])
             : ProbeResult(kind: .vip, target: "10.0.60.10:6443", status: .failed, fault: .vipDown, phase: "connect",
@@ -66,7 +81,7 @@ extension AlertEngine {
     /// Observes every result (each in its own scope, as `AlertService` does), then steps.
     mutating func run(_ results: [ProbeResult], at now: Date) -> [AlertNotification] {
         for result in results {
-            observe(scope: AlertSignals.scope(of: result), signals: AlertSignals.signal(for: result).map { [$0] } ?? [], at: now)
+            observe(scope: AlertSignals.scope(of: result), signals: AlertSignals.signals(for: result), at: now)
         }
         return step(now: now)
     }
