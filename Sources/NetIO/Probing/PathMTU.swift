@@ -42,10 +42,10 @@ public struct PathMTUReport: Sendable, Hashable {
 /// went unanswered is sent once more before it counts as silent (a lost echo is not a black
 /// hole); a reply that comes late, during a later wait, still counts for its size.
 public enum PathMTUProbe {
-    /// Probes `address` up to `ceiling` bytes (default: the route's MTU). Each round waits up to
-    /// `probeWait` for its replies; everything ends by `deadline`, and a search the deadline cuts
-    /// short says so (`PathMTUReport.cutShort`) instead of guessing.
-    /// Throws only when no ICMP socket can be opened.
+    /// Probes `address` up to `ceiling` bytes (default: the route's MTU). Each round waits
+    /// `probeWait` plus twice the slowest round trip seen (`RoundProber`); everything ends by
+    /// `deadline`, and a search the deadline cuts short says so (`PathMTUReport.cutShort`)
+    /// instead of guessing. Throws only when no ICMP socket can be opened.
     public static func discover(
         _ address: IPAddress, ceiling: Int? = nil, probeWait: Duration = .milliseconds(250),
         deadline: ContinuousClock.Instant
@@ -143,8 +143,12 @@ extension EchoOutcome {
 }
 
 /// Sends the sizes of one round together on one socket and collects their outcomes; the sizes
-/// still silent after `probeWait` are sent once more. Replies are matched by sequence number,
+/// still silent after the wait are sent once more. Replies are matched by sequence number,
 /// so one that comes late, during the next wait, counts for its size.
+///
+/// The wait follows the link: `probeWait` plus twice the slowest round trip seen so far, so a
+/// slow link (800 ms) is not taken for a black hole; before any reply (the first round, the
+/// minimum size) it is at least a quarter of the time left.
 struct RoundProber {
     let socket: ICMPSocket
     let probeWait: Duration
@@ -152,6 +156,13 @@ struct RoundProber {
     private(set) var sent = 0
     private var sequence: UInt16 = 0
     private var sizeOf: [UInt16: Int] = [:]
+    private var sentAt: [UInt16: ContinuousClock.Instant] = [:]
+    private var slowest: Duration?
+
+    private var wait: Duration {
+        guard let slowest else { return max(probeWait, (deadline - .now) / 4) }
+        return probeWait + slowest * 2
+    }
 
     init(socket: ICMPSocket, probeWait: Duration, deadline: ContinuousClock.Instant) {
         self.socket = socket
@@ -169,16 +180,21 @@ struct RoundProber {
                 sequence &+= 1
                 sent += 1
                 sizeOf[sequence] = size
+                sentAt[sequence] = .now
                 if let local = socket.sendEcho(sequence: sequence, packetSize: size) { outcomes[size] = local }
             }
-            let until = min(deadline, ContinuousClock.now + probeWait)
+            let until = min(deadline, ContinuousClock.now + wait)
             while sizes.contains(where: { outcomes[$0] == nil || outcomes[$0] == .timeout }),
                   let event = socket.nextEvent(until: until) {
                 switch event {
-                case .reply(let replied, _):
-                    if let size = sizeOf[replied] { outcomes[size] = .reply(.zero) }
+                case .reply(let replied, let at):
+                    guard let size = sizeOf[replied], let sent = sentAt[replied] else { continue }
+                    outcomes[size] = .reply(at - sent)
+                    slowest = max(slowest ?? .zero, at - sent)
                 case .error(let about, let outcome):
-                    if let size = about.flatMap({ sizeOf[$0] }), outcomes[size] != .reply(.zero) { outcomes[size] = outcome }
+                    guard let size = about.flatMap({ sizeOf[$0] }) else { continue }
+                    if case .reply? = outcomes[size] { continue }
+                    outcomes[size] = outcome
                 }
             }
             for size in sizes where outcomes[size] == nil { outcomes[size] = .timeout }
