@@ -8,9 +8,11 @@ import TestSupport
 /// cause. The link faults run on the network-namespace bed (scripts/testbed `impair`: a slow or
 /// lossy link toward one node, as netem on its egress), the others on the Lab simulators.
 enum Diagnosis {
-    /// The first line of `check`'s table that reports a failure (`  FAIL  w1  …`), trimmed.
-    static func firstFailingLine(_ table: String) -> String? {
-        table.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.first { $0.hasPrefix("FAIL") }
+    /// The first line of `check`'s table that reports a failure (`  FAIL  w1  …`), trimmed,
+    /// "none" without one; `check` must have exited 1.
+    static func firstFailingLine(_ check: (status: Int32, table: String), sourceLocation: SourceLocation = #_sourceLocation) -> String {
+        #expect(check.status == 1, "\(check.table)", sourceLocation: sourceLocation)
+        return check.table.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.first { $0.hasPrefix("FAIL") } ?? "none"
     }
 }
 
@@ -18,20 +20,8 @@ enum Diagnosis {
 struct LinkDiagnosisTests {
     /// The bed's healthy nodes with every probe on its defaults (the echo count, spacing and
     /// thresholds are `probes.nodes`' documented defaults).
-    static let config = """
-        cluster:
-          name: bed
-          network: 198.18.0.0/16
-          vip: 198.18.0.10
-          mtu: 1500
-          nodes:
-            - { name: cp1, address: 198.18.0.11, role: controlplane }
-            - { name: cp2, address: 198.18.0.12, role: controlplane }
-            - { name: cp3, address: 198.18.0.13, role: controlplane }
-            - { name: w1, address: 198.18.0.21, role: worker }
-        sources:
-          manifests: []
-        providers: []
+    static let config = NetworkFaultTests.cluster + """
+
         probes:
           nodes: { tcpPorts: [50000, 10250], controlPlanePorts: [6443], icmp: true }
           vip: { port: 6443 }
@@ -76,10 +66,8 @@ struct LinkDiagnosisTests {
         ).run {
             var first = ""
             try await Self.withImpairedW1(["delay", "800"]) { bed, config in
-                let (status, table) = try await Self.check(bed, config)
-                #expect(status == 1, "\(table)")
-                first = Diagnosis.firstFailingLine(table) ?? "none"
-                #expect(first.contains("high latency: ~800 ms round trip to w1"), "\(table)")
+                first = Diagnosis.firstFailingLine(try await Self.check(bed, config))
+                #expect(first.contains("high latency: ~800 ms round trip to w1"), "\(first)")
             }
             return "first failing line: \(first)"
         }
@@ -95,11 +83,9 @@ struct LinkDiagnosisTests {
         ).run {
             var first = ""
             try await Self.withImpairedW1(["loss", "40"]) { bed, config in
-                let (status, table) = try await Self.check(bed, config)
-                #expect(status == 1, "\(table)")
-                first = Diagnosis.firstFailingLine(table) ?? "none"
+                first = Diagnosis.firstFailingLine(try await Self.check(bed, config))
                 let match = first.firstMatch(of: /(\d+) % packet loss to w1/)
-                #expect(match != nil, "\(table)")
+                #expect(match != nil, "\(first)")
                 if let percent = match.flatMap({ Int($0.1) }) { #expect((15...70).contains(percent), "\(first)") }
                 #expect(!first.contains("filtered") && !first.contains("node down"), "\(first)")
             }
@@ -137,10 +123,8 @@ struct ProviderDiagnosisTests {
                 try lab.startAgent()
                 try await lab.waitUntilConverged("before the fault")
                 _ = try await lab.stopAgent()
-                let (status, table) = try await Self.checkLab(lab)
-                #expect(status == 1, "\(table)")
-                first = Diagnosis.firstFailingLine(table) ?? "none"
-                #expect(first.contains("Pi-hole refuses queries from this address: its listening mode / ACL"), "\(table)")
+                first = Diagnosis.firstFailingLine(try await Self.checkLab(lab))
+                #expect(first.contains("Pi-hole refuses queries from this address: its listening mode / ACL"), "\(first)")
             }
             return "first failing line: \(first)"
         }
@@ -156,10 +140,8 @@ struct ProviderDiagnosisTests {
             try await FaultLab.with(FaultLab.Setup(piholes: 0, probes: "  nodes: { enabled: false }\n")) { lab in
                 let cloudflare = try #require(lab.cloudflare)
                 await cloudflare.faults.revokeToken(FaultLab.token)
-                let (status, table) = try await Self.checkLab(lab)
-                #expect(status == 1, "\(table)")
-                first = Diagnosis.firstFailingLine(table) ?? "none"
-                #expect(first.contains("token invalid or revoked"), "\(table)")
+                first = Diagnosis.firstFailingLine(try await Self.checkLab(lab))
+                #expect(first.contains("token invalid or revoked"), "\(first)")
                 #expect(!first.contains("lacks"), "\(first)")
             }
             return "first failing line: \(first)"
