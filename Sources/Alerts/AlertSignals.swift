@@ -46,6 +46,18 @@ public enum AlertSignals {
         return AlertSignal(key: AlertKey(rule: rule, target: result.target), node: node, summary: result.cause, facts: facts)
     }
 
+    /// Every signal a probe result raises: its own (`signal(for:)`) and, for the VIP, the
+    /// `vip-moving` condition while the VIP has no holder or is moving (`VIPFacts.moving`),
+    /// healthy round or not; the condition only inhibits, it is never mailed.
+    public static func signals(for result: ProbeResult, controlPlanePorts: Set<Int> = [6443]) -> [AlertSignal] {
+        var signals = signal(for: result, controlPlanePorts: controlPlanePorts).map { [$0] } ?? []
+        if result.kind == .vip, let moving = result.observed.vip?.moving {
+            signals.append(AlertSignal(key: AlertKey(rule: .vipMoving, target: result.target), summary: moving,
+                                       facts: ["vip": result.target, "moving": moving]))
+        }
+        return signals
+    }
+
     /// The node rule from the result's typed port outcomes.
     static func nodeRule(_ result: ProbeResult, controlPlanePorts: Set<Int>) -> AlertRule {
         switch result.fault {

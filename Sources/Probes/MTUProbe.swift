@@ -48,14 +48,21 @@ public struct MTUProbe: Probe {
         guard let mtu = report.largestAnswered else {
             return (.unreachable, "no echo reply even to a \(PathMTUProbe.floor)-byte packet")
         }
+        // A search the timeout cut short knows a range, not the size: say so.
+        let range = report.cutShort && report.smallestFailing != mtu + 1
+            ? " (the search was cut short by the timeout: the path MTU is \(mtu)…\((report.smallestFailing ?? expected + 1) - 1))" : ""
         if report.isBlackHole, let silent = report.smallestSilent {
             let note = mtu < expected ? "" : " (at the expected size)"
             return (.mtuBlackHole, "black hole: packets of \(silent) bytes and more vanish with no \"too big\"; "
-                + "\(mtu) bytes get through\(note), expected \(expected)")
+                + "\(mtu) bytes get through\(note), expected \(expected)\(range)")
+        }
+        if mtu < expected, report.cutShort, report.smallestFailing == nil {
+            return (.timeout, "path MTU search cut short by the timeout: \(mtu) bytes get through, larger sizes undecided; "
+                + "expected \(expected) (raise probes.mtu.timeout)")
         }
         if mtu < expected {
             let by = report.reportedBy.map { " (\"fragmentation needed\" from \($0))" } ?? ""
-            return (.mtuSmaller, "path MTU \(mtu) is below the expected \(expected)\(by)")
+            return (.mtuSmaller, "path MTU \(mtu) is below the expected \(expected)\(by)\(range)")
         }
         return (nil, "path MTU \(mtu) as expected")
     }

@@ -158,7 +158,9 @@ public struct NodeFacts: Sendable, Hashable {
 
 // MARK: mtu
 
-/// What the mtu probe saw of one node: the search's report and the size it should have.
+/// What the mtu probe saw of one node: the search's report (the sizes that answered, the
+/// answering router, and whether the timeout cut the search short: `report.cutShort`,
+/// `report.smallestFailing`) and the size it should have.
 public struct MTUFacts: Sendable, Hashable {
     public var address: IPAddress
     public var expected: Int
@@ -179,6 +181,9 @@ public struct MTUFacts: Sendable, Hashable {
         if let reported = report.reportedMTU { facts["reported-mtu"] = "\(reported)" }
         if let by = report.reportedBy { facts["reported-by"] = by }
         if let silent = report.smallestSilent { facts["silent-from"] = "\(silent)" }
+        if report.cutShort {
+            facts["search"] = "cut short by the timeout" + (report.smallestFailing.map { " (\($0) bytes fail)" } ?? "")
+        }
         if let offline { facts["offline"] = offline }
         return facts
     }

@@ -71,6 +71,8 @@ public final class VIPProbe: Probe {
         let now = Date()
         let events = state.withLock { $0.timeline.observe(up: facts.up, holders: holders, at: now) }
         facts.failover = events.last { (event: VIPEvent) in event.kind == .failover }
+        facts.moving = await movement(holders: holders, arpAnswered: arpProblem == nil, failover: facts.failover,
+                                      failed: !facts.up, names: names, timeout: timeout)
         let observed = ProbeFacts.vip(facts)
         let elapsed = ContinuousClock.now - start
         if holders.count > 1 {
@@ -94,6 +96,25 @@ public final class VIPProbe: Probe {
             return .failure(kind, target, .noHolder, phase: "arp", "nobody answers ARP for \(vip)", latency: elapsed, observed: observed)
         }
         return ProbeResult(kind: kind, target: target, status: .ok, reason: "up, held by \(holder)", latency: elapsed, observed: observed)
+    }
+
+    /// Whether the VIP has no holder or is moving, in words (the `moving` fact; the alert
+    /// policy's `vip-moving` condition, which mutes the TLS and API-port alerts that follow from
+    /// a failover): nobody answers ARP for it, the holder changed since the last round, or a
+    /// failed round's second ARP, asked after TCP/TLS gave up, finds another holder than the
+    /// first (the VIP left while the handshake ran). Nil when one node holds it steadily.
+    private func movement(holders: [String], arpAnswered: Bool, failover: VIPEvent?, failed: Bool,
+                          names: [String: String], timeout: Duration) async -> String? {
+        guard arpAnswered else { return nil }
+        if holders.isEmpty { return "nobody holds \(vip)" }
+        if let failover { return "moved from \(failover.oldHolder ?? "?") to \(failover.newHolder ?? "?")" }
+        guard failed, holders.count == 1 else { return nil }
+        guard let after = try? await ARPProbe.replies(for: vip, interface: interface, count: 1, timeout: min(timeout, .seconds(1))) else {
+            return nil
+        }
+        let now = after.macs.map { names[$0] ?? $0 }
+        guard now != holders else { return nil }
+        return "moved during the probe: held by \(holders[0]) at the start, " + (now.isEmpty ? "by nobody" : "by \(now.joined(separator: ", "))") + " after"
     }
 
     /// The one request netagent sends without verifying the certificate: a bare GET of

@@ -80,6 +80,24 @@ enum Fixture {
                         holders: up ? [holder] : [])
     }
 
+    /// The VIP accepts TCP but the handshake fails; `moving` is the probe's `moving` fact.
+    static func vipTLS(moving: String?) -> ProbeResult {
+        let tcp = TCPConnectResult(outcome: .connected, latency: .microseconds(400), errorNumber: 0, message: "")
+        let facts = VIPFacts(tcp: PortOutcome(port: 6443, tcp), tlsError: "timeout", arp: .answered(macs: ["02:00:00:00:00:01"], interface: "eth0"),
+                             holders: ["k8s-1"], moving: moving)
+        return ProbeResult(kind: .vip, target: "10.0.60.10:6443", status: .failed, fault: .tlsFailed, phase: "tls",
+                           reason: "TLS handshake with 10.0.60.10:6443 failed: timeout", observed: .vip(facts))
+    }
+
+    /// A VIP result with the `moving` fact added.
+    static func moving(_ result: ProbeResult, _ moving: String) -> ProbeResult {
+        var result = result
+        var facts = result.observed.vip!
+        facts.moving = moving
+        result.observed = .vip(facts)
+        return result
+    }
+
     static func vip(up: Bool, holder: String = "k8s-1") -> ProbeResult {
         up ? ProbeResult(kind: .vip, target: "10.0.60.10:6443", status: .ok, reason: "up, held by \(holder)",
                          observed: .vip(vipFacts(up: true, holder: holder)))
@@ -92,7 +110,7 @@ extension AlertEngine {
     /// Observes every result (each in its own scope, as `AlertService` does), then steps.
     mutating func run(_ results: [ProbeResult], at now: Date) -> [AlertNotification] {
         for result in results {
-            observe(scope: AlertSignals.scope(of: result), signals: AlertSignals.signal(for: result).map { [$0] } ?? [], at: now)
+            observe(scope: AlertSignals.scope(of: result), signals: AlertSignals.signals(for: result), at: now)
         }
         return step(now: now)
     }

@@ -26,6 +26,21 @@ struct VerdictTests {
         #expect(reason.contains("1400 bytes get through"))
     }
 
+    /// A search the timeout cut short gives the range it knows and never an exact-looking size.
+    @Test func aCutShortSearchSaysSo() {
+        var hole = Self.report(answered: 1385, silent: 1442)
+        hole.cutShort = true
+        hole.smallestFailing = 1442
+        let verdict = MTUProbe.verdict(hole, expected: 1500)
+        #expect(verdict.fault == .mtuBlackHole)
+        #expect(verdict.reason.contains("the path MTU is 1385…1441"), "\(verdict.reason)")
+        var undecided = Self.report(answered: 1038)
+        undecided.cutShort = true
+        let timedOut = MTUProbe.verdict(undecided, expected: 1500)
+        #expect(timedOut.fault == .timeout)
+        #expect(timedOut.reason.contains("probes.mtu.timeout"))
+    }
+
     static func tcp(_ outcome: TCPConnectResult.Outcome) -> TCPConnectResult {
         TCPConnectResult(outcome: outcome, latency: .milliseconds(1), errorNumber: 0, message: outcome.rawValue)
     }

@@ -82,8 +82,9 @@ final class ICMPSocket {
 
     /// Sends an echo request whose IP packet is `packetSize` bytes (20 IP + 8 ICMP + payload).
     /// Returns nil when sent, or the outcome decided locally (too big for the interface).
+    /// Queued errors are left for `nextEvent`, which names the echo each is about: several
+    /// echoes can be in flight.
     func sendEcho(sequence: UInt16, packetSize: Int) -> EchoOutcome? {
-        drainErrorQueue()
         var packet = [UInt8](repeating: 0, count: max(8, packetSize - 20))
         packet[0] = 8
         packet[4] = UInt8(identifier >> 8)
@@ -101,19 +102,6 @@ final class ICMPSocket {
         drainErrorQueue()
         if code == EMSGSIZE { return .tooBig(mtu: routeMTU, from: "this host") }
         return .unreachable("send: \(errnoText(code))")
-    }
-
-    /// Waits until `deadline` for the reply to `sequence` or an error about it (events about
-    /// other sequence numbers are dropped).
-    func await(sequence: UInt16, sentAt: ContinuousClock.Instant, until deadline: ContinuousClock.Instant) -> EchoOutcome {
-        while let event = nextEvent(until: deadline) {
-            switch event {
-            case .reply(let replied, let at) where replied == sequence: return .reply(at - sentAt)
-            case .error(let about, let outcome) where about == nil || about == sequence: return outcome
-            default: continue
-            }
-        }
-        return .timeout
     }
 
     /// What arrived on the socket: an echo reply (its sequence number and arrival time) or an
@@ -141,7 +129,7 @@ final class ICMPSocket {
         }
     }
 
-    /// Throws away queued errors (from earlier probes or a local send failure).
+    /// Throws away queued errors (a local send failure queues one that names no echo).
     private func drainErrorQueue() {
         var scratch = [UInt8](repeating: 0, count: 2048)
         for _ in 0..<64 {
