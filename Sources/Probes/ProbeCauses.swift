@@ -169,6 +169,13 @@ public enum ProbeCauses {
         let vip = r.target.split(separator: ":").dropLast().joined(separator: ":")
         guard let facts = r.observed.vip else { return "VIP \(r.target): \(r.reason)" }
         let holders = facts.holders
+        // Rule: a VIP that failed while it moves (`VIPFacts.moving`: the holder changed since the
+        // last round, or during this one) is a failover in progress, not a broken API server.
+        if fault == .vipDown || fault == .tlsFailed, !holders.isEmpty, let moving = facts.moving {
+            let failed = fault == .tlsFailed ? "TLS handshake failed" : Self.word(facts.tcp.outcome)
+            return "VIP \(r.target) \(failed) while it moves (\(moving)) — a failover in progress; if it lasts, "
+                + "the new holder's API server is not up yet"
+        }
         switch fault {
         case .splitBrain:
             return "VIP \(vip) held by \(Self.count(holders.count)) nodes: \(holders.joined(separator: ", ")) (split brain) — "

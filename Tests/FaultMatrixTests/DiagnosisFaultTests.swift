@@ -73,9 +73,10 @@ struct LinkDiagnosisTests {
         }
     }
 
-    /// 40 % of the frames toward w1 dropped at random: the measured loss is a binomial draw.
-    /// With the default 30 echoes, 15 %…70 % holds 99.7 % of the draws at p = 0.4
-    /// (P(X ≤ 4) = 0.0015, P(X ≥ 22) = 0.0001), and 10 % (P(X ≤ 3) = 0.0003) is outside it.
+    /// 40 % of the frames toward w1 dropped at random: the lost count X is a binomial draw.
+    /// With the default 40 echoes (`probes.nodes.echoCount`), X/40 is above the default
+    /// `maxLoss` of 20 % in 99.4 % of the draws at p = 0.4 (P(X ≤ 8) = 0.006), and 15 %…70 %
+    /// holds 99.98 % of them (P(X ≤ 5) = 0.00014, P(X ≥ 29) = 0.00003).
     @Test("diag-loss-40") func packetLoss() async throws {
         try await Scenario(
             id: "diag-loss-40", area: "diagnosis", fault: "40 % of the frames toward w1 dropped at random",

@@ -175,6 +175,18 @@ struct CheckCausesTests {
         #expect(report.failures[1].followsFrom?.area == .vip)
     }
 
+    @Test func aVIPFailingWhileItMovesIsAFailoverNotABrokenAPIServer() {
+        let tcp = TCPConnectResult(outcome: .connected, latency: .milliseconds(1), errorNumber: 0, message: "")
+        var facts = VIPFacts(tcp: PortOutcome(port: 6443, tcp), tlsError: "timeout", arp: .answered(macs: ["02:00:00:00:00:02"], interface: "eth0"),
+                             holders: ["cp2"])
+        let steady = ProbeResult.failure(.vip, "198.18.0.10:6443", .tlsFailed, phase: "tls", "TLS handshake failed: timeout", observed: .vip(facts))
+        #expect(steady.cause.contains("something other than the API server answers"), "\(steady.cause)")
+        facts.moving = "moved from cp1 to cp2"
+        let moving = ProbeResult.failure(.vip, "198.18.0.10:6443", .tlsFailed, phase: "tls", "TLS handshake failed: timeout", observed: .vip(facts))
+        #expect(moving.cause.hasPrefix("VIP 198.18.0.10:6443 TLS handshake failed while it moves (moved from cp1 to cp2) — a failover in progress"),
+                "\(moving.cause)")
+    }
+
     @Test func aDownNodeExplainsItsUnknownMTUAndABlackHoleExplainsTimeouts() {
         let down = Self.node("k8s-6", [Self.port(50000, .timeout)], Self.echo(0, of: 30))
         let report = PathMTUReport(largestAnswered: nil, smallestSilent: nil, reportedMTU: nil, reportedBy: nil, routeMTU: 1500,
