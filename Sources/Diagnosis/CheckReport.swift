@@ -105,7 +105,9 @@ public struct CheckItem: Sendable, Hashable {
     }
 
     /// A target the configuration marks offline: probed, never a failure.
-    var isKnownOffline: Bool { facts["status"] == ProbeResult.Status.knownOffline.rawValue }
+    var isKnownOffline: Bool {
+        if case .probe(let result, _) = subject { result.status == .knownOffline } else { false }
+    }
 }
 
 /// Everything one `check` round found.
