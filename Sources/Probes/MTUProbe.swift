@@ -49,8 +49,7 @@ public struct MTUProbe: Probe {
             return (.unreachable, "no echo reply even to a \(PathMTUProbe.floor)-byte packet")
         }
         // A search the timeout cut short knows a range, not the size: say so.
-        let range = report.cutShort && report.smallestFailing != mtu + 1
-            ? " (the search was cut short by the timeout: the path MTU is \(mtu)…\((report.smallestFailing ?? expected + 1) - 1))" : ""
+        let range = report.undecided(expected: expected).map { " (the search was cut short by the timeout: the path MTU is \($0.lowerBound)…\($0.upperBound))" } ?? ""
         if report.isBlackHole, let silent = report.smallestSilent {
             let note = mtu < expected ? "" : " (at the expected size)"
             return (.mtuBlackHole, "black hole: packets of \(silent) bytes and more vanish with no \"too big\"; "

@@ -145,15 +145,19 @@ public enum ProbeCauses {
     static func mtu(_ r: ProbeResult, _ fault: ProbeFault) -> String {
         guard let facts = r.observed.mtu else { return "\(r.target): \(r.reason)" }
         let expected = facts.expected
-        let found = facts.report.largestAnswered.map(String.init) ?? "?"
+        let largest = facts.report.largestAnswered.map(String.init) ?? "?"
+        // Rule: a search the timeout cut short knows a range, never an exact-looking size.
+        let undecided = facts.report.undecided(expected: expected)
+        let found = undecided.map { "\($0.lowerBound)…\($0.upperBound)" } ?? largest
+        let cut = undecided == nil ? "" : " (the search was cut short by the timeout: raise probes.mtu.timeout)"
         switch fault {
         case .mtuSmaller:
             let by = facts.report.reportedBy.map { "router \($0) says \"fragmentation needed\"" } ?? "a router says \"fragmentation needed\""
-            return "path MTU to \(r.target) is \(found), expected \(expected): \(by) — a link behind it has a smaller MTU (tunnel, VLAN, PPPoE?); raise it or set cluster.mtu to \(found)"
+            return "path MTU to \(r.target) is \(found), expected \(expected): \(by) — a link behind it has a smaller MTU (tunnel, VLAN, PPPoE?); raise it or set cluster.mtu to \(largest)\(cut)"
         case .mtuBlackHole:
             let from = facts.report.smallestSilent.map { "packets of \($0) bytes and more vanish" } ?? "larger packets vanish"
             return "path MTU to \(r.target) is \(found), expected \(expected): black hole — \(from) with no \"too big\" reply; "
-                + "a switch port or link on the way has a smaller MTU and drops silently (which hop, the probe cannot see)"
+                + "a switch port or link on the way has a smaller MTU and drops silently (which hop, the probe cannot see)\(cut)"
         case .unreachable:
             return "\(r.target): no echo reply even to a small packet — node down or ICMP blocked, so the path MTU is unknown"
         case .icmpUnavailable:

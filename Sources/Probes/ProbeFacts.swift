@@ -189,6 +189,16 @@ public struct MTUFacts: Sendable, Hashable {
     }
 }
 
+extension PathMTUReport {
+    /// The sizes the path MTU may still be when the timeout cut the search short: the largest
+    /// size that answered up to one below the smallest that failed (or `expected`). Nil when the
+    /// search ended on the exact size, or nothing answered.
+    public func undecided(expected: Int) -> ClosedRange<Int>? {
+        guard cutShort, let mtu = largestAnswered, smallestFailing != mtu + 1 else { return nil }
+        return mtu...max(mtu, (smallestFailing ?? expected + 1) - 1)
+    }
+}
+
 // MARK: vip
 
 /// What the vip probe saw in one round.

@@ -34,6 +34,14 @@ struct VerdictTests {
         let verdict = MTUProbe.verdict(hole, expected: 1500)
         #expect(verdict.fault == .mtuBlackHole)
         #expect(verdict.reason.contains("the path MTU is 1385…1441"), "\(verdict.reason)")
+        // check's line (the cause) gives the same range, from the typed report.
+        let result = ProbeResult.failure(.mtu, "w2", .mtuBlackHole, phase: "pmtu", verdict.reason,
+                                         observed: .mtu(MTUFacts(address: Self.node.address, expected: 1500, report: hole)))
+        #expect(result.cause.hasPrefix("path MTU to w2 is 1385…1441, expected 1500: black hole"), "\(result.cause)")
+        #expect(result.cause.hasSuffix("(the search was cut short by the timeout: raise probes.mtu.timeout)"), "\(result.cause)")
+        #expect(result.facts["search"] == "cut short by the timeout (1442 bytes fail)")
+        hole.smallestFailing = 1386
+        #expect(hole.undecided(expected: 1500) == nil, "ended on the exact size")
         var undecided = Self.report(answered: 1038)
         undecided.cutShort = true
         let timedOut = MTUProbe.verdict(undecided, expected: 1500)
