@@ -93,7 +93,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], swiftSettings: strict),
         // What the agent tells a person: `check`'s report and causes, the daemon's status, the status page.
-        .target(name: "Diagnosis", dependencies: ["Config", "Alerts", "Probes", "DNSCore", "NetIO"], swiftSettings: strict),
+        .target(name: "Diagnosis", dependencies: ["Config", "Alerts", "Probes", "DNSCore", "NetIO", "Cloudflare", "Pihole"], swiftSettings: strict),
         // The agent: the one place that wires configuration into sources, targets, probes and
         // alerts, and the daemon's services.
         .target(name: "NetAgent", dependencies: [

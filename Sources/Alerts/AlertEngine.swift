@@ -36,6 +36,11 @@ public struct AlertEngine: Sendable {
         public var groups: [AlertRule: GroupState] = [:]
         public var sequence: Int = 0
         public init() {}
+
+        /// The alerts a person sees, pending or firing, by key; conditions (`AlertRule.conditions`) left out.
+        public var open: [Alert] {
+            alerts.values.filter { $0.state != .resolved && !AlertRule.conditions.contains($0.key.rule) }.sorted { $0.key < $1.key }
+        }
     }
 
     /// What a group has been told: the firing alerts its last mail listed, when it was sent,
@@ -88,7 +93,7 @@ public struct AlertEngine: Sendable {
                 state.alerts[key]?.firingSince = now
             }
         }
-        let sendable = Set(state.alerts.values.filter { $0.state == .firing && !isMuted($0, at: now) }.map(\.key))
+        let sendable = Set(state.alerts.values.filter { $0.state == .firing && !isMuted($0, at: now) && !AlertRule.conditions.contains($0.key.rule) }.map(\.key))
         let rules = Set(state.alerts.keys.map(\.rule)).union(state.groups.keys).sorted()
         var mails: [AlertNotification] = []
         for rule in rules {
@@ -106,7 +111,8 @@ public struct AlertEngine: Sendable {
 
     /// The alerts currently firing and not muted, for a status page.
     public func firing(at now: Date) -> [Alert] {
-        state.alerts.values.filter { $0.state == .firing && !isMuted($0, at: now) }.sorted { $0.key < $1.key }
+        state.alerts.values.filter { $0.state == .firing && !isMuted($0, at: now) && !AlertRule.conditions.contains($0.key.rule) }
+            .sorted { $0.key < $1.key }
     }
 
     /// Whether an alert is silenced, inhibited by another active alert, or about an offline node.

@@ -227,6 +227,6 @@ extension StateStore {
         }
         guard let snapshot else { return [] }
         let state = try JSONDecoder().decode(AlertEngine.State.self, from: snapshot)
-        return state.alerts.values.filter { $0.state != .resolved }.sorted { $0.key < $1.key }
+        return state.open
     }
 }

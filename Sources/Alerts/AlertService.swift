@@ -53,8 +53,7 @@ public actor AlertService {
     /// One probe run's results: each result speaks for its own kind and target.
     public func observe(_ results: [ProbeResult], at now: Date) {
         for result in results {
-            let signal = AlertSignals.signal(for: result, controlPlanePorts: controlPlanePorts)
-            engine.observe(scope: AlertSignals.scope(of: result), signals: signal.map { [$0] } ?? [], at: now)
+            engine.observe(scope: AlertSignals.scope(of: result), signals: AlertSignals.signals(for: result, controlPlanePorts: controlPlanePorts), at: now)
         }
     }
 
@@ -63,7 +62,7 @@ public actor AlertService {
     public nonisolated func record(_ results: [ProbeResult], at now: Date = Date()) {
         let observations = results.map { result in
             (scope: AlertSignals.scope(of: result),
-             signals: AlertSignals.signal(for: result, controlPlanePorts: controlPlanePorts).map { [$0] } ?? [], at: now)
+             signals: AlertSignals.signals(for: result, controlPlanePorts: controlPlanePorts), at: now)
         }
         inbox.withLock { $0 += observations }
     }
@@ -185,7 +184,7 @@ enum AlertMetrics {
     /// (`netagent_alert_outbox_pending`); docs/metrics.md.
     static func record(_ alerts: some Sequence<Alert>, outboxPending: Int?) {
         var counts: [Alert.State: Int] = [.pending: 0, .firing: 0, .resolved: 0]
-        for alert in alerts { counts[alert.state, default: 0] += 1 }
+        for alert in alerts where !AlertRule.conditions.contains(alert.key.rule) { counts[alert.state, default: 0] += 1 }
         for (state, count) in counts {
             Gauge(label: "netagent_alerts", dimensions: [("state", state.rawValue)]).record(count)
         }

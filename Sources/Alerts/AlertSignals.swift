@@ -43,24 +43,32 @@ public enum AlertSignals {
         case .tunnel:
             rule = result.fault == .cnameMismatch ? .tunnelCNAME : .tunnel
         }
-        return AlertSignal(key: AlertKey(rule: rule, target: result.target), node: node, summary: result.reason, facts: facts)
+        return AlertSignal(key: AlertKey(rule: rule, target: result.target), node: node, summary: result.cause, facts: facts)
     }
 
-    /// The node rule from the result's per-port facts (`tcp/6443: refused 1.0ms`).
+    /// Every signal a probe result raises: its own (`signal(for:)`) and, for the VIP, the
+    /// `vip-moving` condition while the VIP has no holder or is moving (`VIPFacts.moving`),
+    /// healthy round or not; the condition only inhibits, it is never mailed.
+    public static func signals(for result: ProbeResult, controlPlanePorts: Set<Int> = [6443]) -> [AlertSignal] {
+        var signals = signal(for: result, controlPlanePorts: controlPlanePorts).map { [$0] } ?? []
+        if result.kind == .vip, let moving = result.observed.vip?.moving {
+            signals.append(AlertSignal(key: AlertKey(rule: .vipMoving, target: result.target), summary: moving,
+                                       facts: ["vip": result.target, "moving": moving]))
+        }
+        return signals
+    }
+
+    /// The node rule from the result's typed port outcomes.
     static func nodeRule(_ result: ProbeResult, controlPlanePorts: Set<Int>) -> AlertRule {
         switch result.fault {
-        case .packetLoss?: return .packetLoss
+        case .packetLoss?, .highLatency?: return .packetLoss
         case .icmpUnavailable?: return .icmpUnavailable
         default: break
         }
-        let ports = result.facts.compactMap { name, value -> (port: Int, connected: Bool)? in
-            guard name.hasPrefix("tcp/"), let port = Int(name.dropFirst(4)) else { return nil }
-            return (port, value.hasPrefix("connected"))
-        }
-        let failing = ports.filter { !$0.connected }.map(\.port)
-        if ports.isEmpty || failing.count == ports.count { return .nodeDown }
-        let isControlPlane = result.facts["role"] == "controlplane"
-        return isControlPlane && failing.allSatisfy(controlPlanePorts.contains) ? .controlPlanePort : .nodePort
+        guard let facts = result.observed.node else { return .nodeDown }
+        let failing = facts.failedPorts.map(\.port)
+        if facts.ports.isEmpty || failing.count == facts.ports.count { return .nodeDown }
+        return facts.role == .controlplane && failing.allSatisfy(controlPlanePorts.contains) ? .controlPlanePort : .nodePort
     }
 
     /// What one reconcile cycle of one provider gave, for alerting: the error that stopped it,

@@ -15,7 +15,7 @@ public struct AlertRule: RawRepresentable, Hashable, Comparable, Codable, Sendab
     public static let nodePort = AlertRule("node-port")
     /// Only control-plane ports (the API server) fail on a control-plane node.
     public static let controlPlanePort = AlertRule("controlplane-port")
-    /// Echo requests to a node are lost.
+    /// The link to a node is bad: echoes lost above `probes.nodes.maxLoss`, or slower than `maxLatency`.
     public static let packetLoss = AlertRule("node-packet-loss")
     /// The ICMP probes cannot run (sysctl or capability missing).
     public static let icmpUnavailable = AlertRule("icmp-unavailable")
@@ -27,6 +27,12 @@ public struct AlertRule: RawRepresentable, Hashable, Comparable, Codable, Sendab
     public static let vipTLS = AlertRule("vip-tls")
     /// Nobody, or more than one MAC, holds the VIP; or ARP cannot be asked.
     public static let vipHolder = AlertRule("vip-holder")
+    /// A condition, never mailed: the VIP has no holder or is moving (a failover). It exists
+    /// to inhibit the alerts that follow from a failover (see `InhibitRule.defaults`), as
+    /// kube-prometheus's `InfoInhibitor` alert does in Alertmanager.
+    public static let vipMoving = AlertRule("vip-moving")
+    /// Rules that are conditions for inhibition only: never mailed, never listed as firing.
+    public static let conditions: Set<AlertRule> = [.vipMoving]
     /// A DNS server does not answer as it should.
     public static let dnsServer = AlertRule("dns-server")
     /// A desired record does not resolve to its targets.
@@ -50,7 +56,7 @@ public struct AlertRule: RawRepresentable, Hashable, Comparable, Codable, Sendab
         .controlPlanePort: "API server ports failing", .packetLoss: "packet loss to nodes",
         .icmpUnavailable: "ICMP probes unavailable", .mtu: "path MTU wrong",
         .vipDown: "control-plane VIP down", .vipTLS: "VIP TLS handshake failing",
-        .vipHolder: "VIP holder wrong", .dnsServer: "DNS servers failing",
+        .vipHolder: "VIP holder wrong", .vipMoving: "VIP failing over", .dnsServer: "DNS servers failing",
         .dnsRecord: "DNS records drifted", .tunnel: "Cloudflare tunnel unhealthy",
         .tunnelCNAME: "public names off the tunnel", .providerFailing: "DNS providers failing",
         .deleteGuard: "DNS deletes withheld by the safety guard", .dnsConflict: "DNS name conflicts",
@@ -145,9 +151,13 @@ public struct InhibitRule: Hashable, Sendable {
     }
 
     /// A node that is down does not alert for its ports, echo loss or MTU; the VIP being down
-    /// does not alert once per control plane for the API port, nor for its TLS or holder.
+    /// does not alert once per control plane for the API port, nor for its TLS or holder; while
+    /// the VIP has no holder or is moving (`vip-moving`), a failed TLS handshake through it and
+    /// the control planes' API ports do not alert: a failover cuts both for a moment, and only
+    /// `vip-down` (if the VIP stays unusable past `alerting.for`) is the news.
     public static let defaults: [InhibitRule] = [
         InhibitRule(source: .nodeDown, targets: [.nodePort, .controlPlanePort, .packetLoss, .mtu, .icmpUnavailable], sameNode: true),
         InhibitRule(source: .vipDown, targets: [.controlPlanePort, .vipTLS, .vipHolder], sameNode: false),
+        InhibitRule(source: .vipMoving, targets: [.vipTLS, .controlPlanePort], sameNode: false),
     ]
 }

@@ -74,6 +74,24 @@ public struct ProbesConfig: Hashable, Sendable {
         public var controlPlanePorts: [Int]
         /// Default true.
         public var icmp: Bool
+        /// Echo requests per node per round (`echoCount`, default 40).
+        public var echoCount: Int = Nodes.defaultEchoCount
+        /// Time between two echo requests (`echoSpacing`, default 20ms).
+        public var echoSpacing: Duration = Nodes.defaultEchoSpacing
+        /// The median echo round trip above which the link is called slow (`maxLatency`, default 100ms).
+        public var maxLatency: Duration = Nodes.defaultMaxLatency
+        /// The lost share of echoes (0…1) above which the link is called lossy (`maxLoss`, default 0.2).
+        public var maxLoss: Double = Nodes.defaultMaxLoss
+
+        /// 40 echoes 20 ms apart are sent in 0.8 s, inside half of the default 2 s timeout, so a
+        /// round trip up to 1 s is measured on each. With n = 40 the observed loss has a binomial
+        /// standard deviation of √(p(1−p)/n): 4.7 points at 10 % loss, 7.7 at 40 %; with `maxLoss`
+        /// 0.2 (more than 8 of 40 lost), a 10 % link is called lossy in 1.6 % of rounds and a 40 %
+        /// link missed in 0.6 % (docs/configuration.md).
+        public static let defaultEchoCount = 40
+        public static let defaultEchoSpacing = Duration.milliseconds(20)
+        public static let defaultMaxLatency = Duration.milliseconds(100)
+        public static let defaultMaxLoss = 0.2
     }
 
     /// `vip`: TCP and TLS to VIP:port, and which node holds the VIP. Interval default 1s.
@@ -112,10 +130,15 @@ extension ProbesConfig {
         config.dns = kind(map, "dns", base) { readDNS($0, $1) }
         config.dnsRecords = kind(map, "dnsRecords", base) { _, schedule in schedule }
         config.nodes = kind(map, "nodes", base) { kind, schedule in
-            Nodes(schedule: schedule,
+            let echoCount = kind.optional("echoCount")?.int(in: 1...1000) ?? Nodes.defaultEchoCount
+            return Nodes(schedule: schedule,
                   tcpPorts: kind.optional("tcpPorts")?.list { $0.int(in: 1...65535) } ?? [50000, 10250],
                   controlPlanePorts: kind.optional("controlPlanePorts")?.list { $0.int(in: 1...65535) } ?? [6443],
-                  icmp: kind.optional("icmp")?.bool() ?? true)
+                  icmp: kind.optional("icmp")?.bool() ?? true,
+                  echoCount: echoCount,
+                  echoSpacing: echoSpacing(kind, schedule, count: echoCount),
+                  maxLatency: maxLatency(kind, schedule),
+                  maxLoss: kind.optional("maxLoss")?.fraction() ?? Nodes.defaultMaxLoss)
         }
         let vipBase = Schedule(interval: .seconds(1), timeout: min(timeout, .seconds(1)))
         config.vip = kind(map, "vip", vipBase) { kind, schedule in
@@ -136,6 +159,30 @@ extension ProbesConfig {
             return Tunnel(schedule: schedule, readyURL: url, tunnelID: id, minConnections: minimum)
         }
         return config
+    }
+
+    /// `probes.nodes.echoSpacing`. When `echoCount` or `echoSpacing` is written and that many
+    /// echoes that far apart do not fit in half the timeout (the other half is the last echo's
+    /// time to come back), the written key is refused with its line. The defaults are never
+    /// refused: with a short timeout the echo is spaced closer (`EchoSchedule`).
+    private static func echoSpacing(_ kind: MappingReader, _ schedule: Schedule, count: Int) -> Duration {
+        let field = kind.optional("echoSpacing")
+        let spacing = field?.duration() ?? Nodes.defaultEchoSpacing
+        let window = schedule.timeout / 2
+        guard let written = field ?? kind.optional("echoCount"), spacing * max(1, count) > window else { return spacing }
+        written.fail("\(count) echoes \(ConfigDuration.format(spacing)) apart take \(ConfigDuration.format(spacing * count)), "
+            + "more than half the timeout (\(ConfigDuration.format(window))): lower echoCount or echoSpacing, or raise timeout")
+        return spacing
+    }
+
+    /// `probes.nodes.maxLatency`, refused when a round trip that long cannot be measured (half the timeout).
+    private static func maxLatency(_ kind: MappingReader, _ schedule: Schedule) -> Duration {
+        guard let field = kind.optional("maxLatency"), let value = field.duration() else { return Nodes.defaultMaxLatency }
+        if value >= schedule.timeout / 2 {
+            field.fail("\(ConfigDuration.format(value)) cannot be measured: echo replies are awaited for half the timeout "
+                + "(\(ConfigDuration.format(schedule.timeout / 2))); raise timeout or lower maxLatency")
+        }
+        return value
     }
 
     /// The longest probe deadline accepted: DNS queries are clamped to `Resolver.maxTimeout`

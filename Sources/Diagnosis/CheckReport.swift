@@ -56,6 +56,32 @@ public struct CheckItem: Sendable, Hashable {
     public var latencyMs: Double?
     /// What was observed; for probe results the probe's facts plus `probe`, `status`, `fault`, `phase`.
     public var facts: [String: String]
+    /// What the line is about, typed: what the causal order (`CausalOrder`) reads.
+    public var subject: Subject = .other
+    /// For a failing line that is a consequence: the root line it follows from.
+    public var followsFrom: Reference?
+
+    /// What a line is about, for the causal order.
+    public enum Subject: Sendable, Hashable {
+        case other
+        /// A probe's result (a desired record's with the provider that holds it).
+        case probe(ProbeResult, provider: String? = nil)
+        /// A provider instance's read-only plan, and the token's problem when a verify told it.
+        case plan(provider: String, token: PlanFailure.TokenProblem?)
+    }
+
+    /// A line by area and target.
+    public struct Reference: Sendable, Hashable {
+        public var area: CheckArea
+        public var target: String
+
+        public init(area: CheckArea, target: String) {
+            self.area = area
+            self.target = target
+        }
+    }
+
+    public var reference: Reference { Reference(area: area, target: target) }
 
     public init(area: CheckArea, target: String, ok: Bool, reason: String, latencyMs: Double? = nil, facts: [String: String] = [:]) {
         self.area = area
@@ -73,12 +99,15 @@ public struct CheckItem: Sendable, Hashable {
         facts["status"] = result.status.rawValue
         if let fault = result.fault { facts["fault"] = fault.rawValue }
         if let phase = result.phase { facts["phase"] = phase }
-        self.init(area: CheckArea(result.kind), target: result.target, ok: result.ok, reason: CheckCauses.describe(result),
+        self.init(area: CheckArea(result.kind), target: result.target, ok: result.ok, reason: result.cause,
                   latencyMs: result.latencyMs, facts: facts)
+        subject = .probe(result)
     }
 
     /// A target the configuration marks offline: probed, never a failure.
-    var isKnownOffline: Bool { facts["status"] == ProbeResult.Status.knownOffline.rawValue }
+    var isKnownOffline: Bool {
+        if case .probe(let result, _) = subject { result.status == .knownOffline } else { false }
+    }
 }
 
 /// Everything one `check` round found.
@@ -89,8 +118,10 @@ public struct CheckReport: Sendable {
     /// Selected areas the configuration does not set up, with the key that would.
     public var notConfigured: [CheckArea: String]
 
+    /// The items are put in causal order (`CausalOrder.arrange`): each failing line that follows
+    /// from another is marked so, and the roots come first.
     public init(items: [CheckItem], areas: [CheckArea], notConfigured: [CheckArea: String] = [:]) {
-        self.items = items
+        self.items = CausalOrder.arrange(items)
         self.areas = areas
         self.notConfigured = notConfigured
     }
@@ -98,12 +129,14 @@ public struct CheckReport: Sendable {
     public var ok: Bool { items.allSatisfy(\.ok) }
     public var failures: [CheckItem] { items.filter { !$0.ok } }
 
-    /// `{"ok": bool, "checks": [{"kind", "target", "ok", "reason", "latencyMs", "facts"}]}` on one
-    /// line, keys sorted (docs/check.md, docs/check.schema.json).
+    /// `{"ok": bool, "checks": [{"kind", "target", "ok", "reason", "latencyMs", "facts", "followsFrom"?}]}`
+    /// on one line, keys sorted, the root causes first (docs/check.md, docs/check.schema.json).
     public func json() -> String {
         let checks: [[String: Any]] = items.map { item in
-            ["kind": item.area.rawValue, "target": item.target, "ok": item.ok, "reason": item.reason,
-             "latencyMs": item.latencyMs.map { $0 as Any } ?? NSNull(), "facts": item.facts]
+            var check: [String: Any] = ["kind": item.area.rawValue, "target": item.target, "ok": item.ok, "reason": item.reason,
+                                        "latencyMs": item.latencyMs.map { $0 as Any } ?? NSNull(), "facts": item.facts]
+            if let root = item.followsFrom { check["followsFrom"] = ["kind": root.area.rawValue, "target": root.target] }
+            return check
         }
         let object: [String: Any] = ["ok": ok, "checks": checks]
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else {
@@ -117,7 +150,7 @@ public struct CheckReport: Sendable {
         func paint(_ text: String, _ code: String) -> String { colour ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
         let width = min(40, (items.map { TerminalText.escaped($0.target).count }.max() ?? 0))
         var out = ""
-        for area in CheckArea.allCases {
+        for area in CausalOrder.areas(items) {
             if let key = notConfigured[area] {
                 out += paint(area.title, "1") + paint("  not configured (\(key))", "2") + "\n"
                 continue

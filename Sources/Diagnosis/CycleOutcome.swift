@@ -1,6 +1,8 @@
 public import Alerts
 public import DNSCore
-import NetIO
+public import NetIO
+public import Cloudflare
+import Pihole
 
 /// What one reconcile cycle of a target did, for the alert engine and `--once`.
 public struct CycleOutcome: Sendable {
@@ -38,7 +40,7 @@ public struct CycleOutcome: Sendable {
     public var redacted: CycleOutcome {
         var copy = self
         copy.warnings = warnings.map(Redaction.text)
-        if case .failure(let failure) = result { copy.result = .failure(PlanFailure(message: Redaction.text(failure.message))) }
+        if case .failure(let failure) = result { copy.result = .failure(failure.redacted) }
         if var report {
             report.failures = report.failures.map { ApplyFailure(operation: $0.operation, key: $0.key, message: Redaction.text($0.message)) }
             copy.report = report
@@ -55,9 +57,57 @@ public struct CycleOutcome: Sendable {
     }
 }
 
-/// Why a target could not be planned (its API unreachable, a refused login, …).
+/// Why a target could not be planned (its API unreachable, a refused login, …): the words, and
+/// the typed error behind them (`NetIOError`, `CloudflareError`, `PiholeError`) that causes
+/// are read from.
 public struct PlanFailure: Error, Sendable, CustomStringConvertible {
     public var message: String
-    public init(message: String) { self.message = message }
+    /// The error the words were made from, when there was one.
+    public var error: (any Error)?
+
+    public init(message: String, error: (any Error)? = nil) {
+        self.message = message
+        self.error = error
+    }
+
+    /// A failure from a typed error, its words after `prefix` (`apply: `).
+    public init(_ error: any Error, prefix: String = "") {
+        self.init(message: prefix + "\(error)", error: error)
+    }
+
     public var description: String { message }
+
+    /// The same failure with its words through the redactor (the typed error is never printed).
+    public var redacted: PlanFailure { PlanFailure(message: Redaction.text(message), error: error) }
+
+    /// The transport failure behind it: the API could not be reached at all.
+    public var transport: NetIOError? { (error as? any CarriesTransportError)?.transport }
+
+    /// What is wrong with a Cloudflare token, once a verify has told it.
+    public enum TokenProblem: Sendable, Hashable {
+        /// The verify refused the token, in its words.
+        case invalid(String)
+        /// The token is active but lacks `permission` on `scope`.
+        case lacks(permission: String, scope: String)
+    }
+
+    /// The token's problem, when a Cloudflare 403 was followed by a token verify.
+    public var token: TokenProblem? {
+        guard let cloudflare = error as? CloudflareError else { return nil }
+        switch (cloudflare.kind, cloudflare.tokenVerify) {
+        case (.invalidToken, .invalid(let words)?):
+            return .invalid(words)
+        case (.invalidToken, _):
+            return .invalid(cloudflare.cloudflareMessage)
+        case (.missingPermission, .active?):
+            return .lacks(permission: cloudflare.operation.permission, scope: cloudflare.scope ?? "the account")
+        default:
+            return nil
+        }
+    }
+
+    /// Whether the provider's error carries its own advice (`— check the password …`).
+    public var hasAdvice: Bool {
+        (error as? CloudflareError)?.advice != nil || (error as? PiholeError)?.advice != nil
+    }
 }

@@ -76,7 +76,7 @@ public final class StatusPage: Sendable {
         if let alerts {
             snapshot.alerting = true
             let engine = await alerts.engine
-            snapshot.alerts = engine.state.alerts.values.filter { $0.state != .resolved }.sorted { $0.key < $1.key }.map {
+            snapshot.alerts = engine.state.open.map {
                 StatusSnapshot.AlertRow(rule: $0.key.rule.rawValue, title: $0.key.rule.title, target: $0.key.target,
                                         state: $0.state, since: $0.firingSince ?? $0.since, summary: $0.signal.summary,
                                         muted: engine.isMuted($0, at: now))

@@ -206,7 +206,7 @@ public enum StatusPageHTML {
             case .knownOffline: .offline
             }
             html.raw("<tr><td>\(escape(result.kind.rawValue))</td><td>\(escape(result.target))</td>"
-                + td(StatusSnapshot.Cell(state, result.reason))
+                + td(StatusSnapshot.Cell(state, result.cause))
                 + "<td class=\"num\">\(result.latencyMs.map { String(format: "%.1f ms", $0) } ?? "—")</td><td>\(html.time(result.at))</td></tr>")
         }
         html.raw("</tbody></table></section>")

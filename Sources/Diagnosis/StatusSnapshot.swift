@@ -144,58 +144,64 @@ extension StatusSnapshot {
     /// The node's TCP ports: `50000, 10250 open` or the ones failing with their outcome.
     static func tcpCell(_ result: ProbeResult?) -> Cell {
         guard let result else { return notYet }
-        let ports = result.facts.compactMap { name, value -> (port: Int, outcome: String)? in
-            guard name.hasPrefix("tcp/"), let port = Int(name.dropFirst(4)) else { return nil }
-            return (port, String(value.split(separator: " ").first ?? ""))
-        }.sorted { $0.port < $1.port }
-        let failing = ports.filter { $0.outcome != "connected" }
+        let ports = result.observed.node?.ports ?? []
+        let failing = ports.filter { !$0.connected }
         let text = ports.isEmpty ? "no ports"
             : failing.isEmpty ? ports.map { "\($0.port)" }.joined(separator: ", ") + " open"
-            : failing.map { "\($0.port) \($0.outcome)" }.joined(separator: ", ")
-        if result.status == .knownOffline { return Cell(.offline, "offline: " + text, detail: result.reason) }
-        if !failing.isEmpty { return Cell(.failed, text, detail: result.reason) }
-        return Cell(.ok, text, detail: result.reason)
+            : failing.map { "\($0.port) \($0.outcome.rawValue)" }.joined(separator: ", ")
+        if result.status == .knownOffline { return Cell(.offline, "offline: " + text, detail: result.cause) }
+        if !failing.isEmpty { return Cell(.failed, text, detail: result.cause) }
+        return Cell(.ok, text, detail: result.cause)
     }
 
     /// The node's echo replies: `3/3 replies, median 0.2ms`, losses, or ICMP unavailable.
     static func icmpCell(_ result: ProbeResult?) -> Cell {
         guard let result else { return notYet }
-        guard let icmp = result.facts["icmp"] else { return Cell(.idle, "not asked") }
-        if result.status == .knownOffline { return Cell(.offline, "offline: " + icmp, detail: result.reason) }
-        if icmp.hasPrefix("unavailable") { return Cell(.warning, "ICMP unavailable", detail: icmp) }
-        let lossless = result.facts["loss"] == "0%"
-        return Cell(lossless ? .ok : .failed, lossless ? icmp : icmp + " (" + (result.facts["loss"] ?? "?") + " lost)",
-                    detail: result.reason)
+        switch result.observed.node?.echo ?? .notProbed {
+        case .notProbed:
+            return Cell(.idle, "not asked")
+        case .unavailable(let message):
+            if result.status == .knownOffline { return Cell(.offline, "offline: unavailable: " + message, detail: result.cause) }
+            return Cell(.warning, "ICMP unavailable", detail: "unavailable: " + message)
+        case .measured(let stats):
+            let text = "\(stats.received)/\(stats.sent) replies" + (stats.medianRoundTrip.map { ", median \($0.readable)" } ?? "")
+                + (stats.received < stats.sent ? " (\(stats.lostPercent)% lost)" : "")
+            if result.status == .knownOffline { return Cell(.offline, "offline: " + text, detail: result.cause) }
+            // The node's verdict decides (probes.nodes.maxLatency, maxLoss), as in `check`.
+            let failed = result.fault == .highLatency || result.fault == .packetLoss || (result.status == .failed && stats.received == 0)
+            return Cell(failed ? .failed : .ok, text, detail: result.cause)
+        }
     }
 
     /// The path MTU: `1500` when as expected, else what is wrong in a few words.
     static func mtuCell(_ result: ProbeResult?) -> Cell {
         guard let result else { return notYet }
-        let mtu = result.facts["mtu"]
+        let facts = result.observed.mtu
+        let mtu = facts?.report.largestAnswered.map(String.init)
         if result.status == .knownOffline {
-            return Cell(.offline, "offline" + (mtu.map { ": \($0)" } ?? ""), detail: result.reason)
+            return Cell(.offline, "offline" + (mtu.map { ": \($0)" } ?? ""), detail: result.cause)
         }
-        guard result.status == .failed else { return Cell(.ok, mtu ?? "ok", detail: result.reason) }
-        let expected = result.facts["expected"] ?? "?"
+        guard result.status == .failed else { return Cell(.ok, mtu ?? "ok", detail: result.cause) }
+        let expected = facts.map { "\($0.expected)" } ?? "?"
         let text = switch result.fault {
         case .mtuSmaller?: "\(mtu ?? "?") < \(expected)"
-        case .mtuBlackHole?: "black hole from \(result.facts["silent-from"] ?? "?")"
+        case .mtuBlackHole?: "black hole from \(facts?.report.smallestSilent.map(String.init) ?? "?")"
         case .unreachable?: "no echo reply"
         case .icmpUnavailable?: "ICMP unavailable"
         default: result.fault?.rawValue ?? "failed"
         }
-        return Cell(result.fault == .icmpUnavailable ? .warning : .failed, text, detail: result.reason)
+        return Cell(result.fault == .icmpUnavailable ? .warning : .failed, text, detail: result.cause)
     }
 
     /// Whether the node holds the VIP: `holder`, `standby`, or `—` for a worker.
     static func vipRoleCell(_ node: NodeTarget, vip: ProbeResult?) -> Cell {
         guard node.role == .controlplane else { return Cell(.idle, "—", detail: "workers never hold the VIP") }
         guard let vip else { return notYet }
-        let holders = (vip.facts["holders"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        guard holders.contains(node.name) else { return Cell(.idle, "standby", detail: vip.reason) }
-        if holders.count > 1 { return Cell(.failed, "holder (split brain)", detail: vip.reason) }
-        if vip.status == .failed { return Cell(.failed, "holder, VIP " + (vip.fault?.rawValue ?? "failing"), detail: vip.reason) }
-        return Cell(.ok, "holder", detail: vip.reason)
+        let holders = vip.observed.vip?.holders ?? []
+        guard holders.contains(node.name) else { return Cell(.idle, "standby", detail: vip.cause) }
+        if holders.count > 1 { return Cell(.failed, "holder (split brain)", detail: vip.cause) }
+        if vip.status == .failed { return Cell(.failed, "holder, VIP " + (vip.fault?.rawValue ?? "failing"), detail: vip.cause) }
+        return Cell(.ok, "holder", detail: vip.cause)
     }
 
     /// The VIP section from the newest vip result and the holder log.

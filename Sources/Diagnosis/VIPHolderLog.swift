@@ -51,11 +51,10 @@ public struct VIPHolderLog: Sendable, Hashable {
 
     /// Takes one vip probe result; results of other kinds are ignored.
     public mutating func record(_ result: ProbeResult) {
-        guard result.kind == .vip else { return }
-        // The probe's own notion of "up" (VIPProbe.check): TCP connected and the TLS handshake done.
-        let up = result.facts["tcp"]?.hasPrefix("connected") == true && result.facts["tls"] == "ok"
-        let holders = (result.facts["holders"] ?? "").split(separator: ",")
-            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard result.kind == .vip, let facts = result.observed.vip else { return }
+        // The probe's own notion of "up": TCP connected and the TLS handshake done.
+        let up = facts.up
+        let holders = facts.holders
         timeline.observe(up: up, holders: holders, at: result.at)
         let state: Segment.State = if holders.count > 1 { .splitBrain } else if !up { .down }
             else if holders.count == 1 { .held } else { .unknownHolder }

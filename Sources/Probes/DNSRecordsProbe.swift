@@ -62,12 +62,12 @@ public struct DNSRecordsProbe: Probe {
     func verdict(_ record: ExpectedRecord, _ answer: Result<DNSResponse, ResolverError>) -> ProbeResult {
         let result = compare(record, answer)
         guard result.status == .failed, let until = restarts?.restartingUntil(record.server.name) else { return result }
-        var facts = result.facts
-        facts["seen"] = result.fault.map { "\($0.rawValue): \(result.reason)" } ?? result.reason
+        var facts = result.observed.dnsRecord ?? DNSRecordFacts(desired: record.endpoint.targets, server: record.server.server)
+        facts.seen = result.fault.map { "\($0.rawValue): \(result.reason)" } ?? result.reason
         let left = (until - .now).components.seconds
         var restarting = ProbeResult.failure(kind, result.target, .resolverRestarting, phase: "dns",
                         "\(record.server.name) is restarting its resolver after netagent's changes (for at most \(left) s more)",
-                        facts: facts)
+                        observed: .dnsRecord(facts))
         restarting.latencyMs = result.latencyMs
         return restarting
     }
@@ -76,42 +76,42 @@ public struct DNSRecordsProbe: Probe {
     func compare(_ record: ExpectedRecord, _ answer: Result<DNSResponse, ResolverError>) -> ProbeResult {
         let endpoint = record.endpoint
         let target = "\(endpoint.name) \(endpoint.type.rawValue) @\(record.server.name)"
-        var facts = ["desired": endpoint.targets.joined(separator: ", "), "server": record.server.server.description]
+        var facts = DNSRecordFacts(desired: endpoint.targets, server: record.server.server)
         let response: DNSResponse
         switch answer {
         case .failure(let error):
             let fault: ProbeFault = error.kind == .timeout ? .timeout : error.kind == .unreachable ? .unreachable : .dnsError
-            return .failure(kind, target, fault, phase: "dns", error.message, latency: error.elapsed, facts: facts)
+            return .failure(kind, target, fault, phase: "dns", error.message, latency: error.elapsed, observed: .dnsRecord(facts))
         case .success(let reply):
             response = reply
         }
-        facts["rcode"] = response.rcode.description
-        if !response.cnameChain.isEmpty { facts["cname-chain"] = response.cnameChain.joined(separator: " -> ") }
+        facts.rcode = response.rcode
+        facts.cnameChain = response.cnameChain
         switch response.rcode {
         case .noError: break
         case .nameError:
             return .failure(kind, target, .nxdomain, phase: "dns", "\(endpoint.name) does not exist (NXDOMAIN)",
-                            latency: response.latency, facts: facts)
+                            latency: response.latency, observed: .dnsRecord(facts))
         case .refused:
             return .failure(kind, target, .dnsRefused, phase: "dns", "the server refused the question",
-                            latency: response.latency, facts: facts)
+                            latency: response.latency, observed: .dnsRecord(facts))
         case .serverFailure:
             return .failure(kind, target, .servfail, phase: "dns", "the server answered SERVFAIL",
-                            latency: response.latency, facts: facts)
+                            latency: response.latency, observed: .dnsRecord(facts))
         default:
             return .failure(kind, target, .dnsError, phase: "dns", "the server answered \(response.rcode)",
-                            latency: response.latency, facts: facts)
+                            latency: response.latency, observed: .dnsRecord(facts))
         }
         let found = Self.values(of: endpoint.type, in: response)
-        facts["found"] = found.sorted().joined(separator: ", ")
+        facts.found = found
         let desired = Set(endpoint.targets)
         if found.isEmpty {
             return .failure(kind, target, .missing, phase: "dns", "no \(endpoint.type.rawValue) record for \(endpoint.name)",
-                            latency: response.latency, facts: facts)
+                            latency: response.latency, observed: .dnsRecord(facts))
         }
         if found == desired {
             return ProbeResult(kind: kind, target: target, status: .ok, reason: "matches the plan",
-                               latency: response.latency, facts: facts)
+                               latency: response.latency, observed: .dnsRecord(facts))
         }
         let extra = found.subtracting(desired).sorted(), absent = desired.subtracting(found).sorted()
         let words = (absent.isEmpty ? [] : ["lacks \(absent.joined(separator: ", "))"])
@@ -119,10 +119,10 @@ public struct DNSRecordsProbe: Probe {
         if found.isDisjoint(with: desired) {
             return .failure(kind, target, .wrongTarget, phase: "dns",
                             "points at \(found.sorted().joined(separator: ", ")), the plan says \(endpoint.targets.joined(separator: ", "))",
-                            latency: response.latency, facts: facts)
+                            latency: response.latency, observed: .dnsRecord(facts))
         }
         return .failure(kind, target, .stale, phase: "dns", "stale: " + words.joined(separator: "; "),
-                        latency: response.latency, facts: facts)
+                        latency: response.latency, observed: .dnsRecord(facts))
     }
 
     /// The values of `type` in a response, normalised as `Endpoint` normalises targets.

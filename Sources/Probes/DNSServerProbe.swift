@@ -32,12 +32,13 @@ public struct DNSServerProbe: Probe {
 
     func check(_ target: DNSServerTarget, timeout: Duration) async -> ProbeResult {
         let label = "\(target.name) (\(target.server))"
-        var facts = ["server": target.server.description, "question": "\(question.name) \(question.type.rawValue)"]
         do {
             let response = try await resolver.query(question.name, type: question.type, server: target.server,
                                                     timeout: timeout, tries: 2)
-            facts["rcode"] = response.rcode.description
-            facts["answers"] = response.answers.map { "\($0.data.typeName) \($0.data.text)" }.joined(separator: ", ")
+            let observed = ProbeFacts.dnsServer(DNSServerFacts(
+                server: target.server, question: question,
+                outcome: .answered(rcode: response.rcode, answers: response.answers.map { "\($0.data.typeName) \($0.data.text)" },
+                                   latency: response.latency)))
             let fault: ProbeFault? = switch response.rcode {
             // A CNAME chain that ends without the asked-for type is no answer to an A question.
             case .noError: response.records.isEmpty ? .missing : nil
@@ -49,13 +50,13 @@ public struct DNSServerProbe: Probe {
             guard let fault else {
                 return ProbeResult(kind: kind, target: label, status: .ok,
                                    reason: "answered \(response.records.count) record(s) in \(response.latency.readable)",
-                                   latency: response.latency, facts: facts)
+                                   latency: response.latency, observed: observed)
             }
             let chain = response.cnameChain.isEmpty ? "" : " (only CNAME \(response.cnameChain.joined(separator: " -> ")))"
             let reason = fault == .missing
                 ? "answered NOERROR with no \(question.type.rawValue) record for \(question.name)\(chain)"
                 : "answered \(response.rcode) for \(question.name)"
-            return .failure(kind, label, fault, phase: "dns", reason, latency: response.latency, facts: facts)
+            return .failure(kind, label, fault, phase: "dns", reason, latency: response.latency, observed: observed)
         } catch {
             let fault: ProbeFault = switch error.kind {
             case .timeout: .timeout
@@ -67,7 +68,9 @@ public struct DNSServerProbe: Probe {
             case .unreachable: "the server's port is closed or unreachable (\(error.message))"
             default: error.message
             }
-            return .failure(kind, label, fault, phase: "dns", reason, latency: error.elapsed, facts: facts)
+            let observed = ProbeFacts.dnsServer(DNSServerFacts(server: target.server, question: question,
+                                                               outcome: .failed(error.kind, message: error.message)))
+            return .failure(kind, label, fault, phase: "dns", reason, latency: error.elapsed, observed: observed)
         }
     }
 }

@@ -30,22 +30,17 @@ public struct MTUProbe: Probe {
             return .failure(kind, node.name, .icmpUnavailable, phase: "pmtu", error.message)
         }
         let elapsed = ContinuousClock.now - start
-        var facts = ["address": node.address.description, "expected": "\(expected)", "route-mtu": "\(report.routeMTU)",
-                     "probes": "\(report.probesSent)", "icmp-socket": report.socketKind.rawValue]
-        if let mtu = report.largestAnswered { facts["mtu"] = "\(mtu)" }
-        if let reported = report.reportedMTU { facts["reported-mtu"] = "\(reported)" }
-        if let by = report.reportedBy { facts["reported-by"] = by }
-        if let silent = report.smallestSilent { facts["silent-from"] = "\(silent)" }
+        var facts = MTUFacts(address: node.address, expected: expected, report: report)
         let verdict = Self.verdict(report, expected: expected)
         if let offline = node.offline {
-            facts["offline"] = offline
+            facts.offline = offline
             return ProbeResult(kind: kind, target: node.name, status: .knownOffline, phase: "pmtu",
-                               reason: "known offline (\(offline)); \(verdict.reason)", latency: elapsed, facts: facts)
+                               reason: "known offline (\(offline)); \(verdict.reason)", latency: elapsed, observed: .mtu(facts))
         }
         guard let fault = verdict.fault else {
-            return ProbeResult(kind: kind, target: node.name, status: .ok, reason: verdict.reason, latency: elapsed, facts: facts)
+            return ProbeResult(kind: kind, target: node.name, status: .ok, reason: verdict.reason, latency: elapsed, observed: .mtu(facts))
         }
-        return .failure(kind, node.name, fault, phase: "pmtu", verdict.reason, latency: elapsed, facts: facts)
+        return .failure(kind, node.name, fault, phase: "pmtu", verdict.reason, latency: elapsed, observed: .mtu(facts))
     }
 
     /// The verdict on one report: reachable, black hole, smaller, or as expected.
@@ -53,14 +48,20 @@ public struct MTUProbe: Probe {
         guard let mtu = report.largestAnswered else {
             return (.unreachable, "no echo reply even to a \(PathMTUProbe.floor)-byte packet")
         }
+        // A search the timeout cut short knows a range, not the size: say so.
+        let range = report.undecided(expected: expected).map { " (the search was cut short by the timeout: the path MTU is \($0.lowerBound)…\($0.upperBound))" } ?? ""
         if report.isBlackHole, let silent = report.smallestSilent {
             let note = mtu < expected ? "" : " (at the expected size)"
             return (.mtuBlackHole, "black hole: packets of \(silent) bytes and more vanish with no \"too big\"; "
-                + "\(mtu) bytes get through\(note), expected \(expected)")
+                + "\(mtu) bytes get through\(note), expected \(expected)\(range)")
+        }
+        if mtu < expected, report.cutShort, report.smallestFailing == nil {
+            return (.timeout, "path MTU search cut short by the timeout: \(mtu) bytes get through, larger sizes undecided; "
+                + "expected \(expected) (raise probes.mtu.timeout)")
         }
         if mtu < expected {
             let by = report.reportedBy.map { " (\"fragmentation needed\" from \($0))" } ?? ""
-            return (.mtuSmaller, "path MTU \(mtu) is below the expected \(expected)\(by)")
+            return (.mtuSmaller, "path MTU \(mtu) is below the expected \(expected)\(by)\(range)")
         }
         return (nil, "path MTU \(mtu) as expected")
     }

@@ -18,8 +18,10 @@ public enum ProbeFault: String, Codable, Sendable, Hashable, CaseIterable {
     case refused
     /// No route or no host (ICMP unreachable, ARP unanswered, a closed DNS port).
     case unreachable
-    /// Echo requests went unanswered while TCP worked, or only some came back.
+    /// More echo requests than `probes.nodes.maxLoss` went unanswered while some came back.
     case packetLoss = "packet-loss"
+    /// The median echo round trip is above `probes.nodes.maxLatency`.
+    case highLatency = "high-latency"
     /// Neither ICMP socket could be opened (the sysctl range or CAP_NET_RAW is missing).
     case icmpUnavailable = "icmp-unavailable"
     /// A DNS server answered REFUSED.
@@ -61,8 +63,10 @@ public enum ProbeFault: String, Codable, Sendable, Hashable, CaseIterable {
     case cnameMismatch = "cname-mismatch"
 }
 
-/// One probe's verdict on one target: what failed, in which phase, why in words, and the
-/// values it observed. Never a bare Bool.
+/// One probe's verdict on one target: what failed, in which phase, why in words, and what it
+/// observed, typed (`observed`) with its string view (`facts`) made from it once. Never a bare Bool.
+/// Encodes (for `probe --output json`) as before: the string view, not the typed facts; a
+/// decoded result (another process's output) has the string view only (`observed` is `.none`).
 public struct ProbeResult: Codable, Sendable, Hashable {
     /// ok: healthy. failed: a fault. knownOffline: the configuration says the target is down
     /// (it is still probed, but never counts as a failure).
@@ -79,14 +83,19 @@ public struct ProbeResult: Codable, Sendable, Hashable {
     public var reason: String
     /// Milliseconds the target took (the whole check, or its main round trip).
     public var latencyMs: Double?
-    /// Observed values: `mtu`, `holder`, `tcp/6443`, `icmp`, `rcode`, `answers`, ….
-    public var facts: [String: String]
+    /// What the probe observed, typed: what causes, alerts and the status page read.
+    public var observed: ProbeFacts { didSet { facts = observed.strings } }
+    /// The string view of `observed` (`mtu`, `holder`, `tcp/6443`, `icmp`, `rcode`, `answers`, …),
+    /// for JSON and mails; nobody parses it back.
+    public private(set) var facts: [String: String]
     public var at: Date
 
     public var ok: Bool { status != .failed }
 
+    enum CodingKeys: String, CodingKey { case kind, target, status, fault, phase, reason, latencyMs, facts, at }
+
     public init(kind: ProbeKind, target: String, status: Status, fault: ProbeFault? = nil, phase: String? = nil,
-                reason: String, latency: Duration? = nil, facts: [String: String] = [:], at: Date = Date()) {
+                reason: String, latency: Duration? = nil, observed: ProbeFacts = .none, at: Date = Date()) {
         self.kind = kind
         self.target = target
         self.status = status
@@ -94,18 +103,34 @@ public struct ProbeResult: Codable, Sendable, Hashable {
         self.phase = phase
         self.reason = reason
         latencyMs = latency.map(Self.milliseconds)
-        self.facts = facts
+        self.observed = observed
+        facts = observed.strings
         self.at = at
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let values = try decoder.container(keyedBy: CodingKeys.self)
+        kind = try values.decode(ProbeKind.self, forKey: .kind)
+        target = try values.decode(String.self, forKey: .target)
+        status = try values.decode(Status.self, forKey: .status)
+        fault = try values.decodeIfPresent(ProbeFault.self, forKey: .fault)
+        phase = try values.decodeIfPresent(String.self, forKey: .phase)
+        reason = try values.decode(String.self, forKey: .reason)
+        latencyMs = try values.decodeIfPresent(Double.self, forKey: .latencyMs)
+        observed = .none
+        facts = try values.decode([String: String].self, forKey: .facts)
+        at = try values.decode(Date.self, forKey: .at)
     }
 
     /// A failed result with its named fault.
     public static func failure(_ kind: ProbeKind, _ target: String, _ fault: ProbeFault, phase: String, _ reason: String,
-                               latency: Duration? = nil, facts: [String: String] = [:]) -> ProbeResult {
+                               latency: Duration? = nil, observed: ProbeFacts = .none) -> ProbeResult {
         ProbeResult(kind: kind, target: target, status: .failed, fault: fault, phase: phase, reason: reason,
-                    latency: latency, facts: facts)
+                    latency: latency, observed: observed)
     }
 
-    static func milliseconds(_ duration: Duration) -> Double {
+    /// A duration in milliseconds, to the microsecond.
+    public static func milliseconds(_ duration: Duration) -> Double {
         let (seconds, atto) = duration.components
         return ((Double(seconds) * 1000 + Double(atto) / 1e15) * 1000).rounded() / 1000
     }
@@ -113,7 +138,7 @@ public struct ProbeResult: Codable, Sendable, Hashable {
 
 extension Duration {
     /// "12.3ms" for people.
-    var readable: String {
+    public var readable: String {
         let ms = ProbeResult.milliseconds(self)
         return ms >= 1000 ? String(format: "%.2fs", ms / 1000) : String(format: "%.1fms", ms)
     }

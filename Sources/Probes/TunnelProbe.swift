@@ -87,19 +87,19 @@ public struct TunnelProbe: Probe {
                                                                 maxBodyBytes: HTTPBodyLimit.tunnelReady))
             let object = (try? JSONSerialization.jsonObject(with: response.body)) as? [String: Any]
             let connections = (object?["readyConnections"] as? NSNumber)?.intValue
-            let facts = ["http-status": "\(response.status)", "ready-connections": connections.map(String.init) ?? "absent",
-                         "min-connections": "\(minConnections)"]
+            let facts = ProbeFacts.tunnelReady(TunnelReadyFacts(httpStatus: response.status, readyConnections: connections,
+                                                                minConnections: minConnections))
             guard let connections else {
                 return .failure(kind, target, .tunnelNotReady, phase: "ready",
-                                "HTTP \(response.status) without readyConnections", latency: response.duration, facts: facts)
+                                "HTTP \(response.status) without readyConnections", latency: response.duration, observed: facts)
             }
             guard response.status == 200, connections >= minConnections else {
                 return .failure(kind, target, .tunnelNotReady, phase: "ready",
                                 "\(connections) ready connection(s), at least \(minConnections) needed (HTTP \(response.status))",
-                                latency: response.duration, facts: facts)
+                                latency: response.duration, observed: facts)
             }
             return ProbeResult(kind: kind, target: target, status: .ok, reason: "\(connections) ready connections",
-                               latency: response.duration, facts: facts)
+                               latency: response.duration, observed: facts)
         } catch {
             let fault: ProbeFault = error.isTimeout ? .timeout : .unreachable
             return .failure(kind, target, fault, phase: "ready", "cloudflared's /ready cannot be read: \(error)")
@@ -111,16 +111,19 @@ public struct TunnelProbe: Probe {
         let target = "tunnel \(tunnelID)"
         do {
             let status = try await statusSource.status(ofTunnel: tunnelID)
-            let facts = ["status": status.health.rawValue, "connections": "\(status.connections)"]
+            let facts = ProbeFacts.tunnelAPI(status)
             guard status.health == .healthy else {
                 return .failure(kind, target, .tunnelUnhealthy, phase: "api",
                                 "the Cloudflare API reports the tunnel \(status.health.rawValue) with \(status.connections) connection(s)",
-                                facts: facts)
+                                observed: facts)
             }
             return ProbeResult(kind: kind, target: target, status: .ok,
-                               reason: "healthy with \(status.connections) connection(s)", facts: facts)
+                               reason: "healthy with \(status.connections) connection(s)", observed: facts)
         } catch {
-            return .failure(kind, target, .unreachable, phase: "api", "the tunnel status cannot be read: \(error)")
+            let transport = (error as? any CarriesTransportError)?.transport
+            return .failure(kind, target, transport?.isTimeout == true ? .timeout : .unreachable, phase: "api",
+                            "the tunnel status cannot be read: \(error)",
+                            observed: .tunnelAPIUnreadable(transport: transport, message: "\(error)"))
         }
     }
 
@@ -135,16 +138,15 @@ public struct TunnelProbe: Probe {
                 return .failure(kind, target, error.kind == .timeout ? .timeout : .dnsError, phase: "cname", error.message)
             case .success(let response):
                 let found = DNSRecordsProbe.values(of: .cname, in: response)
-                let facts = ["rcode": response.rcode.description, "cname": found.sorted().joined(separator: ", "),
-                             "expected": cnameTarget]
+                let facts = ProbeFacts.tunnelCNAME(TunnelCNAMEFacts(rcode: response.rcode, found: found, expected: cnameTarget))
                 if found == [cnameTarget] {
                     return ProbeResult(kind: kind, target: target, status: .ok, reason: "CNAME to the tunnel",
-                                       latency: response.latency, facts: facts)
+                                       latency: response.latency, observed: facts)
                 }
                 let why = response.rcode != .noError ? "answered \(response.rcode)"
                     : found.isEmpty ? "has no CNAME" : "CNAMEs to \(found.sorted().joined(separator: ", "))"
                 return .failure(kind, target, .cnameMismatch, phase: "cname", "\(name) \(why), not \(cnameTarget)",
-                                latency: response.latency, facts: facts)
+                                latency: response.latency, observed: facts)
             }
         }
     }

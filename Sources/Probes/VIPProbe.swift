@@ -48,57 +48,73 @@ public final class VIPProbe: Probe {
         let start = ContinuousClock.now
         async let tcp = TCPProbe.connect(to: vip, port: port, timeout: timeout)
         async let tls = handshake(timeout: timeout)
-        async let arp = arpVIP(timeout: timeout)
+        async let arpAsk = arpVIP(timeout: timeout)
         async let learned = learnMACs(timeout: timeout)
-        let (tcpResult, tlsError, arpResult, nodeMACs) = await (tcp, tls, arp, learned)
+        let (tcpResult, tlsError, arpResult, nodeMACs) = await (tcp, tls, arpAsk, learned)
         let names = state.withLock { state in
             state.macs.merge(nodeMACs) { _, new in new }
             return state.macs
         }
         let target = "\(vip):\(port)"
-        var facts = ["tcp": "\(tcpResult.outcome.rawValue) \(tcpResult.latency.readable)",
-                     "tls": tlsError.map { "failed: \($0)" } ?? "ok"]
         var holders: [String] = []
         var arpProblem: String?
+        let arp: VIPFacts.ARP
         switch arpResult {
         case .success(let replies):
             holders = replies.macs.map { names[$0] ?? $0 }
-            facts["holder-macs"] = replies.macs.joined(separator: ", ")
-            facts["interface"] = replies.interface
+            arp = .answered(macs: replies.macs, interface: replies.interface)
         case .failure(let error):
             arpProblem = error.message
+            arp = .unavailable(error.message)
         }
-        facts["holders"] = holders.joined(separator: ", ")
-        if holders.count == 1 { facts["holder"] = holders[0] }
-        let up = tcpResult.outcome == .connected && tlsError == nil
+        var facts = VIPFacts(tcp: PortOutcome(port: port, tcpResult), tlsError: tlsError, arp: arp, holders: holders)
         let now = Date()
-        let events = state.withLock { $0.timeline.observe(up: up, holders: holders, at: now) }
-        if let failover = (events.last { $0.kind == .failover }) {
-            facts["failover"] = "\(failover.oldHolder ?? "?") -> \(failover.newHolder ?? "?") after "
-                + String(format: "%.3fs", failover.durationSeconds ?? 0)
-        }
+        let events = state.withLock { $0.timeline.observe(up: facts.up, holders: holders, at: now) }
+        facts.failover = events.last { (event: VIPEvent) in event.kind == .failover }
+        facts.moving = await movement(holders: holders, arpAnswered: arpProblem == nil, failover: facts.failover,
+                                      failed: !facts.up, names: names, timeout: timeout)
+        let observed = ProbeFacts.vip(facts)
         let elapsed = ContinuousClock.now - start
         if holders.count > 1 {
             return .failure(kind, target, .splitBrain, phase: "arp",
                             "split brain: \(holders.count) MACs answer ARP for \(vip): \(holders.joined(separator: ", "))",
-                            latency: elapsed, facts: facts)
+                            latency: elapsed, observed: observed)
         }
         if tcpResult.outcome != .connected {
             return .failure(kind, target, .vipDown, phase: "connect",
                             "\(vip):\(port) \(tcpResult.message)" + (holders.first.map { " (ARP: held by \($0))" } ?? ""),
-                            latency: elapsed, facts: facts)
+                            latency: elapsed, observed: observed)
         }
         if let tlsError {
             return .failure(kind, target, .tlsFailed, phase: "tls", "TLS handshake with \(vip):\(port) failed: \(tlsError)",
-                            latency: elapsed, facts: facts)
+                            latency: elapsed, observed: observed)
         }
         if let arpProblem {
-            return .failure(kind, target, .arpUnavailable, phase: "arp", arpProblem, latency: elapsed, facts: facts)
+            return .failure(kind, target, .arpUnavailable, phase: "arp", arpProblem, latency: elapsed, observed: observed)
         }
         guard let holder = holders.first else {
-            return .failure(kind, target, .noHolder, phase: "arp", "nobody answers ARP for \(vip)", latency: elapsed, facts: facts)
+            return .failure(kind, target, .noHolder, phase: "arp", "nobody answers ARP for \(vip)", latency: elapsed, observed: observed)
         }
-        return ProbeResult(kind: kind, target: target, status: .ok, reason: "up, held by \(holder)", latency: elapsed, facts: facts)
+        return ProbeResult(kind: kind, target: target, status: .ok, reason: "up, held by \(holder)", latency: elapsed, observed: observed)
+    }
+
+    /// Whether the VIP has no holder or is moving, in words (the `moving` fact; the alert
+    /// policy's `vip-moving` condition, which mutes the TLS and API-port alerts that follow from
+    /// a failover): nobody answers ARP for it, the holder changed since the last round, or a
+    /// failed round's second ARP, asked after TCP/TLS gave up, finds another holder than the
+    /// first (the VIP left while the handshake ran). Nil when one node holds it steadily.
+    private func movement(holders: [String], arpAnswered: Bool, failover: VIPEvent?, failed: Bool,
+                          names: [String: String], timeout: Duration) async -> String? {
+        guard arpAnswered else { return nil }
+        if holders.isEmpty { return "nobody holds \(vip)" }
+        if let failover { return "moved from \(failover.oldHolder ?? "?") to \(failover.newHolder ?? "?")" }
+        guard failed, holders.count == 1 else { return nil }
+        guard let after = try? await ARPProbe.replies(for: vip, interface: interface, count: 1, timeout: min(timeout, .seconds(1))) else {
+            return nil
+        }
+        let now = after.macs.map { names[$0] ?? $0 }
+        guard now != holders else { return nil }
+        return "moved during the probe: held by \(holders[0]) at the start, " + (now.isEmpty ? "by nobody" : "by \(now.joined(separator: ", "))") + " after"
     }
 
     /// The one request netagent sends without verifying the certificate: a bare GET of

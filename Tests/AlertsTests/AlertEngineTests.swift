@@ -71,6 +71,41 @@ struct AlertEngineTests {
         #expect(Self.subjects([(0, results), (120, results)]).subjects == expected)
     }
 
+    /// Issue 18: a failover (the VIP leaves k8s-1, nobody holds it, k8s-3 takes it) mails
+    /// vip-down and its resolution only: the TLS handshake and the API ports that fail while the
+    /// VIP has no holder or is moving are inhibited by the `vip-moving` condition, which is
+    /// itself never mailed nor listed as open. `for: 0`, `groupWait: 0`: nothing hides behind timing.
+    @Test func aFailoverMailsVIPDownAndNothingElse() {
+        let policy = Fixture.policy(for: 0)
+        let apiPort = Fixture.nodePorts("k8s-1", failing: [6443])
+        var engine = AlertEngine(policy: policy)
+        var subjects: [String] = []
+        let rounds: [(TimeInterval, [ProbeResult])] = [
+            (0, [Fixture.vip(up: true)]),
+            (1, [Fixture.vipTLS(moving: "moved during the probe: held by k8s-1 at the start, by nobody after"), apiPort]),
+            (2, [Fixture.moving(Fixture.vip(up: false), "nobody holds 10.0.60.10"), apiPort]),
+        ]
+        for (at, results) in rounds {
+            subjects += engine.run(results, at: Fixture.at(at)).map { AlertMessage.subject($0, cluster: "home") }
+            #expect(!engine.state.open.contains { $0.key.rule == .vipMoving })
+        }
+        #expect(engine.state.alerts.keys.contains { $0.rule == .vipMoving }, "the condition holds while the VIP moves")
+        // k8s-3 takes the VIP; the first round on it still fails TLS, then all is well.
+        subjects += engine.run([Fixture.vipTLS(moving: "moved from k8s-1 to k8s-3"), Fixture.nodeOK("k8s-1")], at: Fixture.at(3))
+            .map { AlertMessage.subject($0, cluster: "home") }
+        subjects += engine.run([Fixture.vip(up: true, holder: "k8s-3")], at: Fixture.at(4)).map { AlertMessage.subject($0, cluster: "home") }
+        #expect(subjects == ["[FIRING:1] home: control-plane VIP down (10.0.60.10:6443)",
+                             "[RESOLVED] home: control-plane VIP down (10.0.60.10:6443)"])
+        #expect(engine.state.alerts.isEmpty, "\(engine.state.alerts.keys)")
+    }
+
+    /// Without a failover the same TLS failure and API port are news.
+    @Test func aTLSFailureOnASteadyHolderIsMailed() {
+        let subjects = Self.subjects([(0, [Fixture.vipTLS(moving: nil), Fixture.nodePorts("k8s-1", failing: [6443])])],
+                                     policy: Fixture.policy(for: 0)).subjects
+        #expect(subjects == ["[FIRING:1] home: API server ports failing (k8s-1)", "[FIRING:1] home: VIP TLS handshake failing (10.0.60.10:6443)"])
+    }
+
     @Test func inhibitionHoldsWhileTheSourceIsOnlyPending() {
         // The MTU probe saw the dead node first; the node probe catches up a minute later.
         let subjects = Self.subjects([

@@ -2,6 +2,7 @@ import Alerts
 import DNSCore
 import Foundation
 import NetAgent
+import NetIO
 import Probes
 import Testing
 
@@ -32,15 +33,18 @@ struct SignalAndMessageTests {
         #expect(signal?.key.rule.rawValue == rule)
         if let signal {
             #expect(signal.key.target == result.target)
-            #expect(signal.summary == result.reason)
+            // The mail says the cause `check` says (ProbeCauses), not the probe's bare reason.
+            #expect(signal.summary == result.cause)
         }
     }
 
     @Test func theDriftedRecordAndVIPAreFacts() throws {
+        let server = try DNSServer(address: "10.0.60.53")
+        let facts = DNSRecordFacts(desired: ["10.0.60.10"], server: server, rcode: .noError, found: ["10.0.60.99", "10.0.60.10"])
         let record = try #require(AlertSignals.signal(for: .failure(.dnsRecords, "jellyfin.example.com A", .stale, phase: "dns",
-                                                                    "stale", facts: ["answers": "10.0.60.99"])))
+                                                                    "stale", observed: .dnsRecord(facts))))
         #expect(record.facts["record"] == "jellyfin.example.com A")
-        #expect(record.facts["answers"] == "10.0.60.99")
+        #expect(record.facts["found"] == "10.0.60.10, 10.0.60.99")
         #expect(record.facts["fault"] == "stale")
         #expect(AlertSignals.signal(for: Fixture.nodeDown("k8s-6"))?.node == "k8s-6")
     }

@@ -113,7 +113,7 @@ struct ClientTests {
             let error = await #expect(throws: CloudflareError.self) { try await rig.provider.preflight() }
             #expect(error?.kind == .missingPermission)
             #expect(error?.code == 10000)
-            #expect(error?.description.contains("lacks the DNS:Edit permission on zone example.test") == true)
+            #expect(error?.description.contains("token valid but lacks DNS:Edit on zone example.test") == true)
         }
     }
 
@@ -204,5 +204,58 @@ struct ApplyFaultTests {
             ])
             #expect(await rig.lines(zone: 0).isEmpty)
         }
+    }
+}
+
+/// A 403 code 10000 means a bad token or a missing permission: the client asks the token
+/// verify and says which (issue 18).
+struct TokenVerifyAfterAuthenticationErrorTests {
+    static let zone = SimulatedZone(name: "example.test")
+
+    @Test func aRevokedTokenIsToldInvalidByTheVerify() async throws {
+        try await Rig.with(.init(zones: [Self.zone])) { rig in
+            await rig.simulator.faults.revokeToken("lab-token", answering: .authenticationError)
+            let error = await #expect(throws: CloudflareError.self) { _ = try await rig.provider.records() }
+            #expect(error?.kind == .invalidToken)
+            #expect(error?.code == 10000)
+            #expect(error?.tokenVerify == .invalid("1000 Invalid API Token"))
+            #expect(error?.description.contains("token invalid or revoked") == true)
+            #expect(await rig.simulator.requests().contains { $0.path.hasSuffix("/user/tokens/verify") && $0.status == 401 })
+        }
+    }
+
+    @Test func aValidTokenWithoutZoneReadIsToldLackingThePermission() async throws {
+        let options = CloudflareSimulator.Options(tokens: [CloudflareSimulator.Token("lab-token", permissions: [.tunnelRead])], zones: [Self.zone])
+        try await Rig.with(options) { rig in
+            let error = await #expect(throws: CloudflareError.self) { _ = try await rig.provider.records() }
+            #expect(error?.kind == .missingPermission)
+            #expect(error?.tokenVerify == .active)
+            #expect(error?.description.contains("token valid but lacks Zone:Read") == true, "\(String(describing: error))")
+        }
+    }
+
+    @Test func anAccountOwnedTokenIsVerifiedOnItsAccountsPath() async throws {
+        let options = CloudflareSimulator.Options(
+            tokens: [CloudflareSimulator.Token("lab-token", permissions: [.tunnelRead], accountOwned: true)], zones: [Self.zone])
+        try await options.simulatorRunning { url, simulator in
+            let client = CloudflareClient(baseURL: url, token: "lab-token", accountID: options.accountID)
+            let error = await #expect(throws: CloudflareError.self) { _ = try await client.zones(named: "example.test") }
+            #expect(error?.kind == .missingPermission)
+            #expect(error?.tokenVerify == .active)
+            let verifies = await simulator.requests().filter { $0.path.hasSuffix("tokens/verify") }.map(\.status)
+            #expect(verifies == [401, 200])
+            // Without the account the user path's "no" stands.
+            let alone = CloudflareClient(baseURL: url, token: "lab-token")
+            let unknown = await #expect(throws: CloudflareError.self) { _ = try await alone.zones(named: "example.test") }
+            #expect(unknown?.kind == .invalidToken)
+        }
+    }
+}
+
+extension CloudflareSimulator.Options {
+    /// Runs `body` with a simulator of these options listening.
+    func simulatorRunning(_ body: (String, CloudflareSimulator) async throws -> Void) async throws {
+        let simulator = CloudflareSimulator(self)
+        try await simulator.withRunning { url in try await body(url, simulator) }
     }
 }

@@ -9,7 +9,7 @@ import TestSupport
 @Suite(.enabled(if: getuid() == 0 || Repository.isCI, "needs root for network namespaces (runs under CI=true)"))
 struct NetworkFaultTests {
     /// The bed's healthy nodes (w2, w3, w4 and far carry faults of their own and are left out).
-    static let config = """
+    static let cluster = """
         cluster:
           name: bed
           network: 198.18.0.0/16
@@ -23,6 +23,11 @@ struct NetworkFaultTests {
         sources:
           manifests: []
         providers: []
+        """
+
+    /// `cluster` probed every second.
+    static let config = cluster + """
+
         probes:
           interval: 1s
           nodes: { tcpPorts: [50000, 10250], controlPlanePorts: [6443], icmp: true, timeout: 1s }

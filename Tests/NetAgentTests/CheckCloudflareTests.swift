@@ -50,4 +50,46 @@ struct CheckCloudflareTests {
             #expect(synced.compactMap { $0["reason"] as? String } == ["in sync (2 desired records)", "in sync (2 desired records)"], "the provider's desired records, over both zones")
         }
     }
+
+    /// Issue 18: a revoked token answered 403 code 10000 (a bad token *or* a missing permission):
+    /// `check` follows it with the token verify, names the token as the first failing line, and the
+    /// other zone's line follows from it. A token that is valid but lacks Zone:Read says so.
+    @Test func aRevokedTokenIsTheRootAndAMissingPermissionIsNamed() async throws {
+        let folder = try Repository.temporaryFolder("check-cloudflare-token")
+        try CloudflarePlanTests.manifests.write(to: folder.appendingPathComponent("routes.yaml"), atomically: true, encoding: .utf8)
+        let home = SimulatedZone(name: "home.test"), other = SimulatedZone(name: "other.test")
+        let binary = try #require(Netagent.binary, "the netagent binary is not built")
+        let tokens = [CloudflareSimulator.Token("lab-token"), CloudflareSimulator.Token("dns-only", permissions: [.dnsEdit, .tunnelRead])]
+        let simulator = CloudflareSimulator(CloudflareSimulator.Options(tokens: tokens, zones: [home, other]))
+        try await simulator.withRunning { url in
+            let file = folder.appendingPathComponent("netagent.yaml")
+            try CloudflarePlanTests.config(folder: folder, url: url).write(to: file, atomically: true, encoding: .utf8)
+            func check(token: String) async throws -> (status: Int32, checks: [[String: Any]], table: String) {
+                let environment = ProcessInfo.processInfo.environment.merging(["NETAGENT_TEST_CF_TOKEN": token]) { $1 }
+                let run = try await Netagent.run(binary, ["check", "--config", file.path, "--output", "json"], environment: environment)
+                let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any], "\(run.stderr)")
+                #expect(JSONShape.problems(object, schema: try JSONShape.schema("docs/check.schema.json")).isEmpty)
+                let table = try await Netagent.run(binary, ["check", "--config", file.path], environment: environment)
+                return (run.status, (object["checks"] as? [[String: Any]]) ?? [], table.stdout)
+            }
+
+            await simulator.faults.revokeToken("lab-token", answering: .authenticationError)
+            let revoked = try await check(token: "lab-token")
+            #expect(revoked.status == 1)
+            let failing = revoked.checks.filter { $0["ok"] as? Bool == false }
+            let root = try #require(failing.first)
+            #expect((root["reason"] as? String ?? "").contains("token invalid or revoked (1000 Invalid API Token)"), "\(failing)")
+            #expect(root["followsFrom"] == nil)
+            #expect(failing.dropFirst().allSatisfy { ($0["followsFrom"] as? [String: String])?["target"] == root["target"] as? String },
+                    "\(failing)")
+            let firstFail = revoked.table.split(separator: "\n").first { $0.contains("FAIL") } ?? ""
+            #expect(firstFail.contains("token invalid or revoked"), "\(revoked.table)")
+            #expect(await simulator.requests().contains { $0.path == "/user/tokens/verify" && $0.status == 401 })
+
+            let lacking = try await check(token: "dns-only")
+            #expect(lacking.status == 1)
+            let line = try #require(lacking.checks.first { $0["ok"] as? Bool == false })
+            #expect((line["reason"] as? String ?? "").contains("token valid but lacks Zone:Read on zone home.test"), "\(lacking.checks)")
+        }
+    }
 }

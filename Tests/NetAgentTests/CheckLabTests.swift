@@ -6,7 +6,7 @@ import Glibc
 import Kube
 import Lab
 import NetAgent
-import NetIO
+@testable import NetIO
 import Probes
 import State
 import TestSupport
@@ -184,10 +184,11 @@ struct CheckLabTests {
         let policy = AlertPolicy(cluster: "lab", from: "netagent@home.test", to: ["owner@home.test"], forDuration: 60, groupWait: 0)
         let service = try await AlertService(policy: policy, store: try StateStore(path: statePath),
                                              mailer: AlertMailer(relay: SMTPRelay(url: relayURL, startTLS: .none, timeout: .seconds(5))))
-        var facts = ["role": "worker", "address": "198.18.0.26", "icmp": "0/3 replies"]
-        for port in [50000, 10250] { facts["tcp/\(port)"] = "timeout 2.0s" }
+        let ports = [50000, 10250].map { PortOutcome(port: $0, TCPConnectResult(outcome: .timeout, latency: .seconds(2), errorNumber: 0, message: "")) }
+        let facts = NodeFacts(address: IPAddress("198.18.0.26")!, role: .worker, ports: ports,
+                              echo: .measured(PingResult(sent: 3, received: 0, roundTrips: [], socketKind: .unprivileged)))
         let down = ProbeResult(kind: .nodes, target: "k8s-6", status: .failed, fault: .timeout, phase: "connect",
-                               reason: "node does not answer", facts: facts)
+                               reason: "node does not answer", observed: .node(facts))
         let start = Date().addingTimeInterval(-600)
         await service.observe([down], at: start)
         _ = try await service.step(now: start)

@@ -104,6 +104,22 @@ struct ConfigErrorTests {
                    path: "server.listen", line: 7, message: "not ADDRESS:PORT"),
         BrokenFile(name: "vip probe without cluster.vip", yaml: minimal + "probes:\n  vip: { port: 6443 }\n",
                    path: "probes.vip", line: 7, message: "needs cluster.vip"),
+        BrokenFile(name: "echoes that do not fit in half the timeout", yaml: minimal + """
+            probes:
+              nodes: { timeout: 2s, echoCount: 50, echoSpacing: 40ms }
+            """, path: "probes.nodes.echoSpacing", line: 7, message: "50 echoes 40ms apart take 2s, more than half the timeout (1s)"),
+        BrokenFile(name: "too many echoes at the default spacing", yaml: minimal + """
+            probes:
+              nodes: { echoCount: 100 }
+            """, path: "probes.nodes.echoCount", line: 7, message: "100 echoes 20ms apart take 2s"),
+        BrokenFile(name: "a latency threshold that cannot be measured", yaml: minimal + """
+            probes:
+              nodes: { maxLatency: 1500ms }
+            """, path: "probes.nodes.maxLatency", line: 7, message: "cannot be measured"),
+        BrokenFile(name: "loss as a percentage", yaml: minimal + """
+            probes:
+              nodes: { maxLoss: 20 }
+            """, path: "probes.nodes.maxLoss", line: 7, message: "must be between 0 and 1"),
         BrokenFile(name: "tunnel id not a UUID", yaml: minimal + """
             probes:
               tunnel: { readyURL: "http://cloudflared:2000/ready", tunnelID: abc }

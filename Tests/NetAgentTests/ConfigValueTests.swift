@@ -85,3 +85,21 @@ struct ConfigValueTests {
         #expect(select.excludeDomains == [".private.home.test"])
     }
 }
+
+@Suite("probes.nodes echo and link thresholds")
+struct NodeLinkConfigTests {
+    @Test func theDefaultsAndTheKeysReachTheNodesProbe() throws {
+        let defaults = try #require(ConfigFixtures.load(ConfigFixtures.minimal + "probes:\n  nodes: {}\n")?.probes.nodes)
+        #expect(defaults.echoCount == 40 && defaults.echoSpacing == .milliseconds(20))
+        #expect(defaults.maxLatency == .milliseconds(100) && defaults.maxLoss == 0.2)
+        let config = try #require(ConfigFixtures.load(ConfigFixtures.minimal + """
+            probes:
+              nodes: { timeout: 3s, echoCount: 20, echoSpacing: 50ms, maxLatency: 300ms, maxLoss: 0.3 }
+            """))
+        let factory = ProbeFactory(config: config)
+        // The defaults never refuse a short timeout: the echoes are spaced closer instead.
+        #expect(ConfigFixtures.load(ConfigFixtures.minimal + "probes:\n  nodes: { timeout: 500ms }\n")?.probes.nodes?.echoCount == 40)
+        #expect(factory.echoCount == 20 && factory.echoSpacing == .milliseconds(50))
+        #expect(factory.link.maxLatency == .milliseconds(300) && factory.link.maxLoss == 0.3)
+    }
+}

@@ -3,7 +3,7 @@ import DNSCore
 @testable import Diagnosis
 import Foundation
 @testable import NetAgent
-import NetIO
+@testable import NetIO
 import Probes
 import Testing
 
@@ -17,20 +17,23 @@ struct StatusPageTests {
     }
 
     static func nodesResult(_ target: String, _ status: ProbeResult.Status, fault: ProbeFault? = nil, reason: String,
-                            tcp: [Int: String], icmp: String? = "3/3 replies, median 0.1ms", loss: String = "0%") -> ProbeResult {
-        var facts: [String: String] = ["loss": loss]
-        for (port, outcome) in tcp { facts["tcp/\(port)"] = "\(outcome) 0.2ms" }
-        if let icmp { facts["icmp"] = icmp }
+                            tcp: [Int: TCPConnectResult.Outcome], replies: Int? = 3) -> ProbeResult {
+        let ports = tcp.map { PortOutcome(port: $0.key, TCPConnectResult(outcome: $0.value, latency: .microseconds(200), errorNumber: 0, message: "")) }
+        let echo: NodeFacts.Echo = replies.map {
+            .measured(PingResult(sent: 3, received: $0, roundTrips: Array(repeating: .microseconds(100), count: $0), socketKind: .unprivileged))
+        } ?? .notProbed
+        let facts = NodeFacts(address: IPAddress("198.18.0.99")!, role: .worker, ports: ports, echo: echo)
         return ProbeResult(kind: .nodes, target: target, status: status, fault: fault, phase: fault == nil ? nil : "connect",
-                           reason: reason, facts: facts, at: t0)
+                           reason: reason, observed: .node(facts), at: t0)
     }
 
     static func vipResult(up: Bool, holders: [String], at offset: Double) -> ProbeResult {
-        ProbeResult(kind: .vip, target: "198.18.0.10:6443", status: up && holders.count == 1 ? .ok : .failed,
-                    fault: up ? (holders.count > 1 ? .splitBrain : nil) : .vipDown, reason: up ? "up" : "198.18.0.10:6443 refused",
-                    facts: ["tcp": up ? "connected 0.3ms" : "refused 0.1ms", "tls": up ? "ok" : "failed: no connection",
-                            "holders": holders.joined(separator: ", ")],
-                    at: t0.addingTimeInterval(offset))
+        let tcp = TCPConnectResult(outcome: up ? .connected : .refused, latency: .microseconds(300), errorNumber: 0, message: "")
+        let facts = VIPFacts(tcp: PortOutcome(port: 6443, tcp), tlsError: up ? nil : "no connection",
+                             arp: .answered(macs: holders.map { _ in "02:00:00:00:00:01" }, interface: "eth0"), holders: holders)
+        return ProbeResult(kind: .vip, target: "198.18.0.10:6443", status: up && holders.count == 1 ? .ok : .failed,
+                           fault: up ? (holders.count > 1 ? .splitBrain : nil) : .vipDown, reason: up ? "up" : "198.18.0.10:6443 refused",
+                           observed: .vip(facts), at: t0.addingTimeInterval(offset))
     }
 
     @Test("the grid: a row per configured node, offline ones too; cells say the reason in words, coloured by state")
@@ -38,13 +41,15 @@ struct StatusPageTests {
         let nodes = [try Self.node("cp1", "198.18.0.11", .controlplane), try Self.node("w1", "198.18.0.21"),
                      try Self.node("w4", "198.18.0.24", offline: "PSU not working"), try Self.node("w9", "198.18.0.29")]
         let latest = [
-            Self.nodesResult("cp1", .ok, reason: "all 3 ports connect", tcp: [6443: "connected", 50000: "connected", 10250: "connected"]),
+            Self.nodesResult("cp1", .ok, reason: "all 3 ports connect", tcp: [6443: .connected, 50000: .connected, 10250: .connected]),
             Self.nodesResult("w1", .failed, fault: .refused, reason: "port 10250 on 198.18.0.21: refused",
-                             tcp: [50000: "connected", 10250: "refused"]),
+                             tcp: [50000: .connected, 10250: .refused]),
             Self.nodesResult("w4", .knownOffline, reason: "known offline (PSU not working); as expected",
-                             tcp: [50000: "timeout", 10250: "timeout"], icmp: "0/3 replies", loss: "100%"),
+                             tcp: [50000: .timeout, 10250: .timeout], replies: 0),
             ProbeResult(kind: .mtu, target: "w1", status: .failed, fault: .mtuSmaller, phase: "pmtu", reason: "path MTU 1400 is below the expected 1500",
-                        facts: ["mtu": "1400", "expected": "1500"], at: Self.t0),
+                        observed: .mtu(MTUFacts(address: IPAddress("198.18.0.21")!, expected: 1500, report: PathMTUReport(
+                            largestAnswered: 1400, smallestSilent: nil, reportedMTU: 1400, reportedBy: nil, routeMTU: 1500,
+                            probesSent: 4, socketKind: .unprivileged))), at: Self.t0),
             Self.vipResult(up: true, holders: ["cp1"], at: 0),
         ]
         let rows = StatusSnapshot.nodeRows(nodes: nodes, columns: [.tcp, .icmp, .mtu, .vip], latest: latest)
@@ -52,7 +57,7 @@ struct StatusPageTests {
         #expect(rows[0].cells.map(\.state) == [.ok, .ok, .unknown, .ok])
         #expect(rows[0].cells[0].text == "6443, 10250, 50000 open")
         #expect(rows[0].cells[3].text == "holder")
-        #expect(rows[1].cells[0] == StatusSnapshot.Cell(.failed, "10250 refused", detail: "port 10250 on 198.18.0.21: refused"))
+        #expect(rows[1].cells[0] == StatusSnapshot.Cell(.failed, "10250 refused", detail: "w1: TCP 10250 refused, ICMP ok — kubelet down?"))
         #expect(rows[1].cells[2].state == .failed && rows[1].cells[2].text == "1400 < 1500")
         #expect(rows[1].cells[3].text == "—")
         #expect(rows[2].offline == "PSU not working")
@@ -60,7 +65,7 @@ struct StatusPageTests {
         #expect(rows[3].cells.map(\.state) == [.unknown, .unknown, .unknown, .idle])
 
         let html = StatusPageHTML.render(StatusSnapshot(cluster: "lab", generatedAt: Self.t0, columns: [.tcp, .icmp, .mtu, .vip], nodes: rows))
-        #expect(html.contains(#"<td class="cell failed" title="port 10250 on 198.18.0.21: refused">✘ 10250 refused</td>"#), "\(html)")
+        #expect(html.contains(#"<td class="cell failed" title="w1: TCP 10250 refused, ICMP ok — kubelet down?">✘ 10250 refused</td>"#), "\(html)")
         #expect(html.contains("offline: PSU not working"))
         #expect(html.contains("<th>Path MTU</th>"))
     }
@@ -98,7 +103,7 @@ struct StatusPageTests {
     func escaping() throws {
         let evil = #"<script>alert("x")</script>&'"#
         let nodes = [try Self.node(evil, "198.18.0.21", offline: "<b>gone</b>")]
-        let latest = [Self.nodesResult(evil, .failed, fault: .refused, reason: #"<img src=x onerror="alert(1)">"#, tcp: [50000: "refused"])]
+        let latest = [Self.nodesResult(evil, .failed, fault: .refused, reason: #"<img src=x onerror="alert(1)">"#, tcp: [50000: .refused])]
         var snapshot = StatusSnapshot(cluster: "<lab>", generatedAt: Self.t0, columns: [.tcp],
                                       nodes: StatusSnapshot.nodeRows(nodes: nodes, columns: [.tcp], latest: latest))
         snapshot.alerting = true

@@ -37,6 +37,9 @@ struct ProbingTests {
             let result = try await ICMPProbe.ping(loopback, count: 2, spacing: .milliseconds(20), timeout: .seconds(1))
             #expect(result.received == 2)
             #expect(result.loss == 0)
+            #expect(result.roundTrips.count == 2)
+            #expect(result.schedule?.clamping == nil)
+            if let fastest = result.minRoundTrip, let slowest = result.maxRoundTrip { #expect(fastest <= slowest) }
             if getuid() != 0 { #expect(result.socketKind == .unprivileged) }
         } catch {
             #expect(getuid() != 0, "root always has a raw socket")

@@ -46,7 +46,7 @@ struct CheckTestbedTests {
             let far = Self.reason(checks["mtu/far"])
             #expect(far.hasPrefix("path MTU to far is 1400, expected 1500: router 198.18.0.1 says \"fragmentation needed\""), "\(far)")
             let hole = Self.reason(checks["mtu/w2"])
-            #expect(hole.hasPrefix("path MTU to w2 is 140"), "\(hole)")
+            #expect(hole.hasPrefix("path MTU to w2 is 1400"), "\(hole)")
             #expect(hole.contains("expected 1500: black hole"), "\(hole)")
             #expect(checks["mtu/cp1"]?["ok"] as? Bool == true)
             // The VIP is healthy on cp1.
@@ -113,6 +113,35 @@ struct CheckTestbedTests {
             #expect(table.stdout.contains("Tunnel  not configured (probes.tunnel)"))
             #expect(table.stdout.contains("  off   w4"))
             #expect(table.stdout.hasSuffix("all 9 checks ok\n"), "\(table.stdout)")
+        }
+    }
+
+    /// Issue 18: `check` said 1398 where `probe mtu` said 1400, because the default 2 s deadline
+    /// cut the one-size-at-a-time search and the cut-off probe counted as silent. With the black
+    /// hole at 1400, 1450 and 1280, `check` on the default timeout and `probe mtu` both give the
+    /// exact size.
+    @Test func checkAndProbeAgreeOnTheExactBlackHoleMTU() async throws {
+        try await Testbed.with { bed in
+            let config = try Self.write("""
+                cluster:
+                  name: black-hole
+                  network: 198.18.0.0/16
+                  mtu: 1500
+                  nodes: [{ name: w2, address: 198.18.0.22, role: worker }]
+                probes:
+                  mtu: { expected: 1500 }
+                """)
+            for mtu in [1400, 1450, 1280] {
+                try await bed.script(["exec", "sw", "ip", "link", "set", "p-w2", "mtu", "\(mtu)"])
+                let (status, checks) = try await Self.check(bed, ["--config", config, "--only", "mtu"])
+                #expect(status == 1)
+                let reason = Self.reason(checks["mtu/w2"])
+                #expect(reason.hasPrefix("path MTU to w2 is \(mtu), expected 1500: black hole — packets of \(mtu + 1) bytes"), "\(reason)")
+                let probe = try await bed.probe(.mtu, ["--node", "w2=198.18.0.22", "--expected-mtu", "1500"])
+                #expect(probe["w2"]?.facts["mtu"] == "\(mtu)", "\(String(describing: probe["w2"]))")
+                #expect(probe["w2"]?.facts["silent-from"] == "\(mtu + 1)")
+                #expect(probe["w2"]?.facts["search"] == nil, "not cut short")
+            }
         }
     }
 }

@@ -22,8 +22,8 @@ actor CloudflareSimState {
     private(set) var stallsStarted = 0
     /// Names whose batches are refused (`Faults.failChunk`).
     private var failingNames: Set<String> = []
-    /// Tokens revoked (`Faults.revokeToken`), with what they were.
-    private var revoked: [String: CloudflareSimulator.Token] = [:]
+    /// Tokens revoked (`Faults.revokeToken`), with what they were and how the API answers them.
+    private var revoked: [String: (token: CloudflareSimulator.Token, answering: CloudflareSimulator.Revocation)] = [:]
     private var recent: [ContinuousClock.Instant] = []
 
     init(options: CloudflareSimulator.Options) {
@@ -53,12 +53,12 @@ actor CloudflareSimState {
 
     func failChunks(containing name: String) { failingNames.insert(name.lowercased()) }
 
-    func revoke(_ value: String) {
-        if let token = tokens.removeValue(forKey: value) { revoked[value] = token }
+    func revoke(_ value: String, answering: CloudflareSimulator.Revocation) {
+        if let token = tokens.removeValue(forKey: value) { revoked[value] = (token, answering) }
     }
 
     func restore(_ value: String) {
-        if let token = revoked.removeValue(forKey: value) { tokens[value] = token }
+        if let entry = revoked.removeValue(forKey: value) { tokens[value] = entry.token }
     }
 
     func clearFaults() {
@@ -93,15 +93,24 @@ actor CloudflareSimState {
         guard let authorization, authorization.hasPrefix("Bearer "), authorization.count > 7 else {
             return Self.failure(400, [(6003, "Invalid request headers")], chain: (6111, "Invalid format for Authorization header"))
         }
-        guard let token = tokens[String(authorization.dropFirst(7))] else { return Self.failure(403, [(9109, "Invalid access token")]) }
         let parts = path.split(separator: "/").map(String.init)
+        let userVerify = method == "GET" && parts == ["user", "tokens", "verify"]
+        let accountVerify = method == "GET" && parts.count == 4 && parts[0] == "accounts" && parts[1] == options.accountID
+            && parts[2...] == ["tokens", "verify"]
+        let value = String(authorization.dropFirst(7))
+        if revoked[value]?.answering == .authenticationError {
+            return userVerify || accountVerify ? Self.invalidAPIToken() : Self.authenticationError()
+        }
+        guard let token = tokens[value] else { return Self.failure(403, [(9109, "Invalid access token")]) }
         // Token verification answers for any token it knows, active or not, with the token's id
         // and status (the SDK's `TokenVerifyResponse`, types/user/token_verify_response.py and
         // types/accounts/token_verify_response.py; API-FACTS §B.1). The account form needs the
-        // account's id in the path. What the real API answers when a user-owned token is verified
-        // through the account path, or the reverse, is not documented: the simulator accepts both.
-        if method == "GET", parts == ["user", "tokens", "verify"]
-            || (parts.count == 4 && parts[0] == "accounts" && parts[1] == options.accountID && parts[2...] == ["tokens", "verify"]) {
+        // account's id in the path. An account-owned token is refused by the user path (401 code
+        // 1000, see `Token.accountOwned`); a user-owned token through the account path is not
+        // documented: the simulator accepts it.
+        if userVerify && token.accountOwned { return Self.invalidAPIToken() }
+        if userVerify || accountVerify {
+            // `messages` empty, as in the verify example of developers.cloudflare.com/fundamentals/api/troubleshooting.
             return Self.success(["id": token.id, "status": token.status])
         }
         guard token.status == "active" else { return Self.failure(403, [(9109, "Invalid access token")]) }
@@ -237,6 +246,9 @@ actor CloudflareSimState {
     }
 
     static func authenticationError() -> Reply { failure(403, [(10000, "Authentication error")]) }
+
+    /// A token verify for a token that is not valid (see `Faults.revokeToken`).
+    static func invalidAPIToken() -> Reply { failure(401, [(1000, "Invalid API Token")]) }
 
     static func noRoute(_ path: String) -> Reply {
         failure(404, [(7003, "Could not route to \(path), perhaps your object identifier is invalid?"), (7000, "No route for that URI")])

@@ -23,9 +23,16 @@ public final class CloudflareSimulator: Sendable {
         public var status: String
         public var permissions: Set<Permission>
         public var zones: Set<String>?
+        /// An account-owned token: only `/accounts/{id}/tokens/verify` verifies it; the user path
+        /// answers 401 code 1000 "Invalid API Token" for it (Cloudflare's API reference lists the
+        /// two verify operations, one per owner; the user path refusing an account token is what
+        /// people report of the real API).
+        public var accountOwned: Bool
 
         public init(_ value: String, status: String = "active",
-                    permissions: Set<Permission> = [.zoneRead, .dnsEdit, .tunnelRead], zones: Set<String>? = nil) {
+                    permissions: Set<Permission> = [.zoneRead, .dnsEdit, .tunnelRead], zones: Set<String>? = nil,
+                    accountOwned: Bool = false) {
+            self.accountOwned = accountOwned
             self.value = value
             id = SimulatedDNSRecord.newID()
             self.status = status
@@ -68,6 +75,14 @@ public final class CloudflareSimulator: Sendable {
             self.status = status
             self.connectors = connectors
         }
+    }
+
+    /// How the API answers a revoked token (`Faults.revokeToken`).
+    public enum Revocation: Sendable, Hashable {
+        /// 403 code 9109 "Invalid access token" for everything.
+        case invalidAccessToken
+        /// 403 code 10000 "Authentication error" for API calls; the verify says 401 code 1000.
+        case authenticationError
     }
 
     public struct Options: Sendable {
@@ -189,9 +204,16 @@ public final class CloudflareSimulator: Sendable {
         /// refused whole (400, code 1004), as a batch is one transaction, until `clear()`.
         public func failChunk(containing name: String) async { await state.failChunks(containing: name) }
 
-        /// The token is revoked: every request with it gets 403 code 9109 "Invalid access
-        /// token" (API-FACTS §B.7), token verification included, until `restoreToken`.
-        public func revokeToken(_ value: String) async { await state.revoke(value) }
+        /// The token is revoked until `restoreToken`. `.invalidAccessToken`: every request with it
+        /// gets 403 code 9109 "Invalid access token" (API-FACTS §B.7), token verification included.
+        /// `.authenticationError`: API calls get 403 code 10000 "Authentication error", the code
+        /// Cloudflare gives for a bad token and for a missing permission alike (API-FACTS §B.7,
+        /// favonia/cloudflare-ddns#897), and the token verify tells them apart: 401 code 1000
+        /// "Invalid API Token", the reply public Cloudflare clients record for a token that is
+        /// not valid (their verify tests; Cloudflare's API reference gives the error envelope).
+        public func revokeToken(_ value: String, answering: Revocation = .invalidAccessToken) async {
+            await state.revoke(value, answering: answering)
+        }
 
         /// Gives a revoked token back.
         public func restoreToken(_ value: String) async { await state.restore(value) }

@@ -121,8 +121,10 @@ public final class Checker: Sendable {
                 case .pihole(let settings):
                     settings.urls.map(\.absoluteString).first { plan.instance.hasSuffix($0) } ?? settings.urls.first?.absoluteString ?? plan.instance
                 }
-                items.append(CheckItem(area: .records, target: plan.instance, ok: false,
-                                       reason: CheckCauses.planFailure(failure, holder: holder, url: url), facts: facts))
+                var item = CheckItem(area: .records, target: plan.instance, ok: false,
+                                     reason: CheckCauses.planFailure(failure, holder: holder, url: url), facts: facts)
+                item.subject = .plan(provider: provider.name, token: failure.token)
+                items.append(item)
             case .success(let result):
                 let c = result.changes
                 facts["creates"] = "\(c.creates.count)"
@@ -152,8 +154,13 @@ public final class Checker: Sendable {
             let who = provider.kind.typeName == "pihole" ? "Pi-hole" : server.name
             for result in results where !result.ok {
                 var marked = result
-                marked.facts["answered-by"] = who
-                items.append(CheckItem(marked))
+                if var facts = result.observed.dnsRecord {
+                    facts.answeredBy = who
+                    marked.observed = .dnsRecord(facts)
+                }
+                var item = CheckItem(marked)
+                item.subject = .probe(marked, provider: provider.name)
+                items.append(item)
             }
             let matching = results.filter(\.ok).count
             items.append(CheckItem(area: .records, target: "\(provider.name) @\(server.name) (\(address))", ok: matching == results.count,

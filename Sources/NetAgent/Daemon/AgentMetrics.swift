@@ -66,7 +66,7 @@ public enum AgentMetrics {
             switch result.kind {
             case .vip: recordVIP(result)
             case .mtu:
-                if let mtu = result.facts["mtu"].flatMap(Int.init) {
+                if let mtu = result.observed.mtu?.report.largestAnswered {
                     Gauge(label: "netagent_path_mtu_bytes", dimensions: [("node", result.target)]).record(mtu)
                 }
             default: break
@@ -82,10 +82,11 @@ public enum AgentMetrics {
     private static func recordVIP(_ result: ProbeResult) {
         let vip = result.target
         let failovers = Counter(label: "netagent_vip_failovers_total", dimensions: [("vip", vip)])
-        failovers.increment(by: result.facts["failover"] == nil ? 0 : 1)
-        // Without an ARP answer (`holders` absent) the holder is unknown, not gone: leave the gauges.
-        guard let listed = result.facts["holders"], result.facts["holder-macs"] != nil else { return }
-        let holders = Set(listed.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        guard let facts = result.observed.vip else { return }
+        failovers.increment(by: facts.failover == nil ? 0 : 1)
+        // Without an ARP answer the holder is unknown, not gone: leave the gauges.
+        guard case .answered = facts.arp else { return }
+        let holders = Set(facts.holders)
         let before = vipHolders.withLock { known in
             defer { known[vip] = holders }
             return known[vip] ?? []

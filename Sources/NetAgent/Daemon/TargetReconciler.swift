@@ -128,7 +128,7 @@ public struct TargetReconciler<C: Clock>: Sendable where C.Duration == Duration 
                                 owned: Self.owned(ownedBefore, after: applied.map { _ in made.changes }, applied))
         } catch {
             let stage = plan == nil ? "" : "apply: "
-            return CycleOutcome(instance: target.instance, result: .failure(PlanFailure(message: stage + "\(error)")))
+            return CycleOutcome(instance: target.instance, result: .failure(PlanFailure(error, prefix: stage)))
         }
     }
 

@@ -13,7 +13,7 @@ extension CloudflareSettings {
     /// - Throws: `TXTConfigError` when the owner id is empty or both affixes are set,
     ///   `CommentRegistryError` when the owner id cannot stand in a comment marker.
     public func makeZoneRegistries(name: String, token: Secret) throws -> [(provider: CloudflareProvider, registry: any Registry)] {
-        let client = CloudflareClient(baseURL: apiURL.absoluteString, token: token.value,
+        let client = CloudflareClient(baseURL: apiURL.absoluteString, token: token.value, accountID: accountID,
                                       onCall: AgentMetrics.apiCallCounter(provider: name))
         let mapper = try TXTNameMapper(prefix: txtPrefix ?? "", suffix: txtSuffix ?? "")
         // Zones by id are found only at run time, so they share one provider, which routes by name.

@@ -11,6 +11,10 @@ public struct ProbeFactory: Sendable {
     public var tcpPorts = [50000, 10250]
     public var controlPlanePorts = [6443]
     public var icmp = true
+    /// `probes.nodes.echoCount`, `echoSpacing`, `maxLatency`, `maxLoss`.
+    public var echoCount = NodesProbe.defaultEchoCount
+    public var echoSpacing = NodesProbe.defaultEchoSpacing
+    public var link = LinkThresholds()
     public var expectedMTU = 1500
     public var vip: IPAddress?
     public var vipPort = 6443
@@ -41,6 +45,9 @@ public struct ProbeFactory: Sendable {
             tcpPorts = settings.tcpPorts
             controlPlanePorts = settings.controlPlanePorts
             icmp = settings.icmp
+            echoCount = settings.echoCount
+            echoSpacing = settings.echoSpacing
+            link = LinkThresholds(maxLatency: settings.maxLatency, maxLoss: settings.maxLoss)
         }
         if let settings = config.probes.vip { vipPort = settings.port }
         if let dns = config.probes.dns {
@@ -68,7 +75,8 @@ public struct ProbeFactory: Sendable {
         case .dnsRecords:
             return DNSRecordsProbe(records: records, resolver: resolver)
         case .nodes:
-            return NodesProbe(nodes: nodes, tcpPorts: tcpPorts, controlPlanePorts: controlPlanePorts, icmp: icmp)
+            return NodesProbe(nodes: nodes, tcpPorts: tcpPorts, controlPlanePorts: controlPlanePorts, icmp: icmp,
+                              echoCount: echoCount, echoSpacing: echoSpacing, thresholds: link)
         case .mtu:
             return MTUProbe(nodes: nodes, expected: expectedMTU)
         case .vip:

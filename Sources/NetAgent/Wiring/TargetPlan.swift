@@ -27,7 +27,7 @@ public struct TargetPlan: Sendable {
         do {
             outcome = .success(try await target.planning.plan(desired: desired, registry: target.registry))
         } catch {
-            outcome = .failure(PlanFailure(message: "\(error)"))
+            outcome = .failure(PlanFailure(error))
         }
         var plan = TargetPlan(provider: target.config.name, instance: target.instance, desiredCount: desired.count, outcome: outcome)
         plan.desired = desired
@@ -49,7 +49,7 @@ public struct TargetPlan: Sendable {
                 plans.append(made)
             } catch {
                 plans.append(TargetPlan(provider: target.config.name, instance: target.instance, desiredCount: 0,
-                                        outcome: .failure(PlanFailure(message: "\(error)"))))
+                                        outcome: .failure(PlanFailure(error))))
             }
             await target.close()
         }

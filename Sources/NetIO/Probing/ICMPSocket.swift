@@ -82,8 +82,9 @@ final class ICMPSocket {
 
     /// Sends an echo request whose IP packet is `packetSize` bytes (20 IP + 8 ICMP + payload).
     /// Returns nil when sent, or the outcome decided locally (too big for the interface).
+    /// Queued errors are left for `nextEvent`, which names the echo each is about: several
+    /// echoes can be in flight.
     func sendEcho(sequence: UInt16, packetSize: Int) -> EchoOutcome? {
-        drainErrorQueue()
         var packet = [UInt8](repeating: 0, count: max(8, packetSize - 20))
         packet[0] = 8
         packet[4] = UInt8(identifier >> 8)
@@ -103,24 +104,32 @@ final class ICMPSocket {
         return .unreachable("send: \(errnoText(code))")
     }
 
-    /// Waits until `deadline` for the reply to `sequence` or an error about it.
-    func await(sequence: UInt16, sentAt: ContinuousClock.Instant, until deadline: ContinuousClock.Instant) -> EchoOutcome {
+    /// What arrived on the socket: an echo reply (its sequence number and arrival time) or an
+    /// error-queue entry (about the echo with that sequence number, nil when the kernel returned
+    /// too little of the packet to tell).
+    enum Event {
+        case reply(sequence: UInt16, at: ContinuousClock.Instant)
+        case error(sequence: UInt16?, EchoOutcome)
+    }
+
+    /// The next reply or error for any echo this socket sent; nil once `deadline` has passed.
+    func nextEvent(until deadline: ContinuousClock.Instant) -> Event? {
         var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
             entry.revents = 0
             let ready = poll(&entry, 1, pollMilliseconds(until: deadline))
             if ready < 0 && errno == EINTR { continue }
-            if ready <= 0 { return .timeout }
-            if entry.revents & Int16(POLLERR) != 0, let error = readErrorQueue(sequence: sequence) { return error }
+            if ready <= 0 { return nil }
+            if entry.revents & Int16(POLLERR) != 0, let error = readErrorQueue() { return error }
             if entry.revents & Int16(POLLIN) != 0 {
                 let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
-                if count > 0, isReply(buffer[0..<count], sequence: sequence) { return .reply(.now - sentAt) }
+                if count > 0, let sequence = replySequence(buffer[0..<count]) { return .reply(sequence: sequence, at: .now) }
             }
         }
     }
 
-    /// Throws away queued errors (from earlier probes or a local send failure).
+    /// Throws away queued errors (a local send failure queues one that names no echo).
     private func drainErrorQueue() {
         var scratch = [UInt8](repeating: 0, count: 2048)
         for _ in 0..<64 {
@@ -131,22 +140,25 @@ final class ICMPSocket {
         }
     }
 
-    private func isReply(_ bytes: ArraySlice<UInt8>, sequence: UInt16) -> Bool {
+    /// The sequence number of an echo reply to this socket; nil for any other packet.
+    private func replySequence(_ bytes: ArraySlice<UInt8>) -> UInt16? {
         var icmp = bytes
         if kind == .raw {
-            guard let first = bytes.first else { return false }
+            guard let first = bytes.first else { return nil }
             icmp = bytes.dropFirst(Int(first & 0x0f) * 4)
         }
-        guard icmp.count >= 8 else { return false }
+        guard icmp.count >= 8 else { return nil }
         let start = icmp.startIndex
         let id = UInt16(icmp[start + 4]) << 8 | UInt16(icmp[start + 5])
         let seq = UInt16(icmp[start + 6]) << 8 | UInt16(icmp[start + 7])
         // The kernel sets and checks the identifier of an unprivileged socket itself.
-        return icmp[start] == 0 && seq == sequence && (kind == .unprivileged || id == identifier)
+        guard icmp[start] == 0, kind == .unprivileged || id == identifier else { return nil }
+        return seq
     }
 
-    /// Reads one entry of the error queue (IP_RECVERR); nil when it is not about `sequence`.
-    private func readErrorQueue(sequence: UInt16) -> EchoOutcome? {
+    /// Reads one entry of the error queue (IP_RECVERR) with the sequence number of the echo it is
+    /// about; nil when the queue held nothing this socket understands.
+    private func readErrorQueue() -> Event? {
         var data = [UInt8](repeating: 0, count: 2048)
         var control = [UInt8](repeating: 0, count: 512)
         let (count, controlLength): (Int, Int) = data.withUnsafeMutableBytes { dataBytes in
@@ -167,11 +179,8 @@ final class ICMPSocket {
         // The returned payload is the packet we sent: check its sequence number when present.
         var icmp = data[0..<count]
         if kind == .raw, let first = icmp.first, first >> 4 == 4 { icmp = icmp.dropFirst(Int(first & 0x0f) * 4) }
-        if icmp.count >= 8 {
-            let seq = UInt16(icmp[icmp.startIndex + 6]) << 8 | UInt16(icmp[icmp.startIndex + 7])
-            if seq != sequence { return nil }
-        }
-        return Self.parseExtendedError(control[0..<controlLength])
+        let sequence = icmp.count >= 8 ? UInt16(icmp[icmp.startIndex + 6]) << 8 | UInt16(icmp[icmp.startIndex + 7]) : nil
+        return Self.parseExtendedError(control[0..<controlLength]).map { .error(sequence: sequence, $0) }
     }
 
     /// Walks the control messages (cmsghdr: size_t len, int level, int type, data aligned to 8)

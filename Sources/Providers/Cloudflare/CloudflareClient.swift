@@ -26,13 +26,17 @@ public actor CloudflareClient {
     private let timeout: Duration
     private var window = RequestWindow()
     private let onCall: @Sendable (_ status: Int?) -> Void
+    /// The account, for verifying an account-owned token (`accountID` in the configuration).
+    private let accountID: String?
     public private(set) var counts = CloudflareCallCounts()
 
     /// - Parameter onCall: told of every HTTP request sent, retries included: the reply's
     ///   status, or nil when none came (refused, timed out). The agent's metrics count them.
     public init(baseURL: String, token: String, http: HTTPClient = HTTPClient(),
                 policy: CloudflareRetryPolicy = CloudflareRetryPolicy(), pacing: CloudflarePacing = .live,
-                timeout: Duration = .seconds(30), onCall: @escaping @Sendable (_ status: Int?) -> Void = { _ in }) {
+                timeout: Duration = .seconds(30), accountID: String? = nil,
+                onCall: @escaping @Sendable (_ status: Int?) -> Void = { _ in }) {
+        self.accountID = accountID
         var base = baseURL
         while base.hasSuffix("/") { base.removeLast() }
         self.baseURL = base
@@ -44,9 +48,11 @@ public actor CloudflareClient {
         self.onCall = onCall
     }
 
-    /// `GET /user/tokens/verify`: throws `.invalidToken` unless the token is active.
-    public func verifyToken() async throws(CloudflareError) -> CloudflareTokenStatus {
-        let reply = try await call("GET", "/user/tokens/verify", operation: .verifyToken, as: CloudflareTokenStatus.self)
+    /// `GET /user/tokens/verify`, or for an account-owned token `GET /accounts/{id}/tokens/verify`:
+    /// throws `.invalidToken` unless the token is active.
+    public func verifyToken(accountID: String? = nil) async throws(CloudflareError) -> CloudflareTokenStatus {
+        let path = accountID.map { "/accounts/\(Self.segment($0))/tokens/verify" } ?? "/user/tokens/verify"
+        let reply = try await call("GET", path, operation: .verifyToken, as: CloudflareTokenStatus.self)
         guard let status = reply.result else { throw invalid(.verifyToken, "no result") }
         guard status.status == "active" else {
             throw CloudflareError(kind: .invalidToken, operation: .verifyToken, status: 200,
@@ -158,7 +164,7 @@ public actor CloudflareClient {
                 // Nothing was answered: a read, or a write that never reached Cloudflare, is tried
                 // again; a write that may have been applied is not (see `mayRepeat`).
                 guard attempt < policy.attempts, Self.mayRepeat(method, after: error) else {
-                    throw CloudflareError(kind: .unreachable, operation: operation, detail: error.description)
+                    throw CloudflareError(kind: .unreachable, operation: operation, detail: error.description, transport: error)
                 }
                 try await pause(policy.backoff(retry: attempt, random: pacing.random()), operation)
                 continue
@@ -185,9 +191,43 @@ public actor CloudflareClient {
                 guard attempt < policy.attempts else { throw Self.error(status: response.status, body: response.body, operation) }
                 try await pause(policy.backoff(retry: attempt, random: pacing.random()), operation)
             default:
-                throw Self.error(status: response.status, body: response.body, operation)
+                let error = Self.error(status: response.status, body: response.body, operation)
+                // 10000 means a bad token or a missing permission: the token verify tells which.
+                if error.kind == .missingPermission, error.code == 10000, operation != .verifyToken {
+                    throw await explained(error)
+                }
+                throw error
             }
         }
+    }
+
+    /// A 403 code 10000 with what the token verify says: `invalidToken` when the token is not
+    /// valid, else the missing permission, confirmed. A user-owned token verifies at
+    /// `/user/tokens/verify`; an account-owned one only at `/accounts/{id}/tokens/verify`
+    /// (API-FACTS §B.1), so that one is asked too when the account is known and the first says no.
+    private func explained(_ error: CloudflareError) async -> CloudflareError {
+        var explained = error
+        var verdict: CloudflareError.TokenVerify
+        do {
+            _ = try await verifyToken()
+            verdict = .active
+        } catch let refused where refused.kind == .invalidToken {
+            verdict = .invalid(refused.cloudflareMessage)
+            if let accountID {
+                do {
+                    _ = try await verifyToken(accountID: accountID)
+                    verdict = .active
+                } catch {
+                    // Both doors say no: the user verify's words stand.
+                }
+            }
+        } catch {
+            // The verify itself could not be made (an outage, a rate limit): the 403 stays unexplained.
+            return explained
+        }
+        explained.tokenVerify = verdict
+        if case .invalid = verdict { explained.kind = .invalidToken }
+        return explained
     }
 
     /// Whether a request that failed with `error` before any answer may be sent again at once.

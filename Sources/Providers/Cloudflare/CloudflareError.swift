@@ -1,3 +1,5 @@
+public import NetIO
+
 /// What netagent asked Cloudflare for; errors name it, and it tells which permission a 403 is missing.
 public enum CloudflareOperation: String, Hashable, Sendable {
     case verifyToken = "verify the token"
@@ -21,7 +23,7 @@ public enum CloudflareOperation: String, Hashable, Sendable {
 /// A Cloudflare call that failed, with the context a person needs: the operation, the zone
 /// (or account), the HTTP status and Cloudflare's codes and messages, and what to change.
 /// Never holds the token.
-public struct CloudflareError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct CloudflareError: Error, Hashable, Sendable, CustomStringConvertible, CarriesTransportError {
     public enum Kind: String, Hashable, Sendable {
         /// The API could not be reached, or kept timing out (after retries).
         case unreachable
@@ -51,9 +53,23 @@ public struct CloudflareError: Error, Hashable, Sendable, CustomStringConvertibl
     public var errors: [CloudflareAPIMessage]
     /// Words of netagent's own when Cloudflare gave none (a transport error, a bad reply).
     public var detail: String?
+    /// The transport failure when the API could not be reached (`unreachable`).
+    public var transport: NetIOError?
+    /// What the token verify said after a 403 code 10000, which means a bad token or a missing
+    /// permission (API-FACTS §B.7): nil when no verify was made.
+    public var tokenVerify: TokenVerify?
+
+    /// The answer of `GET /user/tokens/verify` (or `/accounts/{id}/tokens/verify`).
+    public enum TokenVerify: Hashable, Sendable {
+        /// The token is valid and active: the 403 is a missing permission.
+        case active
+        /// The token is not valid (unknown, revoked, disabled or expired), in Cloudflare's words.
+        case invalid(String)
+    }
 
     public init(kind: Kind, operation: CloudflareOperation, scope: String? = nil, status: Int = 0,
-                errors: [CloudflareAPIMessage] = [], detail: String? = nil) {
+                errors: [CloudflareAPIMessage] = [], detail: String? = nil, transport: NetIOError? = nil) {
+        self.transport = transport
         self.kind = kind
         self.operation = operation
         self.scope = scope
@@ -92,8 +108,12 @@ public struct CloudflareError: Error, Hashable, Sendable, CustomStringConvertibl
     public var advice: String? {
         let target = scope.map { " on \($0)" } ?? ""
         switch kind {
-        case .invalidToken: return "the API token is not valid (revoked, expired or mistyped): check apiTokenFile/apiTokenEnv"
-        case .missingPermission: return "the token lacks the \(operation.permission) permission\(target)"
+        case .invalidToken:
+            if case .invalid(let words)? = tokenVerify { return "token invalid or revoked (token verify: \(words)): check apiTokenFile/apiTokenEnv" }
+            return "the API token is not valid (revoked, expired or mistyped): check apiTokenFile/apiTokenEnv"
+        case .missingPermission:
+            if tokenVerify == .active { return "token valid but lacks \(operation.permission)\(target)" }
+            return "the token lacks the \(operation.permission) permission\(target)"
         case .zoneNotFound:
             return "no such zone visible to the token; for a zone-scoped token name the zone by id (zoneIDs), since it cannot list zones"
         case .rateLimited: return "Cloudflare allows 1,200 requests per 5 minutes per token; netagent retries on the next cycle"

@@ -198,7 +198,7 @@ public actor PiholeClient {
             let response = try await exchange(HTTPRequest(method: method, url: url, headers: headers, timeout: timeout, tls: tls, maxBodyBytes: HTTPBodyLimit.pihole))
             return (response.status, response.body)
         } catch {
-            throw PiholeError(kind: .unreachable, instance: baseURL, status: 0, message: error.description)
+            throw PiholeError(kind: .unreachable, instance: baseURL, status: 0, message: error.description, transport: error)
         }
     }
 
@@ -220,7 +220,7 @@ public actor PiholeClient {
                     headers: [HTTPHeader(name: "Content-Type", value: "application/json")], body: body,
                     timeout: max(timeout, Self.loginTimeoutFloor), tls: tls, maxBodyBytes: HTTPBodyLimit.pihole))
             } catch {
-                throw PiholeError(kind: .unreachable, instance: baseURL, status: 0, message: error.description)
+                throw PiholeError(kind: .unreachable, instance: baseURL, status: 0, message: error.description, transport: error)
             }
             if response.status == 200, let session = Self.session(response.body) {
                 sid = session.sid

@@ -1,5 +1,7 @@
+public import NetIO
+
 /// A Pi-hole instance refused or could not serve a request, with what to change where known.
-public struct PiholeError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct PiholeError: Error, Hashable, Sendable, CustomStringConvertible, CarriesTransportError {
     public enum Kind: String, Sendable, Hashable {
         /// The instance could not be reached (connection refused, timeout, TLS).
         case unreachable
@@ -29,6 +31,8 @@ public struct PiholeError: Error, Hashable, Sendable, CustomStringConvertible {
     public var key: String?
     public var message: String
     public var hint: String?
+    /// The transport failure when the instance could not be reached (`unreachable`).
+    public var transport: NetIOError? = nil
 
     public var description: String {
         var text = "Pi-hole \(instance): "
