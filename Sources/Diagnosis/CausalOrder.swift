@@ -1,4 +1,4 @@
-public import Probes
+import Probes
 
 /// The causal order of `check`'s lines: which failing line follows from which, so that the
 /// first failing line of the table and the first failing check in JSON is a root cause, and

@@ -1,8 +1,8 @@
 public import Config
 public import DNSCore
 import Foundation
-public import Probes
-public import NetIO
+import Probes
+import NetIO
 
 /// The causes of a plan: in sync, the changes pending, or why it could not be made (from the
 /// typed error). A probe result's cause is `ProbeResult.cause` (ProbeCauses.swift), which

@@ -1,7 +1,7 @@
 public import Alerts
 public import DNSCore
 public import NetIO
-public import Cloudflare
+import Cloudflare
 import Pihole
 
 /// What one reconcile cycle of a target did, for the alert engine and `--once`.
