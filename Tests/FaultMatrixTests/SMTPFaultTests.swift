@@ -18,7 +18,7 @@ import TestSupport
                 lab.relay.stop()
                 await cloudflare.faults.revokeToken(FaultLab.token)
                 try lab.startAgent()
-                try await eventually("the agent tried the relay and deferred the mail") {
+                try await eventually("the agent tried the relay and deferred the mail", timeout: .seconds(60)) {
                     lab.agentOutput.contains("alert mail deferred")
                 }
                 try await Task.sleep(for: .seconds(5))
@@ -38,6 +38,8 @@ import TestSupport
         }
     }
 
+    // The waits for the first attempts allow what `waitForMail` allows (60 s): the mail exists only
+    // once the alert fired, which a CI run's parallel load delayed past 20 s.
     @Test("smtp-4xx") func temporaryFailure() async throws {
         try await Scenario(
             id: "smtp-4xx", area: "SMTP", fault: "the relay answers 451 to DATA until switched back to 250",
@@ -48,7 +50,7 @@ import TestSupport
                 try lab.relay.setMode(.tempfail)
                 await cloudflare.faults.revokeToken(FaultLab.token)
                 try lab.startAgent()
-                try await eventually("the relay refused the mail twice") { lab.relay.refusals().count >= 2 }
+                try await eventually("the relay refused the mail twice", timeout: .seconds(60)) { lab.relay.refusals().count >= 2 }
                 try lab.relay.setMode(.accept)
                 try await lab.waitForMail("FIRING", key: Self.key)
                 await cloudflare.faults.restoreToken(FaultLab.token)
