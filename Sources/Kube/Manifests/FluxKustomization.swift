@@ -151,7 +151,7 @@ extension GitOpsTree {
             text = substituted.text
             onlyFlux = onlyFlux && substituted.unresolved.isEmpty
         }
-        guard YAMLLimits.tooDeep(text[...]) == nil, var documents = try? Yams.compose_all(yaml: text) else { return [] }
+        guard YAMLLimits.tooDeep(text[...]) == nil, var documents = try? Yams.compose_all(yaml: text, .default, .default, .utf8) else { return [] }
         let path = URL(fileURLWithPath: file).standardizedFileURL.path
         var found: [FluxKustomization] = []
         var count = 0
@@ -300,7 +300,7 @@ struct SubstitutionSources {
             guard let data = try? BoundedFile.read(file, maxBytes: maxFileBytes).data,
                   Self.markers.contains(where: { data.starts(with: $0.dropFirst()) || Bytes.contains(data, $0) }) else { continue }
             let text = String(decoding: data, as: UTF8.self)
-            guard YAMLLimits.tooDeep(text[...]) == nil, var documents = try? Yams.compose_all(yaml: text) else { continue }
+            guard YAMLLimits.tooDeep(text[...]) == nil, var documents = try? Yams.compose_all(yaml: text, .default, .default, .utf8) else { continue }
             while let document = documents.next() {
                 guard let object = document.mapping else { continue }
                 let line = document.mark.map { $0.line }

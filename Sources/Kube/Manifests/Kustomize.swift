@@ -166,7 +166,7 @@ struct KustomizeApplier {
         if let cached = parsed[key] { return cached }
         var node: Node?
         do {
-            node = try Yams.compose(yaml: patch.text)
+            node = try Yams.compose(yaml: patch.text, .default, .default, .utf8)
         } catch {
             let (_, message) = ManifestLoader.describe(error)
             note(patch.location, "patch is not YAML: \(message); not applied")
@@ -457,7 +457,7 @@ extension GitOpsTree {
         }
         let root: Node?
         do {
-            root = try Yams.compose(yaml: text)
+            root = try Yams.compose(yaml: text, .default, .default, .utf8)
         } catch {
             let (line, message) = ManifestLoader.describe(error)
             note(file, line, "malformed YAML: \(message)")

@@ -282,7 +282,7 @@ public enum VariableSubstitution {
     /// (`stringData`, `data`; a Secret's `data` is base64), or dotenv lines (`NAME=VALUE`,
     /// `export NAME=VALUE`, `#` comments, values optionally quoted).
     public static func parseFile(_ text: String, file: String) throws(ManifestDiagnostic) -> [String: String] {
-        if let mapping = (try? Yams.compose(yaml: text))?.flatMap({ $0.mapping }) {
+        if let mapping = (try? Yams.compose(yaml: text, .default, .default, .utf8))?.flatMap({ $0.mapping }) {
             return try variables(of: mapping, file: file)
         }
         var variables: [String: String] = [:]
