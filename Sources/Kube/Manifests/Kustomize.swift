@@ -79,6 +79,12 @@ extension Node.Mapping {
     }
 }
 
+extension Node {
+    /// A mapping's value by its key's text (`Node.Mapping.value`), without Yams's subscript's
+    /// tag resolution; nil for a scalar or a sequence.
+    func value(_ key: String) -> Node? { mapping?.value(key) }
+}
+
 /// Applies layers to objects, as YAML nodes before they are decoded.
 struct KustomizeApplier {
     /// Kinds that have no namespace, among those kustomize knows (its built-in schema); the
@@ -561,8 +567,8 @@ extension GitOpsTree {
 
     static func target(_ node: Node?) -> PatchTarget? {
         guard let mapping = node?.mapping else { return nil }
-        return PatchTarget(group: mapping["group"]?.string, version: mapping["version"]?.string, kind: mapping["kind"]?.string,
-                           name: mapping["name"]?.string, namespace: mapping["namespace"]?.string,
-                           labelSelector: mapping["labelSelector"]?.string, annotationSelector: mapping["annotationSelector"]?.string)
+        return PatchTarget(group: mapping.value("group")?.string, version: mapping.value("version")?.string, kind: mapping.value("kind")?.string,
+                           name: mapping.value("name")?.string, namespace: mapping.value("namespace")?.string,
+                           labelSelector: mapping.value("labelSelector")?.string, annotationSelector: mapping.value("annotationSelector")?.string)
     }
 }
