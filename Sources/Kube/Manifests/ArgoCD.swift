@@ -12,7 +12,7 @@ struct GitRepository {
     var remotes: [String]
 
     static func enclosing(_ path: String, repoRoot: String?) -> GitRepository? {
-        let file = URL(fileURLWithPath: path).standardizedFileURL.path
+        let file = GitOpsTree.standardized(path)
         let inTree = repoRoot.map { file == $0 || file.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") } ?? false
         guard let root = inTree ? repoRoot : GitOpsTree.gitRoot(file) else { return nil }
         let dotGit = (root as NSString).appendingPathComponent(".git")
@@ -117,7 +117,7 @@ struct ArgoCDExpansion {
     private var owners: [String: String] = [:]
 
     init(files treeFiles: [(path: String, context: FileContext)], options: ManifestOptions) {
-        repoRoot = options.repoRoot.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        repoRoot = options.repoRoot.map { GitOpsTree.standardized($0) }
         variables = options.variables
         maxFileBytes = options.maxFileBytes
         defaultNamespace = options.defaultNamespace
@@ -151,7 +151,7 @@ struct ArgoCDExpansion {
         }
     }
 
-    private static func key(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
+    private static func key(_ path: String) -> String { GitOpsTree.standardized(path) }
 
     private mutating func note(_ location: SourceLocation, _ message: String, isNote: Bool = false) {
         diagnostics.append(ManifestDiagnostic(location: location, message: message, isNote: isNote))

@@ -152,7 +152,7 @@ extension GitOpsTree {
             onlyFlux = onlyFlux && substituted.unresolved.isEmpty
         }
         guard YAMLLimits.tooDeep(text[...]) == nil, var documents = try? Yams.compose_all(yaml: text, .default, .default, .utf8) else { return [] }
-        let path = URL(fileURLWithPath: file).standardizedFileURL.path
+        let path = Self.standardized(file)
         var found: [FluxKustomization] = []
         var count = 0
         defer {
