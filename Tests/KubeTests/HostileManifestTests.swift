@@ -21,6 +21,19 @@ import Testing
         return done.wait(timeout: .now() + seconds) == .success ? result.value : nil
     }
 
+    /// The files' keys: the lexical shortcut gives what URL's standardisation gives, through
+    /// symlinks (`link/..` is the link's target's parent), `.`, `..`, `//`, relative paths and `/private`.
+    @Test func standardizedPathsAreURLsStandardizedPaths() throws {
+        let root = try Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createSymbolicLink(atPath: root + "/apps/link", withDestinationPath: "/usr/share")
+        let paths = [root + "/apps/link/..", root + "/apps/link/doc", root + "/apps/./x.yaml", root + "//apps/", root + "/apps/../apps/y",
+                     root + "/apps/.hidden/..b/c.", "/", "/..", "", ".", "..", "apps/x.yaml", "./a/../b", "/private/tmp", "/privately/a"]
+        for path in paths {
+            #expect(GitOpsTree.standardized(path) == URL(fileURLWithPath: path).standardizedFileURL.path, "\(path)")
+        }
+    }
+
     @Test func symlinkLoopsInAFolderAreReportedWithTheirPathAndNeverHang() throws {
         let root = try Self.folder()
         defer { try? FileManager.default.removeItem(atPath: root) }

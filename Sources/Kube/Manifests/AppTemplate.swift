@@ -350,7 +350,7 @@ enum HelmValues {
             return (nil, "YAML nested \(depth) deep at line \(line), above the \(YAMLLimits.maxDepth)-level bound")
         }
         do {
-            guard let node = try Yams.compose(yaml: text) else { return (nil, nil) }
+            guard let node = try Yams.compose(yaml: text, .default, .default, .utf8) else { return (nil, nil) }
             if isNull(node) { return (nil, nil) }
             guard node.mapping != nil else { return (nil, "values are not a mapping") }
             guard YAMLLimits.nodeCount(node, limit: YAMLLimits.maxManifestNodes) != nil else {

@@ -12,7 +12,7 @@ struct GitRepository {
     var remotes: [String]
 
     static func enclosing(_ path: String, repoRoot: String?) -> GitRepository? {
-        let file = URL(fileURLWithPath: path).standardizedFileURL.path
+        let file = GitOpsTree.standardized(path)
         let inTree = repoRoot.map { file == $0 || file.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") } ?? false
         guard let root = inTree ? repoRoot : GitOpsTree.gitRoot(file) else { return nil }
         let dotGit = (root as NSString).appendingPathComponent(".git")
@@ -117,7 +117,7 @@ struct ArgoCDExpansion {
     private var owners: [String: String] = [:]
 
     init(files treeFiles: [(path: String, context: FileContext)], options: ManifestOptions) {
-        repoRoot = options.repoRoot.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        repoRoot = options.repoRoot.map { GitOpsTree.standardized($0) }
         variables = options.variables
         maxFileBytes = options.maxFileBytes
         defaultNamespace = options.defaultNamespace
@@ -151,7 +151,7 @@ struct ArgoCDExpansion {
         }
     }
 
-    private static func key(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
+    private static func key(_ path: String) -> String { GitOpsTree.standardized(path) }
 
     private mutating func note(_ location: SourceLocation, _ message: String, isNote: Bool = false) {
         diagnostics.append(ManifestDiagnostic(location: location, message: message, isNote: isNote))
@@ -169,7 +169,7 @@ struct ArgoCDExpansion {
     private mutating func scan(_ file: String) -> [Applied] {
         guard let data = try? BoundedFile.read(file, maxBytes: maxFileBytes).data, Bytes.contains(data, Self.marker) else { return [] }
         let text = String(decoding: data, as: UTF8.self)
-        guard YAMLLimits.tooDeep(text[...]) == nil, var documents = try? Yams.compose_all(yaml: text) else { return [] }
+        guard YAMLLimits.tooDeep(text[...]) == nil, var documents = try? Yams.compose_all(yaml: text, .default, .default, .utf8) else { return [] }
         var found: [Applied] = []
         while let root = documents.next() {
             guard root["apiVersion"]?.string?.hasPrefix("argoproj.io/") == true,
@@ -355,7 +355,7 @@ struct ArgoCDExpansion {
 
     private static func chartName(in folder: String) -> String? {
         guard let data = try? BoundedFile.read((folder as NSString).appendingPathComponent("Chart.yaml"), maxBytes: 1 << 20).data,
-              let node = try? Yams.compose(yaml: String(decoding: data, as: UTF8.self)) else { return nil }
+              let node = try? Yams.compose(yaml: String(decoding: data, as: UTF8.self), .default, .default, .utf8) else { return nil }
         let name = node["name"]?.string
         return name.map { n in node["version"]?.string.map { "\(n) \($0)" } ?? n }
     }
@@ -655,7 +655,7 @@ struct ArgoCDExpansion {
                 continue
             }
             let text = String(decoding: data, as: UTF8.self)
-            guard YAMLLimits.tooDeep(text[...]) == nil, let node = try? Yams.compose(yaml: text),
+            guard YAMLLimits.tooDeep(text[...]) == nil, let node = try? Yams.compose(yaml: text, .default, .default, .utf8),
                   YAMLLimits.nodeCount(node, limit: Self.maxTemplateNodes) != nil else {
                 note(SourceLocation(file: file), "ApplicationSet \(name): generator file is not JSON or YAML (or above \(Self.maxTemplateNodes) nodes); no parameters from it")
                 continue

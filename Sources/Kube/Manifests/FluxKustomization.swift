@@ -151,8 +151,8 @@ extension GitOpsTree {
             text = substituted.text
             onlyFlux = onlyFlux && substituted.unresolved.isEmpty
         }
-        guard YAMLLimits.tooDeep(text[...]) == nil, var documents = try? Yams.compose_all(yaml: text) else { return [] }
-        let path = URL(fileURLWithPath: file).standardizedFileURL.path
+        guard YAMLLimits.tooDeep(text[...]) == nil, var documents = try? Yams.compose_all(yaml: text, .default, .default, .utf8) else { return [] }
+        let path = Self.standardized(file)
         var found: [FluxKustomization] = []
         var count = 0
         defer {
@@ -164,39 +164,39 @@ extension GitOpsTree {
                 && document.mapping?.value("apiVersion")?.string?.hasPrefix("kustomize.toolkit.fluxcd.io/") == true
             onlyFlux = onlyFlux && isFlux
             guard isFlux, let root = applier.apply(context.layers.reversed(), to: document), let object = root.mapping,
-                  let spec = object["spec"]?.mapping else { continue }
+                  let spec = object.value("spec")?.mapping else { continue }
             let line = document.mark.map { $0.line }
             let name = KustomizeApplier.string(root, ["metadata", "name"]) ?? "?"
             let namespace = KustomizeApplier.string(root, ["metadata", "namespace"]) ?? "flux-system"
             // The document, whatever namespace a parent's targetNamespace gives it.
             let id = "\(file):\(line ?? 0) \(name)"
             if !flux.definedIn[path, default: []].contains(id) { flux.definedIn[path, default: []].append(id) }
-            if spec["suspend"]?.bool == true {
+            if spec.value("suspend")?.bool == true {
                 note(file, line, "Flux Kustomization \(namespace)/\(name) is suspended; its path is not read", isNote: true)
                 continue
             }
-            let pathLine = spec["path"]?.mark.map { $0.line } ?? line
-            let relative = spec["path"]?.string ?? ""
-            let sourceRef = spec["sourceRef"]?.mapping
-            let source = "\(sourceRef?["kind"]?.string ?? "?")/\(sourceRef?["namespace"]?.string ?? namespace)/\(sourceRef?["name"]?.string ?? "?")"
+            let pathLine = spec.value("path")?.mark.map { $0.line } ?? line
+            let relative = spec.value("path")?.string ?? ""
+            let sourceRef = spec.value("sourceRef")?.mapping
+            let source = "\(sourceRef?.value("kind")?.string ?? "?")/\(sourceRef?.value("namespace")?.string ?? namespace)/\(sourceRef?.value("name")?.string ?? "?")"
             var patches: [KustomizePatch] = []
-            for entry in spec["patches"]?.sequence ?? [] {
-                guard let body = entry["patch"]?.string else { continue }
-                patches += Self.patches(body, target: Self.target(entry["target"]),
+            for entry in spec.value("patches")?.sequence ?? [] {
+                guard let body = entry.value("patch")?.string else { continue }
+                patches += Self.patches(body, target: Self.target(entry.value("target")),
                                         location: SourceLocation(file: file, line: entry.mark.map { $0.line }), forceJSON: false)
             }
-            let components = (spec["components"]?.sequence ?? []).compactMap { node in
+            let components = (spec.value("components")?.sequence ?? []).compactMap { node in
                 node.string.map { ParsedKustomization.Entry(path: $0, line: node.mark.map { $0.line }, field: "components") }
             }
-            let common = spec["commonMetadata"]?.mapping
-            let (variables, secrets, missing) = variables(spec["postBuild"]?.mapping, namespace: namespace, file: file)
+            let common = spec.value("commonMetadata")?.mapping
+            let (variables, secrets, missing) = variables(spec.value("postBuild")?.mapping, namespace: namespace, file: file)
             found.append(FluxKustomization(
                 id: id, name: "\(namespace)/\(name)", location: SourceLocation(file: file, line: line), source: source,
                 path: relative, pathLine: pathLine, folder: resolve(relative, definedIn: file),
-                targetNamespace: spec["targetNamespace"]?.string.flatMap { $0.isEmpty ? nil : $0 },
-                namePrefix: spec["namePrefix"]?.string.flatMap { $0.isEmpty ? nil : $0 },
-                nameSuffix: spec["nameSuffix"]?.string.flatMap { $0.isEmpty ? nil : $0 },
-                labels: Self.strings(common?["labels"]), annotations: Self.strings(common?["annotations"]),
+                targetNamespace: spec.value("targetNamespace")?.string.flatMap { $0.isEmpty ? nil : $0 },
+                namePrefix: spec.value("namePrefix")?.string.flatMap { $0.isEmpty ? nil : $0 },
+                nameSuffix: spec.value("nameSuffix")?.string.flatMap { $0.isEmpty ? nil : $0 },
+                labels: Self.strings(common?.value("labels")), annotations: Self.strings(common?.value("annotations")),
                 patches: patches, components: components, variables: variables, secretVariables: secrets,
                 missingSources: missing, chain: context.fluxChain))
         }
@@ -213,10 +213,10 @@ extension GitOpsTree {
         var values: [String: String] = [:]
         var secrets: [String: String] = [:]
         var missing: [String] = []
-        for reference in postBuild?["substituteFrom"]?.sequence ?? [] {
+        for reference in postBuild?.value("substituteFrom")?.sequence ?? [] {
             let line = reference.mark.map { $0.line }
-            guard let kind = reference["kind"]?.string, kind == "ConfigMap" || kind == "Secret",
-                  let name = reference["name"]?.string else {
+            guard let kind = reference.value("kind")?.string, kind == "ConfigMap" || kind == "Secret",
+                  let name = reference.value("name")?.string else {
                 note(file, line, "postBuild.substituteFrom: an entry without kind ConfigMap/Secret and name; passed over")
                 continue
             }
@@ -242,7 +242,7 @@ extension GitOpsTree {
             values[key] = value
             secrets[key] = nil
         }
-        for (key, value) in GitOpsTree.strings(postBuild?["substitute"]) {
+        for (key, value) in GitOpsTree.strings(postBuild?.value("substitute")) {
             values[key] = value
             secrets[key] = nil
         }
@@ -300,7 +300,7 @@ struct SubstitutionSources {
             guard let data = try? BoundedFile.read(file, maxBytes: maxFileBytes).data,
                   Self.markers.contains(where: { data.starts(with: $0.dropFirst()) || Bytes.contains(data, $0) }) else { continue }
             let text = String(decoding: data, as: UTF8.self)
-            guard YAMLLimits.tooDeep(text[...]) == nil, var documents = try? Yams.compose_all(yaml: text) else { continue }
+            guard YAMLLimits.tooDeep(text[...]) == nil, var documents = try? Yams.compose_all(yaml: text, .default, .default, .utf8) else { continue }
             while let document = documents.next() {
                 guard let object = document.mapping else { continue }
                 let line = document.mark.map { $0.line }

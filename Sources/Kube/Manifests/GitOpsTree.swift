@@ -74,7 +74,7 @@ struct GitOpsTree {
     init(paths: [String], variables: [String: String], maxFileBytes: Int, repoRoot: String? = nil) {
         globals = variables
         self.maxFileBytes = maxFileBytes
-        let root = repoRoot.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? paths.lazy.compactMap(Self.gitRoot).first
+        let root = repoRoot.map { Self.standardized($0) } ?? paths.lazy.compactMap(Self.gitRoot).first
         self.repoRoot = root
         searchRoots = root.map { [$0] } ?? paths
         let base = FileContext(variables: variables.isEmpty ? nil : variables)
@@ -98,7 +98,7 @@ struct GitOpsTree {
     }
 
     private mutating func add(_ file: String, _ context: FileContext) {
-        let path = URL(fileURLWithPath: file).standardizedFileURL.path
+        let path = Self.standardized(file)
         checkFluxCycle(file: path, context: context)
         let key = path + "\u{0}" + context.instance
         if let existing = index[key] {
@@ -134,7 +134,7 @@ struct GitOpsTree {
         let kustomization = kustomizationFile(in: path)
         let real = Self.realPath(path)
         // A kustomization met again is a kustomization cycle, reported as one below.
-        let isCycle = kustomization.map { stack.contains(URL(fileURLWithPath: $0).standardizedFileURL.path) } ?? false
+        let isCycle = kustomization.map { stack.contains(Self.standardized($0)) } ?? false
         if walking.contains(real), !isCycle {
             return note(path, nil, "symlink loop refused: \(path) leads back to \(real), a folder already being read; not followed")
         }
@@ -185,7 +185,7 @@ struct GitOpsTree {
     private mutating func build(folder: String, kustomization: String?, context: FileContext, stack: [String], flux: FluxKustomization?) {
         var parsed: ParsedKustomization
         if let kustomization {
-            let key = URL(fileURLWithPath: kustomization).standardizedFileURL.path
+            let key = Self.standardized(kustomization)
             if let start = stack.firstIndex(of: key) {
                 let cycle = (stack[start...] + [key]).joined(separator: " → ")
                 return note(kustomization, nil, "kustomization cycle refused: \(cycle)")
@@ -204,7 +204,7 @@ struct GitOpsTree {
             parsed.layer.patches += flux.patches
             parsed.components += flux.components
         }
-        let key = URL(fileURLWithPath: parsed.file).standardizedFileURL.path
+        let key = Self.standardized(parsed.file)
         let inner = stack + (kustomization == nil ? [] : [key])
         // Each component acts on all that is built before it: the resources, then the
         // components listed earlier (kustomize's accumulation order).
@@ -245,7 +245,7 @@ struct GitOpsTree {
     /// The resources of a Component, with its own layer and those of the components it lists.
     private mutating func walkComponent(_ file: String, context: FileContext, stack: [String], depth: Int) {
         guard depth < Self.maxComponentDepth else { return note(file, nil, "components nested more than \(Self.maxComponentDepth) deep; not read") }
-        let key = URL(fileURLWithPath: file).standardizedFileURL.path
+        let key = Self.standardized(file)
         if let start = stack.firstIndex(of: key) {
             return note(file, nil, "kustomization cycle refused: \((stack[start...] + [key]).joined(separator: " → "))")
         }
@@ -291,7 +291,7 @@ struct GitOpsTree {
             note(file, entry.line, "components: \(entry.path) is not a kind: Component kustomization; not read")
             return nil
         }
-        let key = URL(fileURLWithPath: componentFile).standardizedFileURL.path
+        let key = Self.standardized(componentFile)
         guard !stack.contains(key), depth < Self.maxComponentDepth,
               let parsed = parse(kustomization: componentFile, variables: variables, quiet: true) else { return nil }
         var layers = [parsed.layer]
@@ -308,6 +308,28 @@ struct GitOpsTree {
         guard let resolved = realpath(path, nil) else { return path }
         defer { free(resolved) }
         return String(cString: resolved)
+    }
+
+    /// `URL(fileURLWithPath: path).standardizedFileURL.path`, the key a file is known by, without
+    /// its cost (a URL made, the path looked up) for a path that is standard already: absolute
+    /// (once the current folder is put before it), with no empty, `.` or `..` component. Others
+    /// (`..`, which URL resolves through symlinks, and `/private/`, which it strips) go to URL.
+    static func standardized(_ path: String) -> String {
+        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        guard !absolute.hasPrefix("/private") else { return URL(fileURLWithPath: path).standardizedFileURL.path }
+        let slash = UInt8(ascii: "/"), dot = UInt8(ascii: ".")
+        var length = 0, dots = 0
+        func isPlain() -> Bool { length > 0 && !(length == dots && dots <= 2) }
+        for byte in absolute.utf8.dropFirst() {
+            if byte == slash {
+                guard isPlain() else { return URL(fileURLWithPath: path).standardizedFileURL.path }
+                (length, dots) = (0, 0)
+            } else {
+                length += 1
+                if byte == dot { dots += 1 }
+            }
+        }
+        return isPlain() ? absolute : URL(fileURLWithPath: path).standardizedFileURL.path
     }
 
     /// `folder/relative` with `.` and `..` taken out lexically, so that messages name files plainly.

@@ -48,7 +48,7 @@ struct HelmReleases {
     mutating func scan(data: Data, text: String, file: String, namespace: String, unresolvedLines: Set<Int> = [],
                        transform: (Node) -> Node? = { $0 }) {
         guard Self.markers.contains(where: { Bytes.contains(data, $0) }) else { return }
-        guard YAMLLimits.tooDeep(text[...]) == nil, var documents = try? Yams.compose_all(yaml: text) else { return }
+        guard YAMLLimits.tooDeep(text[...]) == nil, var documents = try? Yams.compose_all(yaml: text, .default, .default, .utf8) else { return }
         let starts = unresolvedLines.isEmpty ? [] : DocumentSplitter.split(text).map(\.startLine)
         while let document = documents.next() {
             // As the reader bounds it (it reports the document): aliases expanded.
@@ -136,7 +136,7 @@ struct HelmReleases {
             let path = (folder as NSString).appendingPathComponent(candidate)
             guard let data = try? BoundedFile.read(path, maxBytes: GitOpsTree.maxKustomizationBytes).data else { continue }
             let text = String(decoding: data, as: UTF8.self)
-            guard YAMLLimits.tooDeep(text[...]) == nil, let root = try? Yams.compose(yaml: text) else { return nil }
+            guard YAMLLimits.tooDeep(text[...]) == nil, let root = try? Yams.compose(yaml: text, .default, .default, .utf8) else { return nil }
             for generator in root["configMapGenerator"]?.sequence ?? [] where generator["name"]?.string == name {
                 for entry in generator["files"]?.sequence ?? [] {
                     guard let spec = entry.string else { continue }

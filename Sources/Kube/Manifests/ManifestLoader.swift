@@ -99,12 +99,8 @@ private struct Reader {
     init(options: ManifestOptions) {
         self.options = options
         pathNamespaces = options.pathNamespaces
-            .map { (Self.standardised($0.path), $0.namespace) }
+            .map { (GitOpsTree.standardized($0.path), $0.namespace) }
             .sorted { $0.0.count > $1.0.count }
-    }
-
-    private static func standardised(_ path: String) -> String {
-        URL(fileURLWithPath: path).standardizedFileURL.path
     }
 
     mutating func read(file: String, context: FileContext = FileContext()) {
@@ -305,7 +301,7 @@ private struct Reader {
     private func namespaceFor(file: String, context: FileContext) -> String {
         let fallback = context.defaultNamespace ?? options.defaultNamespace
         guard !pathNamespaces.isEmpty else { return fallback }
-        let path = Self.standardised(file)
+        let path = GitOpsTree.standardized(file)
         for entry in pathNamespaces where path == entry.path || path.hasPrefix(entry.path + "/") {
             return entry.namespace
         }
