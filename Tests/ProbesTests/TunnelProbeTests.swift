@@ -13,9 +13,12 @@ struct TunnelProbeTests {
     func readyServer(_ body: String) async throws -> (ChildProcess, String) {
         let folder = try Repository.temporaryFolder("ready")
         try body.write(to: folder.appendingPathComponent("ready"), atomically: true, encoding: .utf8)
-        let port = try freeLoopbackPort()
-        let child = try ChildProcess("/usr/bin/python3", ["-m", "http.server", "--bind", "127.0.0.1", "--directory", folder.path, "\(port)"])
-        try await waitForTCP(port: port)
+        // Another port when the chosen one was taken between its choice and the server's bind.
+        let (port, child) = try await startOnFreePort(udp: false) { port in
+            try ChildProcess("/usr/bin/python3", ["-m", "http.server", "--bind", "127.0.0.1", "--directory", folder.path, "\(port)"])
+        } ready: { _, port in
+            try await waitForTCP(port: port)
+        }
         return (child, "http://127.0.0.1:\(port)/ready")
     }
 

@@ -112,7 +112,7 @@ public final class SMTPSink: @unchecked Sendable {
 
 /// Starts a server on a port that was free a moment ago, trying again (up to 5 times) when
 /// another process took the port first; returns the port and the running child.
-func startOnFreePort(
+public func startOnFreePort(
     udp: Bool, launch: (Int) throws -> ChildProcess, ready: (ChildProcess, Int) async throws -> Void
 ) async throws -> (Int, ChildProcess) {
     var lastError: (any Error)?
