@@ -150,14 +150,16 @@ public final class HostileDNSServer: @unchecked Sendable {
         self.port = port
         self.answer = answer
         // The thread holds the descriptor and the closure, not the server: dropping the server
-        // shuts the socket, which ends the thread's recvfrom.
+        // shuts the socket, which ends the thread's recvfrom, and the thread closes it. Were the
+        // server to close it, a thread not yet started (a loaded machine) would later read from
+        // whatever socket reused the number — another test's server or a resolver's — and eat
+        // its datagrams (a full run's DNS tests waited out their timeouts for that).
         let thread = Thread { Self.serve(fd: fd, answer: answer) }
         thread.start()
     }
 
     deinit {
         shutdown(fd, Int32(SHUT_RDWR))
-        close(fd)
     }
 
     public var server: String { "127.0.0.1:\(port)" }
@@ -170,7 +172,7 @@ public final class HostileDNSServer: @unchecked Sendable {
             let n = withUnsafeMutablePointer(to: &from) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, &buffer, buffer.count, 0, $0, &fromLength) }
             }
-            guard n > 0 else { return }
+            guard n > 0 else { close(fd); return }
             guard let query = parse(Array(buffer[0..<n])), let reply = answer(query) else { continue }
             _ = withUnsafePointer(to: &from) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, reply, reply.count, 0, $0, fromLength) }
