@@ -279,7 +279,8 @@ extension GitOpsTree {
 /// The ConfigMaps and Secrets in the repository, for `postBuild.substituteFrom`: those written
 /// as objects, and those a kustomize `configMapGenerator`/`secretGenerator` makes from
 /// `literals`, `envs` and `files`. A Secret gives only its keys: its values (often SOPS
-/// ciphertext) are never read.
+/// ciphertext) are dropped — an object's are never read, but a `secretGenerator`'s `envs` and
+/// `files` are read (bounded) for their keys, their values then emptied.
 struct SubstitutionSources {
     struct Source {
         var namespace: String?
