@@ -115,6 +115,9 @@ struct ArgoCDExpansion {
     private var claimed: [String: FileContext] = [:]
     /// Which Application applies each claimed file, to report one applied by two.
     private var owners: [String: String] = [:]
+    /// The repository of each file that holds Applications: an ApplicationSet's generated
+    /// Applications all come from one file, and its `.git` and config are read once.
+    private var repositories: [String: GitRepository?] = [:]
 
     init(files treeFiles: [(path: String, context: FileContext)], options: ManifestOptions) {
         repoRoot = options.repoRoot.map { GitOpsTree.standardized($0) }
@@ -152,6 +155,13 @@ struct ArgoCDExpansion {
     }
 
     private static func key(_ path: String) -> String { GitOpsTree.standardized(path) }
+
+    private mutating func repository(of file: String) -> GitRepository? {
+        if let known = repositories[file] { return known }
+        let found = GitRepository.enclosing(file, repoRoot: repoRoot)
+        repositories[file] = found
+        return found
+    }
 
     private mutating func note(_ location: SourceLocation, _ message: String, isNote: Bool = false) {
         diagnostics.append(ManifestDiagnostic(location: location, message: message, isNote: isNote))
@@ -212,7 +222,7 @@ struct ArgoCDExpansion {
             note(location, "\(owner): no spec.source or spec.sources; nothing to read")
             return []
         }
-        guard let repository = GitRepository.enclosing(location.file, repoRoot: repoRoot) else {
+        guard let repository = repository(of: location.file) else {
             unexpanded.append(UnexpandedSource(location: location, kind: "Application", name: name,
                                                reason: "no Git repository (.git) above \(location.file) to resolve its source paths in"))
             return []
@@ -428,7 +438,7 @@ struct ArgoCDExpansion {
         if spec?["templatePatch"] != nil {
             note(location, "ApplicationSet \(name): spec.templatePatch is not applied", isNote: true)
         }
-        let repository = GitRepository.enclosing(location.file, repoRoot: repoRoot)
+        let repository = repository(of: location.file)
         var sets: [ArgoParameters] = []
         for (index, generator) in (spec?["generators"]?.sequence ?? []).enumerated() {
             switch parameters(generator, field: "spec.generators[\(index)]", name: name, goTemplate: goTemplate,
