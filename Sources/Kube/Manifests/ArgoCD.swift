@@ -299,7 +299,7 @@ struct ArgoCDExpansion {
             // on the source's kustomization (util/kustomize/kustomize.go): they replace its own
             // namespace, prefix and suffix, and win over its labels and annotations.
             let prefix = kustomize?["namePrefix"]?.string, suffix = kustomize?["nameSuffix"]?.string
-            let labels = Self.strings(kustomize?["commonLabels"]), annotations = Self.strings(kustomize?["commonAnnotations"])
+            let labels = GitOpsTree.strings(kustomize?["commonLabels"]), annotations = GitOpsTree.strings(kustomize?["commonAnnotations"])
             let tree = GitOpsTree(paths: [folder], variables: variables, maxFileBytes: maxFileBytes, repoRoot: repoRoot)
             diagnostics += tree.diagnostics
             unexpanded += tree.unexpanded
@@ -355,13 +355,6 @@ struct ArgoCDExpansion {
         return result
     }
 
-    private static func strings(_ node: Node?) -> [String: String] {
-        var result: [String: String] = [:]
-        for (key, value) in node?.mapping ?? [:] {
-            if let key = key.string, let value = value.string { result[key] = value }
-        }
-        return result
-    }
 
     private static func chartName(in folder: String) -> String? {
         guard let data = try? BoundedFile.read((folder as NSString).appendingPathComponent("Chart.yaml"), maxBytes: 1 << 20).data,
