@@ -250,17 +250,22 @@ extension ParentReference {
 /// bytes is a heap allocation of its own, and a copy of it shares that allocation; shorter
 /// ones live inline and are returned as they are. Keeps at most `limit` strings, so values
 /// unique to one object (a condition message naming its route) cannot grow it without end;
-/// once full it still shares what it holds.
+/// once full it still shares what it holds. Strings over `maxLength` UTF-8 bytes are not kept
+/// either, so the table's bytes are bounded too (`limit` × `maxLength`), not only its count:
+/// a condition message may be 32,768 bytes (the Gateway API's `maxLength`).
 final class SharedStrings: Sendable {
     private let table = Mutex<Set<String>>([])
     let limit: Int
+    let maxLength: Int
 
-    init(limit: Int = 4096) {
+    init(limit: Int = 4096, maxLength: Int = 256) {
         self.limit = limit
+        self.maxLength = maxLength
     }
 
     func callAsFunction(_ string: String) -> String {
-        guard string.utf8.count > 15 else { return string }
+        let length = string.utf8.count
+        guard length > 15, length <= maxLength else { return string }
         return table.withLock { table in
             if let index = table.firstIndex(of: string) { return table[index] }
             if table.count < limit { table.insert(string) }
