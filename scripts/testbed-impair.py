@@ -16,6 +16,7 @@ Run it inside the switch namespace: it makes the TAPs there (`--switch-side` and
 import argparse
 import fcntl
 import heapq
+import math
 import os
 import random
 import select
@@ -44,8 +45,9 @@ def main():
     parser.add_argument("--loss", type=float, default=0.0, help="percent of frames toward the node dropped")
     parser.add_argument("--pid-file", help="where to write this process's id (removed at exit)")
     args = parser.parse_args()
-    if not (0 <= args.loss <= 100) or args.delay_ms < 0:
-        sys.exit("testbed-impair: --loss must be 0..100 and --delay-ms >= 0")
+    # `not (a <= x)` rather than `x < a`: a NaN fails every comparison, so it is refused too.
+    if not (0 <= args.loss <= 100) or not (0 <= args.delay_ms) or not math.isfinite(args.delay_ms):
+        sys.exit("testbed-impair: --loss must be 0..100 and --delay-ms a finite number >= 0")
     switch_side, node_side = open_tap(args.switch_side), open_tap(args.node_side)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     if args.pid_file:
