@@ -1,8 +1,9 @@
 # netagent's container image. Build: docker build -t netagent:TAG .
 #
-# Two stages: the Swift 6.3 toolchain on Debian bookworm builds a release binary with the Swift
-# runtime linked in statically (--static-swift-stdlib), the dependencies at the versions in
-# Package.resolved (--force-resolved-versions), stripped; the runtime stage is plain
+# Two stages: the Swift 6.3 toolchain on Debian bookworm builds a release binary with
+# scripts/build-release: the Swift runtime linked in statically (--static-swift-stdlib), the
+# dependencies at the versions in Package.resolved (--force-resolved-versions), the functions
+# `netagent run` executes side by side (linker/netagent.order), stripped; the runtime stage is plain
 # debian:bookworm-slim with only the C libraries the binary loads. Why not swift:6.3-bookworm-slim
 # as the base: it carries the whole shared Swift runtime (~100 MB more) that a statically linked
 # binary never loads, and its version would have to move in step with the builder's; with the
@@ -21,9 +22,11 @@ WORKDIR /src
 COPY Package.swift Package.resolved ./
 COPY Sources ./Sources
 COPY Tests ./Tests
-RUN swift build -c release --static-swift-stdlib --force-resolved-versions --product netagent \
- && mkdir -p /out \
- && strip -o /out/netagent "$(swift build -c release --static-swift-stdlib --show-bin-path)/netagent"
+# The link reads linker/netagent.order; scripts/build-release is the one release build (the flags that
+# give each function its own section, pinned versions, static runtime, stripped).
+COPY linker ./linker
+COPY scripts/build-release ./scripts/
+RUN mkdir -p /out && scripts/build-release --out /out/netagent
 
 FROM debian:bookworm-slim
 # libcurl4, libc-ares2, libsqlite3-0: the C libraries behind NetIO and GRDB. ca-certificates:

@@ -11,9 +11,13 @@ let strict: [SwiftSetting] = [
 // leaves; glibc ≥ 2.36 reads it: bookworm's) and no dynamic export of Swift symbols (the driver
 // passes -export-dynamic; nothing dlsym()s netagent's symbols). The same in every configuration, so
 // that the tests, which run the debug `netagent`, test a binary linked this way. BENCHMARKS.md has
-// the saving.
+// the saving. The functions `netagent run` executes are placed side by side (linker/netagent.order,
+// written by scripts/orderfile; a name the build lacks is skipped without a warning): it takes the
+// sections scripts/build-release gives each function to move them one by one.
 let lean: [LinkerSetting] = [
-    .unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic"]),
+    .unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic",
+                  "-Xlinker", "--symbol-ordering-file=\(Context.packageDirectory)/linker/netagent.order",
+                  "-Xlinker", "--no-warn-symbol-ordering"]),
 ]
 
 let package = Package(

@@ -17,6 +17,7 @@ struct NetAgentCommand: AsyncParsableCommand {
     /// for a bad configuration; `plan` so that 1 means "input errors were reported", 2 "bad
     /// flags"); ArgumentParser's usage errors exit 64, EX_USAGE, which other commands keep.
     static func main() async {
+        Allocator.useOneArena()
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {

@@ -1,18 +1,29 @@
 import Glibc
 
 /// glibc's allocator, tuned for a long-running agent. The one place netagent calls into it.
+/// `mallopt` is not in Swift's Glibc module (malloc.h is not part of it), so it is looked up by
+/// name; without it (another libc) nothing changes. A value the environment sets wins.
 public enum Allocator {
     /// Makes glibc give freed heap back to the kernel at once (`mallopt(M_TRIM_THRESHOLD, 0)`,
     /// what `MALLOC_TRIM_THRESHOLD_=0` does) instead of keeping the peak of a reconcile cycle —
     /// tens of MB after reading and writing a large zone — for as long as the agent runs:
-    /// 107.6 → 96.4 MB resident with 10,000 routes (BENCHMARKS.md, `bench-daemon`). A value
-    /// the environment sets wins. `mallopt` is not in Swift's Glibc module (malloc.h is not part
-    /// of it), so it is looked up by name; without it (another libc) nothing changes.
+    /// 107.6 → 96.4 MB resident with 10,000 routes (BENCHMARKS.md, `bench-daemon`).
     public static func returnFreedMemoryPromptly() {
-        guard getenv("MALLOC_TRIM_THRESHOLD_") == nil, let symbol = dlsym(nil, "mallopt") else { return }
+        set(option: -1, to: 0, unlessEnvironmentSets: "MALLOC_TRIM_THRESHOLD_")  // M_TRIM_THRESHOLD
+    }
+
+    /// One malloc arena for all threads (`mallopt(M_ARENA_MAX, 1)`, what `MALLOC_ARENA_MAX=1`
+    /// does) instead of up to eight a core: each arena keeps its own free memory, and the agent
+    /// allocates little and rarely, so it gains nothing from them (issue 22: with 10,000 routes,
+    /// RssAnon 25.7–26.4 → 24.8 MiB and the peak ~2 MiB lower, BENCHMARKS.md). glibc fixes the
+    /// number of arenas when a second thread first allocates: call this first thing in `main`.
+    public static func useOneArena() {
+        set(option: -8, to: 1, unlessEnvironmentSets: "MALLOC_ARENA_MAX")  // M_ARENA_MAX
+    }
+
+    private static func set(option: Int32, to value: Int32, unlessEnvironmentSets variable: String) {
+        guard getenv(variable) == nil, let symbol = dlsym(nil, "mallopt") else { return }
         typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
-        let mallopt = unsafeBitCast(symbol, to: Mallopt.self)
-        let trimThreshold: Int32 = -1  // M_TRIM_THRESHOLD in malloc.h
-        _ = mallopt(trimThreshold, 0)
+        _ = unsafeBitCast(symbol, to: Mallopt.self)(option, value)
     }
 }
