@@ -26,6 +26,44 @@ struct TranslationTests {
         ])
     }
 
+    @Test func aHexRecordIdIsKeptAsSixteenBytesAndRendersBackExactly() {
+        for id in ["023e105f4ecef8ad9ca31a8372d0c353", "00000000000000000000000000000000", "0000000000000001ffffffffffffffff",
+                   "f0000000000000000000000000000000"] {
+            let kept = CloudflareRecordID(id)
+            guard case .hex = kept else {
+                Issue.record("\(id) was kept as text")
+                continue
+            }
+            #expect(kept.text == id)
+        }
+        #expect(CloudflareRecordID("0000000000000001ffffffffffffffff") == .hex(1, .max))
+        #expect(CloudflareRecordID("023e105f4ecef8ad9ca31a8372d0c353") != CloudflareRecordID("023e105f4ecef8ad9ca31a8372d0c354"))
+    }
+
+    @Test func anyOtherRecordIdIsKeptAsItsTextUnchanged() {
+        // Upper case would render back lower-cased; the others are not 32 hex digits.
+        for id in ["023E105F4ECEF8AD9CA31A8372D0C353", "023e105f4ecef8ad9ca31a8372d0c35", "023e105f4ecef8ad9ca31a8372d0c3533",
+                   "023e105f4ecef8ad9ca31a8372d0c35g", "023e105f-4ece-f8ad-9ca3-1a8372d0c353", "", "3",
+                   "023e105f4ecef8ad9ca31a8372d0c35é"] {
+            #expect(CloudflareRecordID(id) == .text(id))
+            #expect(CloudflareRecordID(id).text == id)
+        }
+    }
+
+    @Test func aDeleteAndAPatchNameTheIdAsListed() throws {
+        let hexID = "9a7806061c88ada191ed06f989cc3dac"
+        let old = try Rig.endpoint("app.example.test", .a, ["198.18.0.1", "198.18.0.2"])
+        let new = try Rig.endpoint("app.example.test", .a, ["198.18.0.3"])
+        let stored = [old.key: [record(hexID, "app.example.test", "A", "198.18.0.1"), record("Legacy-Id-7", "app.example.test", "A", "198.18.0.2")]]
+        let (operations, _) = CloudflareTranslation.operations(
+            for: Plan.Changes(updates: [Plan.Update(old: old, new: new)]), stored: stored, style: style)
+        #expect(operations.map(\.action) == [
+            .delete(id: "Legacy-Id-7"),
+            .patch(CloudflareRecordBody(id: hexID, name: "app.example.test", type: "A", content: "198.18.0.3", ttl: 1,
+                                        proxied: false, comment: "owner=home")),
+        ])
+    }
+
     @Test func aKeptValueIsPatchedWhenItsProxiedFlagOrExplicitTTLDiffer() throws {
         let old = try Rig.endpoint("app.example.test", .a, ["198.18.0.1"])
         let new = try Rig.endpoint("app.example.test", .a, ["198.18.0.1"], ttl: 300)

@@ -260,12 +260,13 @@ public actor CloudflareProvider: DNSProvider {
     private func remember(_ result: CloudflareBatchResult, _ operations: [RecordOperation], zone: Zone) {
         guard stored[zone.id] != nil else { return }
         for operation in operations {
-            if case .delete(let id) = operation.action { stored[zone.id]?[operation.key]?.removeAll { $0.id == id } }
+            if case .delete(let id) = operation.action { stored[zone.id]?[operation.key]?.removeAll { $0.id.text == id } }
         }
         for record in (result.patches ?? []) + (result.posts ?? []) {
             guard let key = Self.key(record) else { continue }
             var list = stored[zone.id]?[key] ?? []
-            list.removeAll { $0.id == record.id }
+            let id = CloudflareRecordID(record.id)
+            list.removeAll { $0.id == id }
             list.append(CurrentRecord(record))
             stored[zone.id]?[key] = list
         }
@@ -275,7 +276,7 @@ public actor CloudflareProvider: DNSProvider {
     }
 
     private func forget(_ operation: RecordOperation, zone: Zone) {
-        if case .delete(let id) = operation.action { stored[zone.id]?[operation.key]?.removeAll { $0.id == id } }
+        if case .delete(let id) = operation.action { stored[zone.id]?[operation.key]?.removeAll { $0.id.text == id } }
         if case .post = operation.action { stored[zone.id] = nil }
     }
 
