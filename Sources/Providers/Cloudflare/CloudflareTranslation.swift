@@ -28,10 +28,11 @@ struct RecordOperation: Hashable, Sendable {
 /// are the key it is kept under (`CloudflareProvider`'s index), so it does not repeat them.
 package struct CurrentRecord: Hashable, Sendable {
     package var id: CloudflareRecordID
+    /// Declared next to `id` so that it fills the bytes after the id's tag (72 bytes a record, not 80).
+    package var proxied: Bool?
     package var content: String
     /// 1 means automatic.
     package var ttl: Int
-    package var proxied: Bool?
     package var comment: String?
     package var tags: [String]?
 
