@@ -259,15 +259,24 @@ public actor CloudflareProvider: DNSProvider {
 
     private func remember(_ result: CloudflareBatchResult, _ operations: [RecordOperation], zone: Zone) {
         guard stored[zone.id] != nil else { return }
+        // The values sent, by the key they were sent under: a record Cloudflare echoes with the same
+        // name and the same value keeps the strings sent, which the desired records and the TXT
+        // registry hold too, instead of a second copy of each until the next listing.
+        var sent: [Endpoint.Key: [String]] = [:]
         for operation in operations {
-            if case .delete(let id) = operation.action { stored[zone.id]?[operation.key]?.removeAll { $0.id.text == id } }
+            switch operation.action {
+            case .delete(let id): stored[zone.id]?[operation.key]?.removeAll { $0.id.text == id }
+            case .patch(let body), .post(let body): sent[operation.key, default: []].append(body.content)
+            }
         }
         for record in (result.patches ?? []) + (result.posts ?? []) {
-            guard let key = Self.key(record) else { continue }
+            guard let echoed = Self.key(record) else { continue }
+            let key = sent.index(forKey: echoed).map { sent.keys[$0] } ?? echoed
+            var current = CurrentRecord(record)
+            if let content = sent[key]?.first(where: { $0.utf8.elementsEqual(record.content.utf8) }) { current.content = content }
             var list = stored[zone.id]?[key] ?? []
-            let id = CloudflareRecordID(record.id)
-            list.removeAll { $0.id == id }
-            list.append(CurrentRecord(record))
+            list.removeAll { $0.id == current.id }
+            list.append(current)
             stored[zone.id]?[key] = list
         }
         if result.posts == nil, operations.contains(where: { if case .post = $0.action { true } else { false } }) {
