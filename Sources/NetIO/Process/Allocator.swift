@@ -15,4 +15,18 @@ public enum Allocator {
         let trimThreshold: Int32 = -1  // M_TRIM_THRESHOLD in malloc.h
         _ = mallopt(trimThreshold, 0)
     }
+
+    /// Gives the kernel back the free pages inside glibc's heaps (`malloc_trim(0)`), not only
+    /// those at a heap's top, which is all `returnFreedMemoryPromptly` reaches: a reconcile
+    /// cycle's garbage is freed between the objects that stay, so its pages stay resident,
+    /// free, in every arena a thread allocated them from. Called after each reconcile cycle;
+    /// it walks the free chunks, so it costs a few milliseconds for tens of MB of heap.
+    /// Returns whether any memory was given back; false without glibc's `malloc_trim`.
+    @discardableResult
+    public static func releaseFreePages() -> Bool {
+        guard let symbol = dlsym(nil, "malloc_trim") else { return false }
+        typealias MallocTrim = @convention(c) (UInt) -> Int32
+        let mallocTrim = unsafeBitCast(symbol, to: MallocTrim.self)
+        return mallocTrim(0) == 1
+    }
 }
