@@ -25,7 +25,7 @@ struct RecordOperation: Hashable, Sendable {
 
 /// What an apply needs of one record the zone holds, kept from one listing to the next: its
 /// id (to patch or delete it), its value, and the settings a patch compares. Its name and type
-/// are the key it is kept under (`CloudflareProvider`'s index), so it does not repeat them.
+/// are the key it is kept under (`ZoneRecords`), so it does not repeat them.
 package struct CurrentRecord: Hashable, Sendable {
     package var id: CloudflareRecordID
     /// Declared next to `id` so that it fills the bytes after the id's tag (72 bytes a record, not 80).
@@ -120,7 +120,7 @@ enum CloudflareTranslation {
     /// The operations for `changes` in batch order (deletes, patches, posts), and one outcome
     /// per change. `stored` holds the zone's records by key, as last listed or written.
     static func operations(
-        for changes: Plan.Changes, stored: [Endpoint.Key: [CurrentRecord]], style: RecordStyle
+        for changes: Plan.Changes, stored: ZoneRecords, style: RecordStyle
     ) -> (operations: [RecordOperation], outcomes: [ChangeOutcome]) {
         var operations: [RecordOperation] = []
         var outcomes: [ChangeOutcome] = []
@@ -130,13 +130,14 @@ enum CloudflareTranslation {
         for endpoint in changes.deletes {
             outcomes.append(ChangeOutcome(operation: .delete, key: endpoint.key))
             // Only values the plan names: a value added by hand since the listing stays.
-            for record in stored[endpoint.key] ?? [] where endpoint.targets.contains(record.content) {
+            for record in stored[endpoint.key] where endpoint.targets.contains(record.content) {
                 add(.delete(id: record.id.text), endpoint.key)
             }
         }
         for update in changes.updates {
             outcomes.append(ChangeOutcome(operation: .update, key: update.key))
-            guard let records = stored[update.key], !records.isEmpty else {
+            let records = stored[update.key]
+            guard !records.isEmpty else {
                 outcomes[outcomes.count - 1].failure = "the record is no longer in the zone"
                 continue
             }
