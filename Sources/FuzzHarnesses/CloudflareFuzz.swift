@@ -23,7 +23,7 @@ enum CloudflareFuzz {
             read(records)
             let index = CloudflareProvider.index(records)
             for placeholder in CloudflareProvider.placeholders(skipped, besides: index) {
-                fuzzCheck(placeholder.targets.isEmpty && index[placeholder.key] == nil, "placeholder \(placeholder.key) beside a read record")
+                fuzzCheck(placeholder.targets.isEmpty && index[placeholder.key].isEmpty, "placeholder \(placeholder.key) beside a read record")
                 fuzzCheck(CloudflareProvider.blocking(placeholder.key, skipped) != nil, "placeholder \(placeholder.key) does not block writes")
             }
             if !reply.success {
@@ -51,7 +51,7 @@ enum CloudflareFuzz {
 
     private static func read(_ records: [CloudflareRecord]) {
         let index = CloudflareProvider.index(records)
-        for (key, stored) in index {
+        for (key, stored) in index.groups {
             fuzzCheck(!stored.isEmpty, "empty record set for \(key)")
             guard let endpoint = CloudflareProvider.endpoint(key, stored) else {
                 fuzzCheck(false, "no endpoint for \(key)")

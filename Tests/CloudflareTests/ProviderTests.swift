@@ -39,6 +39,31 @@ struct ProviderTests {
         }
     }
 
+    @Test func writtenRecordsAreChangedByTheirRememberedIdsUntilTheNextListing() async throws {
+        try await Rig.with { rig in
+            #expect(try await rig.provider.records().isEmpty)
+            let a = try Rig.endpoint("app.example.test", .a, ["198.18.0.1"])
+            let txt = Endpoint(name: try DNSName("a-app.example.test"), type: .txt, targets: ["\"heritage=external-dns,one\""])
+            let created = try await rig.provider.apply(Plan.Changes(creates: [a, txt]))
+            #expect(created.isComplete && created.created == 2)
+            let ids = await Set(rig.simulator.records(zoneID: rig.zoneID).map(\.id))
+
+            // No listing in between: the ids, names and values come from what the provider kept of the batch's answer.
+            let newA = try Rig.endpoint("app.example.test", .a, ["198.18.0.2"])
+            let newTXT = Endpoint(name: txt.name, type: .txt, targets: ["\"heritage=external-dns,two\""])
+            let changed = try await rig.provider.apply(Plan.Changes(updates: [Plan.Update(old: a, new: newA), Plan.Update(old: txt, new: newTXT)]))
+            #expect(changed.isComplete && changed.updated == 2)
+            #expect(await rig.lines() == ["a-app.example.test TXT \"heritage=external-dns,two\"", "app.example.test A 198.18.0.2"])
+            #expect(await Set(rig.simulator.records(zoneID: rig.zoneID).map(\.id)) == ids, "patched in place")
+
+            let deleted = try await rig.provider.apply(Plan.Changes(deletes: [newA, newTXT]))
+            #expect(deleted.isComplete && deleted.deleted == 2)
+            #expect(await rig.lines().isEmpty)
+            let listings = await rig.requests().filter { $0.method == "GET" && $0.path.hasSuffix("/dns_records") }
+            #expect(listings.count == 1)
+        }
+    }
+
     @Test func listsEveryPageAtTheLargestPageSize() async throws {
         var options = CloudflareSimulator.Options()
         options.maxPerPage = 100  // the server cuts per_page: the client must follow result_info

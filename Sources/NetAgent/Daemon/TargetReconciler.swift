@@ -176,6 +176,8 @@ public struct TargetReconciler<C: Clock>: Sendable where C.Duration == Duration 
             }
             status.setSourcesReady(true)
             let outcome = await reconcileOnce()
+            // The cycle's snapshot, plan and replies are freed by now, scattered between what stays.
+            Allocator.releaseFreePages()
             if outcome.ok {
                 backoff = initialBackoff
             } else {

@@ -15,7 +15,7 @@ public enum Allocator {
     /// One malloc arena for all threads (`mallopt(M_ARENA_MAX, 1)`, what `MALLOC_ARENA_MAX=1`
     /// does) instead of up to eight a core: each arena keeps its own free memory, and the agent
     /// allocates little and rarely, so it gains nothing from them (issue 22: with 10,000 routes,
-    /// RssAnon 25.7–26.4 → 24.8 MiB and the peak ~2 MiB lower, BENCHMARKS.md). glibc fixes the
+    /// RssAnon 26.4/27.5 → 24.2 MiB and the peak ~1.5 MiB lower, BENCHMARKS.md). glibc fixes the
     /// number of arenas when a second thread first allocates: call this first thing in `main`.
     public static func useOneArena() {
         set(option: -8, to: 1, unlessEnvironmentSets: "MALLOC_ARENA_MAX")  // M_ARENA_MAX
@@ -25,5 +25,19 @@ public enum Allocator {
         guard getenv(variable) == nil, let symbol = dlsym(nil, "mallopt") else { return }
         typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
         _ = unsafeBitCast(symbol, to: Mallopt.self)(option, value)
+    }
+
+    /// Gives the kernel back the free pages inside glibc's heaps (`malloc_trim(0)`), not only
+    /// those at a heap's top, which is all `returnFreedMemoryPromptly` reaches: a reconcile
+    /// cycle's garbage is freed between the objects that stay, so its pages stay resident,
+    /// free, in every arena a thread allocated them from. Called after each reconcile cycle;
+    /// it walks the free chunks: ~1.5 ms of CPU in a debug agent with 10,000 routes (BENCHMARKS.md).
+    /// Returns whether any memory was given back; false without glibc's `malloc_trim`.
+    @discardableResult
+    public static func releaseFreePages() -> Bool {
+        guard let symbol = dlsym(nil, "malloc_trim") else { return false }
+        typealias MallocTrim = @convention(c) (UInt) -> Int32
+        let mallocTrim = unsafeBitCast(symbol, to: MallocTrim.self)
+        return mallocTrim(0) == 1
     }
 }

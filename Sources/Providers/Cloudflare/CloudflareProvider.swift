@@ -52,9 +52,9 @@ public actor CloudflareProvider: DNSProvider {
     /// Configured zones not yet found, by name or id, with why.
     private var unresolved: [String: CloudflareError] = [:]
     private var resolvedOnce = false
-    /// Records by zone id and key, from the last listing, kept in step with writes: what an
-    /// apply needs of each (`CurrentRecord`), not the records as listed.
-    private var stored: [String: [Endpoint.Key: [CurrentRecord]]] = [:]
+    /// Records by zone id and key (`ZoneRecords`), from the last listing, kept in step with
+    /// writes: what an apply needs of each (`CurrentRecord`), not the records as listed.
+    private var stored: [String: ZoneRecords] = [:]
     /// Zones (by name) whose last listing failed, with why.
     private var unreadable: [DNSName: CloudflareError] = [:]
     /// Why zones could not be found or read in the last `records()`.
@@ -101,7 +101,7 @@ public actor CloudflareProvider: DNSProvider {
             do {
                 let index = try await list(zone)
                 stored[zone.id] = index
-                endpoints += index.compactMap { Self.endpoint($0.key, $0.value) }
+                endpoints += index.groups.compactMap { Self.endpoint($0.key, $0.records) }
                 // A record set that could not be read is still there: shown to the planner as present
                 // with no value it can trust, so it is a foreign record (no create beside it, no
                 // ownership claimed) or, if owned, a change `apply` refuses by name.
@@ -194,7 +194,7 @@ public actor CloudflareProvider: DNSProvider {
             }
         }
         let style = RecordStyle(proxiedByDefault: options.proxiedByDefault, comment: options.comment, tags: options.tags)
-        let translated = CloudflareTranslation.operations(for: changes, stored: stored[zone.id] ?? [:], style: style)
+        let translated = CloudflareTranslation.operations(for: changes, stored: stored[zone.id] ?? ZoneRecords(), style: style)
         var outcomes = translated.outcomes
         let chunks = CloudflareTranslation.chunks(translated.operations, size: options.batchChunkSize)
         for (index, chunk) in chunks.enumerated() {
@@ -259,23 +259,33 @@ public actor CloudflareProvider: DNSProvider {
 
     private func remember(_ result: CloudflareBatchResult, _ operations: [RecordOperation], zone: Zone) {
         guard stored[zone.id] != nil else { return }
+        // The values sent, by the key they were sent under: a record Cloudflare echoes with the same
+        // name and the same value keeps the strings sent, which the desired records and the TXT
+        // registry hold too, instead of a second copy of each until the next listing.
+        var sent: [Endpoint.Key: [String]] = [:]
+        var removed: [(key: Endpoint.Key, id: CloudflareRecordID)] = []
         for operation in operations {
-            if case .delete(let id) = operation.action { stored[zone.id]?[operation.key]?.removeAll { $0.id == id } }
+            switch operation.action {
+            case .delete(let id): removed.append((operation.key, CloudflareRecordID(id)))
+            case .patch(let body), .post(let body): sent[operation.key, default: []].append(body.content)
+            }
         }
+        var added: [(key: Endpoint.Key, record: CurrentRecord)] = []
         for record in (result.patches ?? []) + (result.posts ?? []) {
-            guard let key = Self.key(record) else { continue }
-            var list = stored[zone.id]?[key] ?? []
-            list.removeAll { $0.id == record.id }
-            list.append(CurrentRecord(record))
-            stored[zone.id]?[key] = list
+            guard let echoed = Self.key(record) else { continue }
+            let key = sent.index(forKey: echoed).map { sent.keys[$0] } ?? echoed
+            var current = CurrentRecord(record)
+            if let content = sent[key]?.first(where: { $0.utf8.elementsEqual(record.content.utf8) }) { current.content = content }
+            added.append((key, current))
         }
+        stored[zone.id]?.update(removing: removed, adding: added)
         if result.posts == nil, operations.contains(where: { if case .post = $0.action { true } else { false } }) {
             stored[zone.id] = nil  // ids of the created records unknown: list again before the next update
         }
     }
 
     private func forget(_ operation: RecordOperation, zone: Zone) {
-        if case .delete(let id) = operation.action { stored[zone.id]?[operation.key]?.removeAll { $0.id == id } }
+        if case .delete(let id) = operation.action { stored[zone.id]?.update(removing: [(operation.key, CloudflareRecordID(id))], adding: []) }
         if case .post = operation.action { stored[zone.id] = nil }
     }
 
@@ -288,20 +298,20 @@ public actor CloudflareProvider: DNSProvider {
     // MARK: - Zones and records
 
     /// Lists `zone`, keeps the records it could not read, and indexes the rest.
-    private func list(_ zone: Zone) async throws(CloudflareError) -> [Endpoint.Key: [CurrentRecord]] {
+    private func list(_ zone: Zone) async throws(CloudflareError) -> ZoneRecords {
         let listing = try await client.listing(zoneID: zone.id, perPage: options.pageSize)
         unreadableRecords[zone.id] = listing.unreadable.isEmpty ? nil : listing.unreadable
         return Self.index(listing.records)
     }
 
     /// The keys of unreadable records not otherwise listed, as endpoints with no target.
-    package static func placeholders(_ skipped: [CloudflareUnreadableRecord], besides index: [Endpoint.Key: [CurrentRecord]]) -> [Endpoint] {
+    package static func placeholders(_ skipped: [CloudflareUnreadableRecord], besides index: ZoneRecords) -> [Endpoint] {
         var keys: Set<Endpoint.Key> = []
         for record in skipped {
             guard let text = record.name, let name = try? DNSName(text),
                   let type = record.type.flatMap({ RecordType(rawValue: $0.uppercased()) }) else { continue }
             let key = Endpoint.Key(name: name, type: type)
-            if index[key] == nil { keys.insert(key) }
+            if index[key].isEmpty { keys.insert(key) }
         }
         return keys.sorted().map { Endpoint(name: $0.name, type: $0.type, targets: [String]()) }
     }
@@ -369,22 +379,20 @@ public actor CloudflareProvider: DNSProvider {
     }
 
     /// Records grouped by name and type; types netagent does not manage (MX, NS, …) are left out.
-    package static func index(_ records: [CloudflareRecord]) -> [Endpoint.Key: [CurrentRecord]] {
-        var index: [Endpoint.Key: [CurrentRecord]] = [:]
-        for record in records {
-            guard let key = key(record) else { continue }
+    package static func index(_ records: [CloudflareRecord]) -> ZoneRecords {
+        ZoneRecords(records.compactMap { record in
+            guard let key = key(record) else { return nil }
             var current = CurrentRecord(record)
             // The planner compares normalised values (lower-case names, canonical IPv6).
             current.content = Endpoint(name: key.name, type: key.type, targets: [record.content]).targets.first ?? record.content
-            index[key, default: []].append(current)
-        }
-        return index
+            return (key, current)
+        })
     }
 
     /// One record set as an endpoint, read back the way `adjust` writes desired ones: TTL 1 is
     /// unset, TXT has no proxied flag. Values that disagree on the flag or TTL (edited by hand)
     /// read as no flag / TTL 0, so any desired value differs and the planner updates them all.
-    package static func endpoint(_ key: Endpoint.Key, _ records: [CurrentRecord]) -> Endpoint? {
+    package static func endpoint(_ key: Endpoint.Key, _ records: some Collection<CurrentRecord>) -> Endpoint? {
         guard let first = records.first else { return nil }
         var specific = ProviderSpecific()
         if key.type != .txt {

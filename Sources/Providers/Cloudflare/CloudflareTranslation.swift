@@ -25,23 +25,76 @@ struct RecordOperation: Hashable, Sendable {
 
 /// What an apply needs of one record the zone holds, kept from one listing to the next: its
 /// id (to patch or delete it), its value, and the settings a patch compares. Its name and type
-/// are the key it is kept under (`CloudflareProvider`'s index), so it does not repeat them.
+/// are the key it is kept under (`ZoneRecords`), so it does not repeat them.
 package struct CurrentRecord: Hashable, Sendable {
-    package var id: String
+    package var id: CloudflareRecordID
+    /// Declared next to `id` so that it fills the bytes after the id's tag (72 bytes a record, not 80).
+    package var proxied: Bool?
     package var content: String
     /// 1 means automatic.
     package var ttl: Int
-    package var proxied: Bool?
     package var comment: String?
     package var tags: [String]?
 
     package init(_ record: CloudflareRecord) {
-        id = record.id
+        id = CloudflareRecordID(record.id)
         content = record.content
         ttl = record.ttl
         proxied = record.proxied
         comment = record.comment
         tags = record.tags
+    }
+}
+
+/// A record's id as the index keeps it, for as long as the agent runs: Cloudflare's record ids
+/// are 32 lower-case hexadecimal digits (every id its API and SDK examples show; the simulator
+/// makes them so), held here as their 16 bytes rather than a 32-character string on the heap
+/// (~80 bytes of malloc a record). An id of any other form is kept as the text it came as, so
+/// no id is ever changed: `text` is always exactly the id that was read.
+package enum CloudflareRecordID: Hashable, Sendable, CustomStringConvertible {
+    /// The 32 digits as two numbers: the first 16 digits, then the last 16.
+    case hex(UInt64, UInt64)
+    case text(String)
+
+    package init(_ text: String) {
+        let digits = Array(text.utf8)
+        guard digits.count == 32, let high = Self.number(digits[..<16]), let low = Self.number(digits[16...]) else {
+            self = .text(text)
+            return
+        }
+        self = .hex(high, low)
+    }
+
+    /// The id as Cloudflare wrote it, for a request that names the record.
+    package var text: String {
+        switch self {
+        case .hex(let high, let low): Self.digits(high) + Self.digits(low)
+        case .text(let text): text
+        }
+    }
+
+    package var description: String { text }
+
+    /// Sixteen lower-case hex digits as a number; nil for anything else (upper case included,
+    /// which would not render back the same).
+    private static func number(_ digits: ArraySlice<UInt8>) -> UInt64? {
+        var value: UInt64 = 0
+        for digit in digits {
+            let nibble: UInt8
+            switch digit {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = digit - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = digit - UInt8(ascii: "a") + 10
+            default: return nil
+            }
+            value = value << 4 | UInt64(nibble)
+        }
+        return value
+    }
+
+    /// `value` as sixteen lower-case hex digits, leading zeros kept.
+    private static func digits(_ value: UInt64) -> String {
+        let rendered = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - rendered.count) + rendered
     }
 }
 
@@ -67,7 +120,7 @@ enum CloudflareTranslation {
     /// The operations for `changes` in batch order (deletes, patches, posts), and one outcome
     /// per change. `stored` holds the zone's records by key, as last listed or written.
     static func operations(
-        for changes: Plan.Changes, stored: [Endpoint.Key: [CurrentRecord]], style: RecordStyle
+        for changes: Plan.Changes, stored: ZoneRecords, style: RecordStyle
     ) -> (operations: [RecordOperation], outcomes: [ChangeOutcome]) {
         var operations: [RecordOperation] = []
         var outcomes: [ChangeOutcome] = []
@@ -77,13 +130,14 @@ enum CloudflareTranslation {
         for endpoint in changes.deletes {
             outcomes.append(ChangeOutcome(operation: .delete, key: endpoint.key))
             // Only values the plan names: a value added by hand since the listing stays.
-            for record in stored[endpoint.key] ?? [] where endpoint.targets.contains(record.content) {
-                add(.delete(id: record.id), endpoint.key)
+            for record in stored[endpoint.key] where endpoint.targets.contains(record.content) {
+                add(.delete(id: record.id.text), endpoint.key)
             }
         }
         for update in changes.updates {
             outcomes.append(ChangeOutcome(operation: .update, key: update.key))
-            guard let records = stored[update.key], !records.isEmpty else {
+            let records = stored[update.key]
+            guard !records.isEmpty else {
                 outcomes[outcomes.count - 1].failure = "the record is no longer in the zone"
                 continue
             }
@@ -93,13 +147,13 @@ enum CloudflareTranslation {
             var added = update.new.targets.filter { !present.contains($0) }
             for record in removed {
                 if added.isEmpty {
-                    add(.delete(id: record.id), update.key)
+                    add(.delete(id: record.id.text), update.key)
                 } else {
-                    add(.patch(clearing(record, body(update.new, content: added.removeFirst(), style: style, id: record.id))), update.key)
+                    add(.patch(clearing(record, body(update.new, content: added.removeFirst(), style: style, id: record.id.text))), update.key)
                 }
             }
             for record in records where wanted.contains(record.content) {
-                let desired = body(update.new, content: record.content, style: style, id: record.id)
+                let desired = body(update.new, content: record.content, style: style, id: record.id.text)
                 if differs(record, desired, ttlIsExplicit: update.new.ttl != nil || desired.proxied == true) {
                     add(.patch(clearing(record, desired)), update.key)
                 }
