@@ -194,6 +194,51 @@ struct KustomizeAndFluxTests {
         #expect(set.unexpanded.map(\.reason) == ["helmCharts not expanded", "remote component https://github.com/example/components//common?ref=v1"])
     }
 
+    /// A kustomization naming files outside its folder — a resource file, a `patches` path, a
+    /// `patchesStrategicMerge` file, a symlink out — as kustomize's default load restrictor
+    /// refuses them (the oracle: `KustomizeOracleTests.refusesFilesOutsideItsFolder`). A folder
+    /// outside (`../base`) is a kustomization of its own and is read.
+    static func treeReachingOutside() throws -> TemporaryTree {
+        let tree = try TemporaryTree()
+        try tree.write("base/kustomization.yaml", TemporaryTree.kustomization(namespace: nil, resources: ["./route.yaml"]))
+        try tree.write("base/route.yaml", route(host: "app.example.org"))
+        try tree.write("stray-route.yaml", route(host: "stray.example.org").replacingOccurrences(of: "name: app", with: "name: stray"))
+        try tree.write("patch.yaml", """
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata: {name: app, labels: {patched: "yes"}}
+
+            """)
+        try tree.write("app/kustomization.yaml", """
+            namespace: media
+            resources:
+              - ../base
+              - ../stray-route.yaml
+              - ./link.yaml
+            patches:
+              - path: ../patch.yaml
+            patchesStrategicMerge:
+              - ../patch.yaml
+            """)
+        try FileManager.default.createSymbolicLink(atPath: tree.path("app/link.yaml"), withDestinationPath: "../stray-route.yaml")
+        return tree
+    }
+
+    @Test func filesOutsideTheKustomizationsFolderAreNotRead() throws {
+        let tree = try Self.treeReachingOutside()
+        let set = ManifestLoader.load(paths: [tree.path("app")])
+        let file = tree.path("app/kustomization.yaml"), folder = tree.path("app")
+        #expect(set.routes.map(\.id.description) == ["httproute/media/app"])
+        #expect(set.routes.first?.metadata.labels["patched"] == nil)
+        let refused = "is not in or below \(folder): kustomize refuses to read it (security); not read"
+        #expect(set.diagnostics.map { "\($0.isNote ? "note" : "error") \($0)" } == [
+            "error \(file):7: patches: ../patch.yaml \(refused)",
+            "error \(file):9: patchesStrategicMerge: ../patch.yaml \(refused)",
+            "error \(file):4: resources: ../stray-route.yaml \(refused)",
+            "error \(file):5: resources: ./link.yaml \(refused)",
+        ])
+    }
+
     /// namePrefix/nameSuffix as `kubectl kustomize` (v5.5) builds them: each kustomization's
     /// around the name, a Namespace and parentRefs left alone, an overlay's patch naming the
     /// object by its name before the prefix.

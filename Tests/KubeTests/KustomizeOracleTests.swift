@@ -36,6 +36,26 @@ struct KustomizeOracleTests {
         #expect(read.sorted() == expected.sorted())
     }
 
+    /// kustomize refuses every file outside the kustomization's folder that netagent refuses
+    /// (`KustomizeAndFluxTests.filesOutsideTheKustomizationsFolderAreNotRead`), each alone.
+    @Test(arguments: ["../stray-route.yaml", "./link.yaml", "patches", "patchesStrategicMerge"])
+    func refusesFilesOutsideItsFolder(_ entry: String) throws {
+        let tree = try KustomizeAndFluxTests.treeReachingOutside()
+        let body = switch entry {
+        case "patches": "resources: [../base]\npatches:\n  - path: ../patch.yaml\n"
+        case "patchesStrategicMerge": "resources: [../base]\npatchesStrategicMerge:\n  - ../patch.yaml\n"
+        default: "resources: [../base, \(entry)]\n"
+        }
+        try tree.write("app/kustomization.yaml", body)
+        let kubectl = try #require(Repository.which("kubectl"), "kubectl is not installed")
+        let run = try Netagent.run(URL(fileURLWithPath: kubectl), ["kustomize", tree.path("app")])
+        #expect(run.status != 0)
+        #expect(run.stderr.contains("is not in or below"), "\(run.stderr)")
+        let set = ManifestLoader.load(paths: [tree.path("app")])
+        #expect(set.diagnostics.count == 1 && set.diagnostics.allSatisfy { !$0.isNote && "\($0)".contains("is not in or below") },
+                "\(set.diagnostics)")
+    }
+
     static func line(_ kind: String, _ metadata: ObjectMeta, hostnames: [String], parents: [String]) -> String {
         "\(kind) \(metadata.namespace)/\(metadata.name) labels=\(metadata.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })"
             + " annotations=\(metadata.annotations.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })"

@@ -232,6 +232,10 @@ struct GitOpsTree {
                 note(parsed.file, entry.line, "\(entry.field): \(entry.path) is a Component, which kustomize builds only under components:; not read")
                 continue
             }
+            guard isFolder.boolValue || Self.isWithin(full, folder: parsed.folder) else {
+                note(parsed.file, entry.line, Self.outsideFolder(entry.field, entry.path, folder: parsed.folder))
+                continue
+            }
             walk(full, context: resourceContext, stack: inner)
         }
         for (i, component) in components.enumerated() {
@@ -259,8 +263,13 @@ struct GitOpsTree {
         resourceContext.layers = context.layers + [parsed.layer] + nested.reversed().flatMap(\.layers)
         for entry in parsed.resources {
             let full = Self.joined(parsed.folder, entry.path)
-            guard manager.fileExists(atPath: full) else {
+            var isFolder: ObjCBool = false
+            guard manager.fileExists(atPath: full, isDirectory: &isFolder) else {
                 note(file, entry.line, "\(entry.field): \(entry.path) does not exist")
+                continue
+            }
+            guard isFolder.boolValue || Self.isWithin(full, folder: parsed.folder) else {
+                note(file, entry.line, Self.outsideFolder(entry.field, entry.path, folder: parsed.folder))
                 continue
             }
             walk(full, context: resourceContext, stack: inner)
@@ -301,6 +310,21 @@ struct GitOpsTree {
             }
         }
         return (folder, componentFile, layers)
+    }
+
+    /// Whether `file` is in or below `folder`, symlinks resolved. kustomize (v5.5, its default load
+    /// restrictor) refuses to read a resource or patch file that is not: "security; file '…' is not
+    /// in or below '…'" (measured with `kubectl kustomize`: a `resources` file, a `patches` path, a
+    /// `patchesStrategicMerge` file and a symlink pointing out of the folder all fail the build).
+    /// A folder listed under `resources` is a kustomization of its own and may be anywhere.
+    static func isWithin(_ file: String, folder: String) -> Bool {
+        let root = realPath(folder), target = realPath(file)
+        return target == root || target.hasPrefix(root.hasSuffix("/") ? root : root + "/")
+    }
+
+    /// The diagnostic for a file kustomize would refuse (`isWithin`).
+    static func outsideFolder(_ field: String, _ path: String, folder: String) -> String {
+        "\(field): \(path) is not in or below \(folder): kustomize refuses to read it (security); not read"
     }
 
     /// `path` with every symlink resolved, or `path` itself when it cannot be resolved.

@@ -514,6 +514,10 @@ extension GitOpsTree {
                     let line = entry.mark.map { $0.line }
                     let path = Self.joined(folder, body)
                     let isFile = !body.contains("\n") && manager.fileExists(atPath: path)
+                    if isFile, !Self.isWithin(path, folder: folder) {
+                        if !quiet { note(file, line, Self.outsideFolder(key, body, folder: folder)) }
+                        continue
+                    }
                     guard let patchText = isFile ? readText(of: path, maxBytes: Self.maxKustomizationBytes, variables: variables, from: file, line: line)
                                                   : body else { continue }
                     for chunk in DocumentSplitter.split(patchText) {
@@ -529,6 +533,10 @@ extension GitOpsTree {
                     var location = SourceLocation(file: file, line: line)
                     if body == nil, let relative = entry["path"]?.string {
                         let path = Self.joined(folder, relative)
+                        guard Self.isWithin(path, folder: folder) else {
+                            if !quiet { note(file, line, Self.outsideFolder(key, relative, folder: folder)) }
+                            continue
+                        }
                         body = readText(of: path, maxBytes: Self.maxKustomizationBytes, variables: variables, from: file, line: line)
                         location = SourceLocation(file: path, line: 1)
                     }
