@@ -244,7 +244,7 @@ struct DeployManifestTests {
         #expect(endpoints.map { $0["path"] as? String } == ["/metrics"])
     }
 
-    @Test("memory is requested and limited, the request no more than the limit")
+    @Test("memory is requested and limited: the request no more than the limit, neither below what was measured")
     func resources() throws {
         let (_, _, container) = try Self.deployment()
         let request = try #require(Object.dig(container, ["resources", "requests", "memory"]) as? String)
@@ -254,9 +254,12 @@ struct DeployManifestTests {
             guard let unit = units.first(where: { text.hasSuffix($0.key) }) else { return Int(text) }
             return Int(text.dropLast(2)).map { $0 * unit.value }
         }
-        let requested = try #require(bytes(request))
-        #expect(requested <= (try #require(bytes(limit))))
-        #expect(requested >= 64 << 20, "the request is below the 64 MB resident target")
+        let requested = try #require(bytes(request)), limited = try #require(bytes(limit))
+        #expect(requested <= limited)
+        // What scripts/bench-daemon measured on the static build (BENCHMARKS.md, "Daemon"): a
+        // seed-size agent holds 35.1 MiB steady, one with 10,000 routes peaks at 67.9 MiB.
+        #expect(requested >= 36 << 20, "the request is below a seed-size agent's measured steady use")
+        #expect(limited >= 68 << 20, "the limit is below the 10,000-route peak measured")
     }
 
     /// The rules of a Role or ClusterRole as (group, resource, verb) triples.
