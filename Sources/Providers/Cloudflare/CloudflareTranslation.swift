@@ -122,10 +122,13 @@ enum CloudflareTranslation {
     static func operations(
         for changes: Plan.Changes, stored: ZoneRecords, style: RecordStyle
     ) -> (operations: [RecordOperation], outcomes: [ChangeOutcome]) {
-        var operations: [RecordOperation] = []
+        // Batch order (deletes, patches, posts; `phase`), each phase in the plan's order: one array a
+        // phase, joined once, rather than an enumerated copy sorted by phase and mapped back.
+        var phases: [[RecordOperation]] = [[], [], []]
         var outcomes: [ChangeOutcome] = []
         func add(_ action: RecordOperation.Action, _ key: Endpoint.Key) {
-            operations.append(RecordOperation(action: action, change: outcomes.count - 1, key: key))
+            let operation = RecordOperation(action: action, change: outcomes.count - 1, key: key)
+            phases[operation.phase].append(operation)
         }
         for endpoint in changes.deletes {
             outcomes.append(ChangeOutcome(operation: .delete, key: endpoint.key))
@@ -164,9 +167,7 @@ enum CloudflareTranslation {
             outcomes.append(ChangeOutcome(operation: .create, key: endpoint.key))
             for content in endpoint.targets { add(.post(body(endpoint, content: content, style: style)), endpoint.key) }
         }
-        // Stable: inside a phase, the plan's order.
-        let ordered = operations.enumerated().sorted { ($0.element.phase, $0.offset) < ($1.element.phase, $1.offset) }.map(\.element)
-        return (ordered, outcomes)
+        return (Array(phases.joined()), outcomes)
     }
 
     /// Splits ordered operations into batches of at most `size`, keeping the order, and
