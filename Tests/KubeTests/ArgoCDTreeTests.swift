@@ -295,11 +295,15 @@ struct ArgoCDTreeTests {
                 files: [values.yaml=helm-values.yaml]
               - name: escape-values
                 files: [values.yaml=../secret.yaml]
+              - name: link-values
+                files: [values.yaml=link.yaml]
             generatorOptions: {disableNameSuffixHash: true}
 
             """)
         try tree.write("app/helm-values.yaml", "route:\n  app:\n    hostnames: [echo.example.com]\n")
         try tree.write("secret.yaml", "route:\n  app:\n    hostnames: [leak.example.com]\n")
+        // A symlink inside the folder that leads out of it is outside too, as kustomize sees it.
+        try FileManager.default.createSymbolicLink(atPath: tree.path("app/link.yaml"), withDestinationPath: "../secret.yaml")
         try tree.write("app/helmrelease.yaml", """
             apiVersion: helm.toolkit.fluxcd.io/v2
             kind: HelmRelease
@@ -309,6 +313,7 @@ struct ArgoCDTreeTests {
               valuesFrom:
                 - {kind: ConfigMap, name: echo-values}
                 - {kind: ConfigMap, name: escape-values}
+                - {kind: ConfigMap, name: link-values}
               values:
                 route:
                   app: {parentRefs: [{name: envoy-internal, namespace: network}]}
@@ -318,6 +323,7 @@ struct ArgoCDTreeTests {
         #expect(set.routes.map(\.hostnames) == [["echo.example.com"]])
         #expect(set.diagnostics.map(\.message) == [
             "HelmRelease default/echo: spec.valuesFrom[1] ConfigMap default/escape-values key values.yaml is not in the manifests read; the routes are rendered without it",
+            "HelmRelease default/echo: spec.valuesFrom[2] ConfigMap default/link-values key values.yaml is not in the manifests read; the routes are rendered without it",
         ])
     }
 

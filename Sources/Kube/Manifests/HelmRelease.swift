@@ -145,7 +145,7 @@ struct HelmReleases {
                     guard fileKey == key else { continue }
                     let joined = GitOpsTree.joined(folder, relative)
                     // kustomize's load restrictor: a generator reads nothing outside its folder.
-                    guard joined.hasPrefix(folder + "/") else { return nil }
+                    guard GitOpsTree.isWithin(joined, folder: folder) else { return nil }
                     return (try? BoundedFile.read(joined, maxBytes: GitOpsTree.maxKustomizationBytes).data).map { String(decoding: $0, as: UTF8.self) }
                 }
                 for literal in generator["literals"]?.sequence ?? [] {
