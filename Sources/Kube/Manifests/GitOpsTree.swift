@@ -327,11 +327,10 @@ struct GitOpsTree {
         "\(field): \(path) is not in or below \(folder): kustomize refuses to read it (security); not read"
     }
 
-    /// `path` with every symlink resolved, or `path` itself when it cannot be resolved.
+    /// `path`, absolute, with every symlink resolved (Foundation's, as `plan --against-git` resolves
+    /// its paths; no C pointer outside NetIO).
     static func realPath(_ path: String) -> String {
-        guard let resolved = realpath(path, nil) else { return path }
-        defer { free(resolved) }
-        return String(cString: resolved)
+        URL(fileURLWithPath: path).resolvingSymlinksInPath().path
     }
 
     /// `URL(fileURLWithPath: path).standardizedFileURL.path`, the key a file is known by, without
