@@ -22,10 +22,16 @@ public enum Allocator {
     }
 
     private static func set(option: Int32, to value: Int32, unlessEnvironmentSets variable: String) {
-        guard getenv(variable) == nil, let symbol = dlsym(nil, "mallopt") else { return }
-        typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
-        _ = unsafeBitCast(symbol, to: Mallopt.self)(option, value)
+        guard getenv(variable) == nil, let mallopt else { return }
+        _ = mallopt(option, value)
     }
+
+    private typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
+    private typealias MallocTrim = @convention(c) (UInt) -> Int32
+    /// glibc's functions, looked up once (`releaseFreePages` runs every reconcile cycle); nil
+    /// under another libc. Immutable C function pointers, safe to share.
+    nonisolated(unsafe) private static let mallopt = dlsym(nil, "mallopt").map { unsafeBitCast($0, to: Mallopt.self) }
+    nonisolated(unsafe) private static let mallocTrim = dlsym(nil, "malloc_trim").map { unsafeBitCast($0, to: MallocTrim.self) }
 
     /// Gives the kernel back the free pages inside glibc's heaps (`malloc_trim(0)`), not only
     /// those at a heap's top, which is all `returnFreedMemoryPromptly` reaches: a reconcile
@@ -35,9 +41,7 @@ public enum Allocator {
     /// Returns whether any memory was given back; false without glibc's `malloc_trim`.
     @discardableResult
     public static func releaseFreePages() -> Bool {
-        guard let symbol = dlsym(nil, "malloc_trim") else { return false }
-        typealias MallocTrim = @convention(c) (UInt) -> Int32
-        let mallocTrim = unsafeBitCast(symbol, to: MallocTrim.self)
+        guard let mallocTrim else { return false }
         return mallocTrim(0) == 1
     }
 }
