@@ -29,9 +29,9 @@ public enum Allocator {
     private typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
     private typealias MallocTrim = @convention(c) (UInt) -> Int32
     /// glibc's functions, looked up once (`releaseFreePages` runs every reconcile cycle); nil
-    /// under another libc. Immutable C function pointers, safe to share.
-    nonisolated(unsafe) private static let mallopt = dlsym(nil, "mallopt").map { unsafeBitCast($0, to: Mallopt.self) }
-    nonisolated(unsafe) private static let mallocTrim = dlsym(nil, "malloc_trim").map { unsafeBitCast($0, to: MallocTrim.self) }
+    /// under another libc.
+    private static let mallopt = dlsym(nil, "mallopt").map { unsafeBitCast($0, to: Mallopt.self) }
+    private static let mallocTrim = dlsym(nil, "malloc_trim").map { unsafeBitCast($0, to: MallocTrim.self) }
 
     /// Gives the kernel back the free pages inside glibc's heaps (`malloc_trim(0)`), not only
     /// those at a heap's top, which is all `returnFreedMemoryPromptly` reaches: a reconcile
